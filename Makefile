@@ -1,0 +1,48 @@
+# takedown-lab: every target creates .venv on first use from the pinned lock.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint venv lock browser clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## lock: re-pin every dependency (run after editing pyproject.toml)
+lock:
+	test -x $(BIN)/uv || { $(PY) -m venv $(VENV) && $(BIN)/python -m pip install -q "uv==$(UV_VERSION)"; }
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+## browser: headless Chromium for the report test (Debian package)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: run 'sudo apt-get install chromium'"; fi; }
+
+## demo: the main job on the embedded default (SQLite, local processes)
+demo: $(STAMP)
+	$(BIN)/python -m sim.demo
+
+## test: the test suite and the regression gate (under 15 minutes)
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q -m "not slow and not bench"
+
+## bench: benchmarks and slow checks
+bench: $(STAMP)
+	$(BIN)/python -m pytest -q -m "slow or bench" -s
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim loadtest reports tests
+	$(BIN)/ruff format --check sim loadtest reports tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info

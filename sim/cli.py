@@ -1,0 +1,93 @@
+"""The ``takedown`` command: parses, calls the Python API, prints. Nothing else.
+
+User mistakes exit 2 with one line on stderr; a breached gate exits 1 (``check``) or
+3 (``loadtest`` SLOs).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+# typer vendors its own click; its exception types live here
+from typer._click import exceptions as click
+
+from sim.scenario import ScenarioError, load_scenario
+
+app = typer.Typer(
+    name="takedown",
+    help="Simulate and load-test how an online marketplace fights counterfeits.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a scenario value: dotted.path=value (repeatable)."),
+]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr and a non-zero exit: the way every user mistake ends."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario TOML files to check.")],
+    set_: SetOpt = None,
+) -> None:
+    """Check scenario files; exit 0 when all are valid, 2 with one line per problem."""
+    problems: list[str] = []
+    for path in files:
+        try:
+            load_scenario(path, set_ or ())
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+        else:
+            typer.echo(f"ok: {path}")
+    if problems:
+        for line in problems:
+            typer.echo(line, err=True)
+        raise typer.Exit(2)
+
+
+@app.callback()
+def _root() -> None:
+    """Simulate and load-test how an online marketplace fights counterfeits."""
+
+
+def _register_commands() -> None:
+    """Commands from other modules; each keeps its heavy imports inside the command."""
+    # New command modules register here (one line each).
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: usage errors become one line and exit 2, never a traceback."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except click.UsageError as exc:
+        where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        typer.echo(f"error: {exc.format_message()}{where}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.Abort):
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,321 @@
+"""Scenario files: TOML in, a frozen and validated ``Scenario`` out.
+
+Everything inside the model trusts these objects; every check happens here, and every
+error names the file, the field path, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    model_validator,
+)
+
+from sim.dists import DIST_NAMES, AnyDist, coerce_dist
+
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+Dist = Annotated[AnyDist, BeforeValidator(coerce_dist)]
+Programme = Literal["standard", "good_faith", "joint_force"]
+PROGRAMMES: tuple[Programme, ...] = ("standard", "good_faith", "joint_force")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class Meta(_Section):
+    """Name, horizon and warm-up of the run."""
+
+    name: str = "unnamed"
+    description: str = ""
+    horizon_days: PositiveFloat = 60.0
+    warmup_days: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> Meta:
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days}) must be less than horizon_days "
+                f"({self.horizon_days})"
+            )
+        return self
+
+
+class Market(_Section):
+    """Brands, their catalogues and the shoppers' demand."""
+
+    brands: PositiveInt = 10
+    products_per_brand: PositiveInt = 20
+    popularity_zipf_s: NonNegativeFloat = 1.0
+    genuine_price_usd: Dist = Field(default_factory=lambda: coerce_dist(80.0))
+    views_per_listing_day: NonNegativeFloat = 20.0
+    fake_conversion: Prob = 0.01
+    fake_price_discount: Prob = 0.6
+
+
+class LegitSellers(_Section):
+    """Honest sellers of genuine products."""
+
+    count: PositiveInt = 100
+    listings_per_seller: PositiveInt = 5
+    counter_notice_prob: Prob = 0.6
+
+
+class Counterfeiters(_Section):
+    """Counterfeit sellers: how they list, hide, relist and come back after bans."""
+
+    count: PositiveInt = 50
+    arrivals_per_day: NonNegativeFloat = 0.5
+    listings_per_day: Dist = Field(default_factory=lambda: coerce_dist(10.0))
+    obfuscation_share: Prob = 0.3
+    listing_lifetime_days: Dist = Field(
+        default_factory=lambda: {"dist": "exponential", "mean": 30.0}
+    )
+    relist_prob: Prob = 0.5
+    relist_delay_h: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 12.0})
+    new_account_delay_h: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 72.0})
+    exit_prob_after_ban: Prob = 0.3
+    displacement: NonNegativeFloat = 0.0
+
+
+class RightsHolders(_Section):
+    """Brands' monitoring and notices, and the programme each brand is in."""
+
+    programme_mix: dict[Programme, NonNegativeFloat] = Field(
+        default_factory=lambda: {"standard": 1.0}
+    )
+    sweep_interval_h: PositiveFloat = 24.0
+    detection_prob: Prob = 0.5
+    detection_prob_obfuscated: Prob = 0.15
+    notice_precision: Prob = 0.95
+    max_listings_per_notice: Annotated[int, Field(ge=1, le=300)] = 300
+    track_record_window_days: PositiveFloat = 90.0
+
+    @model_validator(mode="after")
+    def _mix_sums(self) -> RightsHolders:
+        total = sum(self.programme_mix.values())
+        if total <= 0:
+            raise ValueError("programme_mix must give at least one programme a positive share")
+        return self
+
+
+class GoodFaith(_Section):
+    """Admission to and loss of remove-first status."""
+
+    min_success_rate: Prob = 0.9
+    max_counter_notice_rate: Prob = 0.015
+    lockout_days: NonNegativeFloat = 90.0
+
+
+class AccountManagers(_Section):
+    """The review team: size, speed, hours and mistakes."""
+
+    pool_size: Annotated[int, Field(ge=0)] = 4
+    dedicated_per_enrolled_brand: Annotated[int, Field(ge=0)] = 1
+    review_time_h: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 0.5})
+    working_hours: tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]] = (
+        9,
+        18,
+    )
+    working_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: [0, 1, 2, 3, 4]
+    )
+    always_on: bool = False
+    approve_invalid_prob: Prob = 0.2
+    reject_valid_prob: Prob = 0.02
+    evidence_request_prob: Prob = 0.1
+    evidence_delay_h: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 24.0})
+
+    @model_validator(mode="after")
+    def _hours_ordered(self) -> AccountManagers:
+        start, end = self.working_hours
+        if not self.always_on and end <= start:
+            raise ValueError(f"working_hours end ({end}) must be after start ({start})")
+        if not self.always_on and not self.working_days:
+            raise ValueError("working_days must name at least one day unless always_on")
+        return self
+
+
+class Strikes(_Section):
+    """The strike ladder for sellers whose listings are removed."""
+
+    ladder: list[Literal["warn", "block_7d", "ban"]] = Field(
+        default_factory=lambda: ["warn", "block_7d", "ban"], min_length=1
+    )
+    min_gap_days: NonNegativeFloat = 5.0
+
+
+class Platform(_Section):
+    """Proactive detection, leads for enrolled brands, strikes and verification."""
+
+    upload_recall: Prob = 0.8
+    upload_recall_obfuscated: Prob = 0.4
+    upload_false_positive_rate: Prob = 0.001
+    sweep_interval_h: PositiveFloat = 24.0
+    sweep_recall: Prob = 0.2
+    lead_share: Prob = 0.3
+    lead_confirm_prob: Prob = 0.9
+    verification_pass_rate: Prob = 0.5
+    strikes: Strikes = Field(default_factory=Strikes)
+
+
+class Scenario(_Section):
+    """One complete, validated scenario."""
+
+    scenario: Meta = Field(default_factory=Meta)
+    market: Market = Field(default_factory=Market)
+    legit_sellers: LegitSellers = Field(default_factory=LegitSellers)
+    counterfeiters: Counterfeiters = Field(default_factory=Counterfeiters)
+    rights_holders: RightsHolders = Field(default_factory=RightsHolders)
+    good_faith: GoodFaith = Field(default_factory=GoodFaith)
+    account_managers: AccountManagers = Field(default_factory=AccountManagers)
+    platform: Platform = Field(default_factory=Platform)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class ScenarioError(ValueError):
+    """A scenario could not be loaded; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _known_fields(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
+    """Field names allowed at ``path`` (for 'did you mean')."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
+            return []
+        info = current.model_fields.get(part)
+        if info is None:
+            return []
+        current = info.annotation
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [info.alias or name for name, info in current.model_fields.items()]
+    return []
+
+
+def _format_error(source: str, err: Mapping[str, Any]) -> str:
+    loc = tuple(err["loc"])
+    # drop the discriminator tag pydantic inserts for tagged unions
+    clean = tuple(p for p in loc if p not in DIST_NAMES and "[" not in str(p))
+    path = ".".join(str(p) for p in clean) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        known = _known_fields(Scenario, clean[:-1])
+        hint = difflib.get_close_matches(str(clean[-1]), known, n=1)
+        allowed = f"did you mean '{hint[0]}'?" if hint else f"allowed: {', '.join(known)}"
+        return f"{source}: {path}: unknown key; {allowed}"
+    value = err.get("input")
+    shown = repr(value) if not isinstance(value, dict) else "{...}"
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    msg = err["msg"]
+    if err["type"] == "union_tag_invalid":
+        msg = f"unknown distribution; allowed: {', '.join(DIST_NAMES)}"
+    return f"{source}: {path}: bad value {shown}: {msg}"
+
+
+def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) and "dist" not in value:
+            out[key] = _deep_merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read one scenario file, following ``extends`` chains (paths relative to the file)."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([f"{source}: file not found"]) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"{source}: is a directory, expected a .toml file"]) from None
+    except OSError as exc:
+        raise ScenarioError([f"{source}: cannot read: {exc.strerror}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"{source}: not UTF-8 text (byte {exc.start})"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{source}: invalid TOML: {exc}"]) from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([f"{source}: extends: bad value {parent!r}: expected a file path"])
+    parent_path = (path.parent / parent).resolve()
+    if parent_path in _seen:
+        raise ScenarioError([f"{source}: extends: cycle through {parent}"])
+    return _deep_merge(read_toml(parent_path, (*_seen, path.resolve())), data)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``dotted.path=value``; the value is read as TOML (number, bool, string, table)."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ScenarioError([f"--set {text!r}: expected dotted.path=value"])
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    out = _deep_merge({}, data)
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for part in path[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+            node[part] = child = dict(child)
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+def from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a plain mapping into a frozen Scenario."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError([_format_error(source, e) for e in exc.errors()]) from None
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Load, merge ``extends``, apply ``--set`` overrides and validate."""
+    path = Path(path)
+    data = apply_overrides(read_toml(path), overrides)
+    return from_dict(data, str(path))
+
+
+def scenario_dict(scenario: Scenario) -> dict[str, Any]:
+    """A JSON-ready dict of a scenario (used in outputs and provenance)."""
+    return scenario.model_dump(mode="json", by_alias=True)
