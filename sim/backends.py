@@ -1,0 +1,156 @@
+"""Where replications run: in this process, a local process pool, or a Dask cluster.
+
+Every backend maps one picklable function over a list of tasks and yields the outcomes as
+they finish (in completion order; callers sort). A task's result depends only on the
+task, never on the backend or worker count, which is what keeps numbers identical across
+``--jobs 1``, ``--jobs 2`` and ``--dask``.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+class BackendError(RuntimeError):
+    """A backend could not start or connect; the message is one line for the user."""
+
+
+class Backend(Protocol):
+    """Runs ``fn`` over tasks and yields results as they complete."""
+
+    name: str
+    workers: int
+
+    def imap_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Any]:
+        """Results of ``fn(task)`` in completion order."""
+        ...
+
+    def close(self) -> None:
+        """Release workers; after an interrupt, stop running tasks too."""
+        ...
+
+
+def default_jobs() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class InProcessBackend:
+    """Runs tasks one after another in this process (``--jobs 1``)."""
+
+    name = "local"
+    workers = 1
+
+    def imap_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Any]:
+        for task in tasks:
+            yield fn(task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; the parent alone decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ProcessPoolBackend:
+    """A pool of local worker processes (``--jobs J``), started once per experiment."""
+
+    name = "local"
+
+    def __init__(self, jobs: int) -> None:
+        self.workers = jobs
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["sim.model", "sim.outputs"])
+        self._pool = ctx.Pool(jobs, initializer=_ignore_sigint)
+
+    def imap_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Any]:
+        return self._pool.imap_unordered(fn, tasks, chunksize=1)
+
+    def close(self) -> None:
+        # terminate, not join: after Ctrl-C running replications are abandoned (their
+        # folders are written atomically, so nothing half-written is left behind)
+        self._pool.terminate()
+        self._pool.join()
+
+
+class DaskBackend:
+    """A Dask cluster: a fresh LocalCluster (``--dask local``) or one at an address."""
+
+    def __init__(self, address: str, jobs: int) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster: Any = None
+        try:
+            if address == "local":
+                self._cluster = LocalCluster(
+                    n_workers=jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+                self._client = Client(self._cluster, timeout=CONNECT_TIMEOUT_S)
+            else:
+                self._client = Client(address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError, ValueError) as exc:
+            self.close()
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise BackendError(f"--dask {address}: cannot connect: {reason}") from None
+        self.name = "dask-local" if address == "local" else f"dask {address}"
+        self.workers = max(1, sum(self._client.nthreads().values()))
+        self._futures: list[Any] = []
+
+    def imap_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Any]:
+        from distributed import as_completed
+
+        self._futures = self._client.map(fn, list(tasks), pure=False)
+        for future in as_completed(self._futures):
+            yield future.result()
+
+    def close(self) -> None:
+        client = getattr(self, "_client", None)
+        if client is not None:
+            if self._futures:
+                client.cancel(self._futures)
+            client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def validate_dask_address(address: str) -> None:
+    """``local`` or ``scheme://host:port``; raises BackendError with one line otherwise."""
+    if address == "local":
+        return
+    scheme, sep, rest = address.partition("://")
+    host, colon, port = rest.rpartition(":")
+    if not sep or scheme not in {"tcp", "tls", "ucx", "inproc"} or not colon or not host:
+        raise BackendError(
+            f"--dask {address!r}: expected 'local' or an address like tcp://host:8786"
+        )
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise BackendError(f"--dask {address!r}: port must be a number in 1..65535")
+
+
+def make_backend(jobs: int | None = None, dask: str | None = None) -> Backend:
+    """The backend for ``--jobs`` / ``--dask``; raises BackendError for bad values."""
+    if jobs is not None and jobs < 1:
+        raise BackendError(f"--jobs {jobs}: must be at least 1")
+    n = jobs or default_jobs()
+    if dask is not None:
+        validate_dask_address(dask)
+        return DaskBackend(dask, n)
+    if n == 1:
+        return InProcessBackend()
+    return ProcessPoolBackend(n)

@@ -1,0 +1,268 @@
+"""The ``compare``, ``sweep`` and ``check`` commands: parse, call sim.experiment or
+sim.regression, render. Heavy imports stay inside the commands so ``--help`` is fast."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from sim.cli import SetOpt, fail
+
+if TYPE_CHECKING:
+    from sim.experiment import ExperimentResult, ProgressEvent
+    from sim.regression import CheckReport
+
+RepsOpt = Annotated[
+    str, typer.Option("--reps", help="Replications per scenario: a number, or 'auto'.")
+]
+PrecisionOpt = Annotated[
+    float,
+    typer.Option(help="With --reps auto: target CI half-width relative to the mean."),
+]
+MaxRepsOpt = Annotated[int, typer.Option(help="With --reps auto: stop after this many.")]
+SeedOpt = Annotated[
+    int | None, typer.Option(help="Base seed; replication i uses a seed derived from it and i.")
+]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Worker processes (default: all cores).")
+]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(help="Run on Dask: 'local' starts a LocalCluster, or tcp://host:port."),
+]
+NoReportOpt = Annotated[bool, typer.Option("--no-report", help="Do not render a report.")]
+
+
+def _parse_reps(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        fail(f"--reps {text!r}: expected a whole number >= 1 or 'auto'")
+    if value < 1:
+        fail(f"--reps {value}: must be at least 1 (or 'auto')")
+    return value
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[ProgressEvent], None]]:
+    """A rich progress bar with ETA on a terminal, plain lines on stderr otherwise."""
+    if not sys.stderr.isatty():
+
+        def plain(ev: ProgressEvent) -> None:
+            typer.echo(
+                f"[{ev.done}/{ev.total}] {ev.label} rep {ev.rep} done in {ev.wall_s:.1f} s",
+                err=True,
+            )
+
+        yield plain
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("replications"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("runs", total=None)
+
+        def rich_update(ev: ProgressEvent) -> None:
+            bar.update(task, completed=ev.done, total=ev.total)
+
+        yield rich_update
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:.4g}"
+
+
+def _print_result(result: ExperimentResult) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.metrics import HEADLINE_METRICS
+
+    table = Table(title=f"{result.kind}: {result.reps} replications, 95% CI")
+    table.add_column("metric")
+    for label in result.labels:
+        table.add_column(label, justify="right")
+    for label in result.labels[1:]:
+        table.add_column(f"{label} - {result.labels[0]}", justify="right")
+    for m in (m for m in HEADLINE_METRICS if m in result.metric_names):
+        cells = []
+        for label in result.labels:
+            iv = result.interval(m, label)
+            cells.append(f"{_fmt(iv.mean)} [{_fmt(iv.ci_low)}, {_fmt(iv.ci_high)}]")
+        for label in result.labels[1:]:
+            d = result.difference(m, label)
+            star = " *" if d.significant else ""
+            cells.append(f"{_fmt(d.mean)} [{_fmt(d.ci_low)}, {_fmt(d.ci_high)}]{star}")
+        table.add_row(m, *cells)
+    Console().print(table)
+    if len(result.labels) > 1:
+        typer.echo("* paired difference significant (CI excludes 0)")
+
+
+def _render_report(out: Path, no_report: bool) -> None:
+    if no_report or importlib.util.find_spec("reports.render") is None:
+        return
+    from reports.render import render_report
+
+    typer.echo(f"report: {render_report(out)}")
+
+
+def _run_experiment(call: Callable[..., ExperimentResult], out: Path, **kwargs: Any) -> None:
+    """Call compare/sweep, turning user mistakes into one line and Ctrl-C into exit 130."""
+    from sim.backends import BackendError
+    from sim.experiment import DesignError, ExperimentInterrupted
+    from sim.scenario import ScenarioError
+
+    try:
+        with _progress() as progress:
+            result = call(out_dir=out, progress=progress, command=sys.argv, **kwargs)
+    except ScenarioError as exc:
+        fail("; ".join(exc.problems))
+    except (DesignError, BackendError) as exc:
+        fail(str(exc))
+    except ExperimentInterrupted as exc:
+        typer.echo(
+            f"interrupted: {len(exc.result.rows)} finished replications kept in {out}", err=True
+        )
+        raise typer.Exit(130) from None
+    _print_result(result)
+    typer.echo(f"wrote {out} ({len(result.rows)} runs, {result.wall_s:.1f} s, {result.backend})")
+
+
+def compare(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="Scenario TOML files; the first is the reference.")
+    ],
+    reps: RepsOpt = "10",
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
+    precision: PrecisionOpt = 0.05,
+    max_reps: MaxRepsOpt = 50,
+    seed: SeedOpt = None,
+    jobs: JobsOpt = None,
+    dask: DaskOpt = None,
+    set_: SetOpt = None,
+    no_report: NoReportOpt = False,
+) -> None:
+    """Replicate scenarios with common random numbers; paired differences vs the first."""
+    from sim.experiment import compare as run_compare
+
+    _run_experiment(
+        run_compare, out, scenarios=scenarios, reps=_parse_reps(reps), precision=precision,
+        max_reps=max_reps, seed=seed, jobs=jobs, dask=dask, overrides=set_ or (),
+    )  # fmt: skip
+    _render_report(out, no_report)
+
+
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="The scenario TOML file to vary.")],
+    grid: Annotated[
+        list[str],
+        typer.Option(help="dotted.key=v1,v2,v3 or dotted.key=lo:hi:n (repeatable)."),
+    ],
+    reps: RepsOpt = "5",
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/sweep"),
+    precision: PrecisionOpt = 0.05,
+    max_reps: MaxRepsOpt = 50,
+    seed: SeedOpt = None,
+    jobs: JobsOpt = None,
+    dask: DaskOpt = None,
+    set_: SetOpt = None,
+    no_report: NoReportOpt = False,
+) -> None:
+    """Full factorial sweep over --grid values, each point replicated."""
+    from sim.experiment import sweep as run_sweep
+
+    _run_experiment(
+        run_sweep, out, scenario=scenario, grid=grid, reps=_parse_reps(reps),
+        precision=precision, max_reps=max_reps, seed=seed, jobs=jobs, dask=dask,
+        overrides=set_ or (),
+    )  # fmt: skip
+    _render_report(out, no_report)
+
+
+def _print_check(report: CheckReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    for note in report.notes:
+        typer.echo(f"note: {note}", err=True)
+    if report.passed:
+        typer.echo(
+            f"check passed: {len(report.checks)} headline metrics within their baseline "
+            f"bands ({report.wall_s:.1f} s)"
+        )
+        return
+    table = Table(title="check failed: metrics outside their baseline's 95% CI band")
+    for col in ("scenario", "metric", "baseline mean", "band", "now", "change"):
+        table.add_column(col, justify="left" if col in ("scenario", "metric") else "right")
+    for c in report.moved:
+        band = f"[{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]"
+        table.add_row(
+            c.scenario, c.metric, _fmt(c.baseline_mean), band, _fmt(c.mean), _fmt(c.change)
+        )
+    Console(stderr=True).print(table)
+
+
+def check(
+    scenarios: Annotated[
+        list[Path] | None, typer.Argument(help="Scenarios to check (default: every baseline).")
+    ] = None,
+    update: Annotated[bool, typer.Option(help="Rewrite the baselines on purpose.")] = False,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    baselines: Annotated[
+        Path | None, typer.Option(help="Baseline folder (default: reports/baselines).")
+    ] = None,
+    jobs: JobsOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Regression gate: rerun the smoke scenarios' seeds; exit 1 if a headline metric moved."""
+    from sim.backends import BackendError
+    from sim.regression import BASELINES_DIR, BaselineError, junit_xml
+    from sim.regression import check as run_check
+    from sim.scenario import ScenarioError
+
+    try:
+        report = run_check(
+            scenarios or (), baselines_dir=baselines or BASELINES_DIR, update=update,
+            overrides=set_ or (), jobs=jobs,
+        )  # fmt: skip
+    except ScenarioError as exc:
+        fail("; ".join(exc.problems))
+    except (BaselineError, BackendError) as exc:
+        fail(str(exc))
+    if update:
+        for path in report.updated:
+            typer.echo(f"baseline written: {path}")
+        return
+    if junit is not None:
+        junit.parent.mkdir(parents=True, exist_ok=True)
+        junit.write_text(junit_xml(report), encoding="utf-8")
+    _print_check(report)
+    if not report.passed:
+        raise typer.Exit(1)
