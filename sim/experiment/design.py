@@ -81,7 +81,7 @@ def _linspace(spec: str, raw: str) -> list[Any]:
     points = np.linspace(lo, hi, int(n_s))
     if isinstance(lo, int) and isinstance(hi, int) and np.all(points == np.round(points)):
         return [int(p) for p in np.round(points)]
-    return [float(p) for p in points]
+    return [float(f"{p:.12g}") for p in points]  # 0.3, not 0.30000000000000004
 
 
 def parse_grid(spec: str) -> tuple[str, list[Any]]:
@@ -96,7 +96,9 @@ def parse_grid(spec: str) -> tuple[str, list[Any]]:
         raise DesignError(f"--grid {spec!r}: expected dotted.key=v1,v2,... or dotted.key=lo:hi:n")
     if not raw:
         raise DesignError(f"--grid {spec!r}: no values after '='")
-    if raw.count(":") == 2 and not raw.startswith(("'", '"', "[", "{")):
+    if ":" in raw and not raw.startswith(("'", '"', "[", "{")):
+        if raw.count(":") != 2:
+            raise DesignError(f"--grid {spec!r}: a range is lo:hi:n (quote string values)")
         return key, _linspace(spec, raw)
     parts = [p.strip() for p in raw.split(",")]
     if any(not p for p in parts):
