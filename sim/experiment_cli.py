@@ -37,6 +37,7 @@ DaskOpt = Annotated[
     str | None,
     typer.Option(help="Run on Dask: 'local' starts a LocalCluster, or tcp://host:port."),
 ]
+DEFAULT_CHECK_REPS = 8  # sim.regression.DEFAULT_REPS, kept here so --help stays light
 NoReportOpt = Annotated[bool, typer.Option("--no-report", help="Do not render a report.")]
 
 
@@ -133,6 +134,20 @@ def _render_report(out: Path, no_report: bool) -> None:
     typer.echo(f"report: {render_report(out)}")
 
 
+def _command_line(out: Path, kwargs: dict[str, Any]) -> list[str]:
+    """The invocation as a command line, rebuilt from the parsed options (provenance)."""
+    name = "compare" if "scenarios" in kwargs else "sweep"
+    words = ["takedown", name]
+    words += [str(p) for p in kwargs.get("scenarios", [kwargs.get("scenario")])]
+    for key, value in kwargs.items():
+        if key in ("scenarios", "scenario") or value is None:
+            continue
+        flag = "--set" if key == "overrides" else "--" + key.replace("_", "-")
+        for item in value if isinstance(value, list | tuple) else [value]:
+            words += [flag, str(item)]
+    return [*words, "--out", str(out)]
+
+
 def _run_experiment(call: Callable[..., ExperimentResult], out: Path, **kwargs: Any) -> None:
     """Call compare/sweep, turning user mistakes into one line and Ctrl-C into exit 130."""
     from sim.backends import BackendError
@@ -141,7 +156,9 @@ def _run_experiment(call: Callable[..., ExperimentResult], out: Path, **kwargs: 
 
     try:
         with _progress() as progress:
-            result = call(out_dir=out, progress=progress, command=sys.argv, **kwargs)
+            result = call(
+                out_dir=out, progress=progress, command=_command_line(out, kwargs), **kwargs
+            )
     except ScenarioError as exc:
         fail("; ".join(exc.problems))
     except (DesignError, BackendError) as exc:
@@ -238,6 +255,9 @@ def check(
     baselines: Annotated[
         Path | None, typer.Option(help="Baseline folder (default: reports/baselines).")
     ] = None,
+    reps: Annotated[
+        int, typer.Option(min=2, help="With --update: replications per baseline.")
+    ] = DEFAULT_CHECK_REPS,
     jobs: JobsOpt = None,
     set_: SetOpt = None,
 ) -> None:
@@ -250,7 +270,7 @@ def check(
     try:
         report = run_check(
             scenarios or (), baselines_dir=baselines or BASELINES_DIR, update=update,
-            overrides=set_ or (), jobs=jobs,
+            overrides=set_ or (), jobs=jobs, reps=reps,
         )  # fmt: skip
     except ScenarioError as exc:
         fail("; ".join(exc.problems))
