@@ -67,10 +67,12 @@ def _root() -> None:
 def _register_commands() -> None:
     """Commands from other modules; each keeps its heavy imports inside the command."""
     # New command modules register here (one line each).
+    from reports.cli import report
     from sim import experiment_cli as xp  # compare, sweep, check
 
     for command in (xp.compare, xp.sweep, xp.check):
         app.command()(command)
+    app.command()(report)
 
 
 _register_commands()

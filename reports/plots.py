@@ -1,0 +1,507 @@
+"""The report's figures, drawn with matplotlib's object API on the Agg canvas.
+
+No pyplot: figures are plain ``Figure`` objects, so nothing global is touched and
+plotting is safe inside any process. Each plot function returns a Figure, or None
+when the folder holds no data for it; ``draw_all`` writes the PNG files.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from reports.load import ReportData, RunData
+from reports.wording import is_number, wording
+
+CHANNELS = ("proactive", "lead", "ban", "notice", "seller")
+CHANNEL_COLORS = {
+    "proactive": "#2b6cb0",
+    "lead": "#38a169",
+    "ban": "#805ad5",
+    "notice": "#dd6b20",
+    "seller": "#a0aec0",
+}
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
+)
+DPI = 110
+WIDTH_IN = 8.0
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One drawn figure: its id, title, a caption saying how to read it, and the PNG."""
+
+    plot_id: str
+    title: str
+    caption: str
+    png: bytes
+    filename: str
+
+    @property
+    def data_uri(self) -> str:
+        """The PNG inline, for a self-contained HTML file."""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def _figure(height_in: float = 3.6, width_in: float = WIDTH_IN) -> Figure:
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def color(data: ReportData, label: str) -> str:
+    """The strategy's colour, the same in every figure."""
+    return PALETTE[data.labels.index(label) % len(PALETTE)]
+
+
+def _style(ax: Axes) -> None:
+    ax.grid(True, color="#e2e8f0", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _runs_of(data: ReportData, label: str) -> list[RunData]:
+    return [r for r in data.runs if r.label == label]
+
+
+def _stat(data: ReportData, metric: str, label: str) -> tuple[float, float, float]:
+    entry = data.stats.get(metric, {}).get(label) or {}
+    vals = [entry.get(k) for k in ("mean", "ci_low", "ci_high")]
+    mean, low, high = (float(v) if is_number(v) else math.nan for v in vals)
+    return mean, low, high
+
+
+def _err(mean: float, low: float, high: float) -> tuple[float, float]:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return 0.0, 0.0
+    return max(mean - low, 0.0), max(high - mean, 0.0)
+
+
+# --------------------------------------------------------------------------- time series
+
+
+def series_band(runs: Sequence[RunData], column: str) -> pd.DataFrame | None:
+    """Per-day mean and 95% t-interval of ``column`` across replications."""
+    frames = [
+        r.daily[["day", column]].assign(rep=i)
+        for i, r in enumerate(runs)
+        if column in r.daily and "day" in r.daily
+    ]
+    if not frames:
+        return None
+    tidy = pd.concat(frames, ignore_index=True)
+    grouped = tidy.groupby("day")[column].agg(["mean", "std", "count"]).reset_index()
+    from sim.stats import t_quantile
+
+    n = grouped["count"].to_numpy(dtype=float)
+    tq = np.array([t_quantile(k - 1) if k > 1 else np.nan for k in n])
+    half = tq * grouped["std"].to_numpy(dtype=float) / np.sqrt(n)
+    grouped["low"] = grouped["mean"] - half
+    grouped["high"] = grouped["mean"] + half
+    return grouped
+
+
+def _warmup_days(data: ReportData) -> float:
+    for tree in data.scenarios.values():
+        value = (tree.get("scenario") or {}).get("warmup_days") if isinstance(tree, dict) else None
+        if is_number(value) and value > 0:
+            return float(value)
+    return 0.0
+
+
+def _band_axes(data: ReportData, ax: Axes, column: str) -> bool:
+    drawn = False
+    for label in data.labels:
+        band = series_band(_runs_of(data, label), column)
+        if band is None:
+            continue
+        drawn = True
+        c = color(data, label)
+        ax.plot(band["day"], band["mean"], color=c, linewidth=1.6, label=label)
+        if band["low"].notna().any():
+            ax.fill_between(band["day"], band["low"], band["high"], color=c, alpha=0.18, lw=0)
+    warmup = _warmup_days(data)
+    if drawn and warmup > 0:
+        ax.axvspan(0, warmup, color="#edf2f7", zorder=0)
+        ax.text(
+            warmup / 2,
+            0.98,
+            "warm-up",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#718096",
+        )
+    return drawn
+
+
+def live_fakes(data: ReportData) -> Figure | None:
+    """Fake listings live each day, mean per strategy with its 95% band."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    if not _band_axes(data, ax, "fakes_live"):
+        return None
+    _style(ax)
+    ax.set_xlabel("simulated day")
+    ax.set_ylabel("fake listings live")
+    ax.set_ylim(bottom=0)
+    ax.legend(frameon=False, fontsize=9)
+    return fig
+
+
+# --------------------------------------------------------------------------- latency
+
+
+def removal_latencies_h(runs: Sequence[RunData]) -> tuple[np.ndarray, np.ndarray]:
+    """Hours from filing to removal of removed notices, and listings per notice (weights)."""
+    hours, weights = [], []
+    for r in runs:
+        n = r.notices
+        if n.empty or "removed_at_h" not in n or "t_h" not in n:
+            continue
+        lat = pd.to_numeric(n["removed_at_h"], errors="coerce") - n["t_h"]
+        w = n["listings"] if "listings" in n else pd.Series(1.0, index=n.index)
+        keep = lat.notna() & np.isfinite(lat) & (lat >= 0)
+        hours.append(lat[keep].to_numpy(float))
+        weights.append(w[keep].to_numpy(float))
+    if not hours:
+        return np.empty(0), np.empty(0)
+    return np.concatenate(hours), np.concatenate(weights)
+
+
+def _cdf(hours: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(hours, kind="stable")
+    x = hours[order]
+    y = np.cumsum(weights[order]) / weights.sum()
+    return np.concatenate([[0.0], x]), np.concatenate([[0.0], y])
+
+
+def latency_cdf(data: ReportData) -> Figure | None:
+    """Share of removed listings taken down within x hours of the notice, per strategy."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    top = 48.0
+    drawn = False
+    for label in data.labels:
+        hours, weights = removal_latencies_h(_runs_of(data, label))
+        if hours.size == 0 or weights.sum() <= 0:
+            continue
+        drawn = True
+        x, y = _cdf(hours, weights)
+        ax.step(x, y, where="post", color=color(data, label), linewidth=1.6, label=label)
+        top = max(top, float(np.quantile(hours, 0.99)) * 1.05)
+    if not drawn:
+        return None
+    ax.axvline(24, color="#1a202c", linestyle="--", linewidth=1)
+    ax.text(24, 0.03, " 24 h", fontsize=9, color="#1a202c")
+    _style(ax)
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, 1.01)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
+    ax.set_xlabel("hours from notice to removal")
+    ax.set_ylabel("share of removed listings")
+    ax.legend(frameon=False, fontsize=9, loc="lower right")
+    return fig
+
+
+# --------------------------------------------------------------------------- bars
+
+
+def removals_by_channel(data: ReportData) -> Figure | None:
+    """Mean fakes removed per strategy, stacked by the channel that removed them."""
+    metrics = [f"fake_removed_{c}" for c in CHANNELS]
+    if not any(m in data.stats for m in metrics):
+        return None
+    fig = _figure(1.2 + 0.45 * len(data.labels))
+    ax = fig.add_subplot()
+    left = np.zeros(len(data.labels))
+    y = np.arange(len(data.labels))
+    for channel, metric in zip(CHANNELS, metrics, strict=True):
+        values = np.array([_stat(data, metric, lbl)[0] for lbl in data.labels])
+        values = np.nan_to_num(values)
+        ax.barh(y, values, left=left, color=CHANNEL_COLORS[channel], label=channel, height=0.6)
+        left += values
+    ax.set_yticks(y, data.labels)
+    ax.invert_yaxis()
+    _style(ax)
+    ax.grid(False, axis="y")
+    ax.set_xlabel("fake listings removed (mean per run)")
+    ax.legend(
+        frameon=False,
+        fontsize=9,
+        ncols=len(CHANNELS),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+    )
+    return fig
+
+
+def harm_vs_cost(data: ReportData) -> Figure | None:
+    """Consumer harm (fake sales) against enforcement cost (account-manager hours)."""
+    if "fake_sales" not in data.stats or "am_hours" not in data.stats:
+        return None
+    fig = _figure(3.8)
+    ax = fig.add_subplot()
+    for label in data.labels:
+        x, xl, xh = _stat(data, "am_hours", label)
+        y, yl, yh = _stat(data, "fake_sales", label)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            continue
+        xe, ye = _err(x, xl, xh), _err(y, yl, yh)
+        c = color(data, label)
+        ax.errorbar(
+            [x],
+            [y],
+            xerr=[[xe[0]], [xe[1]]],
+            yerr=[[ye[0]], [ye[1]]],
+            fmt="o",
+            color=c,
+            markersize=7,
+            capsize=3,
+            label=label,
+        )
+        ax.annotate(label, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=9, color=c)
+    _style(ax)
+    ax.set_xlabel("enforcement cost: account-manager hours (mean, 95% CI)")
+    ax.set_ylabel("consumer harm: fake sales")
+    ax.margins(0.15)
+    return fig
+
+
+def _grouped_bars(data: ReportData, ax: Axes, metrics: Sequence[str], scale: float = 1.0) -> None:
+    width = 0.8 / max(len(data.labels), 1)
+    x = np.arange(len(metrics))
+    for i, label in enumerate(data.labels):
+        stats = [_stat(data, m, label) for m in metrics]
+        means = np.array([s[0] for s in stats]) * scale
+        errs = np.array([_err(*s) for s in stats]).T * scale
+        ax.bar(
+            x + (i - (len(data.labels) - 1) / 2) * width,
+            np.nan_to_num(means),
+            width * 0.92,
+            yerr=np.nan_to_num(errs),
+            capsize=3,
+            color=color(data, label),
+            label=label,
+            error_kw={"elinewidth": 1, "ecolor": "#2d3748"},
+        )
+    ax.set_xticks(x, [wording(m).label for m in metrics], fontsize=9)
+    _style(ax)
+    ax.grid(False, axis="x")
+
+
+def wrongful_removals(data: ReportData) -> Figure | None:
+    """Genuine listings wrongly removed, counter-notices and restorations per strategy."""
+    metrics = [
+        m for m in ("genuine_wrongly_removed", "counter_notices", "restorations") if m in data.stats
+    ]
+    if not metrics:
+        return None
+    fig = _figure()
+    ax = fig.add_subplot()
+    _grouped_bars(data, ax, metrics)
+    ax.set_ylabel("listings (mean per run, 95% CI)")
+    ax.legend(frameon=False, fontsize=9)
+    return fig
+
+
+def account_managers(data: ReportData) -> Figure | None:
+    """Account-manager utilisation (bars, 95% CI) and the review queue over time."""
+    if "am_utilization" not in data.stats:
+        return None
+    fig = _figure(3.4)
+    left, right = fig.subplots(1, 2, width_ratios=(1, 2))
+    _grouped_bars(data, left, ["am_utilization"], scale=100.0)
+    left.set_xticks([])
+    left.set_ylabel("utilisation, % of working hours")
+    left.set_ylim(0, 100)
+    if _band_axes(data, right, "queue_length"):
+        _style(right)
+        right.set_xlabel("simulated day")
+        right.set_ylabel("notices waiting for review")
+        right.set_ylim(bottom=0)
+        right.legend(frameon=False, fontsize=9)
+    else:
+        _grouped_bars(data, right, ["am_queue_wait_h_p50", "am_queue_wait_h_p95"])
+        right.set_ylabel("queue wait, hours")
+    return fig
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def _axis_values(values: Sequence[Any]) -> tuple[np.ndarray, list[str], bool]:
+    numeric = all(is_number(v) for v in values)
+    if numeric:
+        return np.array(values, dtype=float), [f"{v:g}" for v in values], True
+    return np.arange(len(values), dtype=float), [str(v) for v in values], False
+
+
+def _point_stats(data: ReportData, metric: str, where: dict[str, Any]) -> tuple[float, ...]:
+    for label, params in data.point_params.items():
+        if all(params.get(k) == v for k, v in where.items()) and label in data.labels:
+            return _stat(data, metric, label)
+    return (math.nan, math.nan, math.nan)
+
+
+def _sweep_line(data: ReportData, ax: Axes, metric: str, key: str) -> None:
+    values = data.sweep_params[key]
+    x, ticks, numeric = _axis_values(values)
+    stats = np.array([_point_stats(data, metric, {key: v}) for v in values]) * wording(metric).scale
+    ax.plot(x, stats[:, 0], marker="o", color=PALETTE[0], linewidth=1.6)
+    ax.fill_between(x, stats[:, 1], stats[:, 2], color=PALETTE[0], alpha=0.2, lw=0)
+    if not numeric:
+        ax.set_xticks(x, ticks)
+    ax.set_xlabel(key, fontsize=8)
+
+
+def _sweep_heat(data: ReportData, ax: Axes, metric: str, keys: Sequence[str]) -> None:
+    kx, ky = keys[0], keys[1]
+    xs, ys = data.sweep_params[kx], data.sweep_params[ky]
+    grid = (
+        np.array([[_point_stats(data, metric, {kx: vx, ky: vy})[0] for vx in xs] for vy in ys])
+        * wording(metric).scale
+    )
+    image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
+    ax.figure.colorbar(image, ax=ax, shrink=0.85)
+    ax.set_xticks(range(len(xs)), [str(v) for v in xs], fontsize=8)
+    ax.set_yticks(range(len(ys)), [str(v) for v in ys], fontsize=8)
+    ax.set_xlabel(kx, fontsize=8)
+    ax.set_ylabel(ky, fontsize=8)
+    finite = grid[np.isfinite(grid)]
+    middle = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
+    for (iy, ix), value in np.ndenumerate(grid):
+        if math.isfinite(value):
+            ax.text(
+                ix,
+                iy,
+                f"{value:.3g}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if value < middle else "black",
+            )
+
+
+def sweep(data: ReportData, metrics: Sequence[str]) -> Figure | None:
+    """Each headline metric against the swept parameter(s): line with 95% band, or heatmap."""
+    keys = [k for k in data.sweep_params if len(data.sweep_params[k]) > 1]
+    shown = [m for m in metrics if m in data.stats]
+    if data.kind != "sweep" or not keys or not shown:
+        return None
+    cols = 2
+    rows = math.ceil(len(shown) / cols)
+    fig = _figure(2.5 * rows + 0.3)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, metric in zip(axes, shown, strict=False):
+        w = wording(metric)
+        ax.set_title(
+            f"{w.label}{' (' + w.unit.strip() + ')' if w.unit.strip() else ''}", fontsize=9
+        )
+        if len(keys) >= 2:
+            _sweep_heat(data, ax, metric, keys)
+        else:
+            _sweep_line(data, ax, metric, keys[0])
+            _style(ax)
+    for ax in axes[len(shown) :]:
+        ax.set_visible(False)
+    return fig
+
+
+# --------------------------------------------------------------------------- all
+
+
+PlotFn = Callable[[ReportData], Figure | None]
+
+
+def catalogue(headline: Sequence[str]) -> list[tuple[str, str, str, PlotFn]]:
+    """(id, title, caption, function) for every figure a report may hold, in order."""
+    return [
+        (
+            "live_fakes",
+            "Fake listings live over time",
+            "Mean across replications; the band is the 95% confidence interval.",
+            live_fakes,
+        ),
+        (
+            "latency_cdf",
+            "Notice to removal",
+            "Share of removed listings taken down within x hours of the notice "
+            "(pooled over replications); the dashed line marks 24 h.",
+            latency_cdf,
+        ),
+        (
+            "removals_by_channel",
+            "Removals by channel",
+            "Which mechanism removed the fakes (mean per run).",
+            removals_by_channel,
+        ),
+        (
+            "harm_vs_cost",
+            "Consumer harm against enforcement cost",
+            "Lower left is better: fewer fake sales for fewer account-manager hours.",
+            harm_vs_cost,
+        ),
+        (
+            "wrongful_removals",
+            "Wrongful removals and restorations",
+            "Genuine listings taken down by mistake, counter-notices filed and listings restored.",
+            wrongful_removals,
+        ),
+        (
+            "account_managers",
+            "Account managers: utilisation and queue",
+            "Share of working hours spent reviewing, and notices waiting for review each day.",
+            account_managers,
+        ),
+        (
+            "sweep",
+            "Headline metrics across the sweep",
+            "Mean per design point; bands (one parameter) are 95% confidence intervals; "
+            "with two parameters each cell shows the mean.",
+            lambda d: sweep(d, headline),
+        ),
+    ]
+
+
+def draw_all(data: ReportData, out_dir: Path, headline: Sequence[str]) -> list[Plot]:
+    """Draw every figure the data supports and write each as ``fig_<id>.png`` in out_dir."""
+    plots = []
+    for plot_id, title, caption, fn in catalogue(headline):
+        fig = fn(data)
+        if fig is None:
+            continue
+        png = _png(fig)
+        filename = f"fig_{plot_id}.png"
+        (out_dir / filename).write_bytes(png)
+        plots.append(Plot(plot_id, title, caption, png, filename))
+    return plots

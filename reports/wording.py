@@ -1,0 +1,301 @@
+"""How each metric is named, scaled and phrased for a policy reader.
+
+One table maps a metric to its label, display unit, the better direction and the
+words for "this strategy moved it up / down", so the headline sentences read like
+"joint_force removes fakes 3.2 h sooner at p95 (95% CI 2.9-3.5)".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TypeGuard
+
+FALLBACK_HEADLINE: tuple[str, ...] = (
+    "proactive_to_notice_ratio",
+    "notices_within_24h_share",
+    "notice_to_removal_h_p95",
+    "removed_before_first_sale_share",
+    "fake_sales",
+    "am_utilization",
+    "genuine_wrongly_removed",
+)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """Display rules for one metric.
+
+    ``scale`` turns the stored value into the shown one (shares become percent);
+    ``diff_unit`` is the unit of a difference (percentage points for shares);
+    ``higher_better`` is None when neither direction is a win; ``up``/``down`` are
+    verb phrases with ``{v}`` for the size of the change.
+    """
+
+    label: str
+    unit: str
+    diff_unit: str
+    higher_better: bool | None
+    up: str
+    down: str
+    scale: float = 1.0
+
+
+def _share(label: str, up: str, down: str, higher_better: bool | None = True) -> Wording:
+    return Wording(label, "%", " pp", higher_better, up, down, 100.0)
+
+
+def _count(label: str, up: str, down: str, higher_better: bool | None) -> Wording:
+    return Wording(label, "", "", higher_better, up, down)
+
+
+def _hours(label: str, at: str) -> Wording:
+    return Wording(
+        label,
+        " h",
+        " h",
+        False,
+        f"removes fakes {{v}} later {at}",
+        f"removes fakes {{v}} sooner {at}",
+    )
+
+
+WORDING: dict[str, Wording] = {
+    "fake_listings_created": _count(
+        "fake listings created", "sees {v} more fakes listed", "sees {v} fewer fakes listed", False
+    ),
+    "fake_removed_proactive": _count(
+        "fakes removed proactively",
+        "removes {v} more fakes proactively",
+        "removes {v} fewer fakes proactively",
+        True,
+    ),
+    "fake_removed_notice": _count(
+        "fakes removed on notice",
+        "removes {v} more fakes on notice",
+        "removes {v} fewer fakes on notice",
+        None,
+    ),
+    "fake_removed_lead": _count(
+        "fakes removed via leads",
+        "removes {v} more fakes via leads",
+        "removes {v} fewer fakes via leads",
+        True,
+    ),
+    "fake_removed_ban": _count(
+        "fakes removed by bans",
+        "removes {v} more fakes by bans",
+        "removes {v} fewer fakes by bans",
+        True,
+    ),
+    "fake_removed_seller": _count(
+        "fakes ended by seller",
+        "sees sellers end {v} more fakes",
+        "sees sellers end {v} fewer fakes",
+        None,
+    ),
+    "proactive_to_notice_ratio": _count(
+        "proactive : notice removals",
+        "raises the proactive:notice ratio by {v}",
+        "lowers the proactive:notice ratio by {v}",
+        True,
+    ),
+    "removed_before_first_sale_share": _share(
+        "removed before a first sale",
+        "removes {v} more fakes before a first sale",
+        "removes {v} fewer fakes before a first sale",
+    ),
+    "fake_exposure_listing_days": _count(
+        "fake exposure (listing-days)",
+        "leaves fakes up {v} listing-days longer",
+        "cuts fake exposure by {v} listing-days",
+        False,
+    ),
+    "fake_views": _count(
+        "fake views", "lets {v} more fake views through", "prevents {v} fake views", False
+    ),
+    "fake_sales": _count(
+        "fake sales", "lets {v} more fake sales through", "prevents {v} fake sales", False
+    ),
+    "fake_sales_value": Wording(
+        "fake sales value",
+        " USD",
+        " USD",
+        False,
+        "lets {v} more fake sales value through",
+        "prevents {v} of fake sales",
+    ),
+    "notices_filed": _count(
+        "notices filed", "draws {v} more notices", "draws {v} fewer notices", None
+    ),
+    "notice_precision": _share(
+        "notice precision", "has {v} more precise notices", "has {v} less precise notices"
+    ),
+    "notice_to_removal_h_p50": _hours("notice to removal, median", "at the median"),
+    "notice_to_removal_h_p90": _hours("notice to removal, p90", "at p90"),
+    "notice_to_removal_h_p95": _hours("notice to removal, p95", "at p95"),
+    "notice_to_removal_h_p99": _hours("notice to removal, p99", "at p99"),
+    "notices_within_24h_share": _share(
+        "notices handled within 24 h",
+        "handles {v} more notices within 24 h",
+        "handles {v} fewer notices within 24 h",
+    ),
+    "genuine_wrongly_removed": _count(
+        "genuine listings wrongly removed",
+        "wrongly removes {v} more genuine listings",
+        "wrongly removes {v} fewer genuine listings",
+        False,
+    ),
+    "wrongful_removal_days": _count(
+        "wrongful removal (listing-days)",
+        "keeps genuine listings down {v} listing-days longer",
+        "keeps genuine listings down {v} listing-days less",
+        False,
+    ),
+    "counter_notices": _count(
+        "counter-notices",
+        "draws {v} more counter-notices",
+        "draws {v} fewer counter-notices",
+        False,
+    ),
+    "restorations": _count(
+        "restorations", "restores {v} more listings", "restores {v} fewer listings", None
+    ),
+    "am_utilization": _share(
+        "account-manager utilisation",
+        "keeps account managers {v} busier",
+        "keeps account managers {v} less busy",
+        None,
+    ),
+    "am_queue_wait_h_p50": Wording(
+        "review queue wait, median",
+        " h",
+        " h",
+        False,
+        "makes notices wait {v} longer for review (median)",
+        "makes notices wait {v} less for review (median)",
+    ),
+    "am_queue_wait_h_p95": Wording(
+        "review queue wait, p95",
+        " h",
+        " h",
+        False,
+        "makes notices wait {v} longer for review (p95)",
+        "makes notices wait {v} less for review (p95)",
+    ),
+    "am_hours": Wording(
+        "account-manager hours",
+        " h",
+        " h",
+        False,
+        "costs {v} more account-manager hours",
+        "saves {v} account-manager hours",
+    ),
+    "accounts_banned": _count(
+        "accounts banned", "bans {v} more accounts", "bans {v} fewer accounts", None
+    ),
+    "counterfeiters_active_end": _count(
+        "counterfeiters active at the end",
+        "ends with {v} more active counterfeiters",
+        "ends with {v} fewer active counterfeiters",
+        False,
+    ),
+    "relists": _count("relists", "sees {v} more relists", "sees {v} fewer relists", False),
+}
+
+
+def wording(metric: str) -> Wording:
+    """The display rules for ``metric``; unknown metrics get a neutral generic phrase."""
+    found = WORDING.get(metric)
+    if found is not None:
+        return found
+    name = metric.replace("_", " ")
+    return Wording(name, "", "", None, f"raises {name} by {{v}}", f"lowers {name} by {{v}}")
+
+
+def headline_metrics() -> tuple[str, ...]:
+    """The metrics for tables: the model's own list when it is importable."""
+    try:
+        from sim.metrics import HEADLINE_METRICS
+    except ImportError:
+        return FALLBACK_HEADLINE
+    return tuple(HEADLINE_METRICS)
+
+
+def is_number(value: object) -> TypeGuard[float]:
+    """True for a finite int or float (not bool, not None, not NaN)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def fmt_number(value: float | None) -> str:
+    """A number for people: thousands separators, about three significant digits."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    mag = abs(value)
+    if mag >= 1000:
+        text = f"{value:,.0f}"
+    elif mag >= 100:
+        text = f"{value:.0f}"
+    elif mag >= 10:
+        text = f"{value:.1f}"
+    elif mag >= 1:
+        text = f"{value:.2f}"
+    elif mag == 0:
+        text = "0"
+    else:
+        text = f"{value:.3f}"
+    return "0" if text in {"-0", "-0.0", "-0.00", "-0.000"} else text
+
+
+def fmt_value(metric: str, value: float | None) -> str:
+    """A metric's value with its unit, e.g. ``95.3%`` or ``3.20 h``."""
+    w = wording(metric)
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{fmt_number(value * w.scale)}{w.unit}"
+
+
+def fmt_diff(metric: str, value: float | None) -> str:
+    """A signed difference with its unit, e.g. ``-3.20 h`` or ``+1.5 pp``."""
+    w = wording(metric)
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    text = fmt_number(value * w.scale)
+    sign = "+" if value > 0 and text != "0" else ""
+    return f"{sign}{text}{w.diff_unit}"
+
+
+def verdict(label: str, baseline: str, metric: str, diff: dict[str, object]) -> str:
+    """One plain sentence for ``label`` against ``baseline`` on ``metric``.
+
+    A significant difference reads "joint_force removes fakes 3.20 h sooner at p95 compared
+    with standard (95% CI 2.90-3.50)"; otherwise it says there is no clear difference.
+    """
+    w = wording(metric)
+    mean, low, high = diff.get("mean"), diff.get("ci_low"), diff.get("ci_high")
+    if not (is_number(mean) and is_number(low) and is_number(high)):
+        return f"{label} vs {baseline}: {w.label} not comparable (too few replications or no data)."
+    if not bool(diff.get("significant")):
+        return (
+            f"{label}: no clear difference from {baseline} in {w.label} "
+            f"({fmt_diff(metric, mean)}, 95% CI {fmt_diff(metric, low)} "
+            f"to {fmt_diff(metric, high)})."
+        )
+    phrase = w.up if mean > 0 else w.down
+    size = f"{fmt_number(abs(mean) * w.scale)}{w.diff_unit}"
+    lo, hi = sorted((abs(low) * w.scale, abs(high) * w.scale))
+    return (
+        f"{label} {phrase.format(v=size)} compared with {baseline} "
+        f"(95% CI {fmt_number(lo)}-{fmt_number(hi)}{w.diff_unit})."
+    )
+
+
+def judgement(metric: str, diff: dict[str, object]) -> str:
+    """``better``, ``worse``, ``changed`` (no better direction) or ``same`` (not significant)."""
+    mean = diff.get("mean")
+    if not bool(diff.get("significant")) or not is_number(mean):
+        return "same"
+    better = wording(metric).higher_better
+    if better is None:
+        return "changed"
+    return "better" if (mean > 0) == better else "worse"
