@@ -1,0 +1,180 @@
+"""Load profiles: TOML in, a frozen and validated ``Profile`` out.
+
+A profile says how much of each role's work arrives per second (across all workers),
+how many of each role may be busy at once (the bound past which arrivals are
+dropped), the shape of the rate over the run, and how each role behaves.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+)
+
+from loadtest.shapes import Constant, Ramp, Spike, Step
+
+ROLES = ("rights_holder", "account_manager", "shopper", "seller")
+PROFILES_DIR = Path(__file__).parent / "profiles"
+Prob = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class Meta(_Section):
+    """Name of the profile, its arrival process and optional seed."""
+
+    name: str = "unnamed"
+    description: str = ""
+    process: Literal["poisson", "constant"] = "poisson"
+    seed: int | None = Field(default=None, ge=0)
+
+
+class Rates(_Section):
+    """Target arrivals per second of each role, summed over all workers."""
+
+    rights_holder: NonNegativeFloat = 1.0
+    account_manager: NonNegativeFloat = 2.0
+    shopper: NonNegativeFloat = 10.0
+    seller: NonNegativeFloat = 0.5
+
+
+class Pool(_Section):
+    """Most arrivals of each role in progress at once, summed over all workers."""
+
+    rights_holder: PositiveInt = 16
+    account_manager: PositiveInt = 8
+    shopper: PositiveInt = 32
+    seller: PositiveInt = 8
+
+
+class RightsHolder(_Section):
+    """Brands filing notices (1..300 listings), reading them back, messaging."""
+
+    listings_mean: PositiveFloat = 3.0
+    listings_max: int = Field(default=300, ge=1, le=300)
+    precision: Prob = 0.9
+    read_share: Prob = 0.15
+    message_share: Prob = 0.05
+
+
+class AccountManager(_Section):
+    """Managers claiming review items and deciding them after some thought."""
+
+    claim_limit: PositiveInt = 5
+    think_s: NonNegativeFloat = 0.2
+    approve_share: Prob = 0.95
+
+
+class Shopper(_Section):
+    """Relative weights of the shoppers' read requests."""
+
+    browse: NonNegativeFloat = 0.4
+    search: NonNegativeFloat = 0.3
+    view: NonNegativeFloat = 0.3
+
+
+class Seller(_Section):
+    """Sellers listing goods and contesting removals of their own listings."""
+
+    counter_share: Prob = 0.3
+
+
+class E2e(_Section):
+    """Bounded pollers that follow a notice's listings until they answer 410."""
+
+    poll_interval_s: PositiveFloat = 0.1
+    timeout_s: PositiveFloat = 30.0
+    max_pollers: PositiveInt = 64
+    per_notice: PositiveInt = 1
+
+
+ShapeSpec = Annotated[Constant | Ramp | Step | Spike, Field(discriminator="kind")]
+
+
+class Profile(_Section):
+    """A whole load profile."""
+
+    profile: Meta = Field(default_factory=Meta)
+    rates: Rates = Field(default_factory=Rates)
+    pool: Pool = Field(default_factory=Pool)
+    shape: ShapeSpec = Field(default_factory=Constant)
+    rights_holder: RightsHolder = Field(default_factory=RightsHolder)
+    account_manager: AccountManager = Field(default_factory=AccountManager)
+    shopper: Shopper = Field(default_factory=Shopper)
+    seller: Seller = Field(default_factory=Seller)
+    e2e: E2e = Field(default_factory=E2e)
+
+    def rate_of(self, role: str) -> float:
+        """Target arrivals per second of ``role`` (before the shape)."""
+        return float(getattr(self.rates, role))
+
+    def pool_of(self, role: str) -> int:
+        """Concurrent arrivals allowed for ``role`` over all workers."""
+        return int(getattr(self.pool, role))
+
+
+class ProfileError(ValueError):
+    """A profile could not be loaded; ``problems`` holds one line per problem."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _format_error(source: str, err: Any) -> str:
+    loc = [str(p) for p in err["loc"] if p not in ("constant", "soak", "ramp", "step", "spike")]
+    path = ".".join(loc) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return f"{source}: {path}: unknown key"
+    if err["type"] == "union_tag_invalid":
+        return f"{source}: {path}: unknown shape; allowed: constant, soak, ramp, step, spike"
+    return f"{source}: {path}: bad value {err.get('input')!r}: {err['msg']}"
+
+
+def profile_from_dict(data: dict[str, Any], source: str = "<profile>") -> Profile:
+    """Validate a mapping into a frozen Profile."""
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError([_format_error(source, e) for e in exc.errors()]) from None
+
+
+def resolve_profile_path(name_or_path: str) -> Path:
+    """A shipped profile by name (``default``) or a path to a TOML file."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml" and not path.exists():
+        shipped = PROFILES_DIR / f"{name_or_path}.toml"
+        if not shipped.exists():
+            known = sorted(p.stem for p in PROFILES_DIR.glob("*.toml"))
+            hint = difflib.get_close_matches(name_or_path, known, n=1)
+            tip = f"did you mean {hint[0]!r}?" if hint else f"shipped: {', '.join(known)}"
+            raise ProfileError([f"--profile {name_or_path!r}: no such profile; {tip}"])
+        return shipped
+    return path
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """Read a profile by shipped name or path."""
+    path = resolve_profile_path(name_or_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProfileError([f"{path}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError([f"{path}: cannot read: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError([f"{path}: invalid TOML: {exc}"]) from None
+    return profile_from_dict(data, str(path))
