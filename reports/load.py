@@ -62,6 +62,22 @@ class ReportData:
     sweep_params: dict[str, list[Any]] = field(default_factory=dict)
     point_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def short_keys(self) -> dict[str, str]:
+        """Swept key -> its last part (``pool_size``), the full key where two would clash."""
+        lasts = [k.rsplit(".", 1)[-1] for k in self.sweep_params]
+        return {
+            k: last if lasts.count(last) == 1 else k
+            for k, last in zip(self.sweep_params, lasts, strict=True)
+        }
+
+    def name(self, label: str) -> str:
+        """A short display name: ``pool_size=2, sweep_recall=0.1`` for a sweep point."""
+        params = self.point_params.get(label)
+        if self.kind != "sweep" or not params:
+            return label
+        short = self.short_keys()
+        return ", ".join(f"{short.get(k, k)}={v}" for k, v in params.items())
+
 
 def read_json(path: Path) -> Any:
     """A JSON file, or a ReportError naming it."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 
 from reports.load import ReportData
-from reports.tables import Cell, Headline
+from reports.tables import Cell, Headline, swept_rows
 
 ICONS = {"better": "▲", "worse": "▼", "changed": "◆", "same": ""}
 
@@ -25,15 +26,15 @@ def cell_text(cell: Cell, with_diff: bool) -> str:
     return _escape(text)
 
 
-def headline_table(table: Headline) -> list[str]:
-    """The headline as a pipe table: metrics as rows, strategies as columns."""
-    head = [
-        "metric",
-        *[
-            f"{lbl} (baseline)" if lbl == table.baseline and len(table.labels) > 1 else lbl
-            for lbl in table.labels
-        ],
-    ]
+def headline_table(table: Headline, transpose: bool = False) -> list[str]:
+    """The headline as a pipe table: metrics as rows and strategies as columns, or (for
+    many sweep points) points as rows."""
+    if transpose:
+        return _transposed(table)
+    head = ["metric"]
+    for lbl in table.labels:
+        base = lbl == table.baseline and len(table.labels) > 1
+        head.append(f"{table.names[lbl]} (baseline)" if base else table.names[lbl])
     lines = ["| " + " | ".join(_escape(h) for h in head) + " |", "|" + "---|" * len(head)]
     for metric in table.metrics:
         row = [table.metric_label(metric)]
@@ -43,29 +44,46 @@ def headline_table(table: Headline) -> list[str]:
     return lines
 
 
+def _transposed(table: Headline) -> list[str]:
+    first = table.param_names or ["point"]
+    head = [*first, *(table.metric_label(m) for m in table.metrics)]
+    lines = ["| " + " | ".join(_escape(h) for h in head) + " |", "|" + "---|" * len(head)]
+    for label in table.labels:
+        ids = table.param_values[label] if table.param_names else [table.names[label]]
+        if label == table.baseline:
+            ids = [f"**{v}**" for v in ids]
+        cells = [cell_text(table.cells[m][label], label != table.baseline) for m in table.metrics]
+        lines.append("| " + " | ".join([*map(_escape, ids), *cells]) + " |")
+    return lines
+
+
 def render_markdown(
     data: ReportData,
     table: Headline,
     verdicts: Sequence[tuple[str, str]],
     params: Sequence[tuple[str, list[str]]],
     plot_files: Sequence[str],
+    lead: str = "",
+    transpose: bool = False,
 ) -> str:
     """The whole ``summary.md``."""
-    kind = {"run": "single run", "compare": "comparison", "sweep": "sweep"}[data.kind]
-    lines = [
-        f"# {title(data)}",
-        "",
-        f"{kind.capitalize()}, {reps_text(data)}. "
-        "Values are means with 95% confidence intervals; Δ is the difference to the "
-        "baseline, ▲/▼ marks a significant improvement/worsening.",
-        "",
-    ]
+    lines = [f"# {title(data)}", "", lead, ""]
+    if len(data.labels) > 1:
+        lines += [
+            "Δ is the difference to the baseline; ▲/▼ mark a significant improvement or "
+            "worsening, ◆ a significant change where neither direction is better.",
+            "",
+        ]
     if verdicts:
-        lines += ["## Verdicts", ""]
-        lines += [f"- {ICONS[j] + ' ' if ICONS[j] else ''}{text}" for j, text in verdicts]
+        lines += ["## " + ("Where each metric is best" if data.kind == "sweep" else "Verdicts")]
+        lines += [""] + [f"- {ICONS[j] + ' ' if ICONS[j] else ''}{text}" for j, text in verdicts]
         lines.append("")
-    lines += ["## Headline", "", *headline_table(table), ""]
-    if params:
+    lines += ["## Headline", "", *headline_table(table, transpose), ""]
+    if data.kind == "sweep":
+        lines += ["## Swept parameters", ""]
+        lines += [f"- `{k}`: {', '.join(v)}" for k, v in swept_rows(data)]
+        lines.append("")
+    elif params:
         lines += [
             "## Parameters that differ",
             "",
@@ -90,13 +108,6 @@ def title(data: ReportData) -> str:
     return f"Comparison report: {' vs '.join(data.labels)}"
 
 
-def reps_text(data: ReportData) -> str:
-    """``5 replications each`` or ``one replication``."""
-    if data.kind == "run":
-        return "one replication (no confidence intervals)"
-    return f"{data.reps} replications per {'point' if data.kind == 'sweep' else 'strategy'}"
-
-
 def provenance_lines(data: ReportData) -> list[tuple[str, str]]:
     """(name, value) pairs of the provenance, in a fixed order, empty ones left out."""
     prov = data.provenance
@@ -111,6 +122,9 @@ def provenance_lines(data: ReportData) -> list[tuple[str, str]]:
     ):
         value = prov.get(key)
         if value in (None, "", [], {}):
+            continue
+        if key == "command" and isinstance(value, list | tuple):
+            rows.append((name, shlex.join(str(v) for v in value)))
             continue
         rows.append((name, _show(value)))
     rows.append(("folder", data.folder.name))

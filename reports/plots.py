@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,7 @@ PALETTE = (
     "#7f7f7f",
     "#bcbd22",
 )
-DPI = 110
+DPI = 130
 WIDTH_IN = 8.0
 
 
@@ -86,6 +86,19 @@ def _style(ax: Axes) -> None:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def legend(data: ReportData, ax: Axes, loc: Literal["best", "lower right"] = "best") -> None:
+    """A legend inside the axes for a few strategies, outside on the right for many."""
+    if len(data.labels) <= 4:
+        ax.legend(frameon=False, fontsize=9, loc=loc)
+        return
+    ax.legend(
+        frameon=False,
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
 
 
 def _runs_of(data: ReportData, label: str) -> list[RunData]:
@@ -145,9 +158,10 @@ def _band_axes(data: ReportData, ax: Axes, column: str) -> bool:
             continue
         drawn = True
         c = color(data, label)
-        ax.plot(band["day"], band["mean"], color=c, linewidth=1.6, label=label)
+        ax.plot(band["day"], band["mean"], color=c, linewidth=1.6, label=data.name(label))
         if band["low"].notna().any():
-            ax.fill_between(band["day"], band["low"], band["high"], color=c, alpha=0.18, lw=0)
+            alpha = 0.18 if len(data.labels) <= 4 else 0.07
+            ax.fill_between(band["day"], band["low"], band["high"], color=c, alpha=alpha, lw=0)
     warmup = _warmup_days(data)
     if drawn and warmup > 0:
         ax.axvspan(0, warmup, color="#edf2f7", zorder=0)
@@ -174,7 +188,7 @@ def live_fakes(data: ReportData) -> Figure | None:
     ax.set_xlabel("simulated day")
     ax.set_ylabel("fake listings live")
     ax.set_ylim(bottom=0)
-    ax.legend(frameon=False, fontsize=9)
+    legend(data, ax)
     return fig
 
 
@@ -217,7 +231,8 @@ def latency_cdf(data: ReportData) -> Figure | None:
             continue
         drawn = True
         x, y = _cdf(hours, weights)
-        ax.step(x, y, where="post", color=color(data, label), linewidth=1.6, label=label)
+        x, y = np.append(x, 1e9), np.append(y, 1.0)  # run on to the right edge
+        ax.step(x, y, where="post", color=color(data, label), linewidth=1.6, label=data.name(label))
         top = max(top, float(np.quantile(hours, 0.99)) * 1.05)
     if not drawn:
         return None
@@ -229,7 +244,7 @@ def latency_cdf(data: ReportData) -> Figure | None:
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
     ax.set_xlabel("hours from notice to removal")
     ax.set_ylabel("share of removed listings")
-    ax.legend(frameon=False, fontsize=9, loc="lower right")
+    legend(data, ax, "lower right")
     return fig
 
 
@@ -241,7 +256,7 @@ def removals_by_channel(data: ReportData) -> Figure | None:
     metrics = [f"fake_removed_{c}" for c in CHANNELS]
     if not any(m in data.stats for m in metrics):
         return None
-    fig = _figure(1.2 + 0.45 * len(data.labels))
+    fig = _figure(1.4 + 0.42 * len(data.labels))
     ax = fig.add_subplot()
     left = np.zeros(len(data.labels))
     y = np.arange(len(data.labels))
@@ -250,18 +265,12 @@ def removals_by_channel(data: ReportData) -> Figure | None:
         values = np.nan_to_num(values)
         ax.barh(y, values, left=left, color=CHANNEL_COLORS[channel], label=channel, height=0.6)
         left += values
-    ax.set_yticks(y, data.labels)
+    ax.set_yticks(y, [data.name(lbl) for lbl in data.labels])
     ax.invert_yaxis()
     _style(ax)
     ax.grid(False, axis="y")
     ax.set_xlabel("fake listings removed (mean per run)")
-    ax.legend(
-        frameon=False,
-        fontsize=9,
-        ncols=len(CHANNELS),
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.0),
-    )
+    fig.legend(frameon=False, fontsize=9, ncols=len(CHANNELS), loc="outside upper center")
     return fig
 
 
@@ -287,7 +296,7 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
             color=c,
             markersize=7,
             capsize=3,
-            label=label,
+            label=data.name(label),
         )
         ax.annotate(label, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=9, color=c)
     _style(ax)
@@ -311,7 +320,7 @@ def _grouped_bars(data: ReportData, ax: Axes, metrics: Sequence[str], scale: flo
             yerr=np.nan_to_num(errs),
             capsize=3,
             color=color(data, label),
-            label=label,
+            label=data.name(label),
             error_kw={"elinewidth": 1, "ecolor": "#2d3748"},
         )
     ax.set_xticks(x, [wording(m).label for m in metrics], fontsize=9)
@@ -330,8 +339,25 @@ def wrongful_removals(data: ReportData) -> Figure | None:
     ax = fig.add_subplot()
     _grouped_bars(data, ax, metrics)
     ax.set_ylabel("listings (mean per run, 95% CI)")
-    ax.legend(frameon=False, fontsize=9)
+    legend(data, ax)
     return fig
+
+
+def _label_bars(data: ReportData, ax: Axes, metric: str, scale: float) -> None:
+    """One bar per strategy with its 95% CI, strategies on the x axis."""
+    x = np.arange(len(data.labels))
+    stats = [_stat(data, metric, lbl) for lbl in data.labels]
+    means = np.nan_to_num(np.array([st[0] for st in stats]) * scale)
+    errs = np.nan_to_num(np.array([_err(*st) for st in stats]).T * scale)
+    colors = [color(data, lbl) for lbl in data.labels]
+    ax.bar(x, means, 0.7, yerr=errs, capsize=3, color=colors, error_kw={"elinewidth": 1})
+    names = [data.name(lbl) for lbl in data.labels]
+    if len(names) > 3 or max(len(n) for n in names) > 14:
+        ax.set_xticks([])  # too many or too long: the colours follow the legend
+    else:
+        ax.set_xticks(x, names, fontsize=8)
+    _style(ax)
+    ax.grid(False, axis="x")
 
 
 def account_managers(data: ReportData) -> Figure | None:
@@ -340,8 +366,7 @@ def account_managers(data: ReportData) -> Figure | None:
         return None
     fig = _figure(3.4)
     left, right = fig.subplots(1, 2, width_ratios=(1, 2))
-    _grouped_bars(data, left, ["am_utilization"], scale=100.0)
-    left.set_xticks([])
+    _label_bars(data, left, "am_utilization", 100.0)
     left.set_ylabel("utilisation, % of working hours")
     left.set_ylim(0, 100)
     if _band_axes(data, right, "queue_length"):
@@ -349,7 +374,7 @@ def account_managers(data: ReportData) -> Figure | None:
         right.set_xlabel("simulated day")
         right.set_ylabel("notices waiting for review")
         right.set_ylim(bottom=0)
-        right.legend(frameon=False, fontsize=9)
+        legend(data, right)
     else:
         _grouped_bars(data, right, ["am_queue_wait_h_p50", "am_queue_wait_h_p95"])
         right.set_ylabel("queue wait, hours")
@@ -391,25 +416,19 @@ def _sweep_heat(data: ReportData, ax: Axes, metric: str, keys: Sequence[str]) ->
         np.array([[_point_stats(data, metric, {kx: vx, ky: vy})[0] for vx in xs] for vy in ys])
         * wording(metric).scale
     )
-    image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
+    better = wording(metric).higher_better
+    cmap = {True: "viridis", False: "viridis_r", None: "cividis"}[better]
+    image = ax.imshow(grid, origin="lower", aspect="auto", cmap=cmap)
     ax.figure.colorbar(image, ax=ax, shrink=0.85)
     ax.set_xticks(range(len(xs)), [str(v) for v in xs], fontsize=8)
     ax.set_yticks(range(len(ys)), [str(v) for v in ys], fontsize=8)
     ax.set_xlabel(kx, fontsize=8)
     ax.set_ylabel(ky, fontsize=8)
-    finite = grid[np.isfinite(grid)]
-    middle = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
     for (iy, ix), value in np.ndenumerate(grid):
         if math.isfinite(value):
-            ax.text(
-                ix,
-                iy,
-                f"{value:.3g}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white" if value < middle else "black",
-            )
+            r, g, b, _ = image.to_rgba(np.array([[value]]))[0, 0]
+            ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.55 else "black"
+            ax.text(ix, iy, f"{value:.3g}", ha="center", va="center", fontsize=7, color=ink)
 
 
 def sweep(data: ReportData, metrics: Sequence[str]) -> Figure | None:
@@ -443,26 +462,32 @@ def sweep(data: ReportData, metrics: Sequence[str]) -> Figure | None:
 PlotFn = Callable[[ReportData], Figure | None]
 
 
-def catalogue(headline: Sequence[str]) -> list[tuple[str, str, str, PlotFn]]:
-    """(id, title, caption, function) for every figure a report may hold, in order."""
+def catalogue(headline: Sequence[str], single: bool) -> list[tuple[str, str, str, PlotFn]]:
+    """(id, title, caption, function) for every figure a report may hold, in order.
+
+    ``single`` is a one-run report: no replications, so no bands or error bars.
+    """
     return [
         (
             "live_fakes",
             "Fake listings live over time",
-            "Mean across replications; the band is the 95% confidence interval.",
+            "Fake listings live at the end of each simulated day."
+            if single
+            else "Mean across replications; the band is the 95% confidence interval.",
             live_fakes,
         ),
         (
             "latency_cdf",
             "Notice to removal",
-            "Share of removed listings taken down within x hours of the notice "
-            "(pooled over replications); the dashed line marks 24 h.",
+            "Share of removed listings taken down within x hours of the notice"
+            + ("" if single else " (pooled over replications)")
+            + "; the dashed line marks 24 h.",
             latency_cdf,
         ),
         (
             "removals_by_channel",
             "Removals by channel",
-            "Which mechanism removed the fakes (mean per run).",
+            "Which mechanism removed the fakes" + ("." if single else " (mean per run)."),
             removals_by_channel,
         ),
         (
@@ -487,7 +512,7 @@ def catalogue(headline: Sequence[str]) -> list[tuple[str, str, str, PlotFn]]:
             "sweep",
             "Headline metrics across the sweep",
             "Mean per design point; bands (one parameter) are 95% confidence intervals; "
-            "with two parameters each cell shows the mean.",
+            "with two parameters each cell shows the mean, and yellow is the better end.",
             lambda d: sweep(d, headline),
         ),
     ]
@@ -496,7 +521,7 @@ def catalogue(headline: Sequence[str]) -> list[tuple[str, str, str, PlotFn]]:
 def draw_all(data: ReportData, out_dir: Path, headline: Sequence[str]) -> list[Plot]:
     """Draw every figure the data supports and write each as ``fig_<id>.png`` in out_dir."""
     plots = []
-    for plot_id, title, caption, fn in catalogue(headline):
+    for plot_id, title, caption, fn in catalogue(headline, data.kind == "run"):
         fig = fn(data)
         if fig is None:
             continue

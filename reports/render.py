@@ -38,29 +38,51 @@ def environment() -> Environment:
     return env
 
 
+def lead(data: ReportData) -> str:
+    """The sentence under the title: what was run and how to read the numbers."""
+    if data.kind == "run":
+        return (
+            f"One run of {data.labels[0]} (seed {data.runs[0].seed}); a single replication, "
+            "so no confidence intervals. Use takedown compare for replicated comparisons."
+        )
+    unit = "design point" if data.kind == "sweep" else "strategy"
+    text = f"{data.reps} replications per {unit}. Values are means with 95% confidence intervals"
+    if len(data.labels) > 1:
+        ref = "reference point" if data.kind == "sweep" else "baseline"
+        text += (
+            f"; differences are paired (common random numbers) against the {ref} "
+            f"{data.name(data.baseline)}"
+        )
+    return text + "."
+
+
 def render_html(
     data: ReportData,
-    table: tables.Headline,
+    tables_: tuple[tables.Headline, tables.Headline],
     verdicts: list[tuple[str, str]],
     params: list[tuple[str, list[str]]],
     figures: list[plots.Plot],
 ) -> str:
     """The self-contained report page."""
-    kind = {"run": "Single run", "compare": "Comparison", "sweep": "Sweep"}[data.kind]
+    table, more = tables_
     template = environment().get_template("report.html.j2")
     return template.render(
         title=markdown.title(data),
         version=str(data.provenance.get("version") or ""),
-        kind_text=kind,
-        reps_text=markdown.reps_text(data),
+        kind=data.kind,
+        lead=lead(data),
         compared=data.kind != "run" and len(data.labels) > 1,
         verdicts=verdicts,
-        marks=tables.MARKS,
+        icons=markdown.ICONS,
         table=table,
+        more_table=more,
         transpose=len(table.labels) > TRANSPOSE_OVER,
         row_name="design point" if data.kind == "sweep" else "strategy",
+        baseline_name=data.name(data.baseline),
         params=params,
-        all_params=tables.scenario_rows(data) if data.kind == "run" else [],
+        swept=tables.swept_rows(data),
+        all_params=tables.scenario_rows(data) if data.kind != "sweep" else [],
+        all_params_of=data.labels[0],
         plots=figures,
         provenance=markdown.provenance_lines(data),
     )
@@ -77,12 +99,16 @@ def render_report(out_dir: Path) -> Path:
     data = load(out_dir)
     metrics = headline_metrics()
     table = tables.headline(data, metrics)
+    others = [m for m in data.stats if m not in table.metrics]
+    more = tables.headline(data, others)
     verdicts = tables.verdicts(data, metrics)
     params = tables.parameter_differences(data) if len(data.labels) > 1 else []
     figures = plots.draw_all(data, out_dir, metrics)
-    html = render_html(data, table, verdicts, params, figures)
+    html = render_html(data, (table, more), verdicts, params, figures)
     report = out_dir / REPORT_FILE
     report.write_text(html, encoding="utf-8")
-    md = markdown.render_markdown(data, table, verdicts, params, [p.filename for p in figures])
+    files = [p.filename for p in figures]
+    transpose = len(table.labels) > TRANSPOSE_OVER
+    md = markdown.render_markdown(data, table, verdicts, params, files, lead(data), transpose)
     (out_dir / SUMMARY_FILE).write_text(md, encoding="utf-8")
     return report

@@ -14,7 +14,7 @@ from typing import Any
 from reports.load import ReportData
 from reports.wording import fmt_diff, fmt_value, is_number, judgement, verdict, wording
 
-MARKS = {"better": "▲ better", "worse": "▼ worse", "changed": "◆ changed", "same": ""}
+MARKS = {"better": "▲", "worse": "▼", "changed": "◆", "same": ""}
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Cell:
 
     @property
     def mark(self) -> str:
-        """A short sign for a significant difference ("▲ better"), empty otherwise."""
+        """A short sign for a significant difference (▲ better, ▼ worse), empty otherwise."""
         return MARKS[self.judgement]
 
 
@@ -47,6 +47,9 @@ class Headline:
     labels: list[str]
     baseline: str
     cells: dict[str, dict[str, Cell]]
+    names: dict[str, str]
+    param_names: list[str]
+    param_values: dict[str, list[str]]
 
     def metric_label(self, metric: str) -> str:
         """The metric's readable name."""
@@ -92,26 +95,84 @@ def headline(data: ReportData, metrics: Sequence[str]) -> Headline:
     """The headline cells for ``metrics`` (those present in the data)."""
     shown = [m for m in metrics if m in data.stats]
     cells = {m: {lbl: _cell(data, m, lbl) for lbl in data.labels} for m in shown}
-    return Headline(shown, list(data.labels), data.baseline, cells)
+    names = {lbl: data.name(lbl) for lbl in data.labels}
+    keys = list(data.sweep_params) if data.kind == "sweep" else []
+    short = data.short_keys()
+    values = {
+        lbl: [show_param(data.point_params.get(lbl, {}).get(k, "")) for k in keys]
+        for lbl in data.labels
+    }
+    return Headline(
+        shown, list(data.labels), data.baseline, cells, names, [short[k] for k in keys], values
+    )
 
 
 def verdicts(data: ReportData, metrics: Sequence[str]) -> list[tuple[str, str]]:
-    """Plain sentences (judgement, text) for every non-baseline strategy and metric.
-
-    Significant differences come first so the reader sees what changed.
-    """
-    out: list[tuple[str, str]] = []
-    for metric in metrics:
-        for label in data.labels:
+    """Plain sentences (judgement, text): per strategy against the baseline, or for a
+    sweep one sentence per metric naming its best design point."""
+    if data.kind == "sweep":
+        return sweep_verdicts(data, metrics)
+    out: list[tuple[int, int, str, str]] = []
+    order = {"better": 0, "worse": 0, "changed": 1, "same": 2}
+    for label in data.labels:
+        for metric in metrics:
             diff = data.differences.get(metric, {}).get(label)
             if label == data.baseline or not isinstance(diff, dict):
                 continue
-            out.append((judgement(metric, diff), verdict(label, data.baseline, metric, diff)))
-    order = {"better": 0, "worse": 0, "changed": 1, "same": 2}
-    return sorted(out, key=lambda item: order[item[0]])
+            judged = judgement(metric, diff)
+            text = verdict(label, data.baseline, metric, diff)
+            out.append((data.labels.index(label), order[judged], judged, text))
+    return [(judged, text) for _, _, judged, text in sorted(out, key=lambda r: r[:2])]
+
+
+def _mean(data: ReportData, metric: str, label: str) -> float | None:
+    return _num((data.stats.get(metric, {}).get(label) or {}).get("mean"))
+
+
+def _ci(data: ReportData, metric: str, label: str) -> str:
+    entry = data.stats.get(metric, {}).get(label) or {}
+    low, high = _num(entry.get("ci_low")), _num(entry.get("ci_high"))
+    if low is None or high is None:
+        return ""
+    return f", 95% CI {fmt_value(metric, low)}-{fmt_value(metric, high)}"
+
+
+def sweep_verdict(data: ReportData, metric: str) -> tuple[str, str] | None:
+    """Where a sweep does best on ``metric``, and whether that beats the reference point."""
+    w = wording(metric)
+    means = {lbl: m for lbl in data.labels if (m := _mean(data, metric, lbl)) is not None}
+    if not means:
+        return None
+    low, high = min(means, key=means.__getitem__), max(means, key=means.__getitem__)
+    if w.higher_better is None:
+        return "same", (
+            f"{w.label.capitalize()} ranges from {fmt_value(metric, means[low])} at "
+            f"{data.name(low)} to {fmt_value(metric, means[high])} at {data.name(high)}."
+        )
+    best = high if w.higher_better else low
+    text = (
+        f"{w.label.capitalize()} is best at {data.name(best)}: "
+        f"{fmt_value(metric, means[best])}{_ci(data, metric, best)}"
+    )
+    if best == data.baseline:
+        return "same", text + " (the reference point)."
+    text += f", against {fmt_value(metric, _mean(data, metric, data.baseline))} at the reference"
+    diff = data.differences.get(metric, {}).get(best)
+    if isinstance(diff, dict) and judgement(metric, diff) == "better":
+        return "better", text + f" ({data.name(data.baseline)}); a significant difference."
+    return "same", text + f" ({data.name(data.baseline)}); not a significant difference."
+
+
+def sweep_verdicts(data: ReportData, metrics: Sequence[str]) -> list[tuple[str, str]]:
+    """One sentence per metric for a sweep."""
+    found = (sweep_verdict(data, m) for m in metrics)
+    return [v for v in found if v is not None]
 
 
 # --------------------------------------------------------------------------- parameters
+
+
+_ATOMIC = {"programme_mix"}  # shares that only make sense together
 
 
 def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -119,7 +180,7 @@ def flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in tree.items():
         path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and "dist" not in value:
+        if isinstance(value, Mapping) and "dist" not in value and key not in _ATOMIC:
             out.update(flatten(value, f"{path}."))
         else:
             out[path] = value
@@ -152,14 +213,19 @@ def parameter_differences(data: ReportData) -> list[tuple[str, list[str]]]:
     for key in keys:
         values = [flat[lbl].get(key, missing) for lbl in data.labels]
         if len({repr(v) for v in values}) > 1:
-            rows.append((key, ["(default)" if v is missing else show_param(v) for v in values]))
+            rows.append((key, ["(absent)" if v is missing else show_param(v) for v in values]))
     return rows
 
 
 def scenario_rows(data: ReportData) -> list[tuple[str, str]]:
     """Every parameter of the first strategy (the full picture for a single run)."""
     first = data.scenarios.get(data.labels[0]) or {}
-    return [(k, show_param(v)) for k, v in flatten(first).items()]
+    return [(k, show_param(v)) for k, v in flatten(first).items() if k not in _IGNORED]
+
+
+def swept_rows(data: ReportData) -> list[tuple[str, list[str]]]:
+    """For a sweep: each swept key with the values it takes (what differs between points)."""
+    return [(k, [show_param(v) for v in vals]) for k, vals in data.sweep_params.items()]
 
 
 def is_missing(value: float | None) -> bool:
