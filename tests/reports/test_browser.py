@@ -1,0 +1,85 @@
+"""report.html in headless Chromium: no console errors, no network, every plot, not blank.
+
+Chromium is Debian's package (``make browser`` installs it). Without it the test skips,
+except under CI (env CI set), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PLOT_COUNT = {"run": 6, "compare": 6, "sweep": 7}
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium binary, if installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (run 'make browser')")
+        pytest.skip("chromium is not installed (run 'make browser')")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def pixel_spread(png: Path) -> float:
+    """Standard deviation of the screenshot's grey levels (0 for a blank page)."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        grey = np.asarray(image.convert("L"), dtype=float)
+    return float(grey.std())
+
+
+@pytest.mark.parametrize("kind", ["run", "compare", "sweep"])
+def test_report_opens_offline_without_errors(
+    browser: Any, folders: dict[str, Path], kind: str, tmp_path: Path
+) -> None:
+    report = folders[kind] / "report.html"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri(), wait_until="load")
+
+    plots = page.locator("img.plot")
+    assert plots.count() == PLOT_COUNT[kind]
+    widths = plots.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+    assert all(w > 300 for w in widths), widths
+    assert page.locator("#headline-table td[data-metric]").count() >= 7
+    shot = tmp_path / f"{kind}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    page.close()
+
+    assert errors == []
+    assert [u for u in requests if not u.startswith("data:")] == [report.as_uri()]
+    assert pixel_spread(shot) > 20.0  # a white page is 0; text and plots give about 50

@@ -1,0 +1,194 @@
+"""render_report on run, compare and sweep folders: files, self-containment, numbers."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from reports.load import ReportError
+from reports.render import render_report
+from reports.wording import fmt_diff, fmt_value, headline_metrics
+
+KINDS = ("run", "compare", "sweep")
+PLOTS = {
+    "run": {"live_fakes", "latency_cdf", "removals_by_channel", "harm_vs_cost",
+            "wrongful_removals", "account_managers"},
+}  # fmt: skip
+PLOTS["compare"] = PLOTS["run"]
+PLOTS["sweep"] = PLOTS["run"] | {"sweep"}
+
+
+class Cells(HTMLParser):
+    """Collects every metric cell (<td data-metric ...>) with its attributes and texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[dict[str, str]] = []
+        self.imgs: list[dict[str, str]] = []
+        self.urls: list[str] = []
+        self._cell: dict[str, str] | None = None
+        self._span: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self.urls += [v for k, v in a.items() if k in {"src", "href", "action", "poster"}]
+        if tag == "img":
+            self.imgs.append(a)
+        if tag == "td" and "data-metric" in a:
+            self._cell = a
+            self.cells.append(a)
+        if tag == "span" and self._cell is not None:
+            self._span = a.get("class", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._cell = None
+        if tag == "span":
+            self._span = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None and self._span:
+            self._cell[f"text-{self._span}"] = self._cell.get(f"text-{self._span}", "") + data
+
+
+def parse(path: Path) -> Cells:
+    parser = Cells()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_renders_html_markdown_and_pngs(folders: dict[str, Path], kind: str) -> None:
+    folder = folders[kind]
+    html = parse(folder / "report.html")
+    ids = {img["id"].removeprefix("plot-") for img in html.imgs}
+    assert ids == PLOTS[kind]
+    for plot_id in ids:
+        png = (folder / f"fig_{plot_id}.png").read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 5_000
+    md = (folder / "summary.md").read_text(encoding="utf-8")
+    assert md.startswith("# ") and "## Headline" in md and "## Provenance" in md
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_html_is_self_contained(folders: dict[str, Path], kind: str) -> None:
+    text = (folders[kind] / "report.html").read_text(encoding="utf-8")
+    html = parse(folders[kind] / "report.html")
+    assert html.urls, "expected the inline images at least"
+    assert all(u.startswith("data:image/png;base64,") for u in html.urls), html.urls
+    assert not re.search(r"(src|href)\s*=\s*[\"']?\s*(https?:)?//", text, re.I)
+    assert "@import" not in text and "url(" not in text and "<script" not in text
+
+
+def _exact(value: object) -> str:
+    return repr(float(value)) if isinstance(value, int | float) and math.isfinite(value) else ""
+
+
+@pytest.mark.parametrize("kind", ["compare", "sweep"])
+def test_table_numbers_equal_comparison_json(folders: dict[str, Path], kind: str) -> None:
+    folder = folders[kind]
+    comparison = json.loads((folder / "comparison.json").read_text())
+    cells = parse(folder / "report.html").cells
+    assert {c["data-metric"] for c in cells} == set(comparison["metrics"])
+    for c in cells:
+        metric, label = c["data-metric"], c["data-label"]
+        stat = comparison["metrics"][metric][label]
+        assert c["data-mean"] == _exact(stat["mean"])
+        assert c["data-ci-low"] == _exact(stat["ci_low"])
+        assert c["data-ci-high"] == _exact(stat["ci_high"])
+        assert c["text-mean"] == fmt_value(metric, stat["mean"])
+        diff = comparison["differences"][metric].get(label)
+        if diff is None:  # the baseline
+            assert "data-diff-mean" not in c
+            continue
+        assert c["data-diff-mean"] == _exact(diff["mean"])
+        assert c["text-diff"].startswith(f"Δ {fmt_diff(metric, diff['mean'])}")
+        assert ("▲" in c["text-diff"] or "▼" in c["text-diff"] or "◆" in c["text-diff"]) == (
+            diff["significant"]
+        )
+
+
+def _close(text: str, value: float, scale: float) -> bool:
+    """The rounded text is within half a unit of its last digit of the exact value."""
+    found = re.match(r"-?[\d,]+(\.\d+)?", text)
+    assert found, text
+    number = found.group(0).replace(",", "")
+    decimals = len(number.split(".")[1]) if "." in number else 0
+    return abs(float(number) - value * scale) <= 0.5 * 10**-decimals + 1e-9
+
+
+def test_displayed_numbers_round_the_exact_ones(folders: dict[str, Path]) -> None:
+    comparison = json.loads((folders["compare"] / "comparison.json").read_text())
+    for c in parse(folders["compare"] / "report.html").cells:
+        metric, label = c["data-metric"], c["data-label"]
+        scale = 100.0 if c["text-mean"].endswith("%") else 1.0
+        assert _close(c["text-mean"], comparison["metrics"][metric][label]["mean"], scale)
+
+
+def test_markdown_table_matches_comparison_json(folders: dict[str, Path]) -> None:
+    folder = folders["compare"]
+    comparison = json.loads((folder / "comparison.json").read_text())
+    md = (folder / "summary.md").read_text(encoding="utf-8")
+    labels = comparison["scenarios"]
+    rows = [line for line in md.splitlines() if line.startswith("| ")]
+    header = [h.strip() for h in rows[0].strip("|").split("|")]
+    assert header[1:] == [f"{labels[0]} (baseline)", *labels[1:]]
+    from reports.wording import wording
+
+    by_label = {wording(m).label: m for m in comparison["metrics"]}
+    body = [r for r in rows[1:] if r.split("|")[1].strip() in by_label]
+    assert [by_label[r.split("|")[1].strip()] for r in body] == [
+        m for m in headline_metrics() if m in comparison["metrics"]
+    ]
+    for row in body:
+        cols = [c.strip() for c in row.strip("|").split("|")]
+        metric = by_label[cols[0]]
+        for label, cell in zip(labels, cols[1:], strict=True):
+            stat = comparison["metrics"][metric][label]
+            low, high = fmt_value(metric, stat["ci_low"]), fmt_value(metric, stat["ci_high"])
+            assert cell.startswith(f"{fmt_value(metric, stat['mean'])} ({low} – {high})")
+            diff = comparison["differences"][metric].get(label)
+            if diff is not None:
+                assert f"Δ {fmt_diff(metric, diff['mean'])}" in cell
+
+
+def test_verdicts_state_direction_unit_and_ci(folders: dict[str, Path]) -> None:
+    """The synthetic joint_force is built 10 h faster at p95, with small noise."""
+    md = (folders["compare"] / "summary.md").read_text(encoding="utf-8")
+    line = next(x for x in md.splitlines() if x.startswith("- ▲ joint_force removes fakes"))
+    assert re.fullmatch(
+        r"- ▲ joint_force removes fakes [\d.]+ h sooner at p95 compared with standard "
+        r"\(95% CI [\d.]+-[\d.]+ h\)\.",
+        line,
+    ), line
+
+
+def test_rendering_twice_gives_the_same_bytes(folders: dict[str, Path]) -> None:
+    folder = folders["compare"]
+    first = (folder / "report.html").read_bytes()
+    render_report(folder)
+    assert (folder / "report.html").read_bytes() == first
+
+
+def test_sweep_table_lists_every_point_with_its_parameters(folders: dict[str, Path]) -> None:
+    sweep = json.loads((folders["sweep"] / "sweep.json").read_text())
+    text = (folders["sweep"] / "report.html").read_text(encoding="utf-8")
+    assert 'class="transposed"' in text
+    labels = {c["data-label"] for c in parse(folders["sweep"] / "report.html").cells}
+    assert labels == {p["label"] for p in sweep["points"]}
+    assert "pool_size" in text and "sweep_recall" in text
+
+
+def test_a_folder_that_is_no_output_is_a_report_error(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="not a run, compare or sweep folder"):
+        render_report(tmp_path)
+    with pytest.raises(ReportError, match="no such folder"):
+        render_report(tmp_path / "missing")
+    (tmp_path / "summary.json").write_text("{not json")
+    with pytest.raises(ReportError, match="not readable JSON"):
+        render_report(tmp_path)
