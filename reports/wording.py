@@ -8,6 +8,7 @@ words for "this strategy moved it up / down", so the headline sentences read lik
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeGuard
 
@@ -265,7 +266,7 @@ def fmt_diff(metric: str, value: float | None) -> str:
     return f"{sign}{text}{w.diff_unit}"
 
 
-def verdict(label: str, baseline: str, metric: str, diff: dict[str, object]) -> str:
+def verdict(label: str, baseline: str, metric: str, diff: Mapping[str, object]) -> str:
     """One plain sentence for ``label`` against ``baseline`` on ``metric``.
 
     A significant difference reads "joint_force removes fakes 3.20 h sooner at p95 compared
@@ -290,7 +291,7 @@ def verdict(label: str, baseline: str, metric: str, diff: dict[str, object]) -> 
     )
 
 
-def judgement(metric: str, diff: dict[str, object]) -> str:
+def judgement(metric: str, diff: Mapping[str, object]) -> str:
     """``better``, ``worse``, ``changed`` (no better direction) or ``same`` (not significant)."""
     mean = diff.get("mean")
     if not bool(diff.get("significant")) or not is_number(mean):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,10 @@ def _synthetic(base: Path) -> dict[str, Path]:
     points = synthetic.compare_points()
     synthetic.write_run({"scenario": {"name": "joint_force"}}, 42, 0.5, base / "run")
     synthetic.write_experiment(points, "compare", base / "compare")
-    grid = {"account_managers.pool_size": [2, 4, 8], "platform.sweep_recall": [0.1, 0.5]}
+    grid: dict[str, list[Any]] = {
+        "account_managers.pool_size": [2, 4, 8],
+        "platform.sweep_recall": [0.1, 0.5],
+    }
     synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", base / "sweep")
     return {k: base / k for k in KINDS}
 

@@ -74,7 +74,7 @@ def write_run(scenario_tree: Mapping[str, Any], seed: int, effect: float, out: P
 
 def write_experiment(points: Sequence[DesignPoint], kind: str, out: Path, reps: int = 3) -> None:
     """runs/<label>/rep-NNN folders plus the experiment writers' summary files."""
-    outcomes = []
+    outcomes: list[RunOutcome] = []
     for rep in range(reps):
         seed = rep_seed(7, rep)
         for i, point in enumerate(points):

@@ -1,0 +1,98 @@
+"""Folder detection and reading: run, compare and sweep folders, and broken ones."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reports.load import ReportError, detect_kind, load
+from reports.render import render_report
+from reports.tables import flatten, parameter_differences, show_param
+from tests.reports import synthetic
+
+
+def test_kinds_are_detected(folders: dict[str, Path]) -> None:
+    assert {k: detect_kind(p) for k, p in folders.items()} == {
+        "run": "run",
+        "compare": "compare",
+        "sweep": "sweep",
+    }
+
+
+def test_compare_folder_finds_every_run_and_the_first_scenario_as_baseline(
+    folders: dict[str, Path],
+) -> None:
+    data = load(folders["compare"])
+    comparison = json.loads((folders["compare"] / "comparison.json").read_text())
+    assert data.labels == comparison["scenarios"]
+    assert data.baseline == data.labels[0]
+    assert len(data.runs) == comparison["reps"] * len(data.labels)
+    assert all(not r.daily.empty and not r.notices.empty for r in data.runs)
+    assert data.provenance["command"][:2] == ["takedown", "compare"]
+
+
+def test_sweep_points_carry_their_parameters(folders: dict[str, Path]) -> None:
+    data = load(folders["sweep"])
+    assert list(data.sweep_params) == ["account_managers.pool_size", "platform.sweep_recall"]
+    assert data.sweep_params["account_managers.pool_size"] == [2, 4, 8]
+    last = data.labels[-1]
+    assert data.point_params[last] == {
+        "account_managers.pool_size": 8,
+        "platform.sweep_recall": 0.5,
+    }
+    assert data.name(last) == "pool_size=8, sweep_recall=0.5"
+
+
+def test_parameters_that_differ_between_strategies(folders: dict[str, Path]) -> None:
+    rows = dict(parameter_differences(load(folders["compare"])))
+    assert rows["account_managers.pool_size"] == ["4", "4", "8"]
+    assert rows["rights_holders.programme_mix"] == [
+        "standard=1",
+        "good_faith=1",
+        "joint_force=1",
+    ]
+    assert "scenario.name" not in rows
+
+
+def test_distributions_show_as_one_value() -> None:
+    tree = {"counterfeiters": {"relist_delay_h": {"dist": "exponential", "mean": 12.0}}}
+    flat = flatten(tree)
+    assert list(flat) == ["counterfeiters.relist_delay_h"]
+    assert show_param(flat["counterfeiters.relist_delay_h"]) == "exponential(mean=12)"
+
+
+def test_one_replication_compare_renders_without_intervals(tmp_path: Path) -> None:
+    """With one replication every CI in comparison.json is null: cells show means only."""
+    synthetic.write_experiment(synthetic.compare_points()[:2], "compare", tmp_path, reps=1)
+    report = render_report(tmp_path)
+    text = report.read_text(encoding="utf-8")
+    assert "not comparable" in text
+    assert 'class="ci"' not in text
+
+
+def test_runs_without_daily_or_notices_still_render(
+    folders: dict[str, Path], tmp_path: Path
+) -> None:
+    """Plots that need per-run files are left out, the tables stay."""
+    folder = tmp_path / "compare"
+    shutil.copytree(folders["compare"], folder)
+    for extra in folder.glob("runs/*/*/*.csv"):
+        extra.unlink()
+    text = render_report(folder).read_text(encoding="utf-8")
+    assert 'id="plot-live_fakes"' not in text and 'id="plot-latency_cdf"' not in text
+    assert 'id="plot-harm_vs_cost"' in text and 'id="headline-table"' in text
+
+
+def test_an_experiment_without_scenarios_is_a_report_error(tmp_path: Path) -> None:
+    (tmp_path / "comparison.json").write_text('{"scenarios": [], "metrics": {}}')
+    with pytest.raises(ReportError, match="lists no scenarios"):
+        load(tmp_path)
+
+
+def test_a_summary_without_metrics_is_a_report_error(tmp_path: Path) -> None:
+    (tmp_path / "summary.json").write_text('{"seed": 1}')
+    with pytest.raises(ReportError, match="has no 'metrics' object"):
+        load(tmp_path)
