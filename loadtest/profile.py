@@ -95,7 +95,9 @@ class Seller(_Section):
 class E2e(_Section):
     """Bounded pollers that follow a notice's listings until they answer 410."""
 
-    poll_interval_s: PositiveFloat = 0.1
+    poll_interval_s: PositiveFloat = 0.05
+    poll_backoff: float = Field(default=1.5, ge=1.0)
+    poll_interval_max_s: PositiveFloat = 1.0
     timeout_s: PositiveFloat = 30.0
     max_pollers: PositiveInt = 64
     per_notice: PositiveInt = 1

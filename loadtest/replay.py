@@ -3,13 +3,15 @@
 A trace is the simulator's ``notices.csv`` (or ``.parquet``) with columns t_h,
 brand_id, listings, valid, channel, decided_at_h, removed_at_h. Row i is filed
 ``(t_h[i] - t_h[0]) * 3600 / speedup`` seconds after the start, by the rights holder
-standing in for its brand; with N workers, worker k files rows i with i % N == k.
+standing in for its brand; rows are dealt to workers in proportion to their
+rights-holder users.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,13 +129,21 @@ def per_minute_counts(t_h: NDArray[np.float64], t0_h: float, minutes: int) -> ND
 
 
 def replay_schedule(
-    trace: Trace, speedup: float, duration_s: float, worker_index: int = 0, n_workers: int = 1
+    trace: Trace,
+    speedup: float,
+    duration_s: float,
+    worker_index: int = 0,
+    owners: Sequence[int] = (0,),
 ) -> Schedule:
-    """This worker's share of the trace, within the run's duration, as rights-holder arrivals."""
+    """This worker's share of the trace, within the run's duration, as rights-holder arrivals.
+
+    ``owners`` lists, per rights-holder user of the whole run, the worker it lives on;
+    row i goes to ``owners[i % len(owners)]``, so each worker files in proportion to
+    the users it has to file with.
+    """
     times = offsets_s(trace, speedup)
-    rows = np.flatnonzero(
-        (times < duration_s) & (np.arange(len(times)) % n_workers == worker_index)
-    )
+    owner = np.asarray(owners, dtype=np.int64)[np.arange(len(times)) % len(owners)]
+    rows = np.flatnonzero((times < duration_s) & (owner == worker_index))
     payloads = tuple(
         ReplayNotice(int(i), int(trace.brand_id[i]), int(trace.listings[i]), bool(trace.valid[i]))
         for i in rows

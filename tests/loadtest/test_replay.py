@@ -51,13 +51,17 @@ def test_missing_columns_and_file(tmp_path: Path) -> None:
 def test_schedule_splits_rows_among_workers_and_scales_time(tmp_path: Path) -> None:
     rows = "".join(f"{10 + i / 60},{i % 3},1,true,notice,,\n" for i in range(10))
     trace = load_trace(_write(tmp_path, rows))
-    parts = [replay_schedule(trace, 60.0, 100.0, k, 3) for k in range(3)]
+    parts = [replay_schedule(trace, 60.0, 100.0, k, (0, 1, 2)) for k in range(3)]
     assert sum(len(p) for p in parts) == 10
     assert [p.row for p in parts[1].payloads] == [1, 4, 7]
+    # two users on worker 0, one on worker 1: worker 0 files rows 0, 1, 3, 4, ...
+    uneven = [replay_schedule(trace, 60.0, 100.0, k, (0, 0, 1)) for k in range(2)]
+    assert [p.row for p in uneven[1].payloads] == [2, 5, 8]
+    assert len(uneven[0]) == 7
     # one simulated minute = 1 s at speedup 60
     assert parts[0].times_s.tolist() == pytest.approx([0.0, 3.0, 6.0, 9.0])
     # duration cuts the tail
-    assert len(replay_schedule(trace, 60.0, 4.5, 0, 1)) == 5
+    assert len(replay_schedule(trace, 60.0, 4.5)) == 5
 
 
 def test_per_minute_counts() -> None:

@@ -1,0 +1,112 @@
+"""The ``takedown loadtest`` command: parse, run, print the SLO table, pick the exit code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+UNIT_S = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+MAX_DURATION_S = 24 * 3600.0
+
+
+def parse_duration_s(text: str) -> float:
+    """'60s', '2m', '1h' or plain seconds; ValueError naming the flag otherwise."""
+    match = DURATION.match(text)
+    if not match:
+        raise ValueError(f"--duration {text!r}: expected e.g. 20s, 5m or 1h")
+    value = float(match[1]) * UNIT_S[match[2]]
+    if not 1.0 <= value <= MAX_DURATION_S:
+        raise ValueError(f"--duration {text!r}: must lie between 1s and 24h")
+    return value
+
+
+def loadtest(
+    profile: Annotated[
+        str, typer.Option(help="Shipped profile name (default, smoke, ramp, ...) or TOML path.")
+    ] = "default",
+    slo: Annotated[Path | None, typer.Option(help="SLO thresholds TOML; breach exits 3.")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Service base URL; without it a local one is started.")
+    ] = None,
+    keys: Annotated[
+        Path | None, typer.Option(help="Keys JSON written by the service (needed with --host).")
+    ] = None,
+    duration: Annotated[str, typer.Option(help="How long arrivals run: 20s, 5m, 1h.")] = "60s",
+    workers: Annotated[
+        int, typer.Option(help="Local Locust worker processes (0: one local runner).")
+    ] = 0,
+    replay: Annotated[
+        Path | None, typer.Option(help="Simulated notices.csv to replay as notice arrivals.")
+    ] = None,
+    speedup: Annotated[float, typer.Option(help="Replay this many times faster.")] = 60.0,
+    out: Annotated[Path, typer.Option(help="Directory for results.")] = Path("loadtest-out"),
+    seed: Annotated[int | None, typer.Option(help="Root seed of the load's randomness.")] = None,
+    scenario: Annotated[
+        Path | None, typer.Option(help="Scenario that seeds the local service's data.")
+    ] = None,
+) -> None:
+    """Load-test the takedown service: open-model arrivals per role, e2e takedown latency, SLOs.
+
+    Writes Locust's CSV and HTML, loadtest.json and junit.xml into --out. Exits 3 when an
+    SLO threshold is breached, 2 for a usage mistake.
+    """
+    from sim.cli import fail
+
+    try:
+        duration_s = parse_duration_s(duration)
+    except ValueError as exc:
+        fail(str(exc))
+    if not 0 <= workers <= 32:
+        fail(f"--workers {workers}: must lie between 0 and 32")
+    if not 0 < speedup <= 1e6:
+        fail(f"--speedup {speedup}: must be > 0")
+    if host is not None and not re.match(r"^https?://[^/\s]+/?$", host):
+        fail(f"--host {host!r}: expected a base URL like http://127.0.0.1:8000")
+    if seed is not None and seed < 0:
+        fail(f"--seed {seed}: must be >= 0")
+    _run(
+        profile=profile, slo=slo, host=host.rstrip("/") if host else None, keys=keys,
+        duration_s=duration_s, workers=workers, replay=replay, speedup=speedup, out_dir=out,
+        seed=seed, scenario=scenario,
+    )  # fmt: skip
+
+
+def _run(**kwargs: Any) -> None:
+    from loadtest.runner import DEFAULT_SCENARIO, LoadtestError, Options, run
+    from sim.cli import fail
+
+    if kwargs["scenario"] is None:
+        kwargs["scenario"] = DEFAULT_SCENARIO
+    try:
+        outcome = run(Options(**kwargs))
+    except LoadtestError as exc:
+        fail(str(exc), exc.code)
+    _print(outcome.doc, outcome.verdicts, kwargs["out_dir"])
+    if not outcome.passed:
+        raise typer.Exit(3)
+
+
+def _print(doc: dict[str, Any], verdicts: list[Any], out_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    arr, e2e = doc["arrivals"], doc["e2e_takedown"]
+    console.print(
+        f"arrivals: target {arr['target_rate']}/s, achieved {arr['achieved_rate']}/s, "
+        f"dropped {arr['dropped']}; e2e_takedown: n={e2e['count']} p50={e2e['p50_s']}s "
+        f"p95={e2e['p95_s']}s p99={e2e['p99_s']}s"
+    )
+    if verdicts:
+        table = Table(title="SLO thresholds")
+        for col in ("metric", "threshold", "value", "verdict"):
+            table.add_column(col)
+        for v in verdicts:
+            verdict = "pass" if v.passed else "BREACH"
+            table.add_row(v.threshold.metric, v.threshold.text, v.shown_value(), verdict)
+        console.print(table)
+    console.print(f"results: {out_dir / 'loadtest.json'}")

@@ -1,0 +1,95 @@
+"""What one load-test run is: the settings every Locust process reads at start.
+
+The runner writes a ``RunConfig`` as JSON and passes its path to the master and each
+worker (``--td-config``); the service's keys file says who may do what.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Profile (as a dict), keys file, duration, workers, replay and where results go."""
+
+    profile: dict[str, Any]
+    keys_file: str
+    duration_s: float
+    workers: int
+    out_dir: str
+    seed: int
+    replay: str | None = None
+    speedup: float = 1.0
+
+    def write(self, path: Path) -> None:
+        """Save as JSON (what ``--td-config`` points to)."""
+        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+
+    @classmethod
+    def read(cls, path: str | Path) -> RunConfig:
+        """Load a config written by ``write``."""
+        return cls(**json.loads(Path(path).read_text()))
+
+
+@dataclass(frozen=True)
+class RightsHolderKey:
+    """A rights holder's API key, brand and programme."""
+
+    key: str
+    brand_id: int
+    program: str
+
+
+@dataclass(frozen=True)
+class ManagerKey:
+    """An account manager's API key and the brands assigned to it."""
+
+    key: str
+    brand_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SellerKey:
+    """A seller's API key and id."""
+
+    key: str
+    seller_id: int
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Every role's keys, as the service wrote them when it seeded its data."""
+
+    rights_holders: tuple[RightsHolderKey, ...]
+    account_managers: tuple[ManagerKey, ...]
+    sellers: tuple[SellerKey, ...]
+
+    def brand_ids(self) -> list[int]:
+        """Brands that have a rights holder, sorted."""
+        return sorted({rh.brand_id for rh in self.rights_holders})
+
+    def rights_holder_for(self, brand_id: int) -> RightsHolderKey:
+        """The rights holder standing in for a (simulated) brand id in a replay."""
+        ordered = sorted(self.rights_holders, key=lambda r: r.brand_id)
+        exact = [r for r in ordered if r.brand_id == brand_id]
+        return exact[0] if exact else ordered[brand_id % len(ordered)]
+
+
+def load_keys(path: str | Path) -> Keys:
+    """Read the service's keys JSON; KeyError/ValueError for a malformed file."""
+    data = json.loads(Path(path).read_text())
+    return Keys(
+        tuple(
+            RightsHolderKey(str(r["key"]), int(r["brand_id"]), str(r.get("program", "standard")))
+            for r in data.get("rights_holders", [])
+        ),
+        tuple(
+            ManagerKey(str(m["key"]), tuple(int(b) for b in m.get("brand_ids", [])))
+            for m in data.get("account_managers", [])
+        ),
+        tuple(SellerKey(str(s["key"]), int(s["seller_id"])) for s in data.get("sellers", [])),
+    )

@@ -1,0 +1,202 @@
+"""From the master's merged histograms to ``loadtest.json``, SLO verdicts and JUnit XML."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadtest.client import REQUEST_NAMES
+from loadtest.hdr import Recorder, Series
+from loadtest.shapes import mean_multiplier
+from loadtest.slo import Threshold, Verdict, evaluate, percentile_of
+
+E2E = "e2e_takedown"
+PROGRAMMES = ("standard", "good_faith", "joint_force")
+KNOWN_METRICS = frozenset(
+    [*REQUEST_NAMES, E2E, *(f"{E2E}.{p}" for p in PROGRAMMES), "arrivals", "arrivals.start_lag"]
+)
+
+
+@dataclass(frozen=True)
+class RunData:
+    """What a run measured: merged series, per-worker reports, and the nominal load."""
+
+    merged: Recorder
+    per_worker: list[dict[str, Any]]
+    workers: int
+    duration_s: float
+    target_rate: float
+
+    def arrivals(self, key: str) -> int:
+        """Total of one arrivals counter (scheduled, started or dropped) over workers."""
+        return sum(sum(w.get("arrivals", {}).get(key, {}).values()) for w in self.per_worker)
+
+    def e2e_counter(self, key: str) -> int:
+        """Total of one e2e poller counter (followed, unfinished, skipped, stale)."""
+        return sum(int(w.get("e2e", {}).get(key, 0)) for w in self.per_worker)
+
+
+def read_run(path: Path, duration_s: float, target_rate: float) -> RunData:
+    """Read the master's ``harness.json``."""
+    doc = json.loads(path.read_text())
+    merged = Recorder()
+    merged.add_encoded(doc["merged"])
+    return RunData(merged, doc["per_worker"], int(doc["workers"]), duration_s, target_rate)
+
+
+def nominal_rate(profile: Any, duration_s: float, replay_rows: int = 0) -> float:
+    """Target arrivals per second over the run: profile rates under its shape, plus replay."""
+    rates = profile.rates.model_dump()
+    if replay_rows:
+        rates.pop("rights_holder")
+    base = sum(rates.values()) * mean_multiplier(profile.shape, duration_s)
+    return base + replay_rows / duration_s
+
+
+def _ms(value_s: float | None) -> float | None:
+    return None if value_s is None else round(value_s * 1000.0, 3)
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def request_summary(run: RunData) -> dict[str, Any]:
+    """Per request name: count, failures, rps and percentiles from the intended start."""
+    out = {}
+    for name in REQUEST_NAMES:
+        s = run.merged.series.get(name)
+        if s is None or s.count == 0:
+            continue
+        out[name] = {
+            "count": s.count,
+            "failures": s.failures,
+            "rps": round(s.count / run.duration_s, 3),
+            "p50_ms": _ms(s.percentile_s(50)),
+            "p95_ms": _ms(s.percentile_s(95)),
+            "p99_ms": _ms(s.percentile_s(99)),
+            "p999_ms": _ms(s.percentile_s(99.9)),
+        }
+    return out
+
+
+def _seconds(s: Series) -> dict[str, Any]:
+    return {
+        "count": s.count,
+        "p50_s": _round(s.percentile_s(50)),
+        "p95_s": _round(s.percentile_s(95)),
+        "p99_s": _round(s.percentile_s(99)),
+        "max_s": _round(s.max_s()),
+    }
+
+
+def e2e_summary(run: RunData) -> dict[str, Any]:
+    """End-to-end takedown latency, overall and per programme, with the poller counters."""
+    out = _seconds(run.merged.get(E2E))
+    out["by_program"] = {
+        p: _seconds(run.merged.series[f"{E2E}.{p}"])
+        for p in PROGRAMMES
+        if f"{E2E}.{p}" in run.merged.series
+    }
+    for key in ("followed", "unfinished", "skipped", "stale"):
+        out[key] = run.e2e_counter(key)
+    diffs = sorted(d for w in run.per_worker for d in w.get("crosscheck_s", []))
+    out["crosscheck"] = {
+        "count": len(diffs),
+        "median_s": _round(diffs[len(diffs) // 2]) if diffs else None,
+        "min_s": _round(diffs[0]) if diffs else None,
+        "max_s": _round(diffs[-1]) if diffs else None,
+    }
+    return out
+
+
+def arrivals_summary(run: RunData) -> dict[str, Any]:
+    """Target vs achieved arrival rate, and arrivals dropped for want of a free user."""
+    started, dropped = run.arrivals("started"), run.arrivals("dropped")
+    scheduled = run.arrivals("scheduled")
+    lag = run.merged.get("arrivals.start_lag")
+    return {
+        "target_rate": round(run.target_rate, 3),
+        "scheduled_rate": round(scheduled / run.duration_s, 3),
+        "achieved_rate": round(started / run.duration_s, 3),
+        "scheduled": scheduled,
+        "started": started,
+        "dropped": dropped,
+        "start_lag_p99_ms": _ms(lag.percentile_s(99)),
+    }
+
+
+def lookup(run: RunData, metric: str, stat: str) -> float | None:
+    """One statistic for the SLO gate: seconds for durations, plain numbers otherwise."""
+    if metric == "arrivals":
+        started, dropped = run.arrivals("started"), run.arrivals("dropped")
+        total = started + dropped
+        values = {
+            "dropped": float(dropped),
+            "count": float(started),
+            "rps": started / run.duration_s,
+            "dropped_ratio": dropped / total if total else 0.0,
+        }
+        return values.get(stat)
+    s = run.merged.series.get(metric)
+    if s is None or s.count == 0:
+        return 0.0 if stat in ("count", "failures", "rps") else None
+    q = percentile_of(stat)
+    if q is not None:
+        return s.percentile_s(q)
+    plain = {
+        "mean": s.mean_s(),
+        "max": s.max_s(),
+        "min": s.min_s(),
+        "count": float(s.count),
+        "failures": float(s.failures),
+        "fail_ratio": s.failures / s.count,
+        "rps": s.count / run.duration_s,
+    }
+    return plain.get(stat)
+
+
+def verdicts(run: RunData, thresholds: list[Threshold]) -> list[Verdict]:
+    """Each threshold judged against this run."""
+    return evaluate(thresholds, lambda m, s: lookup(run, m, s))
+
+
+def loadtest_doc(run: RunData, checked: list[Verdict], extra: dict[str, Any]) -> dict[str, Any]:
+    """The ``loadtest.json`` document."""
+    return {
+        "requests": request_summary(run),
+        "e2e_takedown": e2e_summary(run),
+        "arrivals": arrivals_summary(run),
+        "slo": [
+            {
+                "metric": v.threshold.metric,
+                "threshold": v.threshold.text,
+                "value": v.shown_value(),
+                "passed": v.passed,
+            }
+            for v in checked
+        ],
+        "passed": all(v.passed for v in checked),
+        "workers": run.workers,
+        "worker_counts": {
+            str(w["worker_index"]): w.get("counts", {}).get(E2E, 0) for w in run.per_worker
+        },
+        **extra,
+    }
+
+
+def write_junit(path: Path, checked: list[Verdict]) -> None:
+    """One JUnit testcase per threshold, failed when breached (for CI dashboards)."""
+    failures = sum(not v.passed for v in checked)
+    suite = ET.Element(
+        "testsuite", name="loadtest-slo", tests=str(len(checked)), failures=str(failures)
+    )
+    for v in checked:
+        case = ET.SubElement(suite, "testcase", classname=v.threshold.metric, name=v.threshold.text)
+        if not v.passed:
+            failure = ET.SubElement(case, "failure", message=f"value {v.shown_value()}")
+            failure.text = f"{v.threshold.metric}: {v.threshold.text} breached: {v.shown_value()}"
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,258 @@
+"""Runs a load test: the service (unless a host is given), a Locust master and workers.
+
+Every process is started here, in its own process group, and stopped here on every
+path out (end of run, failure, Ctrl-C), so no process outlives the run. Load goes
+to the given host only; without one, to a service on a free 127.0.0.1 port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loadtest.config import RunConfig
+from loadtest.profile import Profile, load_profile
+from loadtest.replay import load_trace, offsets_s
+from loadtest.results import KNOWN_METRICS, loadtest_doc, nominal_rate, read_run, verdicts
+from loadtest.results import write_junit as _write_junit
+from loadtest.slo import Threshold, Verdict, load_slo
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.toml"
+HEALTH_TIMEOUT_S = 120.0
+END_SLACK_S = 60.0  # beyond the duration: drain, flush and Locust's own shutdown
+
+
+class LoadtestError(RuntimeError):
+    """A run could not be made; ``code`` is the exit code (2: the user's input)."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything ``takedown loadtest`` was asked to do."""
+
+    profile: str = "default"
+    slo: Path | None = None
+    host: str | None = None
+    keys: Path | None = None
+    duration_s: float = 60.0
+    workers: int = 0
+    replay: Path | None = None
+    speedup: float = 60.0
+    out_dir: Path = Path("loadtest-out")
+    seed: int | None = None
+    scenario: Path = DEFAULT_SCENARIO
+    service_env: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The written ``loadtest.json`` document and the SLO verdicts."""
+
+    doc: dict[str, Any]
+    verdicts: list[Verdict]
+
+    @property
+    def passed(self) -> bool:
+        """All thresholds held."""
+        return all(v.passed for v in self.verdicts)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Processes:
+    """Child processes of one run, each in its own group, stopped together."""
+
+    def __init__(self) -> None:
+        self.children: list[subprocess.Popen[bytes]] = []
+
+    def start(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> Any:
+        """Start ``args`` with output to ``log``."""
+        with log.open("wb") as fh:
+            proc = subprocess.Popen(
+                args, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, env=env
+            )
+        self.children.append(proc)
+        return proc
+
+    def stop_all(self, grace_s: float = 10.0) -> None:
+        """SIGTERM each child's group, then SIGKILL what is left after ``grace_s``."""
+        for proc in self.children:
+            _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + grace_s
+        for proc in self.children:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal_group(proc, signal.SIGKILL)
+                proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    if proc.poll() is None:
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+
+
+@contextmanager
+def processes() -> Iterator[Processes]:
+    """A process set that is always stopped on the way out."""
+    procs = Processes()
+    try:
+        yield procs
+    finally:
+        procs.stop_all()
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def wait_healthy(url: str, proc: Any, log: Path, timeout_s: float = HEALTH_TIMEOUT_S) -> None:
+    """Poll ``url/healthz`` until 200; LoadtestError if the service exits or never answers."""
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise LoadtestError(f"the service exited ({proc.returncode}): {_tail(log)}", 1)
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise LoadtestError(f"the service did not answer {url}/healthz within {timeout_s:.0f}s", 1)
+
+
+def start_service(procs: Processes, opts: Options) -> tuple[str, Path]:
+    """The reference service on a free loopback port, seeded; returns (url, keys file)."""
+    port = free_port()
+    keys = opts.out_dir / "keys.json"
+    db = opts.out_dir / "service.db"
+    args = [
+        sys.executable, "-m", "sim.cli", "serve",
+        "--db", f"sqlite:///{db}", "--host", "127.0.0.1", "--port", str(port),
+        "--seed-scenario", str(opts.scenario), "--keys-out", str(keys), "--reset",
+    ]  # fmt: skip
+    env = {**os.environ, **dict(opts.service_env)}
+    log = opts.out_dir / "service.log"
+    proc = procs.start(args, log, env)
+    url = f"http://127.0.0.1:{port}"
+    wait_healthy(url, proc, log)
+    return url, keys
+
+
+def locust_args(opts: Options, host: str, config: Path, users: int) -> list[str]:
+    """The master's (or local runner's) command line."""
+    out = opts.out_dir
+    args = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        "--host", host, "-u", str(users), "-r", str(max(users, 1) * 10),
+        "--run-time", f"{int(opts.duration_s + END_SLACK_S)}s", "--stop-timeout", "0",
+        "--csv", str(out / "locust"), "--html", str(out / "locust.html"),
+        "--td-config", str(config), "--loglevel", "WARNING", "--only-summary",
+    ]  # fmt: skip
+    return args
+
+
+def run_locust(procs: Processes, opts: Options, host: str, config: Path, users: int) -> None:
+    """Locust headless: one local runner, or a master with ``workers`` local workers."""
+    args = locust_args(opts, host, config, users)
+    if opts.workers > 0:
+        port = free_port()
+        args += ["--master", "--expect-workers", str(opts.workers)]
+        args += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+    master = procs.start(args, opts.out_dir / "locust-master.log")
+    for k in range(opts.workers):
+        worker = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker"]
+        worker += ["--master-host", "127.0.0.1", "--master-port", str(port)]
+        worker += ["--host", host, "--td-config", str(config), "--loglevel", "WARNING"]
+        procs.start(worker, opts.out_dir / f"locust-worker-{k}.log")
+    try:
+        master.wait(timeout=opts.duration_s + END_SLACK_S + 60)
+    except subprocess.TimeoutExpired:
+        raise LoadtestError("Locust did not finish in time; stopped it", 1) from None
+    if not (opts.out_dir / "harness.json").exists():
+        log = opts.out_dir / "locust-master.log"
+        raise LoadtestError(f"Locust ended without results: {_tail(log)}", 1)
+
+
+def _replay_rows(opts: Options) -> int:
+    if opts.replay is None:
+        return 0
+    offsets = offsets_s(load_trace(opts.replay), opts.speedup)
+    return int((offsets < opts.duration_s).sum())
+
+
+def prepare(opts: Options) -> tuple[Profile, list[Threshold]]:
+    """Check the user's inputs before starting anything (LoadtestError, exit 2)."""
+    from loadtest.profile import ProfileError
+    from loadtest.replay import TraceError
+    from loadtest.slo import SloError
+
+    try:
+        profile = load_profile(opts.profile)
+        thresholds = load_slo(opts.slo, KNOWN_METRICS) if opts.slo else []
+        _replay_rows(opts)
+    except (ProfileError, SloError) as exc:
+        raise LoadtestError(exc.problems[0]) from None
+    except TraceError as exc:
+        raise LoadtestError(str(exc)) from None
+    if opts.host and opts.keys is None:
+        raise LoadtestError("--host needs --keys: the keys file the service wrote")
+    if opts.keys is not None and not opts.keys.is_file():
+        raise LoadtestError(f"--keys {opts.keys}: file not found")
+    return profile, thresholds
+
+
+def run(opts: Options) -> Outcome:
+    """Run the whole load test and write its results into ``opts.out_dir``."""
+    from sim.rng import draw_seed
+
+    profile, thresholds = prepare(opts)
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    (opts.out_dir / "harness.json").unlink(missing_ok=True)
+    seed = opts.seed if opts.seed is not None else (profile.profile.seed or draw_seed())
+    with processes() as procs:
+        host, keys = (opts.host, opts.keys) if opts.host else start_service(procs, opts)
+        assert keys is not None
+        config = RunConfig(
+            profile=profile.model_dump(mode="json"), keys_file=str(keys),
+            duration_s=opts.duration_s, workers=opts.workers, out_dir=str(opts.out_dir),
+            seed=seed, replay=str(opts.replay) if opts.replay else None, speedup=opts.speedup,
+        )  # fmt: skip
+        config.write(opts.out_dir / "run.json")
+        users = sum(profile.pool_of(r) for r in ("rights_holder", "account_manager"))
+        users += profile.pool_of("shopper") + profile.pool_of("seller")
+        run_locust(procs, opts, host, opts.out_dir / "run.json", users)
+    target = nominal_rate(profile, opts.duration_s, _replay_rows(opts))
+    data = read_run(opts.out_dir / "harness.json", opts.duration_s, target)
+    checked = verdicts(data, thresholds)
+    extra = {"seed": seed, "profile": profile.profile.name, "duration_s": opts.duration_s}
+    doc = loadtest_doc(data, checked, extra)
+    (opts.out_dir / "loadtest.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
+    _write_junit(opts.out_dir / "junit.xml", checked)
+    return Outcome(doc, checked)
