@@ -6,7 +6,7 @@ import shlex
 from collections.abc import Sequence
 
 from reports.load import ReportData
-from reports.tables import Cell, Headline, swept_rows
+from reports.tables import Cell, Headline, scorecard, swept_rows
 
 ICONS = {"better": "▲", "worse": "▼", "changed": "◆", "same": ""}
 
@@ -76,7 +76,10 @@ def render_markdown(
         ]
     if verdicts:
         lines += ["## " + ("Where each metric is best" if data.kind == "sweep" else "Verdicts")]
-        lines += [""] + [f"- {ICONS[j] + ' ' if ICONS[j] else ''}{text}" for j, text in verdicts]
+        lines.append("")
+        for line in scorecard(data, table.metrics):
+            lines += [f"**{line}**", ""]
+        lines += [f"- {ICONS[j] + ' ' if ICONS[j] else ''}{text}" for j, text in verdicts]
         lines.append("")
     lines += ["## Headline", "", *headline_table(table, transpose), ""]
     if data.kind == "sweep":

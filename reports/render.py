@@ -73,6 +73,7 @@ def render_html(
         lead=lead(data),
         compared=data.kind != "run" and len(data.labels) > 1,
         verdicts=verdicts,
+        scorecard=tables.scorecard(data, table.metrics),
         icons=markdown.ICONS,
         table=table,
         more_table=more,

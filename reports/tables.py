@@ -125,6 +125,30 @@ def verdicts(data: ReportData, metrics: Sequence[str]) -> list[tuple[str, str]]:
     return [(judged, text) for _, _, judged, text in sorted(out, key=lambda r: r[:2])]
 
 
+def scorecard(data: ReportData, metrics: Sequence[str]) -> list[str]:
+    """One line per compared strategy: how many headline metrics improve, worsen or hold."""
+    if data.kind == "sweep":
+        return []
+    lines = []
+    for label in data.labels:
+        if label == data.baseline:
+            continue
+        counts = {"better": 0, "worse": 0, "changed": 0, "same": 0}
+        for metric in metrics:
+            diff = data.differences.get(metric, {}).get(label)
+            if isinstance(diff, dict):
+                counts[judgement(metric, diff)] += 1
+        if sum(counts.values()) == 0:
+            continue
+        parts = [f"better on {counts['better']}", f"worse on {counts['worse']}"]
+        if counts["changed"]:
+            parts.append(f"changed (no better direction) on {counts['changed']}")
+        parts.append(f"no clear difference on {counts['same']}")
+        total = sum(counts.values())
+        lines.append(f"{label} vs {data.baseline}: {', '.join(parts)} of {total} headline metrics.")
+    return lines
+
+
 def _mean(data: ReportData, metric: str, label: str) -> float | None:
     return _num((data.stats.get(metric, {}).get(label) or {}).get("mean"))
 
