@@ -392,10 +392,19 @@ def _axis_values(values: Sequence[Any]) -> tuple[np.ndarray, list[str], bool]:
 
 
 def _point_stats(data: ReportData, metric: str, where: dict[str, Any]) -> tuple[float, ...]:
-    for label, params in data.point_params.items():
-        if all(params.get(k) == v for k, v in where.items()) and label in data.labels:
-            return _stat(data, metric, label)
-    return (math.nan, math.nan, math.nan)
+    """Mean and CI of the point matching ``where``; with several matches (a third swept
+    parameter) the mean over them and no interval."""
+    found = [
+        _stat(data, metric, label)
+        for label, params in data.point_params.items()
+        if label in data.labels and all(params.get(k) == v for k, v in where.items())
+    ]
+    if len(found) == 1:
+        return found[0]
+    means = np.array([f[0] for f in found], dtype=float)
+    if not np.isfinite(means).any():
+        return (math.nan, math.nan, math.nan)
+    return (float(np.nanmean(means)), math.nan, math.nan)
 
 
 def _sweep_line(data: ReportData, ax: Axes, metric: str, key: str) -> None:
@@ -404,7 +413,7 @@ def _sweep_line(data: ReportData, ax: Axes, metric: str, key: str) -> None:
     stats = np.array([_point_stats(data, metric, {key: v}) for v in values]) * wording(metric).scale
     ax.plot(x, stats[:, 0], marker="o", color=PALETTE[0], linewidth=1.6)
     ax.fill_between(x, stats[:, 1], stats[:, 2], color=PALETTE[0], alpha=0.2, lw=0)
-    if not numeric:
+    if not numeric or len(values) <= 10:
         ax.set_xticks(x, ticks)
     ax.set_xlabel(key, fontsize=8)
 
@@ -512,7 +521,8 @@ def catalogue(headline: Sequence[str], single: bool) -> list[tuple[str, str, str
             "sweep",
             "Headline metrics across the sweep",
             "Mean per design point; bands (one parameter) are 95% confidence intervals; "
-            "with two parameters each cell shows the mean, and yellow is the better end.",
+            "with two parameters each cell shows the mean, and yellow is the better end; "
+            "further swept parameters are averaged over.",
             lambda d: sweep(d, headline),
         ),
     ]

@@ -192,3 +192,17 @@ def test_a_folder_that_is_no_output_is_a_report_error(tmp_path: Path) -> None:
     (tmp_path / "summary.json").write_text("{not json")
     with pytest.raises(ReportError, match="not readable JSON"):
         render_report(tmp_path)
+
+
+def test_a_three_parameter_sweep_renders_its_heatmaps(tmp_path: Path) -> None:
+    from tests.reports import synthetic
+
+    grid = {
+        "account_managers.pool_size": [2, 4],
+        "platform.sweep_recall": [0.1, 0.5],
+        "platform.upload_recall": [0.6, 0.9],
+    }
+    synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", tmp_path, reps=2)
+    html = parse(render_report(tmp_path))
+    assert "sweep" in {img["id"].removeprefix("plot-") for img in html.imgs}
+    assert len({c["data-label"] for c in html.cells}) == 8
