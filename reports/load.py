@@ -89,10 +89,16 @@ def read_json(path: Path) -> Any:
         raise ReportError(f"{path}: not readable JSON ({exc})") from None
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+NOTICE_COLUMNS = {"t_h", "listings", "removed_at_h", "decided_at_h", "channel", "valid"}
+
+
+def _read_csv(path: Path, columns: set[str] | None = None) -> pd.DataFrame:
+    """A CSV as a DataFrame (only ``columns`` when given); empty when the file is absent."""
     if not path.is_file():
         return pd.DataFrame()
     try:
+        if columns is not None:
+            return pd.read_csv(path, usecols=lambda c: c in columns)
         return pd.read_csv(path)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise ReportError(f"{path}: not a readable CSV ({exc})") from None
@@ -141,7 +147,7 @@ def read_run(path: Path, label: str | None = None, rep: int = 0) -> RunData:
         path=path,
         summary=summary,
         daily=_read_csv(path / "daily.csv"),
-        notices=_read_csv(path / "notices.csv"),
+        notices=_read_csv(path / "notices.csv", NOTICE_COLUMNS),
     )
 
 

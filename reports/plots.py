@@ -212,30 +212,33 @@ def removal_latencies_h(runs: Sequence[RunData]) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(hours), np.concatenate(weights)
 
 
-def _cdf(hours: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+CDF_POINTS = 800
+
+
+def weighted_cdf(hours: np.ndarray, weights: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Share of total weight with hours <= each grid value (a fixed-size curve at any scale)."""
     order = np.argsort(hours, kind="stable")
-    x = hours[order]
-    y = np.cumsum(weights[order]) / weights.sum()
-    return np.concatenate([[0.0], x]), np.concatenate([[0.0], y])
+    cum = np.concatenate([[0.0], np.cumsum(weights[order], dtype=np.float64)])
+    idx = np.searchsorted(hours[order], grid, side="right")
+    return cum[idx] / cum[-1]
 
 
 def latency_cdf(data: ReportData) -> Figure | None:
     """Share of removed listings taken down within x hours of the notice, per strategy."""
-    fig = _figure()
-    ax = fig.add_subplot()
-    top = 48.0
-    drawn = False
+    curves = {}
     for label in data.labels:
         hours, weights = removal_latencies_h(_runs_of(data, label))
-        if hours.size == 0 or weights.sum() <= 0:
-            continue
-        drawn = True
-        x, y = _cdf(hours, weights)
-        x, y = np.append(x, 1e9), np.append(y, 1.0)  # run on to the right edge
-        ax.step(x, y, where="post", color=color(data, label), linewidth=1.6, label=data.name(label))
-        top = max(top, float(np.quantile(hours, 0.99)) * 1.05)
-    if not drawn:
+        if hours.size and weights.sum() > 0:
+            curves[label] = (hours, weights)
+    if not curves:
         return None
+    top = max([48.0, *(float(np.quantile(h, 0.99)) * 1.05 for h, _ in curves.values())])
+    grid = np.linspace(0.0, top, CDF_POINTS)
+    fig = _figure()
+    ax = fig.add_subplot()
+    for label, (hours, weights) in curves.items():
+        y = weighted_cdf(hours, weights, grid)
+        ax.step(grid, y, where="post", color=color(data, label), lw=1.6, label=data.name(label))
     ax.axvline(24, color="#1a202c", linestyle="--", linewidth=1)
     ax.text(24, 0.03, " 24 h", fontsize=9, color="#1a202c")
     _style(ax)
