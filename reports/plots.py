@@ -1,122 +1,33 @@
-"""The report's figures, drawn with matplotlib's object API on the Agg canvas.
-
-No pyplot: figures are plain ``Figure`` objects, so nothing global is touched and
-plotting is safe inside any process. Each plot function returns a Figure, or None
-when the folder holds no data for it; ``draw_all`` writes the PNG files.
-"""
+"""The report's figures: one function per plot, each returning a Figure or None when the
+folder holds no data for it; ``draw_all`` draws what it can and writes the PNG files."""
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from reports.load import ReportData, RunData
-from reports.wording import is_number, wording
-
-CHANNELS = ("proactive", "lead", "ban", "notice", "seller")
-CHANNEL_COLORS = {
-    "proactive": "#2b6cb0",
-    "lead": "#38a169",
-    "ban": "#805ad5",
-    "notice": "#dd6b20",
-    "seller": "#a0aec0",
-}
-PALETTE = (
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#9467bd",
-    "#ff7f0e",
-    "#8c564b",
-    "#e377c2",
-    "#17becf",
-    "#7f7f7f",
-    "#bcbd22",
+from reports.plotkit import (
+    CHANNEL_COLORS,
+    CHANNELS,
+    Plot,
+    color,
+    err,
+    figure,
+    legend,
+    png_bytes,
+    runs_of,
+    stat,
+    style,
 )
-DPI = 130
-WIDTH_IN = 8.0
-
-
-@dataclass(frozen=True)
-class Plot:
-    """One drawn figure: its id, title, a caption saying how to read it, and the PNG."""
-
-    plot_id: str
-    title: str
-    caption: str
-    png: bytes
-    filename: str
-
-    @property
-    def data_uri(self) -> str:
-        """The PNG inline, for a self-contained HTML file."""
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
-
-
-def _figure(height_in: float = 3.6, width_in: float = WIDTH_IN) -> Figure:
-    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return buf.getvalue()
-
-
-def color(data: ReportData, label: str) -> str:
-    """The strategy's colour, the same in every figure."""
-    return PALETTE[data.labels.index(label) % len(PALETTE)]
-
-
-def _style(ax: Axes) -> None:
-    ax.grid(True, color="#e2e8f0", linewidth=0.8)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-
-
-def legend(data: ReportData, ax: Axes, loc: Literal["best", "lower right"] = "best") -> None:
-    """A legend inside the axes for a few strategies, outside on the right for many."""
-    if len(data.labels) <= 4:
-        ax.legend(frameon=False, fontsize=9, loc=loc)
-        return
-    ax.legend(
-        frameon=False,
-        fontsize=8,
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-    )
-
-
-def _runs_of(data: ReportData, label: str) -> list[RunData]:
-    return [r for r in data.runs if r.label == label]
-
-
-def _stat(data: ReportData, metric: str, label: str) -> tuple[float, float, float]:
-    entry = data.stats.get(metric, {}).get(label) or {}
-    vals = [entry.get(k) for k in ("mean", "ci_low", "ci_high")]
-    mean, low, high = (float(v) if is_number(v) else math.nan for v in vals)
-    return mean, low, high
-
-
-def _err(mean: float, low: float, high: float) -> tuple[float, float]:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return 0.0, 0.0
-    return max(mean - low, 0.0), max(high - mean, 0.0)
-
+from reports.sweep_plots import sweep
+from reports.wording import is_number, wording
 
 # --------------------------------------------------------------------------- time series
 
@@ -153,7 +64,7 @@ def _warmup_days(data: ReportData) -> float:
 def _band_axes(data: ReportData, ax: Axes, column: str) -> bool:
     drawn = False
     for label in data.labels:
-        band = series_band(_runs_of(data, label), column)
+        band = series_band(runs_of(data, label), column)
         if band is None:
             continue
         drawn = True
@@ -180,11 +91,11 @@ def _band_axes(data: ReportData, ax: Axes, column: str) -> bool:
 
 def live_fakes(data: ReportData) -> Figure | None:
     """Fake listings live each day, mean per strategy with its 95% band."""
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     if not _band_axes(data, ax, "fakes_live"):
         return None
-    _style(ax)
+    style(ax)
     ax.set_xlabel("simulated day")
     ax.set_ylabel("fake listings live")
     ax.set_ylim(bottom=0)
@@ -227,21 +138,21 @@ def latency_cdf(data: ReportData) -> Figure | None:
     """Share of removed listings taken down within x hours of the notice, per strategy."""
     curves = {}
     for label in data.labels:
-        hours, weights = removal_latencies_h(_runs_of(data, label))
+        hours, weights = removal_latencies_h(runs_of(data, label))
         if hours.size and weights.sum() > 0:
             curves[label] = (hours, weights)
     if not curves:
         return None
     top = max([48.0, *(float(np.quantile(h, 0.99)) * 1.05 for h, _ in curves.values())])
     grid = np.linspace(0.0, top, CDF_POINTS)
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     for label, (hours, weights) in curves.items():
         y = weighted_cdf(hours, weights, grid)
         ax.step(grid, y, where="post", color=color(data, label), lw=1.6, label=data.name(label))
     ax.axvline(24, color="#1a202c", linestyle="--", linewidth=1)
     ax.text(24, 0.03, " 24 h", fontsize=9, color="#1a202c")
-    _style(ax)
+    style(ax)
     ax.set_xlim(0, top)
     ax.set_ylim(0, 1.01)
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:.0%}")
@@ -259,18 +170,18 @@ def removals_by_channel(data: ReportData) -> Figure | None:
     metrics = [f"fake_removed_{c}" for c in CHANNELS]
     if not any(m in data.stats for m in metrics):
         return None
-    fig = _figure(1.4 + 0.42 * len(data.labels))
+    fig = figure(1.4 + 0.42 * len(data.labels))
     ax = fig.add_subplot()
     left = np.zeros(len(data.labels))
     y = np.arange(len(data.labels))
     for channel, metric in zip(CHANNELS, metrics, strict=True):
-        values = np.array([_stat(data, metric, lbl)[0] for lbl in data.labels])
+        values = np.array([stat(data, metric, lbl)[0] for lbl in data.labels])
         values = np.nan_to_num(values)
         ax.barh(y, values, left=left, color=CHANNEL_COLORS[channel], label=channel, height=0.6)
         left += values
     ax.set_yticks(y, [data.name(lbl) for lbl in data.labels])
     ax.invert_yaxis()
-    _style(ax)
+    style(ax)
     ax.grid(False, axis="y")
     ax.set_xlabel("fake listings removed (mean per run)")
     fig.legend(frameon=False, fontsize=9, ncols=len(CHANNELS), loc="outside upper center")
@@ -281,14 +192,14 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
     """Consumer harm (fake sales) against enforcement cost (account-manager hours)."""
     if "fake_sales" not in data.stats or "am_hours" not in data.stats:
         return None
-    fig = _figure(3.8)
+    fig = figure(3.8)
     ax = fig.add_subplot()
     for label in data.labels:
-        x, xl, xh = _stat(data, "am_hours", label)
-        y, yl, yh = _stat(data, "fake_sales", label)
+        x, xl, xh = stat(data, "am_hours", label)
+        y, yl, yh = stat(data, "fake_sales", label)
         if not (math.isfinite(x) and math.isfinite(y)):
             continue
-        xe, ye = _err(x, xl, xh), _err(y, yl, yh)
+        xe, ye = err(x, xl, xh), err(y, yl, yh)
         c = color(data, label)
         ax.errorbar(
             [x],
@@ -302,7 +213,7 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
             label=data.name(label),
         )
         ax.annotate(label, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=9, color=c)
-    _style(ax)
+    style(ax)
     ax.set_xlabel("enforcement cost: account-manager hours (mean, 95% CI)")
     ax.set_ylabel("consumer harm: fake sales")
     ax.margins(0.15)
@@ -313,9 +224,9 @@ def _grouped_bars(data: ReportData, ax: Axes, metrics: Sequence[str], scale: flo
     width = 0.8 / max(len(data.labels), 1)
     x = np.arange(len(metrics))
     for i, label in enumerate(data.labels):
-        stats = [_stat(data, m, label) for m in metrics]
+        stats = [stat(data, m, label) for m in metrics]
         means = np.array([s[0] for s in stats]) * scale
-        errs = np.array([_err(*s) for s in stats]).T * scale
+        errs = np.array([err(*s) for s in stats]).T * scale
         ax.bar(
             x + (i - (len(data.labels) - 1) / 2) * width,
             np.nan_to_num(means),
@@ -327,7 +238,7 @@ def _grouped_bars(data: ReportData, ax: Axes, metrics: Sequence[str], scale: flo
             error_kw={"elinewidth": 1, "ecolor": "#2d3748"},
         )
     ax.set_xticks(x, [wording(m).label for m in metrics], fontsize=9)
-    _style(ax)
+    style(ax)
     ax.grid(False, axis="x")
 
 
@@ -338,7 +249,7 @@ def wrongful_removals(data: ReportData) -> Figure | None:
     ]
     if not metrics:
         return None
-    fig = _figure()
+    fig = figure()
     ax = fig.add_subplot()
     _grouped_bars(data, ax, metrics)
     ax.set_ylabel("listings (mean per run, 95% CI)")
@@ -349,9 +260,9 @@ def wrongful_removals(data: ReportData) -> Figure | None:
 def _label_bars(data: ReportData, ax: Axes, metric: str, scale: float) -> None:
     """One bar per strategy with its 95% CI, strategies on the x axis."""
     x = np.arange(len(data.labels))
-    stats = [_stat(data, metric, lbl) for lbl in data.labels]
+    stats = [stat(data, metric, lbl) for lbl in data.labels]
     means = np.nan_to_num(np.array([st[0] for st in stats]) * scale)
-    errs = np.nan_to_num(np.array([_err(*st) for st in stats]).T * scale)
+    errs = np.nan_to_num(np.array([err(*st) for st in stats]).T * scale)
     colors = [color(data, lbl) for lbl in data.labels]
     ax.bar(x, means, 0.7, yerr=errs, capsize=3, color=colors, error_kw={"elinewidth": 1})
     names = [data.name(lbl) for lbl in data.labels]
@@ -359,7 +270,7 @@ def _label_bars(data: ReportData, ax: Axes, metric: str, scale: float) -> None:
         ax.set_xticks([])  # too many or too long: the colours follow the legend
     else:
         ax.set_xticks(x, names, fontsize=8)
-    _style(ax)
+    style(ax)
     ax.grid(False, axis="x")
 
 
@@ -367,13 +278,13 @@ def account_managers(data: ReportData) -> Figure | None:
     """Account-manager utilisation (bars, 95% CI) and the review queue over time."""
     if "am_utilization" not in data.stats:
         return None
-    fig = _figure(3.4)
+    fig = figure(3.4)
     left, right = fig.subplots(1, 2, width_ratios=(1, 2))
     _label_bars(data, left, "am_utilization", 100.0)
     left.set_ylabel("utilisation, % of working hours")
     left.set_ylim(0, 100)
     if _band_axes(data, right, "queue_length"):
-        _style(right)
+        style(right)
         right.set_xlabel("simulated day")
         right.set_ylabel("notices waiting for review")
         right.set_ylim(bottom=0)
@@ -381,90 +292,6 @@ def account_managers(data: ReportData) -> Figure | None:
     else:
         _grouped_bars(data, right, ["am_queue_wait_h_p50", "am_queue_wait_h_p95"])
         right.set_ylabel("queue wait, hours")
-    return fig
-
-
-# --------------------------------------------------------------------------- sweeps
-
-
-def _axis_values(values: Sequence[Any]) -> tuple[np.ndarray, list[str], bool]:
-    numeric = all(is_number(v) for v in values)
-    if numeric:
-        return np.array(values, dtype=float), [f"{v:g}" for v in values], True
-    return np.arange(len(values), dtype=float), [str(v) for v in values], False
-
-
-def _point_stats(data: ReportData, metric: str, where: dict[str, Any]) -> tuple[float, ...]:
-    """Mean and CI of the point matching ``where``; with several matches (a third swept
-    parameter) the mean over them and no interval."""
-    found = [
-        _stat(data, metric, label)
-        for label, params in data.point_params.items()
-        if label in data.labels and all(params.get(k) == v for k, v in where.items())
-    ]
-    if len(found) == 1:
-        return found[0]
-    means = np.array([f[0] for f in found], dtype=float)
-    if not np.isfinite(means).any():
-        return (math.nan, math.nan, math.nan)
-    return (float(np.nanmean(means)), math.nan, math.nan)
-
-
-def _sweep_line(data: ReportData, ax: Axes, metric: str, key: str) -> None:
-    values = data.sweep_params[key]
-    x, ticks, numeric = _axis_values(values)
-    stats = np.array([_point_stats(data, metric, {key: v}) for v in values]) * wording(metric).scale
-    ax.plot(x, stats[:, 0], marker="o", color=PALETTE[0], linewidth=1.6)
-    ax.fill_between(x, stats[:, 1], stats[:, 2], color=PALETTE[0], alpha=0.2, lw=0)
-    if not numeric or len(values) <= 10:
-        ax.set_xticks(x, ticks)
-    ax.set_xlabel(key, fontsize=8)
-
-
-def _sweep_heat(data: ReportData, ax: Axes, metric: str, keys: Sequence[str]) -> None:
-    kx, ky = keys[0], keys[1]
-    xs, ys = data.sweep_params[kx], data.sweep_params[ky]
-    grid = (
-        np.array([[_point_stats(data, metric, {kx: vx, ky: vy})[0] for vx in xs] for vy in ys])
-        * wording(metric).scale
-    )
-    better = wording(metric).higher_better
-    cmap = {True: "viridis", False: "viridis_r", None: "cividis"}[better]
-    image = ax.imshow(grid, origin="lower", aspect="auto", cmap=cmap)
-    ax.figure.colorbar(image, ax=ax, shrink=0.85)
-    ax.set_xticks(range(len(xs)), [str(v) for v in xs], fontsize=8)
-    ax.set_yticks(range(len(ys)), [str(v) for v in ys], fontsize=8)
-    ax.set_xlabel(kx, fontsize=8)
-    ax.set_ylabel(ky, fontsize=8)
-    for (iy, ix), value in np.ndenumerate(grid):
-        if math.isfinite(value):
-            r, g, b, _ = image.to_rgba(np.array([[value]]))[0, 0]
-            ink = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.55 else "black"
-            ax.text(ix, iy, f"{value:.3g}", ha="center", va="center", fontsize=7, color=ink)
-
-
-def sweep(data: ReportData, metrics: Sequence[str]) -> Figure | None:
-    """Each headline metric against the swept parameter(s): line with 95% band, or heatmap."""
-    keys = [k for k in data.sweep_params if len(data.sweep_params[k]) > 1]
-    shown = [m for m in metrics if m in data.stats]
-    if data.kind != "sweep" or not keys or not shown:
-        return None
-    cols = 2
-    rows = math.ceil(len(shown) / cols)
-    fig = _figure(2.5 * rows + 0.3)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax, metric in zip(axes, shown, strict=False):
-        w = wording(metric)
-        ax.set_title(
-            f"{w.label}{' (' + w.unit.strip() + ')' if w.unit.strip() else ''}", fontsize=9
-        )
-        if len(keys) >= 2:
-            _sweep_heat(data, ax, metric, keys)
-        else:
-            _sweep_line(data, ax, metric, keys[0])
-            _style(ax)
-    for ax in axes[len(shown) :]:
-        ax.set_visible(False)
     return fig
 
 
@@ -538,7 +365,7 @@ def draw_all(data: ReportData, out_dir: Path, headline: Sequence[str]) -> list[P
         fig = fn(data)
         if fig is None:
             continue
-        png = _png(fig)
+        png = png_bytes(fig)
         filename = f"fig_{plot_id}.png"
         (out_dir / filename).write_bytes(png)
         plots.append(Plot(plot_id, title, caption, png, filename))

@@ -1,0 +1,113 @@
+"""Shared pieces of the report's figures: the Plot record, figure setup, colours, styling.
+
+Figures are plain matplotlib ``Figure`` objects on the Agg canvas (no pyplot), so nothing
+global is touched and plotting is safe inside any process.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from reports.load import ReportData, RunData
+from reports.wording import is_number
+
+CHANNELS = ("proactive", "lead", "ban", "notice", "seller")
+CHANNEL_COLORS = {
+    "proactive": "#2b6cb0",
+    "lead": "#38a169",
+    "ban": "#805ad5",
+    "notice": "#dd6b20",
+    "seller": "#a0aec0",
+}
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#9467bd",
+    "#ff7f0e",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
+)
+DPI = 130
+WIDTH_IN = 8.0
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One drawn figure: its id, title, a caption saying how to read it, and the PNG."""
+
+    plot_id: str
+    title: str
+    caption: str
+    png: bytes
+    filename: str
+
+    @property
+    def data_uri(self) -> str:
+        """The PNG inline, for a self-contained HTML file."""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def figure(height_in: float = 3.6, width_in: float = WIDTH_IN) -> Figure:
+    fig = Figure(figsize=(width_in, height_in), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def png_bytes(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def color(data: ReportData, label: str) -> str:
+    """The strategy's colour, the same in every figure."""
+    return PALETTE[data.labels.index(label) % len(PALETTE)]
+
+
+def style(ax: Axes) -> None:
+    ax.grid(True, color="#e2e8f0", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def legend(data: ReportData, ax: Axes, loc: Literal["best", "lower right"] = "best") -> None:
+    """A legend inside the axes for a few strategies, outside on the right for many."""
+    if len(data.labels) <= 4:
+        ax.legend(frameon=False, fontsize=9, loc=loc)
+        return
+    ax.legend(
+        frameon=False,
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+    )
+
+
+def runs_of(data: ReportData, label: str) -> list[RunData]:
+    return [r for r in data.runs if r.label == label]
+
+
+def stat(data: ReportData, metric: str, label: str) -> tuple[float, float, float]:
+    entry = data.stats.get(metric, {}).get(label) or {}
+    vals = [entry.get(k) for k in ("mean", "ci_low", "ci_high")]
+    mean, low, high = (float(v) if is_number(v) else math.nan for v in vals)
+    return mean, low, high
+
+
+def err(mean: float, low: float, high: float) -> tuple[float, float]:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return 0.0, 0.0
+    return max(mean - low, 0.0), max(high - mean, 0.0)
