@@ -338,6 +338,8 @@ def _provenance(
         "files": _files(experiment),
         "backend": experiment.get("backend"),
         "reps": comparison.get("reps") or experiment.get("reps"),
+        "interrupted": bool(experiment.get("interrupted")),
+        "runs_finished": experiment.get("runs_finished"),
     }
 
 

@@ -65,9 +65,12 @@ def render_markdown(
     plot_files: Sequence[str],
     lead: str = "",
     transpose: bool = False,
+    warning: str = "",
 ) -> str:
     """The whole ``summary.md``."""
     lines = [f"# {title(data)}", "", lead, ""]
+    if warning:
+        lines += [f"> **Warning:** {warning}", ""]
     if len(data.labels) > 1:
         lines += [
             "Δ is the difference to the baseline; ▲/▼ mark a significant improvement or "

@@ -56,6 +56,18 @@ def lead(data: ReportData) -> str:
     return text + "."
 
 
+def warning(data: ReportData) -> str:
+    """A caution for an interrupted experiment (its intervals rest on fewer runs)."""
+    if not data.provenance.get("interrupted"):
+        return ""
+    done = data.provenance.get("runs_finished")
+    runs = f" after {done} runs" if done is not None else ""
+    return (
+        f"This experiment was interrupted{runs}: results cover only the replications "
+        "that finished, and their intervals are wider than planned."
+    )
+
+
 def render_html(
     data: ReportData,
     tables_: tuple[tables.Headline, tables.Headline],
@@ -71,6 +83,7 @@ def render_html(
         version=str(data.provenance.get("version") or ""),
         kind=data.kind,
         lead=lead(data),
+        warning=warning(data),
         compared=data.kind != "run" and len(data.labels) > 1,
         verdicts=verdicts,
         scorecard=tables.scorecard(data, table.metrics),
@@ -110,6 +123,8 @@ def render_report(out_dir: Path) -> Path:
     report.write_text(html, encoding="utf-8")
     files = [p.filename for p in figures]
     transpose = len(table.labels) > TRANSPOSE_OVER
-    md = markdown.render_markdown(data, table, verdicts, params, files, lead(data), transpose)
+    md = markdown.render_markdown(
+        data, table, verdicts, params, files, lead(data), transpose, warning(data)
+    )
     (out_dir / SUMMARY_FILE).write_text(md, encoding="utf-8")
     return report

@@ -96,3 +96,14 @@ def test_a_summary_without_metrics_is_a_report_error(tmp_path: Path) -> None:
     (tmp_path / "summary.json").write_text('{"seed": 1}')
     with pytest.raises(ReportError, match="has no 'metrics' object"):
         load(tmp_path)
+
+
+def test_an_interrupted_experiment_is_flagged(folders: dict[str, Path], tmp_path: Path) -> None:
+    folder = tmp_path / "compare"
+    shutil.copytree(folders["compare"], folder)
+    experiment = json.loads((folder / "experiment.json").read_text())
+    experiment.update(interrupted=True, runs_finished=5)
+    (folder / "experiment.json").write_text(json.dumps(experiment))
+    render_report(folder)
+    assert "interrupted after 5 runs" in (folder / "report.html").read_text(encoding="utf-8")
+    assert "> **Warning:** This experiment was interrupted" in (folder / "summary.md").read_text()
