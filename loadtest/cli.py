@@ -96,10 +96,10 @@ def _print(doc: dict[str, Any], verdicts: list[Any], out_dir: Path) -> None:
 
     console = Console(highlight=False)
     arr, e2e = doc["arrivals"], doc["e2e_takedown"]
+    pcts = " ".join(f"{p}={_secs(e2e[f'{p}_s'])}" for p in ("p50", "p95", "p99"))
     console.print(
         f"arrivals: target {arr['target_rate']}/s, achieved {arr['achieved_rate']}/s, "
-        f"dropped {arr['dropped']}; e2e_takedown: n={e2e['count']} p50={e2e['p50_s']}s "
-        f"p95={e2e['p95_s']}s p99={e2e['p99_s']}s"
+        f"dropped {arr['dropped']}; e2e_takedown: n={e2e['count']} {pcts}"
     )
     if verdicts:
         table = Table(title="SLO thresholds")
@@ -110,3 +110,7 @@ def _print(doc: dict[str, Any], verdicts: list[Any], out_dir: Path) -> None:
             table.add_row(v.threshold.metric, v.threshold.text, v.shown_value(), verdict)
         console.print(table)
     console.print(f"results: {out_dir / 'loadtest.json'}")
+
+
+def _secs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}s"

@@ -47,6 +47,7 @@ class Harness:
         self.filed_notices: deque[tuple[str, int]] = deque(maxlen=500)
         self.e2e = {"followed": 0, "unfinished": 0, "skipped": 0, "stale": 0}
         self.crosscheck_s: list[float] = []
+        self.replay_sent: list[tuple[int, float]] = []
         self._user_no = itertools.count()
         self._pollers: Any = None
         self._quiet: api.TakedownClient | None = None
@@ -103,6 +104,11 @@ class Harness:
         self.started_wall = time.time()
         self._greenlet = gevent.spawn(self._dispatcher.run)
 
+    def since_start_s(self) -> float:
+        """Seconds since dispatching began (0 before)."""
+        t0 = self._dispatcher.t0 if self._dispatcher else None
+        return time.perf_counter() - t0 if t0 is not None else 0.0
+
     def wait_dispatched(self) -> None:
         """Block until the last arrival has been offered."""
         if self._greenlet is not None:
@@ -137,6 +143,7 @@ class Harness:
             "arrivals": tally.as_dict() if tally else {},
             "e2e": dict(self.e2e),
             "crosscheck_s": list(self.crosscheck_s),
+            "replay_sent": list(self.replay_sent),
             "started_wall": self.started_wall,
             "finished_wall": time.time(),
         }

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from loadtest.client import REQUEST_NAMES
 from loadtest.hdr import Recorder, Series
+from loadtest.replay import Trace, offsets_s, per_minute_counts
 from loadtest.shapes import mean_multiplier
 from loadtest.slo import Threshold, Verdict, evaluate, percentile_of
 
@@ -126,6 +129,28 @@ def arrivals_summary(run: RunData) -> dict[str, Any]:
         "started": started,
         "dropped": dropped,
         "start_lag_p99_ms": _ms(lag.percentile_s(99)),
+    }
+
+
+def replay_summary(run: RunData, trace: Trace, speedup: float) -> dict[str, Any]:
+    """Per simulated minute: notices in the trace vs notices the harness sent."""
+    offsets = offsets_s(trace, speedup)
+    inside = offsets < run.duration_s
+    t0_h = float(trace.t_h[0]) if len(trace) else 0.0
+    sent_s = np.array([s for w in run.per_worker for _, s in w.get("replay_sent", [])])
+    sent_h = t0_h + sent_s * speedup / 3600.0
+    span_h = float(trace.t_h[inside][-1] - t0_h) if inside.any() else 0.0
+    minutes = int(np.floor(span_h * 60.0)) + 1
+    want = per_minute_counts(trace.t_h[inside], t0_h, minutes)
+    got = per_minute_counts(sent_h, t0_h, minutes)
+    rel = np.abs(got - want) / np.maximum(want, 1)
+    return {
+        "speedup": speedup,
+        "rows": int(inside.sum()),
+        "sent": len(sent_s),
+        "per_minute_trace": want.tolist(),
+        "per_minute_sent": got.tolist(),
+        "max_minute_error": round(float(rel.max()), 4) if len(rel) else 0.0,
     }
 
 

@@ -65,6 +65,8 @@ def file_notice(actor: Actor, arrival: Arrival, payload: ReplayNotice | None) ->
     if not chosen:
         return
     ids = [int(c["id"]) for c in chosen]
+    if payload is not None:
+        h.replay_sent.append((payload.row, h.since_start_s()))
     reply = actor.client.file_notice(who.key, ids, "counterfeit", "test purchase", arrival.intended)
     if not reply.ok:
         return

@@ -23,11 +23,19 @@ from typing import Any
 from loadtest.config import RunConfig
 from loadtest.profile import Profile, load_profile
 from loadtest.replay import load_trace, offsets_s
-from loadtest.results import KNOWN_METRICS, loadtest_doc, nominal_rate, read_run, verdicts
+from loadtest.results import (
+    KNOWN_METRICS,
+    loadtest_doc,
+    nominal_rate,
+    read_run,
+    replay_summary,
+    verdicts,
+)
 from loadtest.results import write_junit as _write_junit
 from loadtest.slo import Threshold, Verdict, load_slo
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+TAKEDOWN = (sys.executable, "-c", "from sim.cli import main; main()")  # the console script
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.toml"
 HEALTH_TIMEOUT_S = 120.0
 END_SLACK_S = 60.0  # beyond the duration: drain, flush and Locust's own shutdown
@@ -153,7 +161,7 @@ def start_service(procs: Processes, opts: Options) -> tuple[str, Path]:
     keys = opts.out_dir / "keys.json"
     db = opts.out_dir / "service.db"
     args = [
-        sys.executable, "-m", "sim.cli", "serve",
+        *TAKEDOWN, "serve",
         "--db", f"sqlite:///{db}", "--host", "127.0.0.1", "--port", str(port),
         "--seed-scenario", str(opts.scenario), "--keys-out", str(keys), "--reset",
     ]  # fmt: skip
@@ -251,7 +259,11 @@ def run(opts: Options) -> Outcome:
     target = nominal_rate(profile, opts.duration_s, _replay_rows(opts))
     data = read_run(opts.out_dir / "harness.json", opts.duration_s, target)
     checked = verdicts(data, thresholds)
-    extra = {"seed": seed, "profile": profile.profile.name, "duration_s": opts.duration_s}
+    extra: dict[str, Any] = {
+        "seed": seed, "profile": profile.profile.name, "duration_s": opts.duration_s,
+    }  # fmt: skip
+    if opts.replay is not None:
+        extra["replay"] = replay_summary(data, load_trace(opts.replay), opts.speedup)
     doc = loadtest_doc(data, checked, extra)
     (opts.out_dir / "loadtest.json").write_text(json.dumps(doc, indent=2, sort_keys=True))
     _write_junit(opts.out_dir / "junit.xml", checked)

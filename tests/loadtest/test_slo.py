@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -71,7 +73,7 @@ def test_unknown_metric_suggests_the_close_one() -> None:
         parse_slo('[thresholds]\n"POST /v1/notice" = ["p99 < 1s"]\n', KNOWN, "f")
 
 
-def test_missing_file_is_an_slo_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_file_is_an_slo_error(tmp_path: Path) -> None:
     with pytest.raises(SloError, match="cannot read"):
         load_slo(tmp_path / "nope.toml", KNOWN)
 
