@@ -1,0 +1,58 @@
+"""The runner's process handling: children are stopped on every way out."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loadtest.config import RunConfig, load_keys
+from loadtest.runner import LoadtestError, Options, prepare, processes
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_children_and_their_children_are_stopped_even_on_error(tmp_path: Path) -> None:
+    # the child starts a grandchild in its group; both must be gone after the block
+    script = "import subprocess,sys,time; subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']); print('up', flush=True); time.sleep(60)"  # noqa: E501
+    with pytest.raises(RuntimeError), processes() as procs:
+        proc = procs.start([sys.executable, "-c", script], tmp_path / "log")
+        deadline = time.monotonic() + 10
+        while "up" not in (tmp_path / "log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        raise RuntimeError("boom")
+    assert proc.poll() is not None
+    assert not _alive(proc.pid)
+
+
+def test_prepare_checks_inputs_before_starting_anything(tmp_path: Path) -> None:
+    with pytest.raises(LoadtestError, match="--host needs --keys"):
+        prepare(Options(host="http://127.0.0.1:9", out_dir=tmp_path))
+    with pytest.raises(LoadtestError, match=r"--keys .*: file not found"):
+        prepare(Options(host="http://127.0.0.1:9", keys=tmp_path / "k.json", out_dir=tmp_path))
+    profile, thresholds = prepare(Options(out_dir=tmp_path))
+    assert profile.profile.name == "default" and thresholds == []
+
+
+def test_config_and_keys_round_trip(tmp_path: Path) -> None:
+    cfg = RunConfig({"rates": {}}, "k.json", 5.0, 2, str(tmp_path), 7, None, 1.0)
+    cfg.write(tmp_path / "run.json")
+    assert RunConfig.read(tmp_path / "run.json") == cfg
+    (tmp_path / "k.json").write_text(
+        '{"admin": {"key": "a"}, "rights_holders": [{"key": "r", "brand_id": 3, '
+        '"program": "joint_force"}], "account_managers": [{"key": "m", "brand_ids": [3]}], '
+        '"sellers": [{"key": "s", "seller_id": 9}]}'
+    )
+    keys = load_keys(tmp_path / "k.json")
+    assert keys.rights_holder_for(3).program == "joint_force"
+    assert keys.rights_holder_for(17).brand_id == 3  # a simulated brand maps onto a real one
+    assert keys.account_managers[0].brand_ids == (3,)
