@@ -48,6 +48,7 @@ class Harness:
         self.e2e = {"followed": 0, "unfinished": 0, "skipped": 0, "stale": 0}
         self.crosscheck_s: list[float] = []
         self.replay_sent: list[tuple[int, float]] = []
+        self._cpu0_s = time.process_time()
         self._user_no = itertools.count()
         self._pollers: Any = None
         self._quiet: api.TakedownClient | None = None
@@ -99,6 +100,7 @@ class Harness:
         if self._greenlet is not None:
             return
         self.plan = plan
+        self._cpu0_s = time.process_time()
         self._pollers = Pool(max(1, self.profile.e2e.max_pollers // max(len(plan), 1)))
         self._dispatcher = Dispatcher(self.schedule(), self.slots)
         self.started_wall = time.time()
@@ -146,6 +148,7 @@ class Harness:
             "replay_sent": list(self.replay_sent),
             "started_wall": self.started_wall,
             "finished_wall": time.time(),
+            "cpu_s": time.process_time() - self._cpu0_s,
         }
         return self._snapshot
 

@@ -154,6 +154,18 @@ def replay_summary(run: RunData, trace: Trace, speedup: float) -> dict[str, Any]
     }
 
 
+def load_generator_summary(run: RunData) -> dict[str, Any]:
+    """CPU the load-generating processes used, and HTTP requests per CPU-second of it."""
+    cpu_s = sum(float(w.get("cpu_s", 0.0)) for w in run.per_worker)
+    requests = sum(s.count for n, s in run.merged.series.items() if n in REQUEST_NAMES)
+    return {
+        "processes": len(run.per_worker),
+        "cpu_s": round(cpu_s, 3),
+        "requests": requests,
+        "requests_per_cpu_s": round(requests / cpu_s, 1) if cpu_s > 0 else None,
+    }
+
+
 def lookup(run: RunData, metric: str, stat: str) -> float | None:
     """One statistic for the SLO gate: seconds for durations, plain numbers otherwise."""
     if metric == "arrivals":
@@ -205,6 +217,7 @@ def loadtest_doc(run: RunData, checked: list[Verdict], extra: dict[str, Any]) ->
             for v in checked
         ],
         "passed": all(v.passed for v in checked),
+        "load_generator": load_generator_summary(run),
         "workers": run.workers,
         "worker_counts": {
             str(w["worker_index"]): w.get("counts", {}).get(E2E, 0) for w in run.per_worker
