@@ -1,0 +1,181 @@
+"""Counterfeiters: seller accounts that post fakes, relist after removals and come back
+after bans (if they pass verification) or leave.
+
+Accounts are rows of a small columnar table; posting is one vectorised draw per hour
+for all accounts, never a process per listing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.market import IntArray, pick_brands
+from sim.scenario import Counterfeiters as CounterfeitersConfig
+from sim.scenario import Market
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass
+class NewListings:
+    """A batch of fakes posted in one hour (before the upload check)."""
+
+    account: IntArray
+    brand: IntArray
+    created_h: FloatArray
+    obfuscated: NDArray[np.bool_]
+    relist: NDArray[np.bool_]
+
+    def __len__(self) -> int:
+        return len(self.account)
+
+
+class Accounts:
+    """Counterfeit seller accounts as growable columns (row = account id)."""
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.n = 0
+        self.rate_per_h = np.zeros(capacity)
+        self.active = np.zeros(capacity, dtype=bool)
+        self.blocked_until_h = np.zeros(capacity)
+        self.strikes = np.zeros(capacity, dtype=np.int64)
+        self.last_strike_h = np.full(capacity, -np.inf)
+
+    def open(self, rate_per_h: FloatArray) -> IntArray:
+        """Open accounts with the given posting rates; returns their ids."""
+        k = len(rate_per_h)
+        if self.n + k > len(self.rate_per_h):
+            self._grow(max(self.n + k, 2 * len(self.rate_per_h)))
+        ids = np.arange(self.n, self.n + k, dtype=np.int64)
+        self.rate_per_h[ids] = rate_per_h
+        self.active[ids] = True
+        self.n += k
+        return ids
+
+    def _grow(self, cap: int) -> None:
+        for name in ("rate_per_h", "active", "blocked_until_h", "strikes", "last_strike_h"):
+            old = getattr(self, name)
+            fill = -np.inf if name == "last_strike_h" else 0
+            new = np.full(cap, fill, dtype=old.dtype)
+            new[: self.n] = old[: self.n]
+            setattr(self, name, new)
+
+    @property
+    def active_count(self) -> int:
+        return int(np.count_nonzero(self.active[: self.n]))
+
+
+class _DueList:
+    """Future (time, account, brand) items, released hour by hour in time order."""
+
+    def __init__(self) -> None:
+        self.due_h = np.empty(0)
+        self.account = np.empty(0, dtype=np.int64)
+        self.brand = np.empty(0, dtype=np.int64)
+
+    def push(self, due_h: FloatArray, account: IntArray, brand: IntArray) -> None:
+        if len(due_h) == 0:
+            return
+        self.due_h = np.concatenate([self.due_h, due_h])
+        self.account = np.concatenate([self.account, account])
+        self.brand = np.concatenate([self.brand, brand])
+
+    def pop_before(self, t_h: float) -> tuple[FloatArray, IntArray, IntArray]:
+        take = self.due_h < t_h
+        if not take.any():
+            return np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        out = (self.due_h[take], self.account[take], self.brand[take])
+        keep = ~take
+        self.due_h, self.account, self.brand = (
+            self.due_h[keep],
+            self.account[keep],
+            self.brand[keep],
+        )
+        return out
+
+
+class Counterfeiters:
+    """All counterfeiters: posting, relisting, bans, comebacks and new arrivals."""
+
+    def __init__(
+        self,
+        config: CounterfeitersConfig,
+        market: Market,
+        verification_pass_rate: float,
+        rng: np.random.Generator,
+    ) -> None:
+        self.config = config
+        self.market = market
+        self.pass_rate = verification_pass_rate
+        self.rng = rng
+        self.accounts = Accounts()
+        self.relists = _DueList()
+        self.comebacks = _DueList()  # brand column unused
+        self.accounts.open(self._rates(config.count))
+
+    def _rates(self, k: int) -> FloatArray:
+        per_day = np.asarray(self.config.listings_per_day.sample(self.rng, k), dtype=np.float64)
+        return np.maximum(per_day, 0.0) / 24.0
+
+    def post(self, hour_h: float, brand_cum: FloatArray) -> NewListings:
+        """Fakes posted during [hour_h, hour_h + 1): fresh posts and due relists."""
+        acc = self.accounts
+        n = acc.n
+        can_post = acc.active[:n] & (acc.blocked_until_h[:n] <= hour_h)
+        lam = np.where(can_post, acc.rate_per_h[:n], 0.0)
+        per_account = self.rng.poisson(lam)
+        account = np.repeat(np.arange(n, dtype=np.int64), per_account)
+        k = len(account)
+        created = hour_h + self.rng.random(k)
+        brand = pick_brands(brand_cum, self.rng, k)
+        due_h, r_acc, r_brand = self.relists.pop_before(hour_h + 1.0)
+        ok = acc.active[r_acc]
+        due_h, r_acc, r_brand = due_h[ok], r_acc[ok], r_brand[ok]
+        total = k + len(due_h)
+        obf = self.rng.random(total) < self.config.obfuscation_share
+        order = np.argsort(np.concatenate([created, due_h]), kind="stable")
+        return NewListings(
+            np.concatenate([account, r_acc])[order],
+            np.concatenate([brand, r_brand])[order],
+            np.concatenate([created, due_h])[order],
+            obf[order],
+            np.concatenate([np.zeros(k, dtype=bool), np.ones(len(due_h), dtype=bool)])[order],
+        )
+
+    def lifetimes_h(self, k: int) -> FloatArray:
+        """How long the seller would keep each listing up if nobody removed it."""
+        days = np.asarray(self.config.listing_lifetime_days.sample(self.rng, k), dtype=np.float64)
+        return days * 24.0
+
+    def schedule_relists(
+        self, account: IntArray, brand: IntArray, removed_h: FloatArray, floor_h: float
+    ) -> int:
+        """After removals, each fake is relisted with a probability after a delay."""
+        k = len(account)
+        again = self.rng.random(k) < self.config.relist_prob
+        delay = np.asarray(self.config.relist_delay_h.sample(self.rng, k), dtype=np.float64)
+        due = np.maximum(removed_h + delay, floor_h)[again]
+        self.relists.push(due, account[again], brand[again])
+        return int(again.sum())
+
+    def banned(self, account: IntArray, t_h: FloatArray, floor_h: float) -> None:
+        """Banned accounts close; their owners come back later or leave."""
+        self.accounts.active[account] = False
+        k = len(account)
+        stay = self.rng.random(k) >= self.config.exit_prob_after_ban
+        delay = np.asarray(self.config.new_account_delay_h.sample(self.rng, k), dtype=np.float64)
+        due = np.maximum(t_h + delay, floor_h)[stay]
+        self.comebacks.push(due, account[stay], np.zeros(len(due), dtype=np.int64))
+
+    def arrivals(self, hour_h: float) -> int:
+        """New accounts opened in this hour: returners and newcomers who pass verification."""
+        _, returning, _ = self.comebacks.pop_before(hour_h + 1.0)
+        newcomers = self.rng.poisson(self.config.arrivals_per_day / 24.0)
+        tries = len(returning) + newcomers
+        passed = int(np.count_nonzero(self.rng.random(tries) < self.pass_rate))
+        if passed:
+            self.accounts.open(self._rates(passed))
+        return passed

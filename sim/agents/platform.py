@@ -1,0 +1,113 @@
+"""The platform: the upload classifier, periodic sweeps of live listings, leads shared
+with joint-force brands, and the strike ladder.
+
+Every decision is a vectorised draw over a batch of listings; the model applies the
+resulting removals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.agents.counterfeiter import Accounts
+from sim.market import BoolArray, IntArray
+from sim.scenario import Platform as PlatformConfig
+
+FloatArray = NDArray[np.float64]
+BLOCK_H = 7 * 24.0  # the "block_7d" rung
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Outcome of screening a batch: removed now, or flagged as a low-confidence lead."""
+
+    caught: BoolArray
+    lead: BoolArray
+
+
+@dataclass(frozen=True)
+class StrikeOutcome:
+    """Accounts banned by this batch of strikes, with the time of the ban."""
+
+    banned: IntArray
+    banned_h: FloatArray
+    blocked: IntArray
+
+
+class Platform:
+    """Proactive detection and the strike ladder, with its own random stream."""
+
+    def __init__(self, config: PlatformConfig, rng: np.random.Generator) -> None:
+        self.config = config
+        self.rng = rng
+        ratio = (
+            config.upload_recall_obfuscated / config.upload_recall if config.upload_recall else 0
+        )
+        self.sweep_recall_obf = min(1.0, config.sweep_recall * ratio)
+        self.ladder = config.strikes.ladder
+        self.gap_h = config.strikes.min_gap_days * 24.0
+
+    def _screen(
+        self, obfuscated: BoolArray, enrolled: BoolArray, recall: float, recall_obf: float
+    ) -> Screening:
+        p = np.where(obfuscated, recall_obf, recall)
+        u = self.rng.random(len(obfuscated))
+        caught = u < p
+        # among misses, a share is a low-confidence hit, shared as a lead with enrolled brands
+        lead = ~caught & enrolled & (self.rng.random(len(obfuscated)) < self.config.lead_share)
+        return Screening(caught, lead)
+
+    def screen_uploads(self, obfuscated: BoolArray, enrolled: BoolArray) -> Screening:
+        """The upload classifier over new fakes."""
+        c = self.config
+        return self._screen(obfuscated, enrolled, c.upload_recall, c.upload_recall_obfuscated)
+
+    def sweep(self, obfuscated: BoolArray, enrolled: BoolArray) -> Screening:
+        """A periodic sweep over live fakes."""
+        return self._screen(obfuscated, enrolled, self.config.sweep_recall, self.sweep_recall_obf)
+
+    def false_positives(self, k: int) -> BoolArray:
+        """Genuine listings the classifier wrongly flags when it scans them."""
+        return self.rng.random(k) < self.config.upload_false_positive_rate
+
+    def strike(self, accounts: Accounts, account: IntArray, t_h: FloatArray) -> StrikeOutcome:
+        """Strikes for accounts whose listings were removed at ``t_h``.
+
+        One strike per account per batch when strikes need a gap (batches span an hour);
+        every removal is a strike when the gap is zero.
+        """
+        if len(account) == 0:
+            empty = np.empty(0, dtype=np.int64)
+            return StrikeOutcome(empty, np.empty(0), empty)
+        order = np.lexsort((t_h, account))
+        acc, t = account[order], t_h[order]
+        first = np.r_[True, acc[1:] != acc[:-1]]
+        uniq, t0 = acc[first], t[first]
+        n_removed = np.diff(np.r_[np.flatnonzero(first), len(acc)])
+        live = accounts.active[uniq]
+        eligible = live & (t0 - accounts.last_strike_h[uniq] >= self.gap_h)
+        added = np.where(eligible, n_removed if self.gap_h == 0 else 1, 0)
+        before = accounts.strikes[uniq]
+        after = before + added
+        accounts.strikes[uniq] = after
+        accounts.last_strike_h[uniq] = np.where(eligible, t0, accounts.last_strike_h[uniq])
+        ban = self._crossed(before, after, "ban")
+        block = self._crossed(before, after, "block_7d") & ~ban
+        accounts.blocked_until_h[uniq[block]] = t0[block] + BLOCK_H
+        return StrikeOutcome(uniq[ban], t0[ban], uniq[block])
+
+    def _crossed(self, before: IntArray, after: IntArray, rung: str) -> BoolArray:
+        """Whether going from ``before`` to ``after`` strikes reaches a rung of this kind.
+
+        Strikes past the end of the ladder repeat its last rung.
+        """
+        steps = [i + 1 for i, r in enumerate(self.ladder) if r == rung]
+        hit = np.zeros(len(before), dtype=bool)
+        for s in steps:
+            hit |= (before < s) & (after >= s)
+        if self.ladder[-1] == rung:
+            hit |= (after > len(self.ladder)) & (after > before)
+        return hit

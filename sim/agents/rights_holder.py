@@ -1,0 +1,145 @@
+"""Rights holders: monitoring sweeps, notices cut from what they find, and the rolling
+track record that decides good-faith status.
+
+All brands whose sweep falls in the same hour are served by one vectorised pass over
+the live store; the hits are sorted by brand and cut into notices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.market import BoolArray, Brands, GenuineCatalog, IntArray, ListingStore
+from sim.scenario import GoodFaith
+from sim.scenario import RightsHolders as RightsHoldersConfig
+
+MIN_DECIDED_FOR_RECORD = 10  # fewer decided notices than this in the window: no verdict
+INVALID_NOTICE_MAX_LISTINGS = 3  # an invalid notice names 1..3 genuine listings
+
+
+@dataclass(frozen=True)
+class SweepHits:
+    """What one grouped sweep found: rows of confirmed leads and rows of found fakes."""
+
+    lead_rows: IntArray
+    found_rows: IntArray
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A notice about to be filed: its brand, listing ids and whether it is valid."""
+
+    brand: int
+    ids: IntArray
+    valid: bool
+
+
+class RightsHolders:
+    """Every brand's monitoring, notices and track record."""
+
+    def __init__(
+        self, config: RightsHoldersConfig, brands: Brands, days: int, rng: np.random.Generator
+    ) -> None:
+        self.config = config
+        self.brands = brands
+        self.rng = rng
+        self.interval_h = max(1, round(config.sweep_interval_h))
+        self.record = TrackRecord(brands.count, days, config.track_record_window_days)
+
+    def sweeping(self, hour: int) -> BoolArray:
+        """Brands whose monitoring sweep falls in this hour."""
+        return (hour - self.brands.sweep_phase_h) % self.interval_h == 0
+
+    def sweep(
+        self, store: ListingStore, now_h: float, brands: BoolArray, lead_p: float
+    ) -> SweepHits:
+        """One pass over the live store for all sweeping brands."""
+        rows = np.flatnonzero(
+            store.alive_mask()
+            & brands[store.col("brand")]
+            & ~store.col("noticed")
+            & (store.col("expires_h") > now_h)
+        )
+        lead = store.col("lead")[rows]
+        lead_rows = rows[lead]
+        confirmed = self.rng.random(len(lead_rows)) < lead_p
+        store.cols["lead"][lead_rows] = False
+        rest = rows[~lead] if len(lead_rows) else rows
+        rest = np.concatenate([rest, lead_rows[~confirmed]])
+        obf = store.col("obfuscated")[rest]
+        p = np.where(obf, self.config.detection_prob_obfuscated, self.config.detection_prob)
+        found = np.sort(rest[self.rng.random(len(rest)) < p])
+        return SweepHits(lead_rows[confirmed], found)
+
+    def drafts(self, brand_of_row: IntArray, ids: IntArray) -> list[Draft]:
+        """Valid notices: found listings grouped by brand, at most max_listings each."""
+        order = np.lexsort((ids, brand_of_row))
+        b, i = brand_of_row[order], ids[order]
+        cut = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+        out: list[Draft] = []
+        cap = self.config.max_listings_per_notice
+        for lo, hi in zip(cut, np.r_[cut[1:], len(b)], strict=True):
+            for start in range(lo, hi, cap):
+                chunk = i[start : min(start + cap, hi)]
+                out.append(Draft(int(b[lo]), np.sort(chunk), True))
+        return out
+
+    def invalid_drafts(self, valid: list[Draft], catalog: GenuineCatalog) -> list[Draft]:
+        """Notices that hit genuine listings, so that the valid share matches precision."""
+        out: list[Draft] = []
+        p = self.config.notice_precision
+        for d in valid:
+            extra = int(self.rng.negative_binomial(1, p)) if p < 1.0 else 0
+            for _ in range(extra):
+                ids = self._pick_genuine(catalog, d.brand)
+                if len(ids):
+                    out.append(Draft(d.brand, ids, False))
+        return out
+
+    def _pick_genuine(self, catalog: GenuineCatalog, brand: int) -> IntArray:
+        pool = np.flatnonzero((catalog.brand == brand) & catalog.live & ~catalog.noticed)
+        if len(pool) == 0:
+            return pool
+        k = min(len(pool), int(self.rng.integers(1, INVALID_NOTICE_MAX_LISTINGS + 1)))
+        return np.sort(self.rng.choice(pool, size=k, replace=False))
+
+
+class TrackRecord:
+    """Rolling per-brand counts over a window of days: notices filed and decided, approvals,
+    counter-notices; and the good-faith status they decide."""
+
+    def __init__(self, brands: int, days: int, window_days: float) -> None:
+        self.window = max(1, round(window_days))
+        shape = (brands, days + 1)
+        self.filed = np.zeros(shape)
+        self.decided = np.zeros(shape)
+        self.approved = np.zeros(shape)
+        self.counter = np.zeros(shape)
+        self.trusted = np.zeros(brands, dtype=bool)
+        self.locked_until_h = np.zeros(brands)
+
+    def add(self, what: str, brand: int, t_h: float) -> None:
+        getattr(self, what)[brand, min(int(t_h // 24), self.filed.shape[1] - 1)] += 1
+
+    def _window_sum(self, arr: np.ndarray, day: int) -> np.ndarray:
+        return arr[:, max(0, day - self.window + 1) : day + 1].sum(axis=1)
+
+    def review(self, members: IntArray, day: int, now_h: float, rules: GoodFaith) -> None:
+        """Daily: members lose good-faith status below the bar (and are locked out), or
+        regain it once their record qualifies and the lock-out is over."""
+        decided = self._window_sum(self.decided, day)[members]
+        approved = self._window_sum(self.approved, day)[members]
+        filed = self._window_sum(self.filed, day)[members]
+        counter = self._window_sum(self.counter, day)[members]
+        judged = decided >= MIN_DECIDED_FOR_RECORD
+        success = np.divide(approved, decided, out=np.ones_like(decided), where=decided > 0)
+        cn_rate = np.divide(counter, filed, out=np.zeros_like(filed), where=filed > 0)
+        good = (success >= rules.min_success_rate) & (cn_rate <= rules.max_counter_notice_rate)
+        trusted = self.trusted[members]
+        lose = trusted & judged & ~good
+        gain = ~trusted & judged & good & (self.locked_until_h[members] <= now_h)
+        self.trusted[members[lose]] = False
+        self.locked_until_h[members[lose]] = now_h + rules.lockout_days * 24.0
+        self.trusted[members[gain]] = True

@@ -1,0 +1,205 @@
+"""The marketplace state: brands, the genuine catalogue and the live counterfeit listings.
+
+Live fakes sit in a columnar store (struct of growable numpy arrays). Rows keep their
+permanent, increasing listing ids in order, so a notice's listings are found with
+``searchsorted``; removed rows are only flagged dead and squeezed out now and then,
+which keeps that order. Nothing here draws random numbers except ``build_brands``,
+which is handed its generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.scenario import PROGRAMMES, Programme, Scenario
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+# column name -> dtype of the live-fake store
+FAKE_COLUMNS: dict[str, type] = {
+    "id": np.int64,
+    "brand": np.int32,
+    "account": np.int32,
+    "obfuscated": np.bool_,
+    "created_h": np.float64,
+    "expires_h": np.float64,
+    "first_sale_h": np.float64,
+    "price_usd": np.float64,
+    "noticed": np.bool_,
+    "lead": np.bool_,
+    "alive": np.bool_,
+}
+
+
+class ListingStore:
+    """Live counterfeit listings as columns, in id order, growable, with lazy compaction."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        self.dead = 0
+        self.next_id = 0
+        self.cols: dict[str, np.ndarray] = {
+            name: np.zeros(capacity, dtype=dt) for name, dt in FAKE_COLUMNS.items()
+        }
+
+    def __len__(self) -> int:
+        """Number of live rows."""
+        return self.n - self.dead
+
+    def col(self, name: str) -> np.ndarray:
+        """A view of one column over the used rows (dead rows included)."""
+        return self.cols[name][: self.n]
+
+    def alive_mask(self) -> BoolArray:
+        return self.cols["alive"][: self.n]
+
+    def append(self, batch: dict[str, np.ndarray]) -> IntArray:
+        """Add listings (columns other than id/noticed/lead/alive); returns their new ids."""
+        k = len(batch["brand"])
+        ids = np.arange(self.next_id, self.next_id + k, dtype=np.int64)
+        self.next_id += k
+        if k == 0:
+            return ids
+        self._reserve(self.n + k)
+        sl = slice(self.n, self.n + k)
+        for name, values in batch.items():
+            self.cols[name][sl] = values
+        self.cols["id"][sl] = ids
+        self.cols["noticed"][sl] = False
+        self.cols["lead"][sl] = False
+        self.cols["alive"][sl] = True
+        self.n += k
+        return ids
+
+    def reserve_ids(self, k: int) -> IntArray:
+        """Permanent ids for listings that never get a row (caught at upload)."""
+        ids = np.arange(self.next_id, self.next_id + k, dtype=np.int64)
+        self.next_id += k
+        return ids
+
+    def rows_of(self, ids: IntArray) -> IntArray:
+        """Row indices of the live listings among ``ids`` (ids must be sorted)."""
+        id_col = self.col("id")
+        rows = np.searchsorted(id_col, ids)
+        ok = rows < self.n
+        rows = rows[ok]
+        ok = id_col[rows] == ids[ok]
+        rows = rows[ok]
+        return rows[self.cols["alive"][rows]]
+
+    def take(self, rows: IntArray) -> dict[str, np.ndarray]:
+        """Copies of every column at ``rows``."""
+        return {name: arr[rows].copy() for name, arr in self.cols.items()}
+
+    def kill(self, rows: IntArray) -> None:
+        """Flag rows dead; they are squeezed out at the next compaction."""
+        self.cols["alive"][rows] = False
+        self.dead += len(rows)
+
+    def maybe_compact(self) -> None:
+        """Drop dead rows once they are over half the store (order, hence ids, kept)."""
+        if self.dead * 2 <= self.n or self.n == 0:
+            return
+        keep = np.flatnonzero(self.alive_mask())
+        for arr in self.cols.values():
+            arr[: len(keep)] = arr[keep]
+        self.n = len(keep)
+        self.dead = 0
+
+    def _reserve(self, size: int) -> None:
+        cap = len(self.cols["id"])
+        if size <= cap:
+            return
+        new_cap = max(size, cap * 2)
+        for name, arr in self.cols.items():
+            grown = np.zeros(new_cap, dtype=arr.dtype)
+            grown[: self.n] = arr[: self.n]
+            self.cols[name] = grown
+
+
+@dataclass
+class Brands:
+    """Brands: popularity (mean 1), programme and the hour offset of their monitoring sweep."""
+
+    popularity: FloatArray
+    programme: NDArray[np.int8]
+    sweep_phase_h: IntArray
+
+    @property
+    def count(self) -> int:
+        return len(self.popularity)
+
+    def of_programme(self, name: str) -> IntArray:
+        return np.flatnonzero(self.programme == PROGRAMMES.index(name))
+
+
+def zipf_weights(n: int, s: float) -> FloatArray:
+    """Popularity of ranks 1..n under Zipf's law with exponent s, normalised to mean 1."""
+    w = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** s
+    return w * (n / w.sum())
+
+
+def assign_programmes(
+    n: int, mix: Mapping[Programme, float], rng: np.random.Generator
+) -> NDArray[np.int8]:
+    """Programme per brand: counts by largest remainder of the shares, then shuffled.
+
+    Deterministic counts make a mix of 1/3 each give every programme a brand even with
+    a handful of brands, which a draw per brand would not.
+    """
+    shares = np.array([mix.get(p, 0.0) for p in PROGRAMMES], dtype=np.float64)
+    exact = shares / shares.sum() * n
+    counts = np.floor(exact).astype(np.int64)
+    left = n - counts.sum()
+    order = np.argsort(-(exact - counts), kind="stable")
+    counts[order[:left]] += 1
+    codes = np.repeat(np.arange(len(PROGRAMMES), dtype=np.int8), counts)
+    rng.shuffle(codes)
+    return codes
+
+
+def build_brands(scenario: Scenario, rng: np.random.Generator) -> Brands:
+    """Brands of the scenario with programmes and sweep offsets drawn from ``rng``."""
+    n = scenario.market.brands
+    programme = assign_programmes(n, scenario.rights_holders.programme_mix, rng)
+    interval = max(1, round(scenario.rights_holders.sweep_interval_h))
+    phase = rng.integers(0, interval, n).astype(np.int64)
+    return Brands(zipf_weights(n, scenario.market.popularity_zipf_s), programme, phase)
+
+
+def pick_brands(cum_weights: FloatArray, rng: np.random.Generator, k: int) -> IntArray:
+    """``k`` brand indices drawn with probabilities given by cumulative weights."""
+    u = rng.random(k) * cum_weights[-1]
+    idx = np.searchsorted(cum_weights, u, side="right")
+    return np.minimum(idx, len(cum_weights) - 1).astype(np.int64)
+
+
+@dataclass
+class GenuineCatalog:
+    """Genuine listings of legit sellers (ids 0..n-1, a fixed set that may be taken down)."""
+
+    brand: IntArray
+    seller: IntArray
+    live: BoolArray
+    noticed: BoolArray
+    removed_h: FloatArray
+
+    @classmethod
+    def build(cls, brand: IntArray, seller: IntArray) -> GenuineCatalog:
+        n = len(brand)
+        return cls(
+            brand,
+            seller,
+            np.ones(n, dtype=bool),
+            np.zeros(n, dtype=bool),
+            np.full(n, np.nan),
+        )
+
+    def __len__(self) -> int:
+        return len(self.brand)

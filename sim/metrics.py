@@ -1,0 +1,385 @@
+"""Recorders for one run: running aggregates, daily series and the notice trace.
+
+Removed listings are folded in here at removal time (counts, exposure, views, sales),
+so the live store never has to remember them. Aggregates only count what happens
+after the warm-up; daily series cover every day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+METRIC_NAMES: tuple[str, ...] = (
+    "fake_listings_created",
+    "fake_removed_proactive",
+    "fake_removed_notice",
+    "fake_removed_lead",
+    "fake_removed_ban",
+    "fake_removed_seller",
+    "proactive_to_notice_ratio",
+    "removed_before_first_sale_share",
+    "fake_exposure_listing_days",
+    "fake_views",
+    "fake_sales",
+    "fake_sales_value",
+    "notices_filed",
+    "notice_precision",
+    "notice_to_removal_h_p50",
+    "notice_to_removal_h_p90",
+    "notice_to_removal_h_p95",
+    "notice_to_removal_h_p99",
+    "notices_within_24h_share",
+    "genuine_wrongly_removed",
+    "wrongful_removal_days",
+    "counter_notices",
+    "restorations",
+    "am_utilization",
+    "am_queue_wait_h_p50",
+    "am_queue_wait_h_p95",
+    "am_hours",
+    "accounts_banned",
+    "counterfeiters_active_end",
+    "relists",
+)
+
+HEADLINE_METRICS: tuple[str, ...] = (
+    "proactive_to_notice_ratio",
+    "notices_within_24h_share",
+    "notice_to_removal_h_p95",
+    "removed_before_first_sale_share",
+    "fake_sales",
+    "am_utilization",
+    "genuine_wrongly_removed",
+)
+
+CHANNELS: tuple[str, ...] = ("proactive", "notice", "lead", "ban", "seller")
+PLATFORM_CHANNELS: tuple[str, ...] = ("proactive", "lead", "ban")
+
+DAILY_COLUMNS: tuple[str, ...] = (
+    "day",
+    "fakes_created",
+    "fakes_live",
+    "notices_filed",
+    *(f"removed_{c}" for c in CHANNELS),
+    "genuine_removed",
+    "restorations",
+    "counter_notices",
+    "relists",
+    "accounts_banned",
+    "queue_length",
+)
+
+NOTICE_COLUMNS: tuple[str, ...] = (
+    "t_h",
+    "brand_id",
+    "listings",
+    "valid",
+    "channel",
+    "decided_at_h",
+    "removed_at_h",
+    "listings_removed",
+)
+
+
+@dataclass(frozen=True)
+class Demand:
+    """Shoppers' demand per brand, turned into views and sales in closed form."""
+
+    views_per_day: NDArray[np.float64]  # per brand
+    conversion: float
+    discount: float
+
+    def sales_rate_per_h(self, brand: NDArray[np.int64]) -> NDArray[np.float64]:
+        return self.views_per_day[brand] * self.conversion / 24.0
+
+
+@dataclass
+class Window:
+    """The measured window: [warmup_h, horizon_h)."""
+
+    warmup_h: float
+    horizon_h: float
+
+    @property
+    def days(self) -> int:
+        return int(np.ceil(self.horizon_h / 24.0))
+
+
+class DailySeries:
+    """Per-day counters, added to in batches with ``bincount``."""
+
+    def __init__(self, days: int) -> None:
+        self.days = days
+        self.cols: dict[str, NDArray[np.float64]] = {
+            name: np.zeros(days) for name in DAILY_COLUMNS if name != "day"
+        }
+
+    def add(self, name: str, t_h: NDArray[np.float64] | float, weight: float = 1.0) -> None:
+        """Count events at times ``t_h`` into their days."""
+        day = np.floor(np.atleast_1d(np.asarray(t_h, dtype=np.float64)) / 24.0).astype(np.int64)
+        day = np.clip(day, 0, self.days - 1)
+        self.cols[name] += np.bincount(day, minlength=self.days)[: self.days] * weight
+
+    def set(self, name: str, day: int, value: float) -> None:
+        if 0 <= day < self.days:
+            self.cols[name][day] = value
+
+    def table(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {"day": np.arange(self.days, dtype=np.int64)}
+        for name in DAILY_COLUMNS[1:]:
+            out[name] = np.rint(self.cols[name]).astype(np.int64)
+        return out
+
+
+@dataclass
+class NoticeLog:
+    """The notice trace, one row per notice, filled in as notices are decided and acted on."""
+
+    t_h: list[float] = field(default_factory=list)
+    brand_id: list[int] = field(default_factory=list)
+    listings: list[int] = field(default_factory=list)
+    valid: list[bool] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    decided_at_h: list[float] = field(default_factory=list)
+    removed_at_h: list[float] = field(default_factory=list)
+    listings_removed: list[int] = field(default_factory=list)
+
+    def file(self, t_h: float, brand: int, listings: int, valid: bool, channel: str) -> int:
+        """Record a filed notice; returns its id (its row)."""
+        self.t_h.append(t_h)
+        self.brand_id.append(brand)
+        self.listings.append(listings)
+        self.valid.append(valid)
+        self.channel.append(channel)
+        self.decided_at_h.append(np.nan)
+        self.removed_at_h.append(np.nan)
+        self.listings_removed.append(0)
+        return len(self.t_h) - 1
+
+    def removed(self, notice_id: int, t_h: float, count: int) -> None:
+        """``count`` of the notice's listings were removed at ``t_h`` (first time kept)."""
+        if count <= 0:
+            return
+        if np.isnan(self.removed_at_h[notice_id]):
+            self.removed_at_h[notice_id] = t_h
+        self.listings_removed[notice_id] += count
+
+    def table(self) -> dict[str, np.ndarray]:
+        return {
+            "t_h": np.asarray(self.t_h, dtype=np.float64),
+            "brand_id": np.asarray(self.brand_id, dtype=np.int64),
+            "listings": np.asarray(self.listings, dtype=np.int64),
+            "valid": np.asarray(self.valid, dtype=bool),
+            "channel": np.asarray(self.channel, dtype=object),
+            "decided_at_h": np.asarray(self.decided_at_h, dtype=np.float64),
+            "removed_at_h": np.asarray(self.removed_at_h, dtype=np.float64),
+            "listings_removed": np.asarray(self.listings_removed, dtype=np.int64),
+        }
+
+
+class EventLog:
+    """Optional per-listing event log: removals and restorations (kept as array chunks)."""
+
+    COLUMNS = ("t_h", "kind", "listing_id", "brand_id", "fake", "channel")
+
+    def __init__(self) -> None:
+        self.chunks: list[dict[str, np.ndarray]] = []
+
+    def add(
+        self,
+        kind: str,
+        t_h: NDArray[np.float64] | float,
+        ids: NDArray[np.int64],
+        brand: NDArray[np.int64],
+        fake: bool,
+        channel: str,
+    ) -> None:
+        k = len(ids)
+        if k == 0:
+            return
+        self.chunks.append(
+            {
+                "t_h": np.broadcast_to(np.asarray(t_h, dtype=np.float64), (k,)).copy(),
+                "kind": np.full(k, kind, dtype=object),
+                "listing_id": np.asarray(ids, dtype=np.int64),
+                "brand_id": np.asarray(brand, dtype=np.int64),
+                "fake": np.full(k, fake),
+                "channel": np.full(k, channel, dtype=object),
+            }
+        )
+
+    def table(self) -> dict[str, np.ndarray]:
+        if not self.chunks:
+            empty: dict[str, np.ndarray] = {
+                "t_h": np.empty(0),
+                "kind": np.empty(0, dtype=object),
+                "listing_id": np.empty(0, dtype=np.int64),
+                "brand_id": np.empty(0, dtype=np.int64),
+                "fake": np.empty(0, dtype=bool),
+                "channel": np.empty(0, dtype=object),
+            }
+            return empty
+        out = {c: np.concatenate([ch[c] for ch in self.chunks]) for c in self.COLUMNS}
+        order = np.argsort(out["t_h"], kind="stable")
+        return {c: v[order] for c, v in out.items()}
+
+
+def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The q-th percentile (0-100) of values with integer weights (inverted CDF)."""
+    if len(values) == 0 or weights.sum() <= 0:
+        return float("nan")
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cum = np.cumsum(w, dtype=np.float64)
+    target = q / 100.0 * cum[-1]
+    idx = int(np.searchsorted(cum, target, side="left"))
+    return float(v[min(idx, len(v) - 1)])
+
+
+def share(num: float | np.integer[Any], den: float | np.integer[Any]) -> float:
+    """num / den, or NaN when there is nothing to divide."""
+    return float(num) / float(den) if den > 0 else float("nan")
+
+
+class Aggregates:
+    """Running totals over the measured window, fed in batches at removal time."""
+
+    def __init__(self, window: Window, demand: Demand, daily: DailySeries) -> None:
+        self.window = window
+        self.demand = demand
+        self.daily = daily
+        self.counts: dict[str, float] = dict.fromkeys(
+            (
+                "fake_listings_created",
+                *(f"fake_removed_{c}" for c in CHANNELS),
+                "platform_removed",
+                "platform_removed_before_sale",
+                "genuine_wrongly_removed",
+                "counter_notices",
+                "restorations",
+                "accounts_banned",
+                "relists",
+            ),
+            0.0,
+        )
+        self.exposure_days = 0.0
+        self.views = 0.0
+        self.sales = 0.0
+        self.sales_value = 0.0
+        self.wrongful_days = 0.0
+
+    def in_window(self, t_h: NDArray[np.float64]) -> NDArray[np.bool_]:
+        return np.asarray(t_h) >= self.window.warmup_h
+
+    def count(self, name: str, t_h: NDArray[np.float64] | float, daily: str | None = None) -> None:
+        """Count events at ``t_h`` (after warm-up into totals, every day into ``daily``)."""
+        t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
+        self.counts[name] += float(np.count_nonzero(self.in_window(t)))
+        if daily is not None:
+            self.daily.add(daily, t)
+
+    def exposure(
+        self,
+        brand: NDArray[np.int64],
+        created_h: NDArray[np.float64],
+        price_usd: NDArray[np.float64],
+        end_h: NDArray[np.float64],
+    ) -> None:
+        """Fold listing-days, views and expected sales of listings live until ``end_h``."""
+        start = np.maximum(created_h, self.window.warmup_h)
+        stop = np.minimum(end_h, self.window.horizon_h)
+        hours = np.maximum(stop - start, 0.0)
+        views = hours / 24.0 * self.demand.views_per_day[brand]
+        sales = views * self.demand.conversion
+        self.exposure_days += float(hours.sum(dtype=np.float64)) / 24.0
+        self.views += float(views.sum(dtype=np.float64))
+        self.sales += float(sales.sum(dtype=np.float64))
+        self.sales_value += float((sales * price_usd).sum(dtype=np.float64)) * (
+            1.0 - self.demand.discount
+        )
+
+    def fakes_removed(
+        self,
+        cols: dict[str, np.ndarray],
+        t_h: NDArray[np.float64],
+        channel: str,
+    ) -> None:
+        """Fold removed fakes (columns as in the store) removed at ``t_h`` by ``channel``."""
+        t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), cols["brand"].shape)
+        self.exposure(cols["brand"], cols["created_h"], cols["price_usd"], t)
+        self.count(f"fake_removed_{channel}", t, daily=f"removed_{channel}")
+        if channel in PLATFORM_CHANNELS:
+            inside = self.in_window(t)
+            self.counts["platform_removed"] += float(np.count_nonzero(inside))
+            before = inside & (t < cols["first_sale_h"])
+            self.counts["platform_removed_before_sale"] += float(np.count_nonzero(before))
+
+    def wrongful(self, removed_h: NDArray[np.float64], until_h: NDArray[np.float64]) -> None:
+        """Days genuine listings removed (after warm-up) stayed down."""
+        inside = self.in_window(removed_h)
+        stop = np.minimum(until_h, self.window.horizon_h)
+        self.wrongful_days += float(np.maximum(stop - removed_h, 0.0)[inside].sum()) / 24.0
+
+
+def _notice_metrics(
+    notices: dict[str, np.ndarray], window: Window, latency: tuple[np.ndarray, np.ndarray]
+) -> dict[str, float]:
+    inside = notices["t_h"] >= window.warmup_h
+    t = notices["t_h"][inside]
+    handled = np.fmin(notices["decided_at_h"][inside], notices["removed_at_h"][inside]) - t
+    # a notice still open at the end counts only once 24 hours have passed since filing
+    known = ~np.isnan(handled) | (window.horizon_h - t >= 24.0)
+    within = np.nan_to_num(handled, nan=np.inf) <= 24.0
+    lat_h, lat_n = latency
+    out = {
+        "notices_filed": float(len(t)),
+        "notice_precision": share(np.count_nonzero(notices["valid"][inside]), len(t)),
+        "notices_within_24h_share": share(
+            np.count_nonzero(within & known), np.count_nonzero(known)
+        ),
+    }
+    for q in (50, 90, 95, 99):
+        out[f"notice_to_removal_h_p{q}"] = weighted_percentile(lat_h, lat_n, q)
+    return out
+
+
+def summarise(
+    agg: Aggregates,
+    notices: dict[str, np.ndarray],
+    latency: tuple[np.ndarray, np.ndarray],
+    am: dict[str, Any],
+    accounts_active: int,
+) -> dict[str, float]:
+    """The flat metrics dict of one run, in ``METRIC_NAMES`` order (NaN where no data)."""
+    c = agg.counts
+    platform = sum(c[f"fake_removed_{ch}"] for ch in PLATFORM_CHANNELS)
+    waits = np.asarray(am["waits_h"], dtype=np.float64)
+    out: dict[str, float] = {
+        **{k: c[k] for k in ("fake_listings_created",)},
+        **{f"fake_removed_{ch}": c[f"fake_removed_{ch}"] for ch in CHANNELS},
+        "proactive_to_notice_ratio": share(platform, c["fake_removed_notice"]),
+        "removed_before_first_sale_share": share(
+            c["platform_removed_before_sale"], c["platform_removed"]
+        ),
+        "fake_exposure_listing_days": agg.exposure_days,
+        "fake_views": agg.views,
+        "fake_sales": agg.sales,
+        "fake_sales_value": agg.sales_value,
+        **_notice_metrics(notices, agg.window, latency),
+        "genuine_wrongly_removed": c["genuine_wrongly_removed"],
+        "wrongful_removal_days": agg.wrongful_days,
+        "counter_notices": c["counter_notices"],
+        "restorations": c["restorations"],
+        "am_utilization": share(am["busy_h"], am["available_h"]),
+        "am_queue_wait_h_p50": float(np.percentile(waits, 50)) if len(waits) else float("nan"),
+        "am_queue_wait_h_p95": float(np.percentile(waits, 95)) if len(waits) else float("nan"),
+        "am_hours": float(am["busy_h"]),
+        "accounts_banned": c["accounts_banned"],
+        "counterfeiters_active_end": float(accounts_active),
+        "relists": c["relists"],
+    }
+    return {name: float(out[name]) for name in METRIC_NAMES}

@@ -1,0 +1,522 @@
+"""One simulation run: ``run(scenario, seed) -> RunResult``.
+
+The run is hybrid. SimPy carries the actors' decisions: an hourly tick per run (posting,
+expiries, the platform's and the brands' sweeps) and the account managers' review desks.
+Listings are never processes: they are rows of the live store, and every mechanism acts
+on them in vectorised batches. Decisions taken between ticks are queued and applied, at
+their true times, at the start of the next tick, before any sweep reads the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.agents.account_manager import Decision, ReviewDesk, ReviewItem
+from sim.agents.counterfeiter import Counterfeiters
+from sim.agents.legit_seller import LegitSellers
+from sim.agents.platform import Platform
+from sim.agents.rights_holder import Draft, RightsHolders
+from sim.market import IntArray, ListingStore, build_brands
+from sim.metrics import (
+    Aggregates,
+    DailySeries,
+    Demand,
+    EventLog,
+    NoticeLog,
+    Window,
+    summarise,
+)
+from sim.policies import Policy, policy_table, route_name
+from sim.rng import Streams, draw_seed
+from sim.scenario import PROGRAMMES, Scenario, scenario_dict
+
+ProgressFn = Callable[[float], None]
+DISPLACEMENT_WINDOW_DAYS = 7
+
+
+def _version() -> str:
+    try:
+        return metadata.version("takedown-lab")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything one run produced, in memory: metrics, daily series, notice trace, events."""
+
+    scenario: Scenario
+    seed: int
+    version: str
+    metrics: dict[str, float]
+    daily: dict[str, np.ndarray]
+    notices: dict[str, np.ndarray]
+    events: dict[str, np.ndarray] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-ready summary: scenario, seed, version and metrics."""
+        return {
+            "scenario": scenario_dict(self.scenario),
+            "seed": self.seed,
+            "version": self.version,
+            "metrics": dict(self.metrics),
+        }
+
+
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    events: bool = False,
+    progress: ProgressFn | None = None,
+) -> RunResult:
+    """Simulate one scenario with one root seed (drawn and recorded when not given)."""
+    seed = draw_seed() if seed is None else int(seed)
+    model = Model(scenario, Streams(seed), events=events)
+    model.simulate(progress)
+    return RunResult(
+        scenario=scenario,
+        seed=seed,
+        version=_version(),
+        metrics=model.metrics(),
+        daily=model.daily.table(),
+        notices=model.notices.table(),
+        events=model.events.table() if model.events is not None else None,
+    )
+
+
+@dataclass
+class OpenNotice:
+    """A filed notice not yet decided: what it names and how it is being handled."""
+
+    ids: IntArray
+    valid: bool
+    brand: int
+    remove_first: bool
+
+
+class Model:
+    """The wiring of one run: state, actors, desks and recorders."""
+
+    def __init__(self, scenario: Scenario, streams: Streams, events: bool = False) -> None:
+        sc = scenario
+        self.scenario = sc
+        self.env = simpy.Environment()
+        self.window = Window(sc.scenario.warmup_days * 24.0, sc.scenario.horizon_days * 24.0)
+        self.brands = build_brands(sc, streams.get("market.brands"))
+        self.policies: tuple[Policy, ...] = tuple(
+            policy_table()[code] for code in self.brands.programme
+        )
+        self.shares_leads = np.array([p.shares_leads for p in self.policies], dtype=bool)
+        self.brand_cum = np.cumsum(self.brands.popularity)
+        demand = Demand(
+            sc.market.views_per_listing_day * self.brands.popularity,
+            sc.market.fake_conversion,
+            sc.market.fake_price_discount,
+        )
+        self.demand = demand
+        self.daily = DailySeries(self.window.days)
+        self.agg = Aggregates(self.window, demand, self.daily)
+        self.notices = NoticeLog()
+        self.events = EventLog() if events else None
+        self.store = ListingStore()
+        self.legit = LegitSellers(sc.legit_sellers, self.brand_cum, streams.get("legit.catalog"))
+        self.catalog = self.legit.catalog
+        self.counterfeiters = Counterfeiters(
+            sc.counterfeiters,
+            sc.market,
+            sc.platform.verification_pass_rate,
+            streams.get("counterfeiters"),
+        )
+        self.platform = Platform(sc.platform, streams.get("platform"))
+        self.holders = RightsHolders(
+            sc.rights_holders, self.brands, self.window.days, streams.get("rights_holders")
+        )
+        self.holders.record.trusted[self.brands.of_programme("good_faith")] = True
+        self.listing_rng = streams.get("listings")
+        self.open_notices: dict[int, OpenNotice] = {}
+        self._closed: dict[int, OpenNotice] = {}  # decided, removals still to apply
+        self.open_counters: dict[int, int] = {}
+        self._counter_seq = 0
+        self.pending: list[tuple[float, int]] = []  # (approved at, notice id), review-first
+        self.latency_h: list[np.ndarray] = []
+        self.latency_n: list[np.ndarray] = []
+        self.floor_h = 0.0  # the hour being processed: nothing may be scheduled before it
+        self.pool, self.desks = self._build_desks(streams)
+        self.warm: dict[str, Any] = {"busy_h": 0.0, "waits": {}}
+
+    # ------------------------------------------------------------------ setup
+
+    def _build_desks(self, streams: Streams) -> tuple[ReviewDesk, dict[int, ReviewDesk]]:
+        am = self.scenario.account_managers
+        on = self._on_decided
+        pool = ReviewDesk(self.env, am, am.pool_size, streams.get("am.pool"), on, "pool")
+        desks: dict[int, ReviewDesk] = {}
+        if am.dedicated_per_enrolled_brand > 0:
+            for b in self.brands.of_programme("joint_force").tolist():
+                rng = streams.get(f"am.brand.{b}")
+                desks[b] = ReviewDesk(
+                    self.env, am, am.dedicated_per_enrolled_brand, rng, on, f"brand-{b}"
+                )
+        return pool, desks
+
+    def all_desks(self) -> list[ReviewDesk]:
+        return [self.pool, *(self.desks[b] for b in sorted(self.desks))]
+
+    def desk_for(self, brand: int) -> ReviewDesk:
+        return self.desks.get(brand, self.pool)
+
+    # ------------------------------------------------------------------ the run
+
+    def simulate(self, progress: ProgressFn | None = None) -> None:
+        horizon_h = self.window.horizon_h
+        self.env.process(self._tick(progress))
+        if self.window.warmup_h > 0:
+            self.env.process(self._snapshot_warmup())
+        self.env.run(until=horizon_h)
+        self.floor_h = horizon_h
+        self._apply_pending()
+        self._expire(horizon_h)
+        self._end_of_day(self.window.days)
+        self._close()
+
+    def _snapshot_warmup(self) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(self.window.warmup_h)
+        self.warm["busy_h"] = sum(d.busy_hours for d in self.all_desks())
+        self.warm["waits"] = {d.name: len(d.waits_h) for d in self.all_desks()}
+
+    def _tick(self, progress: ProgressFn | None) -> Generator[simpy.Event, Any, None]:
+        """The hourly step: decisions applied, expiries, sweeps, then the hour's posts."""
+        hours = int(np.ceil(self.window.horizon_h))
+        platform_every = max(1, round(self.scenario.platform.sweep_interval_h))
+        for hour in range(hours):
+            now = float(hour)
+            self.floor_h = now
+            self._apply_pending()
+            self._expire(now)
+            if hour % 24 == 0 and hour > 0:
+                self._end_of_day(hour // 24)
+                if progress is not None:
+                    progress(now / self.window.horizon_h)
+            if hour % platform_every == 0 and hour > 0:
+                self._platform_sweep(now)
+            sweeping = self.holders.sweeping(hour)
+            if hour > 0 and sweeping.any():
+                self._brand_sweep(now, sweeping)
+            self._post(hour)
+            self.store.maybe_compact()
+            yield self.env.timeout(1.0)
+        if progress is not None:
+            progress(1.0)
+
+    def _end_of_day(self, day: int) -> None:
+        """Close day ``day - 1``: snapshots, the good-faith review and displacement."""
+        now = day * 24.0
+        self.daily.set("fakes_live", day - 1, float(len(self.store)))
+        self.daily.set(
+            "queue_length", day - 1, float(sum(d.queue_length for d in self.all_desks()))
+        )
+        members = self.brands.of_programme("good_faith")
+        if len(members):
+            self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
+        if self.scenario.counterfeiters.displacement > 0:
+            self._displace(day - 1)
+
+    def _displace(self, day: int) -> None:
+        """Shift posting away from brands that file the most notices for their popularity."""
+        pop = self.brands.popularity
+        rec = self.holders.record
+        lo = max(0, day - DISPLACEMENT_WINDOW_DAYS + 1)
+        per_pop = rec.filed[:, lo : day + 1].sum(axis=1) / pop
+        pressure = per_pop / per_pop.mean() if per_pop.mean() > 0 else per_pop
+        weights = pop * np.exp(-self.scenario.counterfeiters.displacement * pressure)
+        self.brand_cum = np.cumsum(weights)
+
+    # ------------------------------------------------------------------ posting
+
+    def _post(self, hour: int) -> None:
+        """New accounts, then the fakes posted in this hour, screened at upload."""
+        opened = self.counterfeiters.arrivals(float(hour))
+        del opened
+        new = self.counterfeiters.post(float(hour), self.brand_cum)
+        k = len(new)
+        if k == 0:
+            return
+        self.agg.count("fake_listings_created", new.created_h, daily="fakes_created")
+        self.agg.count("relists", new.created_h[new.relist], daily="relists")
+        screen = self.platform.screen_uploads(new.obfuscated, self.shares_leads[new.brand])
+        rng = self.listing_rng
+        price = np.asarray(self.scenario.market.genuine_price_usd.sample(rng, k), dtype=np.float64)
+        rate_h = self.demand.sales_rate_per_h(new.brand)
+        with np.errstate(divide="ignore"):
+            first_sale = new.created_h + rng.exponential(1.0, k) / rate_h
+        keep = ~screen.caught
+        expires = new.created_h + self.counterfeiters.lifetimes_h(k)
+        ids = self.store.append(
+            {
+                "brand": new.brand[keep],
+                "account": new.account[keep],
+                "obfuscated": new.obfuscated[keep],
+                "created_h": new.created_h[keep],
+                "expires_h": expires[keep],
+                "first_sale_h": first_sale[keep],
+                "price_usd": price[keep],
+            }
+        )
+        if screen.lead[keep].any():
+            rows = self.store.rows_of(ids[screen.lead[keep]])
+            self.store.cols["lead"][rows] = True
+        caught = screen.caught
+        if caught.any():
+            cols = {
+                "id": self.store.reserve_ids(int(caught.sum())),
+                "brand": new.brand[caught],
+                "account": new.account[caught],
+                "created_h": new.created_h[caught],
+                "first_sale_h": first_sale[caught],
+                "price_usd": price[caught],
+            }
+            self._fold_removed(cols, new.created_h[caught], "proactive")
+
+    # ------------------------------------------------------------------ removals
+
+    def _remove_rows(self, rows: IntArray, t_h: np.ndarray | float, channel: str) -> int:
+        """Remove live fakes at ``t_h``; rows the seller had already ended go as "seller"."""
+        if len(rows) == 0:
+            return 0
+        t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), rows.shape)
+        expires = self.store.col("expires_h")[rows]
+        gone = expires <= t
+        if gone.any() and channel != "seller":
+            self._remove_rows(rows[gone], expires[gone], "seller")
+            rows, t = rows[~gone], t[~gone]
+        cols = self.store.take(rows)
+        self.store.kill(rows)
+        self._fold_removed(cols, t, channel)
+        return len(rows)
+
+    def _fold_removed(self, cols: dict[str, np.ndarray], t: np.ndarray, channel: str) -> None:
+        """Aggregates, events and the sellers' reaction (relists, strikes, bans)."""
+        self.agg.fakes_removed(cols, t, channel)
+        if self.events is not None:
+            self.events.add("removed", t, cols["id"], cols["brand"], True, channel)
+        if channel in ("seller", "ban"):
+            return
+        account = cols["account"].astype(np.int64)
+        brand = cols["brand"].astype(np.int64)
+        self.counterfeiters.schedule_relists(account, brand, t, self.floor_h)
+        outcome = self.platform.strike(self.counterfeiters.accounts, account, t)
+        if len(outcome.banned):
+            self._ban(outcome.banned, outcome.banned_h)
+
+    def _ban(self, accounts: IntArray, t_h: np.ndarray) -> None:
+        """Close accounts and take down every live listing they still have."""
+        self.agg.count("accounts_banned", t_h, daily="accounts_banned")
+        self.counterfeiters.banned(accounts, t_h, self.floor_h)
+        ban_at = np.full(self.counterfeiters.accounts.n, np.nan)
+        ban_at[accounts] = t_h
+        acc_col = self.store.col("account")
+        rows = np.flatnonzero(self.store.alive_mask() & ~np.isnan(ban_at[acc_col]))
+        t = np.maximum(ban_at[acc_col[rows]], self.store.col("created_h")[rows])
+        self._remove_rows(rows, t, "ban")
+
+    def _expire(self, now_h: float) -> None:
+        """Listings whose sellers ended them by now."""
+        rows = np.flatnonzero(self.store.alive_mask() & (self.store.col("expires_h") <= now_h))
+        if len(rows):
+            self._remove_rows(rows, self.store.col("expires_h")[rows], "seller")
+
+    # ------------------------------------------------------------------ sweeps
+
+    def _platform_sweep(self, now_h: float) -> None:
+        """Proactive sweep of live fakes (removals and leads) and of genuine listings."""
+        rows = np.flatnonzero(self.store.alive_mask())
+        brand = self.store.col("brand")[rows]
+        screen = self.platform.sweep(self.store.col("obfuscated")[rows], self.shares_leads[brand])
+        self.store.cols["lead"][rows[screen.lead]] = True
+        self._remove_rows(rows[screen.caught], now_h, "proactive")
+        live = np.flatnonzero(self.catalog.live)
+        wrong = live[self.platform.false_positives(len(live))]
+        removed = self._remove_genuine(wrong, now_h, "proactive")
+        self._contest(removed, now_h, charge_brand=False)
+
+    def _brand_sweep(self, now_h: float, sweeping: np.ndarray) -> None:
+        """All brands sweeping this hour: confirmed leads removed, finds cut into notices."""
+        lead_p = self.scenario.platform.lead_confirm_prob
+        hits = self.holders.sweep(self.store, now_h, sweeping, lead_p)
+        self._remove_rows(hits.lead_rows, now_h, "lead")
+        found = hits.found_rows
+        valid = self.holders.drafts(
+            self.store.col("brand")[found].astype(np.int64), self.store.col("id")[found]
+        )
+        invalid = self.holders.invalid_drafts(valid, self.catalog)
+        for draft in [*valid, *invalid]:
+            self._file(draft, now_h)
+
+    # ------------------------------------------------------------------ notices
+
+    def _file(self, draft: Draft, now_h: float) -> None:
+        policy = self.policies[draft.brand]
+        first = policy.remove_first(draft.brand, self.holders.record)
+        nid = self.notices.file(
+            now_h, draft.brand, len(draft.ids), draft.valid, route_name(policy, first)
+        )
+        self.daily.add("notices_filed", now_h)
+        self.holders.record.add("filed", draft.brand, now_h)
+        self._mark_noticed(draft.ids, draft.valid, True)
+        self.open_notices[nid] = OpenNotice(draft.ids, draft.valid, draft.brand, first)
+        if first:
+            self._act_on_notice(nid, now_h)
+        item = ReviewItem(nid, draft.brand, draft.valid, now_h, "notice")
+        self.desk_for(draft.brand).submit(item)
+
+    def _mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:
+        if valid:
+            self.store.cols["noticed"][self.store.rows_of(ids)] = flag
+        else:
+            self.catalog.noticed[ids] = flag
+
+    def _act_on_notice(self, nid: int, t_h: float) -> None:
+        """Take down what a notice names (still live) at ``t_h``."""
+        notice = self.open_notices.get(nid) or self._closed[nid]
+        filed_h = self.notices.t_h[nid]
+        if notice.valid:
+            count = self._remove_rows(self.store.rows_of(notice.ids), t_h, "notice")
+        else:
+            count = len(self._remove_genuine(notice.ids, t_h, "notice"))
+        self.notices.removed(nid, t_h, count)
+        if count and filed_h >= self.window.warmup_h:
+            self.latency_h.append(np.array([t_h - filed_h]))
+            self.latency_n.append(np.array([count]))
+
+    def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
+        """A desk decided something: dispatch on what it was."""
+        handlers = {"notice": self._notice_decided, "counter_notice": self._counter_decided}
+        handlers[item.kind](item, decision)
+
+    def _notice_decided(self, item: ReviewItem, d: Decision) -> None:
+        nid = item.item_id
+        notice = self.open_notices.pop(nid)
+        self.notices.decided_at_h[nid] = d.decided_h
+        record = self.holders.record
+        record.add("decided", notice.brand, d.decided_h)
+        if d.approved:
+            record.add("approved", notice.brand, d.decided_h)
+            self._approved(nid, notice, d.decided_h)
+        else:
+            self._rejected(notice, d.decided_h)
+
+    def _approved(self, nid: int, notice: OpenNotice, t_h: float) -> None:
+        if notice.valid and not notice.remove_first:
+            self._closed[nid] = notice
+            self.pending.append((t_h, nid))
+            return
+        if not notice.valid:
+            if not notice.remove_first:
+                self._closed[nid] = notice
+                self._act_on_notice(nid, t_h)
+                del self._closed[nid]
+            down = notice.ids[~self.catalog.live[notice.ids]]
+            self.catalog.noticed[notice.ids] = False
+            self._contest(down, t_h, charge_brand=True)
+
+    def _rejected(self, notice: OpenNotice, t_h: float) -> None:
+        self._mark_noticed(notice.ids, notice.valid, False)
+        if notice.remove_first and not notice.valid:
+            down = notice.ids[~self.catalog.live[notice.ids]]
+            self._restore(down, t_h)
+
+    def _apply_pending(self) -> None:
+        """Approved review-first notices: their removals, at their true approval times."""
+        for t_h, nid in sorted(self.pending):
+            self._act_on_notice(nid, t_h)
+            del self._closed[nid]
+        self.pending.clear()
+
+    # ------------------------------------------------------------------ genuine listings
+
+    def _remove_genuine(self, ids: IntArray, t_h: float, channel: str) -> IntArray:
+        ids = ids[self.catalog.live[ids]]
+        if len(ids) == 0:
+            return ids
+        self.catalog.live[ids] = False
+        self.catalog.removed_h[ids] = t_h
+        self.agg.count("genuine_wrongly_removed", np.full(len(ids), t_h), daily="genuine_removed")
+        if self.events is not None:
+            self.events.add("removed", t_h, ids, self.catalog.brand[ids], False, channel)
+        return ids
+
+    def _contest(self, ids: IntArray, t_h: float, charge_brand: bool) -> None:
+        """Sellers counter-notify some wrongful removals; the brand's desk reviews them."""
+        filed = ids[self.legit.contest(len(ids))]
+        for gid in filed.tolist():
+            cid = self._counter_seq
+            self._counter_seq += 1
+            self.open_counters[cid] = gid
+            brand = int(self.catalog.brand[gid])
+            self.agg.count("counter_notices", t_h, daily="counter_notices")
+            if charge_brand:
+                self.holders.record.add("counter", brand, t_h)
+            desk = self.desk_for(brand) if charge_brand else self.pool
+            desk.submit(ReviewItem(cid, brand, True, t_h, "counter_notice"))
+
+    def _counter_decided(self, item: ReviewItem, d: Decision) -> None:
+        gid = self.open_counters.pop(item.item_id)
+        if d.approved and not self.catalog.live[gid]:
+            self._restore(np.array([gid], dtype=np.int64), d.decided_h)
+
+    def _restore(self, ids: IntArray, t_h: float) -> None:
+        ids = ids[~self.catalog.live[ids]]
+        if len(ids) == 0:
+            return
+        self.agg.wrongful(self.catalog.removed_h[ids], np.full(len(ids), t_h))
+        self.catalog.live[ids] = True
+        self.catalog.noticed[ids] = False
+        self.catalog.removed_h[ids] = np.nan
+        self.agg.count("restorations", np.full(len(ids), t_h), daily="restorations")
+        if self.events is not None:
+            self.events.add("restored", t_h, ids, self.catalog.brand[ids], False, "restore")
+
+    # ------------------------------------------------------------------ the end
+
+    def metrics(self) -> dict[str, float]:
+        """Every metric of the measured window."""
+        desks = self.all_desks()
+        w = self.window
+        waits = [np.asarray(d.waits_h[self.warm["waits"].get(d.name, 0) :]) for d in desks]
+        am = {
+            "busy_h": sum(d.busy_hours for d in desks) - self.warm["busy_h"],
+            "available_h": sum(
+                d.available_hours(w.horizon_h) - d.available_hours(w.warmup_h) for d in desks
+            ),
+            "waits_h": np.concatenate([np.empty(0), *waits]),
+        }
+        latency_h = np.concatenate([np.empty(0), *self.latency_h])
+        latency_n = np.concatenate([np.empty(0), *self.latency_n])
+        return summarise(
+            self.agg,
+            self.notices.table(),
+            (latency_h, latency_n),
+            am,
+            self.counterfeiters.accounts.active_count,
+        )
+
+    def _close(self) -> None:
+        """Fold what is still live or still down at the horizon."""
+        rows = np.flatnonzero(self.store.alive_mask())
+        cols = self.store.take(rows)
+        end = np.full(len(rows), self.window.horizon_h)
+        self.agg.exposure(cols["brand"].astype(np.int64), cols["created_h"], cols["price_usd"], end)
+        down = np.flatnonzero(~self.catalog.live)
+        self.agg.wrongful(self.catalog.removed_h[down], np.full(len(down), self.window.horizon_h))
+
+
+def programme_names(model: Model) -> list[str]:
+    """Programme of each brand by name (for reports and tests)."""
+    return [PROGRAMMES[int(c)] for c in model.brands.programme]

@@ -1,0 +1,81 @@
+"""``takedown run``: simulate one scenario once and write its outputs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sim.cli import SetOpt, fail
+
+
+def run(
+    file: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    seed: Annotated[
+        int | None, typer.Option(help="Root seed (drawn and recorded when omitted).", min=0)
+    ] = None,
+    set_: SetOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder (default: out/run-<scenario name>-<seed>)."),
+    ] = None,
+    events: Annotated[
+        Path | None, typer.Option(help="Also write the per-listing event log to this .parquet.")
+    ] = None,
+) -> None:
+    """Simulate a scenario once; print headline metrics and where the outputs went."""
+    from sim.model import run as simulate
+    from sim.outputs import write_run
+    from sim.rng import draw_seed
+    from sim.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(file, set_ or ())
+    except ScenarioError as exc:
+        fail("; ".join(exc.problems))
+    if events is not None and events.suffix != ".parquet":
+        fail(f"--events: bad value {str(events)!r}: expected a .parquet file")
+    seed = draw_seed() if seed is None else seed
+    result = _simulate(simulate, scenario, seed, events is not None)
+    folder = out or Path("out") / f"run-{scenario.scenario.name}-{seed}"
+    try:
+        write_run(result, folder, events)
+    except OSError as exc:
+        fail(f"--out: cannot write {folder}: {exc.strerror}")
+    _print_table(result, folder, events)
+
+
+def _simulate(simulate: Any, scenario: Any, seed: int, events: bool) -> Any:
+    """Run with a rich progress bar on a terminal, quietly otherwise."""
+    if not sys.stderr.isatty():
+        return simulate(scenario, seed, events=events)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"simulating {scenario.scenario.name}", total=1.0)
+        return simulate(
+            scenario, seed, events=events, progress=lambda f: bar.update(task, completed=f)
+        )
+
+
+def _print_table(result: Any, folder: Path, events: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.metrics import HEADLINE_METRICS
+
+    name = result.scenario.scenario.name
+    table = Table(title=f"{name} (seed {result.seed})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for metric in HEADLINE_METRICS:
+        value = result.metrics[metric]
+        table.add_row(metric, "n/a" if value != value else f"{value:,.4g}")
+    console = Console()
+    console.print(table)
+    for part in ("summary.json", "daily.csv", "notices.csv"):
+        console.print(f"wrote {folder / part}", highlight=False)
+    if events is not None:
+        console.print(f"wrote {events}", highlight=False)
