@@ -73,6 +73,7 @@ def _register_commands() -> None:
     for command in (xp.compare, xp.sweep, xp.check):
         app.command()(command)
     app.command()(report)
+    from sim.run_cli import run; app.command()(run)  # noqa: E702
     from loadtest.cli import loadtest; app.command()(loadtest)  # noqa: E702
 
 
