@@ -244,9 +244,9 @@ def claimed_items(reply: Reply) -> list[dict[str, Any]]:
 
 def claimed_kind(item: dict[str, Any]) -> tuple[str, int]:
     """(kind, id) of a review item: kind is 'notice' or 'counter_notice'."""
-    kind = str(item.get("kind") or item.get("type") or "notice")
-    item_id = item.get("notice_id") or item.get("counter_notice_id") or item.get("id")
-    return ("counter_notice" if "counter" in kind else "notice"), int(item_id or 0)
+    if "counter" in str(item.get("kind") or item.get("type") or "notice"):
+        return "counter_notice", int(item.get("counter_notice_id") or item.get("id") or 0)
+    return "notice", int(item.get("notice_id") or item.get("id") or 0)
 
 
 def notice_id(reply: Reply) -> int | None:
@@ -254,6 +254,22 @@ def notice_id(reply: Reply) -> int | None:
     body = reply.body if isinstance(reply.body, dict) else {}
     value = body.get("id", body.get("notice_id"))
     return int(value) if value is not None else None
+
+
+def newly_named(reply: Reply, listing_ids: list[int]) -> list[int]:
+    """Listings the notice found live at filing (others were already removed or pending)."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    items = body.get("items")
+    if not isinstance(items, list):
+        return listing_ids
+    live = {int(i["listing_id"]) for i in items if i.get("state_at_filing", "live") == "live"}
+    return [i for i in listing_ids if i in live]
+
+
+def notice_program(reply: Reply, default: str) -> str:
+    """The programme the service applied to a notice."""
+    body = reply.body if isinstance(reply.body, dict) else {}
+    return str(body.get("program") or default)
 
 
 def notice_removed_now(reply: Reply) -> bool:

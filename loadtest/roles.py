@@ -74,8 +74,9 @@ def file_notice(actor: Actor, arrival: Arrival, payload: ReplayNotice | None) ->
     if nid is not None:
         h.filed_notices.append((who.key, nid))
     created = api.notice_created_at(reply)
-    for listing_id in ids[: h.profile.e2e.per_notice]:
-        h.follow(listing_id, who.program, arrival.intended, created)
+    program = api.notice_program(reply, who.program)
+    for listing_id in api.newly_named(reply, ids)[: h.profile.e2e.per_notice]:
+        h.follow(listing_id, program, arrival.intended, created)
 
 
 def rights_holder(actor: Actor, arrival: Arrival) -> None:
