@@ -89,7 +89,15 @@ def read_json(path: Path) -> Any:
         raise ReportError(f"{path}: not readable JSON ({exc})") from None
 
 
-NOTICE_COLUMNS = {"t_h", "listings", "removed_at_h", "decided_at_h", "channel", "valid"}
+NOTICE_COLUMNS = {
+    "t_h",
+    "listings",
+    "listings_removed",
+    "removed_at_h",
+    "decided_at_h",
+    "channel",
+    "valid",
+}
 
 
 def _read_csv(path: Path, columns: set[str] | None = None) -> pd.DataFrame:

@@ -106,15 +106,26 @@ def live_fakes(data: ReportData) -> Figure | None:
 # --------------------------------------------------------------------------- latency
 
 
+WEIGHT_COLUMNS = ("listings_removed", "listings")
+
+
+def _weights(notices: pd.DataFrame) -> pd.Series:
+    """Listings each notice removed (or named, in older traces); 1 when neither is known."""
+    for column in WEIGHT_COLUMNS:
+        if column in notices:
+            return pd.to_numeric(notices[column], errors="coerce").fillna(0.0)
+    return pd.Series(1.0, index=notices.index)
+
+
 def removal_latencies_h(runs: Sequence[RunData]) -> tuple[np.ndarray, np.ndarray]:
-    """Hours from filing to removal of removed notices, and listings per notice (weights)."""
+    """Hours from filing to removal of removed notices, and listings removed (weights)."""
     hours, weights = [], []
     for r in runs:
         n = r.notices
         if n.empty or "removed_at_h" not in n or "t_h" not in n:
             continue
         lat = pd.to_numeric(n["removed_at_h"], errors="coerce") - n["t_h"]
-        w = n["listings"] if "listings" in n else pd.Series(1.0, index=n.index)
+        w = _weights(n)
         keep = lat.notna() & np.isfinite(lat) & (lat >= 0)
         hours.append(lat[keep].to_numpy(float))
         weights.append(w[keep].to_numpy(float))

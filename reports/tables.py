@@ -112,17 +112,48 @@ def verdicts(data: ReportData, metrics: Sequence[str]) -> list[tuple[str, str]]:
     sweep one sentence per metric naming its best design point."""
     if data.kind == "sweep":
         return sweep_verdicts(data, metrics)
-    out: list[tuple[int, int, str, str]] = []
-    order = {"better": 0, "worse": 0, "changed": 1, "same": 2}
+    out: list[tuple[str, str]] = []
     for label in data.labels:
-        for metric in metrics:
-            diff = data.differences.get(metric, {}).get(label)
-            if label == data.baseline or not isinstance(diff, dict):
-                continue
-            judged = judgement(metric, diff)
-            text = verdict(label, data.baseline, metric, diff)
-            out.append((data.labels.index(label), order[judged], judged, text))
-    return [(judged, text) for _, _, judged, text in sorted(out, key=lambda r: r[:2])]
+        if label != data.baseline:
+            out += strategy_verdicts(data, label, metrics)
+    return out
+
+
+def _join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def strategy_verdicts(
+    data: ReportData, label: str, metrics: Sequence[str]
+) -> list[tuple[str, str]]:
+    """One sentence per significant difference (better and worse first), then one line
+    gathering the metrics with no clear difference, so the news stands out."""
+    order = {"better": 0, "worse": 0, "changed": 1}
+    strong: list[tuple[int, str, str]] = []
+    unclear: list[str] = []
+    missing: list[str] = []
+    for metric in metrics:
+        diff = data.differences.get(metric, {}).get(label)
+        if not isinstance(diff, dict):
+            continue
+        judged = judgement(metric, diff)
+        if judged != "same":
+            strong.append((order[judged], judged, verdict(label, data.baseline, metric, diff)))
+        elif is_number(diff.get("ci_low")) and is_number(diff.get("ci_high")):
+            unclear.append(wording(metric).label)
+        else:
+            missing.append(wording(metric).label)
+    out = [(judged, text) for _, judged, text in sorted(strong, key=lambda r: r[0])]
+    if unclear:
+        text = f"{label}: no clear difference from {data.baseline} in {_join(unclear)}."
+        out.append(("same", text))
+    if missing:
+        text = (
+            f"{label} vs {data.baseline}: {_join(missing)} not comparable "
+            "(too few replications or no data)."
+        )
+        out.append(("same", text))
+    return out
 
 
 def scorecard(data: ReportData, metrics: Sequence[str]) -> list[str]:

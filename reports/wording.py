@@ -96,7 +96,7 @@ WORDING: dict[str, Wording] = {
         None,
     ),
     "proactive_to_notice_ratio": _count(
-        "proactive : notice removals",
+        "proactive:notice removal ratio",
         "raises the proactive:notice ratio by {v}",
         "lowers the proactive:notice ratio by {v}",
         True,
