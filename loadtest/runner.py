@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -121,14 +122,22 @@ def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
             os.killpg(proc.pid, sig)
 
 
+def _terminated(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 @contextmanager
 def processes() -> Iterator[Processes]:
-    """A process set that is always stopped on the way out."""
+    """A process set that is always stopped on the way out (SIGTERM included)."""
     procs = Processes()
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
         yield procs
     finally:
         procs.stop_all()
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _tail(path: Path, lines: int = 5) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,3 +58,25 @@ def test_config_and_keys_round_trip(tmp_path: Path) -> None:
     assert keys.rights_holder_for(3).program == "joint_force"
     assert keys.rights_holder_for(17).brand_id == 3  # a simulated brand maps onto a real one
     assert keys.account_managers[0].brand_ids == (3,)
+
+
+def test_sigterm_to_the_runner_stops_its_children(tmp_path: Path) -> None:
+    # a parent holding a sleeping child inside `processes()`; SIGTERM the parent
+    code = (
+        "import sys, time; from pathlib import Path; from loadtest.runner import processes\n"
+        "with processes() as p:\n"
+        "    sleeper = [sys.executable, '-c', 'import time; time.sleep(60)']\n"
+        "    c = p.start(sleeper, Path(sys.argv[1]))\n"
+        "    print(c.pid, flush=True); time.sleep(60)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path / "log")], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    child_pid = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=20) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 5
+    while _alive(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child_pid)
