@@ -223,7 +223,11 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
             capsize=3,
             label=data.name(label),
         )
-        ax.annotate(label, (x, y), xytext=(6, 6), textcoords="offset points", fontsize=9, color=c)
+        box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
+        ax.annotate(
+            data.name(label), (x, y), xytext=(7, 7), textcoords="offset points", fontsize=9,
+            color=c, bbox=box,
+        )  # fmt: skip
     style(ax)
     ax.set_xlabel("enforcement cost: account-manager hours (mean, 95% CI)")
     ax.set_ylabel("consumer harm: fake sales")
@@ -293,7 +297,9 @@ def account_managers(data: ReportData) -> Figure | None:
     left, right = fig.subplots(1, 2, width_ratios=(1, 2))
     _label_bars(data, left, "am_utilization", 100.0)
     left.set_ylabel("utilisation, % of working hours")
-    left.set_ylim(0, 100)
+    highs = [stat(data, "am_utilization", lbl) for lbl in data.labels]
+    top = max([0.0, *(max(m, h if math.isfinite(h) else m) for m, _, h in highs)]) * 100.0
+    left.set_ylim(0, min(100.0, max(10.0, top * 1.25)))  # low utilisation stays readable
     if _band_axes(data, right, "queue_length"):
         style(right)
         right.set_xlabel("simulated day")
