@@ -115,8 +115,10 @@ class Model:
         )
         self.shares_leads = np.array([p.shares_leads for p in self.policies], dtype=bool)
         self.brand_cum = np.cumsum(self.brands.popularity)
+        # a brand's shoppers are spread over its listings, and fakes follow popularity,
+        # so each listing sees about the same views whatever its brand
         demand = Demand(
-            sc.market.views_per_listing_day * self.brands.popularity,
+            np.full(self.brands.count, sc.market.views_per_listing_day),
             sc.market.fake_conversion,
             sc.market.fake_price_discount,
         )
