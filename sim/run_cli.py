@@ -24,6 +24,7 @@ def run(
     events: Annotated[
         Path | None, typer.Option(help="Also write the per-listing event log to this .parquet.")
     ] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not render a report.")] = False,
 ) -> None:
     """Simulate a scenario once; print headline metrics and where the outputs went."""
     from sim.model import run as simulate
@@ -45,6 +46,12 @@ def run(
     except OSError as exc:
         fail(f"--out: cannot write {folder}: {exc.strerror}")
     _print_table(result, folder, events)
+    if not no_report:
+        from reports.cli import report_or_warn
+
+        report = report_or_warn(folder)
+        if report is not None:
+            typer.echo(f"report: {report}")
 
 
 def _simulate(simulate: Any, scenario: Any, seed: int, events: bool) -> Any:
