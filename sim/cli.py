@@ -75,6 +75,7 @@ def _register_commands() -> None:
     app.command()(report)
     from sim.run_cli import run; app.command()(run)  # noqa: E702
     from loadtest.cli import loadtest; app.command()(loadtest)  # noqa: E702
+    from loadtest.service.cli import serve; app.command()(serve)  # noqa: E702
 
 
 _register_commands()

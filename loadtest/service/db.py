@@ -1,0 +1,143 @@
+"""Storage: engines for SQLite (WAL) or PostgreSQL, versioned migrations, reads.
+
+Writes go through ``writer.Writer`` (group commit); reads use a small pool here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from loadtest.service import schema as s
+
+
+class DatabaseUrlError(ValueError):
+    """The --db value is not a supported database URL."""
+
+
+def normalise_url(url: str) -> str:
+    """``sqlite:///path`` or ``postgresql://...`` (driver psycopg 3) as SQLAlchemy wants it."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(
+            f"--db {url!r}: expected sqlite:///path or postgresql://user@host/db"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise DatabaseUrlError(f"--db {url!r}: SQLite needs a file path (sqlite:///path)")
+        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise DatabaseUrlError(
+        f"--db {url!r}: unsupported database {backend!r}; use sqlite or postgresql"
+    )
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """Whether ``engine`` talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_pragmas(dbapi_conn: object, _: object) -> None:
+    cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    # WAL + NORMAL: a commit is in the WAL (OS page cache) when it returns, so it survives
+    # kill -9 of this process (not a power cut); readers never block the writer.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_manual_tx(dbapi_conn: object, _: object) -> None:
+    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+
+
+def make_engine(url: str, pool_size: int, writer: bool = False) -> Engine:
+    """An engine; the writer's SQLite engine opens transactions with BEGIN IMMEDIATE."""
+    full = normalise_url(url)
+    if full.startswith("sqlite"):
+        engine = create_engine(
+            full,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            connect_args={"check_same_thread": False, "timeout": 10},
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        if writer:
+            # take the write lock up front: two processes never deadlock upgrading a read lock
+            event.listen(engine, "connect", _sqlite_manual_tx)
+            event.listen(engine, "begin", lambda c: c.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    return create_engine(full, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema version: what it adds and how."""
+
+    version: int
+    note: str
+    apply: Callable[[Connection], None]
+
+
+def _create(tables: list) -> Callable[[Connection], None]:
+    def apply(conn: Connection) -> None:
+        for table in tables:
+            table.create(conn, checkfirst=True)
+
+    return apply
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1, "brands, sellers, principals, listings, notices, reviews, audit", _create(s.V1_TABLES)
+    ),
+    Migration(2, "Idempotency-Key records", _create(s.V2_TABLES)),
+)
+
+
+def current_version(conn: Connection) -> int:
+    """The highest applied migration (0 for an empty database)."""
+    if not conn.dialect.has_table(conn, "schema_version"):
+        return 0
+    return int(conn.execute(select(func.max(s.schema_version.c.version))).scalar() or 0)
+
+
+def migrate(engine: Engine) -> int:
+    """Apply pending migrations in order, each in its own transaction; returns the version."""
+    version = 0
+    for migration in MIGRATIONS:
+        with engine.begin() as conn:
+            version = current_version(conn)
+            if migration.version <= version:
+                continue
+            migration.apply(conn)
+            conn.execute(
+                s.schema_version.insert().values(
+                    version=migration.version, applied_at=time.time(), note=migration.note
+                )
+            )
+            version = migration.version
+    return version
+
+
+def has_data(engine: Engine) -> bool:
+    """Whether the database already holds seeded data."""
+    with engine.connect() as conn:
+        if not conn.dialect.has_table(conn, "principals"):
+            return False
+        return conn.execute(select(s.principals.c.id).limit(1)).first() is not None
+
+
+def drop_all(engine: Engine) -> None:
+    """Remove every table of the service (for ``--reset``)."""
+    with engine.begin() as conn:
+        s.metadata.drop_all(conn)

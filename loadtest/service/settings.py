@@ -1,0 +1,36 @@
+"""The service's one settings object: ``TAKEDOWN_*`` environment variables, then flags.
+
+Precedence: defaults < environment < command line (the CLI passes flags as overrides
+and exports them so ``--workers N`` processes read the same values).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the app factory needs; frozen once built."""
+
+    model_config = SettingsConfigDict(env_prefix="TAKEDOWN_", frozen=True, extra="ignore")
+
+    db: str = Field("sqlite:///takedown.db", description="sqlite:///path or postgresql://...")
+    rate_limit: float = Field(200.0, ge=0, description="requests per second per key; 0 = off")
+    rate_burst: float = Field(0.0, ge=0, description="bucket size; 0 = twice the rate")
+    max_body_bytes: int = Field(256 * 1024, ge=1024, description="larger bodies answer 413")
+    lease_s: float = Field(300.0, gt=0, description="how long a review claim holds an item")
+    idempotency_ttl_h: float = Field(48.0, ge=24, description="how long Idempotency-Keys last")
+    batch_max: int = Field(256, ge=1, description="most writes committed in one transaction")
+    read_pool: int = Field(8, ge=1, description="read connections per process")
+
+    @property
+    def burst(self) -> float:
+        """Token-bucket capacity."""
+        return self.rate_burst or 2.0 * self.rate_limit
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    """The settings as ``TAKEDOWN_*`` variables, for worker processes."""
+    data = settings.model_dump()
+    return {f"TAKEDOWN_{k.upper()}": str(v) for k, v in data.items()}
