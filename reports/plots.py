@@ -78,11 +78,11 @@ def _band_axes(data: ReportData, ax: Axes, column: str) -> bool:
         ax.axvspan(0, warmup, color="#edf2f7", zorder=0)
         ax.text(
             warmup / 2,
-            0.98,
+            0.02,
             "warm-up",
             transform=ax.get_xaxis_transform(),
             ha="center",
-            va="top",
+            va="bottom",
             fontsize=8,
             color="#718096",
         )
