@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, case, func, select
 
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal
@@ -95,7 +95,7 @@ def track_record(conn: Connection, brand_id: int, since: float) -> tuple[float, 
     decided = conn.execute(
         select(
             func.count(),
-            func.coalesce(func.sum((n.c.decision == "approve").cast(s.Id)), 0),
+            func.coalesce(func.sum(case((n.c.decision == "approve", 1), else_=0)), 0),
         ).where(n.c.brand_id == brand_id, n.c.created_at >= since, n.c.decision.is_not(None))
     ).one()
     total, approved = int(decided[0]), int(decided[1])
