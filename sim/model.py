@@ -10,7 +10,7 @@ their true times, at the start of the next tick, before any sweep reads the stor
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
@@ -99,6 +99,7 @@ class OpenNotice:
     valid: bool
     brand: int
     remove_first: bool
+    genuine_down: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
 class Model:
@@ -182,6 +183,8 @@ class Model:
         if self.window.warmup_h > 0:
             self.env.process(self._snapshot_warmup())
         self.env.run(until=horizon_h)
+        if progress is not None:
+            progress(1.0)
         self.floor_h = horizon_h
         self._apply_pending()
         self._expire(horizon_h)
@@ -214,8 +217,6 @@ class Model:
             self._post(hour)
             self.store.maybe_compact()
             yield self.env.timeout(1.0)
-        if progress is not None:
-            progress(1.0)
 
     def _end_of_day(self, day: int) -> None:
         """Close day ``day - 1``: snapshots, the good-faith review and displacement."""
@@ -357,9 +358,13 @@ class Model:
         valid = self.holders.drafts(
             self.store.col("brand")[found].astype(np.int64), self.store.col("id")[found]
         )
-        invalid = self.holders.invalid_drafts(valid, self.catalog)
-        for draft in [*valid, *invalid]:
+        for draft in valid:
             self._file(draft, now_h)
+        # filed one by one: a genuine listing under a notice is not picked again
+        for brand in self.holders.invalid_brands(valid):
+            ids = self.holders.pick_genuine(self.catalog, brand)
+            if len(ids):
+                self._file(Draft(brand, ids, False), now_h)
 
     # ------------------------------------------------------------------ notices
 
@@ -391,7 +396,8 @@ class Model:
         if notice.valid:
             count = self._remove_rows(self.store.rows_of(notice.ids), t_h, "notice")
         else:
-            count = len(self._remove_genuine(notice.ids, t_h, "notice"))
+            notice.genuine_down = self._remove_genuine(notice.ids, t_h, "notice")
+            count = len(notice.genuine_down)
         self.notices.removed(nid, t_h, count)
         if count and filed_h >= self.window.warmup_h:
             self.latency_h.append(np.array([t_h - filed_h]))
@@ -424,15 +430,14 @@ class Model:
                 self._closed[nid] = notice
                 self._act_on_notice(nid, t_h)
                 del self._closed[nid]
-            down = notice.ids[~self.catalog.live[notice.ids]]
+            down = notice.genuine_down
             self.catalog.noticed[notice.ids] = False
             self._contest(down, t_h, charge_brand=True)
 
     def _rejected(self, notice: OpenNotice, t_h: float) -> None:
         self._mark_noticed(notice.ids, notice.valid, False)
         if notice.remove_first and not notice.valid:
-            down = notice.ids[~self.catalog.live[notice.ids]]
-            self._restore(down, t_h)
+            self._restore(notice.genuine_down, t_h)
 
     def _apply_pending(self) -> None:
         """Approved review-first notices: their removals, at their true approval times."""

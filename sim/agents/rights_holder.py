@@ -86,23 +86,24 @@ class RightsHolders:
                 out.append(Draft(int(b[lo]), np.sort(chunk), True))
         return out
 
-    def invalid_drafts(self, valid: list[Draft], catalog: GenuineCatalog) -> list[Draft]:
-        """Notices that hit genuine listings, so that the valid share matches precision."""
-        out: list[Draft] = []
-        p = self.config.notice_precision
-        for d in valid:
-            extra = int(self.rng.negative_binomial(1, p)) if p < 1.0 else 0
-            for _ in range(extra):
-                ids = self._pick_genuine(catalog, d.brand)
-                if len(ids):
-                    out.append(Draft(d.brand, ids, False))
-        return out
+    def invalid_brands(self, valid: list[Draft]) -> list[int]:
+        """Brands of the notices that miss (hit genuine listings), one entry per notice.
 
-    def _pick_genuine(self, catalog: GenuineCatalog, brand: int) -> IntArray:
+        Per valid notice a geometric number of misses, so the valid share is the precision.
+        """
+        p = self.config.notice_precision
+        if p >= 1.0 or not valid:
+            return []
+        extra = self.rng.negative_binomial(1, p, len(valid))
+        return np.repeat([d.brand for d in valid], extra).tolist()
+
+    def pick_genuine(self, catalog: GenuineCatalog, brand: int) -> IntArray:
+        """The genuine listings a mistaken notice of ``brand`` names (live, not under notice)."""
         pool = np.flatnonzero((catalog.brand == brand) & catalog.live & ~catalog.noticed)
         if len(pool) == 0:
             return pool
-        k = min(len(pool), int(self.rng.integers(1, INVALID_NOTICE_MAX_LISTINGS + 1)))
+        most = min(INVALID_NOTICE_MAX_LISTINGS, self.config.max_listings_per_notice)
+        k = min(len(pool), int(self.rng.integers(1, most + 1)))
         return np.sort(self.rng.choice(pool, size=k, replace=False))
 
 

@@ -1,0 +1,138 @@
+"""Property tests: invariants of the model over random valid scenarios.
+
+Every fake ends live or removed by exactly one channel; summary counts equal the notice
+trace and the event log; daily series add up to the totals; no queue or stock is negative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.metrics import CHANNELS, METRIC_NAMES
+from sim.model import RunResult, run
+from sim.scenario import from_dict
+
+prob = st.floats(0.0, 1.0)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """Small random valid scenarios (whole-day warm-ups, so daily sums are exact)."""
+    horizon = draw(st.integers(2, 12))
+    mix = draw(st.lists(st.floats(0.0, 1.0), min_size=3, max_size=3).filter(lambda m: sum(m) > 0))
+    return {
+        "scenario": {
+            "name": "prop",
+            "horizon_days": float(horizon),
+            "warmup_days": float(draw(st.integers(0, horizon - 1))),
+        },
+        "market": {"brands": draw(st.integers(1, 6)), "popularity_zipf_s": draw(st.floats(0, 2))},
+        "legit_sellers": {
+            "count": draw(st.integers(1, 20)),
+            "listings_per_seller": draw(st.integers(1, 4)),
+            "counter_notice_prob": draw(prob),
+        },
+        "counterfeiters": {
+            "count": draw(st.integers(1, 12)),
+            "arrivals_per_day": draw(st.floats(0, 3)),
+            "listings_per_day": draw(st.floats(0, 30)),
+            "obfuscation_share": draw(prob),
+            "relist_prob": draw(prob),
+            "exit_prob_after_ban": draw(prob),
+            "displacement": draw(st.sampled_from([0.0, 1.0])),
+            "listing_lifetime_days": {"dist": "exponential", "mean": draw(st.floats(0.1, 20))},
+        },
+        "rights_holders": {
+            "programme_mix": dict(zip(("standard", "good_faith", "joint_force"), mix, strict=True)),
+            "sweep_interval_h": float(draw(st.integers(1, 48))),
+            "detection_prob": draw(prob),
+            "detection_prob_obfuscated": draw(prob),
+            "notice_precision": draw(st.floats(0.3, 1.0)),
+            "max_listings_per_notice": draw(st.integers(1, 5)),
+            "track_record_window_days": float(draw(st.integers(1, 10))),
+        },
+        "account_managers": {
+            "pool_size": draw(st.integers(0, 2)),
+            "dedicated_per_enrolled_brand": draw(st.integers(0, 1)),
+            "always_on": draw(st.booleans()),
+            "approve_invalid_prob": draw(prob),
+            "reject_valid_prob": draw(prob),
+            "evidence_request_prob": draw(prob),
+        },
+        "platform": {
+            "upload_recall": draw(prob),
+            "upload_recall_obfuscated": draw(prob),
+            "upload_false_positive_rate": draw(st.floats(0, 0.2)),
+            "sweep_interval_h": float(draw(st.integers(1, 48))),
+            "sweep_recall": draw(prob),
+            "lead_share": draw(prob),
+            "lead_confirm_prob": draw(prob),
+            "verification_pass_rate": draw(prob),
+            "strikes": {
+                "ladder": draw(
+                    st.lists(st.sampled_from(["warn", "block_7d", "ban"]), min_size=1, max_size=3)
+                ),
+                "min_gap_days": float(draw(st.integers(0, 3))),
+            },
+        },
+    }
+
+
+def _check(result: RunResult) -> None:
+    m, daily, notices = result.metrics, result.daily, result.notices
+    assert list(m) == list(METRIC_NAMES)
+    assert all(np.isnan(v) or np.isfinite(v) for v in m.values())
+    warm_day = int(result.scenario.scenario.warmup_days)
+    after = daily["day"] >= warm_day
+    # daily series add up to the totals of the measured window
+    for ch in CHANNELS:
+        assert daily[f"removed_{ch}"][after].sum() == m[f"fake_removed_{ch}"]
+    assert daily["fakes_created"][after].sum() == m["fake_listings_created"]
+    assert daily["notices_filed"][after].sum() == m["notices_filed"]
+    assert daily["genuine_removed"][after].sum() == m["genuine_wrongly_removed"]
+    # no queue or stock is negative
+    for col in ("queue_length", "fakes_live"):
+        assert (daily[col] >= 0).all()
+    # summary counts == notice trace counts
+    inside = notices["t_h"] >= result.scenario.scenario.warmup_days * 24
+    assert inside.sum() == m["notices_filed"]
+    assert (notices["listings_removed"] <= notices["listings"]).all()
+    handled = np.fmin(notices["decided_at_h"], notices["removed_at_h"])
+    assert (np.nan_to_num(handled, nan=np.inf) >= notices["t_h"]).all()
+    _check_events(result)
+
+
+def _check_events(result: RunResult) -> None:
+    """Every fake ends live or removed by exactly one channel (whole run, from the log)."""
+    ev, daily, notices = result.events, result.daily, result.notices
+    assert ev is not None
+    fake_removed = ev["fake"] & (ev["kind"] == "removed")
+    ids = ev["listing_id"][fake_removed]
+    assert len(np.unique(ids)) == len(ids)  # nobody removed twice
+    created = daily["fakes_created"].sum()
+    assert created == len(ids) + daily["fakes_live"][-1]
+    for ch in CHANNELS:
+        per_day = daily[f"removed_{ch}"].sum()
+        assert per_day == np.count_nonzero(ev["channel"][fake_removed] == ch)
+    by_notice = np.count_nonzero(ev["channel"][fake_removed] == "notice")
+    assert notices["listings_removed"][notices["valid"]].sum() == by_notice
+    horizon_h = result.scenario.scenario.horizon_days * 24
+    assert ((ev["t_h"] >= 0) & (ev["t_h"] <= horizon_h)).all()
+    genuine = ~ev["fake"]
+    down = np.count_nonzero(genuine & (ev["kind"] == "removed"))
+    back = np.count_nonzero(genuine & (ev["kind"] == "restored"))
+    assert back <= down
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=scenarios(), seed=st.integers(0, 2**32))
+def test_invariants_hold_for_random_scenarios(data: dict[str, Any], seed: int) -> None:
+    _check(run(from_dict(data), seed, events=True))

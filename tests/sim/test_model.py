@@ -1,0 +1,218 @@
+"""The model's mechanisms on the smoke scenario and on small purpose-built scenarios."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.metrics import METRIC_NAMES
+from sim.model import RunResult, run
+from sim.scenario import Scenario, from_dict, load_scenario, scenario_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE = ROOT / "scenarios" / "smoke.toml"
+
+
+@pytest.fixture(scope="module")
+def smoke() -> Scenario:
+    return load_scenario(SMOKE)
+
+
+@pytest.fixture(scope="module")
+def smoke_run(smoke: Scenario) -> RunResult:
+    return run(smoke, 11, events=True)
+
+
+def tiny(**sections: dict[str, Any]) -> Scenario:
+    """A small quiet market; each keyword replaces or extends one section."""
+    base: dict[str, Any] = {
+        "scenario": {"name": "tiny", "horizon_days": 10.0, "warmup_days": 0.0},
+        "market": {"brands": 4},
+        "legit_sellers": {"count": 10, "listings_per_seller": 2},
+        "counterfeiters": {"count": 10, "arrivals_per_day": 0.0, "listings_per_day": 5.0},
+        "platform": {"upload_false_positive_rate": 0.0},
+    }
+    for name, values in sections.items():
+        base[name] = {**base.get(name, {}), **values}
+    return from_dict(base)
+
+
+def test_result_carries_every_metric_and_the_summary(smoke_run: RunResult) -> None:
+    assert list(smoke_run.metrics) == list(METRIC_NAMES)
+    summary = smoke_run.summary()
+    assert summary["seed"] == 11
+    assert summary["scenario"] == scenario_dict(smoke_run.scenario)
+    assert summary["metrics"] == smoke_run.metrics
+    assert next(iter(smoke_run.daily)) == "day"
+    assert len(smoke_run.daily["day"]) == 37
+    assert list(smoke_run.notices)[:7] == [
+        "t_h",
+        "brand_id",
+        "listings",
+        "valid",
+        "channel",
+        "decided_at_h",
+        "removed_at_h",
+    ]
+
+
+def test_smoke_is_busy_in_every_mechanism(smoke_run: RunResult) -> None:
+    m = smoke_run.metrics
+    for name in (
+        "fake_removed_proactive",
+        "fake_removed_notice",
+        "fake_removed_lead",
+        "fake_removed_ban",
+        "fake_removed_seller",
+        "genuine_wrongly_removed",
+        "counter_notices",
+        "restorations",
+        "relists",
+        "accounts_banned",
+    ):
+        assert m[name] > 0, name
+    assert set(smoke_run.notices["channel"]) >= {"joint_force", "good_faith"}
+
+
+def test_unseeded_run_draws_and_records_a_seed(smoke: Scenario) -> None:
+    short = from_dict({**scenario_dict(smoke), "scenario": {"horizon_days": 3.0}})
+    a, b = run(short), run(short)
+    assert a.seed != b.seed
+    assert a.summary()["seed"] == a.seed
+    again = run(short, a.seed)
+    assert again.metrics == pytest.approx(a.metrics, nan_ok=True)
+
+
+def test_same_seed_same_result_other_seed_differs(smoke: Scenario, smoke_run: RunResult) -> None:
+    again = run(smoke, 11)
+    other = run(smoke, 12)
+    assert again.metrics == pytest.approx(smoke_run.metrics, rel=0, abs=0, nan_ok=True)
+    for col, values in smoke_run.daily.items():
+        np.testing.assert_array_equal(again.daily[col], values)
+    assert other.metrics["fake_listings_created"] != smoke_run.metrics["fake_listings_created"]
+
+
+def test_joint_force_removes_on_filing_review_first_after_approval(smoke_run: RunResult) -> None:
+    n = smoke_run.notices
+    removed = ~np.isnan(n["removed_at_h"])
+    jf = (n["channel"] == "joint_force") & removed
+    assert jf.any()
+    np.testing.assert_array_equal(n["removed_at_h"][jf], n["t_h"][jf])
+    review_first = (n["channel"] == "notice_and_takedown") & removed
+    assert review_first.any()
+    np.testing.assert_array_equal(n["removed_at_h"][review_first], n["decided_at_h"][review_first])
+
+
+def test_notice_size_capped() -> None:
+    sc = tiny(
+        rights_holders={"max_listings_per_notice": 2, "detection_prob": 1.0},
+        platform={"upload_recall": 0.0, "upload_recall_obfuscated": 0.0},
+    )
+    r = run(sc, 3)
+    assert r.notices["listings"].max() == 2
+    assert r.metrics["notices_filed"] > 10
+
+
+def test_everything_caught_at_upload() -> None:
+    sc = tiny(platform={"upload_recall": 1.0, "upload_recall_obfuscated": 1.0})
+    m = run(sc, 5).metrics
+    assert m["fake_removed_proactive"] == m["fake_listings_created"] > 0
+    assert m["fake_exposure_listing_days"] == 0.0
+    assert m["removed_before_first_sale_share"] == 1.0
+    assert m["notices_filed"] == 0
+    assert math.isnan(m["proactive_to_notice_ratio"])  # nothing to divide by
+
+
+def test_posting_matches_the_poisson_rate() -> None:
+    """10 accounts x 5 a day x 10 days = 500 expected; Poisson sd ~22, so +-5 sd is 112."""
+    sc = tiny(
+        platform={"upload_recall": 0.0, "upload_recall_obfuscated": 0.0, "sweep_recall": 0.0},
+        rights_holders={"detection_prob": 0.0, "detection_prob_obfuscated": 0.0},
+    )
+    counts = [run(sc, s).metrics["fake_listings_created"] for s in range(4)]
+    assert abs(np.mean(counts) - 500) < 5 * math.sqrt(500 / 4)
+
+
+def test_no_review_capacity_means_notices_wait_forever() -> None:
+    sc = tiny(
+        rights_holders={"programme_mix": {"standard": 1.0}, "detection_prob": 1.0},
+        account_managers={"pool_size": 0},
+        platform={"upload_recall": 0.0, "upload_recall_obfuscated": 0.0},
+    )
+    r = run(sc, 2)
+    assert r.metrics["notices_filed"] > 0
+    assert r.metrics["fake_removed_notice"] == 0
+    assert r.metrics["notices_within_24h_share"] == 0.0
+    assert np.all(np.diff(r.daily["queue_length"]) >= 0)
+    assert r.daily["queue_length"][-1] == r.metrics["notices_filed"]
+
+
+def test_leads_only_for_joint_force_brands() -> None:
+    leads = {"lead_share": 1.0, "lead_confirm_prob": 1.0, "upload_recall": 0.2}
+    standard = tiny(rights_holders={"programme_mix": {"standard": 1.0}}, platform=leads)
+    joint = tiny(rights_holders={"programme_mix": {"joint_force": 1.0}}, platform=leads)
+    assert run(standard, 4).metrics["fake_removed_lead"] == 0
+    assert run(joint, 4).metrics["fake_removed_lead"] > 0
+
+
+def test_good_faith_status_is_lost_by_sloppy_brands() -> None:
+    sc = tiny(
+        scenario={"horizon_days": 30.0},
+        rights_holders={
+            "programme_mix": {"good_faith": 1.0},
+            "notice_precision": 0.5,
+            "detection_prob": 0.8,
+            "track_record_window_days": 5.0,
+        },
+        account_managers={"always_on": True, "approve_invalid_prob": 0.0},
+        platform={"upload_recall": 0.0, "upload_recall_obfuscated": 0.0},
+    )
+    channel = run(sc, 8).notices["channel"]
+    assert channel[0] == "good_faith"
+    assert channel[-1] == "notice_and_takedown"
+
+
+def test_wrongful_removals_get_counter_notices_and_restorations() -> None:
+    sc = tiny(
+        legit_sellers={"count": 20, "listings_per_seller": 3, "counter_notice_prob": 1.0},
+        rights_holders={"programme_mix": {"joint_force": 1.0}, "notice_precision": 0.4},
+        account_managers={
+            "always_on": True,
+            "approve_invalid_prob": 1.0,
+            "reject_valid_prob": 0.0,
+            "evidence_request_prob": 0.0,
+        },
+        platform={"upload_recall": 0.0, "upload_recall_obfuscated": 0.0},
+    )
+    r = run(sc, 9)
+    m, n = r.metrics, r.notices
+    assert m["genuine_wrongly_removed"] > 0
+    # every invalid notice approved (wrongly) is contested listing by listing ...
+    decided_invalid = ~n["valid"] & ~np.isnan(n["decided_at_h"])
+    assert m["counter_notices"] == n["listings_removed"][decided_invalid].sum()
+    # ... and every contest is upheld, bar the few still in review at the end
+    assert 0.9 * m["counter_notices"] <= m["restorations"] <= m["counter_notices"]
+    assert m["wrongful_removal_days"] > 0
+
+
+def test_warmup_is_left_out_of_the_metrics(smoke: Scenario) -> None:
+    data = scenario_dict(smoke)
+    data["scenario"] = {**data["scenario"], "warmup_days": 0.0}
+    full = run(from_dict(data), 11)
+    warm = run(smoke, 11)
+    # same seed, same run: only the measured window differs
+    np.testing.assert_array_equal(full.daily["fakes_created"], warm.daily["fakes_created"])
+    assert full.metrics["fake_listings_created"] == full.daily["fakes_created"].sum()
+    assert warm.metrics["fake_listings_created"] == warm.daily["fakes_created"][7:].sum()
+
+
+def test_progress_reports_fractions_up_to_one(smoke: Scenario) -> None:
+    seen: list[float] = []
+    run(smoke, 1, progress=seen.append)
+    assert seen[-1] == 1.0
+    assert seen == sorted(seen)
+    assert len(seen) >= 30
