@@ -59,7 +59,14 @@ def write_events(events: Mapping[str, np.ndarray], path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({name: pa.array(np.asarray(col).tolist()) for name, col in events.items()})
+    arrays = {}
+    for name, col in events.items():
+        values = np.asarray(col)
+        if values.dtype == object:  # labels: stored as dictionary-encoded strings
+            arrays[name] = pa.array(values.astype(str)).dictionary_encode()
+        else:
+            arrays[name] = pa.array(values)
+    table = pa.table(arrays)
     pq.write_table(table, path)
 
 

@@ -82,7 +82,8 @@ def _print_table(result: Any, folder: Path, events: Path | None) -> None:
         table.add_row(metric, "n/a" if value != value else f"{value:,.4g}")
     console = Console()
     console.print(table)
+    # plain lines, never wrapped, so scripts can pick the paths up
     for part in ("summary.json", "daily.csv", "notices.csv"):
-        console.print(f"wrote {folder / part}", highlight=False)
+        typer.echo(f"wrote {folder / part}")
     if events is not None:
-        console.print(f"wrote {events}", highlight=False)
+        typer.echo(f"wrote {events}")
