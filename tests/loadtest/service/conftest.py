@@ -33,7 +33,7 @@ brands = 6
 products_per_brand = 5
 [legit_sellers]
 count = 12
-listings_per_seller = 6
+listings_per_seller = 10
 [counterfeiters]
 count = 6
 listings_per_day = 8.0
