@@ -101,7 +101,7 @@ ENDPOINTS: dict[str, Callable[[World, str], Request]] = {
     "list listings": lambda w, t: ("GET", f"/v1/listings?brand_id={w.holder(t)['brand_id']}", None),
     "get listing": lambda w, t: ("GET", f"/v1/listings/{brand_listing_ids(w.c, w.holder(t)['brand_id'], 1)[0]}", None),  # noqa: E501
     "create listing": lambda w, t: ("POST", "/v1/listings", {"brand_id": w.holder(t)["brand_id"], "title": "bag", "price_usd": 10.0}),  # noqa: E501
-    "restore listing": lambda w, t: ("POST", f"/v1/listings/{w.removed_of_brand(t)[0]}/restore", None),
+    "restore listing": lambda w, t: ("POST", f"/v1/listings/{w.removed_of_brand(t)[0]}/restore", None),  # noqa: E501
     "file notice": lambda w, t: ("POST", "/v1/notices", {**NOTICE, "listing_ids": brand_listing_ids(w.c, w.holder(t)["brand_id"], 1)}),  # noqa: E501
     "list notices": lambda w, t: ("GET", "/v1/notices", None),
     "get notice": lambda w, t: ("GET", f"/v1/notices/{w.notice(t)}", None),
@@ -121,7 +121,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "restore listing": {"account_manager": (200, 404), "admin": (200, 200)},
     "file notice": {"rights_holder": (201, 422)},
     "list notices": {"rights_holder": (200, 200), "account_manager": (200, 200), "admin": (200, 200)},  # noqa: E501
-    "get notice": {"rights_holder": (200, 404), "account_manager": (200, 404), "admin": (200, 200)},  # noqa: E501
+    "get notice": {"rights_holder": (200, 404), "account_manager": (200, 404), "admin": (200, 200)},
     "post message": {"rights_holder": (201, 404), "account_manager": (201, 404)},
     "list messages": {"rights_holder": (200, 404), "account_manager": (200, 404), "admin": (200, 200)},  # noqa: E501
     "claim": {"account_manager": (200, 200)},
