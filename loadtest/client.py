@@ -28,6 +28,7 @@ DECIDE = "POST /v1/notices/{id}/decision"
 COUNTER_DECIDE = "POST /v1/counter-notices/{id}/decision"
 LISTING_BROWSE = "GET /v1/listings"
 LISTING_SEARCH = "GET /v1/listings?q"
+LISTING_SWEEP = "GET /v1/listings (brand sweep)"
 LISTING_GET = "GET /v1/listings/{id}"
 LISTING_CREATE = "POST /v1/listings"
 COUNTER_CREATE = "POST /v1/listings/{id}/counter-notices"
@@ -42,6 +43,7 @@ REQUEST_NAMES = (
     COUNTER_DECIDE,
     LISTING_BROWSE,
     LISTING_SEARCH,
+    LISTING_SWEEP,
     LISTING_GET,
     LISTING_CREATE,
     COUNTER_CREATE,
@@ -204,6 +206,11 @@ class TakedownClient:
         """Live listings of one brand."""
         params = {"brand_id": brand_id, "limit": limit}
         return self.t.send("GET", "/v1/listings", name=LISTING_BROWSE, params=params, since=since)
+
+    def sweep(self, brand_id: int, limit: int) -> Reply:
+        """A brand's monitoring sweep over its live listings (runs in the background)."""
+        params = {"brand_id": brand_id, "limit": limit}
+        return self.t.send("GET", "/v1/listings", name=LISTING_SWEEP, params=params)
 
     def search(self, query: str, limit: int, since: float | None) -> Reply:
         """Live listings matching a text query."""

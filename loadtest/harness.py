@@ -26,12 +26,15 @@ from sim.rng import Streams
 E2E = "e2e_takedown"
 DRAIN_S = 5.0  # in-flight arrivals may finish this long after the last one is dispatched
 POLL_GRACE_S = 3.0  # then pollers get this long before the unfinished ones are counted
+SWEEP_S = 1.0  # brands re-read the listings they picked from this often
 
 
 class Harness:
     """Per-process load generator state, reached by users as ``environment.td``."""
 
-    def __init__(self, config: RunConfig, host: str, worker_index: int) -> None:
+    def __init__(
+        self, config: RunConfig, host: str, worker_index: int, request_event: Any = None
+    ) -> None:
         self.config = config
         self.profile: Profile = profile_from_dict(config.profile)
         self.keys: Keys = load_keys(config.keys_file)
@@ -45,13 +48,18 @@ class Harness:
         self.seen_listings: deque[int] = deque(maxlen=2000)
         self.own_listings: dict[str, deque[int]] = {}
         self.filed_notices: deque[tuple[str, int]] = deque(maxlen=500)
-        self.e2e = {"followed": 0, "unfinished": 0, "skipped": 0, "stale": 0}
+        self.e2e = {"followed": 0, "unfinished": 0, "skipped": 0, "stale": 0, "nothing_to_name": 0}
+        self.brand_known: dict[int, list[int]] = {}
         self.crosscheck_s: list[float] = []
         self.replay_sent: list[tuple[int, float]] = []
         self._cpu0_s = time.process_time()
         self._user_no = itertools.count()
         self._pollers: Any = None
         self._quiet: api.TakedownClient | None = None
+        self._sweeper: api.TakedownClient | None = None
+        self._swept_brands: set[int] = set()
+        self._background: list[Any] = []
+        self.request_event = request_event
         self._dispatcher: Dispatcher | None = None
         self._greenlet: Any = None
         self._snapshot: dict[str, Any] | None = None
@@ -101,6 +109,10 @@ class Harness:
             return
         self.plan = plan
         self._cpu0_s = time.process_time()
+        if self.profile.rate_of("rights_holder") > 0 or self.config.replay:
+            for brand_id in self.keys.brand_ids():
+                self._sweep(brand_id)
+        self._background.append(gevent.spawn(self._sweep_loop))
         self._pollers = Pool(max(1, self.profile.e2e.max_pollers // max(len(plan), 1)))
         self._dispatcher = Dispatcher(self.schedule(), self.slots)
         self.started_wall = time.time()
@@ -134,6 +146,8 @@ class Harness:
             return self._snapshot
         if self._greenlet is not None:
             self._greenlet.kill(block=True)
+        for greenlet in self._background:
+            greenlet.kill(block=True)
         if self._pollers is not None:
             self.e2e["unfinished"] += len(self._pollers)
             self._pollers.kill(block=True)
@@ -202,16 +216,41 @@ class Harness:
         self.recorder.record(E2E, observed_s)
         self.recorder.record(f"{E2E}.{program}", observed_s)
 
-    # ---------------------------------------------------------------- shared caches
-    def brand_listings(self, client: api.TakedownClient, brand_id: int) -> list[dict[str, Any]]:
-        """Live listings of a brand, refreshed when older than a second (the brand's sweep)."""
-        now = time.perf_counter()
+    # ---------------------------------------------------------------- brand sweeps
+    def brand_listings(self, brand_id: int) -> list[dict[str, Any]]:
+        """Live listings of a brand as its last sweep saw them (picked ones are taken out)."""
+        self._swept_brands.add(brand_id)
         cached = self.brand_cache.get(brand_id)
-        if cached is None or now - cached[0] > 1.0 or len(cached[1]) < 5:
-            items = api.listing_items(client.browse(brand_id, 100, None))
-            self.brand_cache[brand_id] = cached = (now, items)
+        return cached[1] if cached else []
+
+    def _sweep(self, brand_id: int) -> None:
+        reply = self._sweep_client().sweep(brand_id, 100)
+        if reply.ok:
+            items = api.listing_items(reply)
+            self.brand_cache[brand_id] = (time.perf_counter(), items)
+            known = self.brand_known.setdefault(brand_id, [])
+            known[:] = sorted({*known, *(int(i["id"]) for i in items if "id" in i)})[-1000:]
             self.seen_listings.extend(int(i["id"]) for i in items if "id" in i)
-        return cached[1]
+
+    def _sweep_loop(self) -> None:
+        """Brands monitor their listings in the background, so a notice never waits on it."""
+        import gevent
+
+        while True:
+            gevent.sleep(SWEEP_S)
+            due, self._swept_brands = sorted(self._swept_brands), set()
+            for brand_id in due:
+                self._sweep(brand_id)
+
+    def _sweep_client(self) -> api.TakedownClient:
+        if self._sweeper is None:
+            from locust.contrib.fasthttp import FastHttpSession
+            from locust.event import EventHook
+
+            event = self.request_event if self.request_event is not None else EventHook()
+            session = FastHttpSession(self.host, request_event=event, user=None)
+            self._sweeper = api.TakedownClient(api.LocustTransport(session, self.recorder.record))
+        return self._sweeper
 
 
 def _combine(base: Schedule, extra: Schedule) -> Schedule:

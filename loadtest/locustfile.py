@@ -100,7 +100,7 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
         environment.td = Collector(environment, config)
         return
     index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
-    environment.td = Harness(config, environment.host or "", index)
+    environment.td = Harness(config, environment.host or "", index, environment.events.request)
     events.test_stop.add_listener(lambda **_: _stop(environment))
     if isinstance(runner, WorkerRunner):
         runner.register_message("td_flush", lambda environment, msg, **_: _send_final(environment))

@@ -104,7 +104,7 @@ def e2e_summary(run: RunData) -> dict[str, Any]:
         for p in PROGRAMMES
         if f"{E2E}.{p}" in run.merged.series
     }
-    for key in ("followed", "unfinished", "skipped", "stale"):
+    for key in ("followed", "unfinished", "skipped", "stale", "nothing_to_name"):
         out[key] = run.e2e_counter(key)
     diffs = sorted(d for w in run.per_worker for d in w.get("crosscheck_s", []))
     out["crosscheck"] = {

@@ -52,6 +52,16 @@ def _pick_listings(
     return chosen
 
 
+def _named_before(actor: Actor, brand_id: int, n: int) -> list[int]:
+    """Listings of the brand seen before: when its sweep finds nothing new, a brand
+    names these again (the service records them as already removed or pending)."""
+    known = actor.harness.brand_known.get(brand_id, [])
+    if not known:
+        return []
+    idx = actor.rng.choice(len(known), size=min(n, len(known)), replace=False)
+    return sorted(known[int(i)] for i in idx)
+
+
 def file_notice(actor: Actor, arrival: Arrival, payload: ReplayNotice | None) -> None:
     """A rights holder files a notice and the harness follows its listings to 410."""
     h, rh = actor.harness, actor.harness.profile.rights_holder
@@ -61,10 +71,11 @@ def file_notice(actor: Actor, arrival: Arrival, payload: ReplayNotice | None) ->
     else:
         who = h.keys.rights_holders[int(actor.rng.integers(len(h.keys.rights_holders)))]
         n, valid = _listing_count(actor), bool(actor.rng.random() < rh.precision)
-    chosen = _pick_listings(actor, h.brand_listings(actor.client, who.brand_id), n, valid)
-    if not chosen:
+    chosen = _pick_listings(actor, h.brand_listings(who.brand_id), n, valid)
+    ids = [int(c["id"]) for c in chosen] or _named_before(actor, who.brand_id, n)
+    if not ids:
+        h.e2e["nothing_to_name"] += 1
         return
-    ids = [int(c["id"]) for c in chosen]
     if payload is not None:
         h.replay_sent.append((payload.row, h.since_start_s()))
     reply = actor.client.file_notice(who.key, ids, "counterfeit", "test purchase", arrival.intended)

@@ -4,7 +4,7 @@ Test-only: it stands in front of the real service to make a slow server, so the
 open-model tests can show that the offered rate holds and that a stall shows in the
 latency measured from the intended start. Run as
 ``python -m tests.loadtest.slowproxy --upstream URL --port P --delay-ms 200
---stall-at-s 3 --stall-s 1`` (the stall is timed from the first request it sees).
+--stall-at-s 3 --stall-s 1`` (the stall is timed from the first /v1/ request it sees).
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def create_app(upstream: str, slow: Slowdown) -> Starlette:
     client = httpx.AsyncClient(base_url=upstream, timeout=30.0)
 
     async def forward(request: Request) -> Response:
-        await asyncio.sleep(slow.wait_s(time.monotonic()))
+        if request.url.path.startswith("/v1/"):  # probes and health checks do not start the clock
+            await asyncio.sleep(slow.wait_s(time.monotonic()))
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         reply = await client.request(
             request.method,

@@ -111,7 +111,7 @@ def test_replay_reproduces_per_minute_counts_and_a_breach_exits_3(
     slo.write_text(BREACHED_SLO)
     out = tmp_path / "out"
     run = takedown(
-        "loadtest", "--host", url, "--keys", str(keys), "--profile", "smoke",
+        "loadtest", "--host", url, "--keys", str(keys), "--profile", "replay",
         "--duration", "13s", "--replay", str(trace), "--speedup", "30", "--slo", str(slo),
         "--out", str(out),
     )  # fmt: skip
