@@ -8,6 +8,7 @@ a bare number means a constant.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -17,7 +18,7 @@ FloatArray = np.ndarray
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     def sample(self, rng: np.random.Generator, n: int | None = None) -> Any:
         """Draw one value (n is None) or an array of n values."""
@@ -50,7 +51,9 @@ class Exponential(_Dist):
     dist: Literal["exponential"] = "exponential"
     mean_: PositiveFloat = Field(alias="mean")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
     def sample(self, rng: np.random.Generator, n: int | None = None) -> Any:
         return rng.exponential(self.mean_, n)
@@ -67,7 +70,9 @@ class _MeanSd(_Dist):
     mean_: PositiveFloat = Field(alias="mean")
     sd: float = Field(gt=0)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
     @property
     def mean(self) -> float:
@@ -156,11 +161,21 @@ AnyDist = Annotated[
     Constant | Exponential | Lognormal | Gamma | Uniform | Empirical,
     Field(discriminator="dist"),
 ]
-DIST_NAMES = ("constant", "exponential", "lognormal", "gamma", "uniform", "empirical")
+DIST_CLASSES: dict[str, type[_Dist]] = {
+    "constant": Constant,
+    "exponential": Exponential,
+    "lognormal": Lognormal,
+    "gamma": Gamma,
+    "uniform": Uniform,
+    "empirical": Empirical,
+}
+DIST_NAMES = tuple(DIST_CLASSES)
 
 
 def coerce_dist(value: Any) -> Any:
     """Scenario files may give a bare non-negative number for a constant."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return {"dist": "constant", "value": value}
-    return value
+    if isinstance(value, Mapping | _Dist):
+        return value
+    raise ValueError('expected a number or a table like {dist = "exponential", mean = 2.0}')

@@ -24,16 +24,19 @@ from pydantic import (
     model_validator,
 )
 
-from sim.dists import DIST_NAMES, AnyDist, coerce_dist
+from sim.dists import DIST_CLASSES, DIST_NAMES, AnyDist, Exponential, coerce_dist
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Dist = Annotated[AnyDist, BeforeValidator(coerce_dist)]
 Programme = Literal["standard", "good_faith", "joint_force"]
 PROGRAMMES: tuple[Programme, ...] = ("standard", "good_faith", "joint_force")
+StrikeStep = Literal["warn", "block_7d", "ban"]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
 
 
 class Meta(_Section):
@@ -81,12 +84,10 @@ class Counterfeiters(_Section):
     arrivals_per_day: NonNegativeFloat = 0.5
     listings_per_day: Dist = Field(default_factory=lambda: coerce_dist(10.0))
     obfuscation_share: Prob = 0.3
-    listing_lifetime_days: Dist = Field(
-        default_factory=lambda: {"dist": "exponential", "mean": 30.0}
-    )
+    listing_lifetime_days: Dist = Field(default_factory=lambda: Exponential(mean=30.0))
     relist_prob: Prob = 0.5
-    relist_delay_h: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 12.0})
-    new_account_delay_h: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 72.0})
+    relist_delay_h: Dist = Field(default_factory=lambda: Exponential(mean=12.0))
+    new_account_delay_h: Dist = Field(default_factory=lambda: Exponential(mean=72.0))
     exit_prob_after_ban: Prob = 0.3
     displacement: NonNegativeFloat = 0.0
 
@@ -95,7 +96,7 @@ class RightsHolders(_Section):
     """Brands' monitoring and notices, and the programme each brand is in."""
 
     programme_mix: dict[Programme, NonNegativeFloat] = Field(
-        default_factory=lambda: {"standard": 1.0}
+        default_factory=lambda: dict[Programme, float]({"standard": 1.0})
     )
     sweep_interval_h: PositiveFloat = 24.0
     detection_prob: Prob = 0.5
@@ -125,7 +126,7 @@ class AccountManagers(_Section):
 
     pool_size: Annotated[int, Field(ge=0)] = 4
     dedicated_per_enrolled_brand: Annotated[int, Field(ge=0)] = 1
-    review_time_h: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 0.5})
+    review_time_h: Dist = Field(default_factory=lambda: Exponential(mean=0.5))
     working_hours: tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]] = (
         9,
         18,
@@ -137,7 +138,7 @@ class AccountManagers(_Section):
     approve_invalid_prob: Prob = 0.2
     reject_valid_prob: Prob = 0.02
     evidence_request_prob: Prob = 0.1
-    evidence_delay_h: Dist = Field(default_factory=lambda: {"dist": "exponential", "mean": 24.0})
+    evidence_delay_h: Dist = Field(default_factory=lambda: Exponential(mean=24.0))
 
     @model_validator(mode="after")
     def _hours_ordered(self) -> AccountManagers:
@@ -152,8 +153,8 @@ class AccountManagers(_Section):
 class Strikes(_Section):
     """The strike ladder for sellers whose listings are removed."""
 
-    ladder: list[Literal["warn", "block_7d", "ban"]] = Field(
-        default_factory=lambda: ["warn", "block_7d", "ban"], min_length=1
+    ladder: list[StrikeStep] = Field(
+        default_factory=lambda: list[StrikeStep](["warn", "block_7d", "ban"]), min_length=1
     )
     min_gap_days: NonNegativeFloat = 5.0
 
@@ -197,9 +198,13 @@ class ScenarioError(ValueError):
 
 
 def _known_fields(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
-    """Field names allowed at ``path`` (for 'did you mean')."""
+    """Field names allowed at ``path`` (for 'did you mean'); a distribution's tag in the
+    path (as pydantic reports it) selects that distribution's fields."""
     current: Any = model
     for part in path:
+        if isinstance(part, str) and part in DIST_CLASSES:
+            current = DIST_CLASSES[part]
+            continue
         if isinstance(part, int) or not (
             isinstance(current, type) and issubclass(current, BaseModel)
         ):
@@ -219,7 +224,7 @@ def _format_error(source: str, err: Mapping[str, Any]) -> str:
     clean = tuple(p for p in loc if p not in DIST_NAMES and "[" not in str(p))
     path = ".".join(str(p) for p in clean) or "(top level)"
     if err["type"] == "extra_forbidden":
-        known = _known_fields(Scenario, clean[:-1])
+        known = _known_fields(Scenario, tuple(p for p in loc[:-1] if "[" not in str(p)))
         hint = difflib.get_close_matches(str(clean[-1]), known, n=1)
         allowed = f"did you mean '{hint[0]}'?" if hint else f"allowed: {', '.join(known)}"
         return f"{source}: {path}: unknown key; {allowed}"
@@ -227,9 +232,14 @@ def _format_error(source: str, err: Mapping[str, Any]) -> str:
     shown = repr(value) if not isinstance(value, dict) else "{...}"
     if len(shown) > 60:
         shown = shown[:57] + "..."
-    msg = err["msg"]
+    msg = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "union_tag_invalid":
-        msg = f"unknown distribution; allowed: {', '.join(DIST_NAMES)}"
+        tag = str(err.get("ctx", {}).get("tag", ""))
+        hint = difflib.get_close_matches(tag, DIST_NAMES, n=1)
+        allowed = f"did you mean '{hint[0]}'?" if hint else f"allowed: {', '.join(DIST_NAMES)}"
+        msg = f"unknown distribution {tag!r}; {allowed}"
+    elif err["type"] == "union_tag_not_found":
+        msg = f"a distribution needs dist = one of {', '.join(DIST_NAMES)}"
     return f"{source}: {path}: bad value {shown}: {msg}"
 
 
@@ -270,6 +280,8 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     parent_path = (path.parent / parent).resolve()
     if parent_path in _seen:
         raise ScenarioError([f"{source}: extends: cycle through {parent}"])
+    if not parent_path.exists():
+        raise ScenarioError([f"{source}: extends: {parent}: file not found"])
     return _deep_merge(read_toml(parent_path, (*_seen, path.resolve())), data)
 
 
