@@ -32,7 +32,9 @@ class _Dist(BaseModel):
         fields = ", ".join(f"{k}={v!r}" for k, v in self.model_dump().items() if k != "dist")
         return f"{type(self).__name__}({fields})"
 
-    __str__ = __repr__
+    def __str__(self) -> str:
+        # not ``__str__ = __repr__``: that would pin the base repr, not a subclass's
+        return repr(self)
 
 
 class Constant(_Dist):
