@@ -25,6 +25,7 @@ from reports.plotkit import (
     runs_of,
     stat,
     style,
+    t975,
 )
 from reports.sweep_plots import sweep
 from reports.wording import is_number, wording
@@ -43,10 +44,8 @@ def series_band(runs: Sequence[RunData], column: str) -> pd.DataFrame | None:
         return None
     tidy = pd.concat(frames, ignore_index=True)
     grouped = tidy.groupby("day")[column].agg(["mean", "std", "count"]).reset_index()
-    from sim.stats import t_quantile
-
     n = grouped["count"].to_numpy(dtype=float)
-    tq = np.array([t_quantile(k - 1) if k > 1 else np.nan for k in n])
+    tq = np.array([t975(int(k) - 1) for k in n])
     half = tq * grouped["std"].to_numpy(dtype=float) / np.sqrt(n)
     grouped["low"] = grouped["mean"] - half
     grouped["high"] = grouped["mean"] + half

@@ -1,13 +1,16 @@
-"""Report inputs: one run, one comparison and one sweep folder, rendered once per session.
+"""Report inputs.
 
-They come from the real commands (``takedown run``, ``compare``, ``sweep``) on the smoke
-scenario when the model is installed; otherwise from seeded synthetic runs written with
-the experiments' own writers (tests/reports/synthetic.py).
+``folders``: one run, one comparison and one sweep made by the real commands (``takedown
+run``, ``compare``, ``sweep``) on the smoke scenario.
+
+``synthetic_folders``: seeded synthetic outputs with a known effect per strategy, for
+checks that need a known answer (tests/reports/synthetic.py).
 """
 
 from __future__ import annotations
 
-import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,30 +20,81 @@ from reports.render import render_report
 from tests.reports import synthetic
 
 KINDS = ("run", "compare", "sweep")
+SMOKE = Path(__file__).resolve().parents[2] / "scenarios" / "smoke.toml"
+PROGRAMMES = ("standard", "good_faith", "joint_force")
+SWEEP_GRID = ("account_managers.pool_size=1,2,4", "platform.sweep_recall=0.1,0.4")
+COMMAND_TIMEOUT_S = 240
+MAIN = "import sys; from sim.cli import main; main(sys.argv[1:])"
 
 
-def _synthetic(base: Path) -> dict[str, Path]:
-    points = synthetic.compare_points()
+def takedown(args: list[str], cwd: Path) -> str:
+    """Run the real ``takedown`` command; fail the test with its stderr if it fails."""
+    script = Path(sys.executable).with_name("takedown")
+    entry = [str(script)] if script.is_file() else [sys.executable, "-c", MAIN]
+    proc = subprocess.run(
+        [*entry, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"takedown {' '.join(args)} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    return proc.stdout
+
+
+def mix(programme: str) -> str:
+    """A programme_mix giving every brand ``programme`` (tables merge, so zero the rest)."""
+    return ", ".join(f"{p} = {1.0 if p == programme else 0.0}" for p in PROGRAMMES)
+
+
+def strategy_files(folder: Path) -> list[str]:
+    """The smoke scenario with every brand in one programme, one file per programme."""
+    paths = []
+    for programme in PROGRAMMES:
+        path = folder / f"{programme}.toml"
+        path.write_text(
+            f'extends = "{SMOKE.as_posix()}"\n[scenario]\nname = "{programme}"\n'
+            f"[rights_holders]\nprogramme_mix = {{ {mix(programme)} }}\n",
+            encoding="utf-8",
+        )
+        paths.append(str(path))
+    return paths
+
+
+@pytest.fixture(scope="session")
+def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """kind -> output folder of the real command with its report rendered.
+
+    ``run`` renders its own report (checked here); compare and sweep are run with
+    ``--no-report`` and rendered in this process, which saves two cold imports of the
+    plotting stack on a busy 2-core machine.
+    """
+    base = tmp_path_factory.mktemp("real-outputs")
+    out = takedown(["run", str(SMOKE), "--seed", "11", "--out", "run"], base)
+    assert f"report: {Path('run') / 'report.html'}" in out
+    common = ["--seed", "5", "--jobs", "1", "--no-report"]  # workers would re-import the model
+    takedown(["compare", *strategy_files(base), "--reps", "3", *common, "--out", "compare"], base)
+    grids = [arg for spec in SWEEP_GRID for arg in ("--grid", spec)]
+    takedown(["sweep", str(SMOKE), *grids, "--reps", "2", *common, "--out", "sweep"], base)
+    for kind in ("compare", "sweep"):
+        render_report(base / kind)
+    return {k: base / k for k in KINDS}
+
+
+@pytest.fixture(scope="session")
+def synthetic_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """kind -> a synthetic folder (known effects), rendered with render_report."""
+    base = tmp_path_factory.mktemp("synthetic-outputs")
     synthetic.write_run({"scenario": {"name": "joint_force"}}, 42, 0.5, base / "run")
-    synthetic.write_experiment(points, "compare", base / "compare")
+    synthetic.write_experiment(synthetic.compare_points(), "compare", base / "compare")
     grid: dict[str, list[Any]] = {
         "account_managers.pool_size": [2, 4, 8],
         "platform.sweep_recall": [0.1, 0.5],
     }
     synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", base / "sweep")
-    return {k: base / k for k in KINDS}
-
-
-def model_available() -> bool:
-    """True once the simulator and its smoke scenario exist."""
-    return importlib.util.find_spec("sim.model") is not None
-
-
-@pytest.fixture(scope="session")
-def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """kind -> output folder with report.html, summary.md and the PNGs rendered."""
-    base = tmp_path_factory.mktemp("report-inputs")
-    made = _synthetic(base)
+    made = {k: base / k for k in KINDS}
     for folder in made.values():
         render_report(folder)
     return made

@@ -31,29 +31,39 @@ def test_compare_folder_finds_every_run_and_the_first_scenario_as_baseline(
     assert data.baseline == data.labels[0]
     assert len(data.runs) == comparison["reps"] * len(data.labels)
     assert all(not r.daily.empty and not r.notices.empty for r in data.runs)
-    assert data.provenance["command"][:2] == ["takedown", "compare"]
+    assert "compare" in data.provenance["command"]
 
 
 def test_sweep_points_carry_their_parameters(folders: dict[str, Path]) -> None:
     data = load(folders["sweep"])
     assert list(data.sweep_params) == ["account_managers.pool_size", "platform.sweep_recall"]
-    assert data.sweep_params["account_managers.pool_size"] == [2, 4, 8]
+    assert data.sweep_params["account_managers.pool_size"] == [1, 2, 4]
     last = data.labels[-1]
     assert data.point_params[last] == {
-        "account_managers.pool_size": 8,
-        "platform.sweep_recall": 0.5,
+        "account_managers.pool_size": 4,
+        "platform.sweep_recall": 0.4,
     }
-    assert data.name(last) == "pool_size=8, sweep_recall=0.5"
+    assert data.name(last) == "pool_size=4, sweep_recall=0.4"
 
 
 def test_parameters_that_differ_between_strategies(folders: dict[str, Path]) -> None:
-    rows = dict(parameter_differences(load(folders["compare"])))
-    assert rows["account_managers.pool_size"] == ["4", "4", "8"]
-    assert rows["rights_holders.programme_mix"] == [
-        "standard=1",
-        "good_faith=1",
-        "joint_force=1",
+    """The strategy files differ only in their programme mix."""
+    rows = parameter_differences(load(folders["compare"]))
+    assert rows == [
+        (
+            "rights_holders.programme_mix",
+            [
+                "standard=1, good_faith=0, joint_force=0",
+                "standard=0, good_faith=1, joint_force=0",
+                "standard=0, good_faith=0, joint_force=1",
+            ],
+        )
     ]
+
+
+def test_synthetic_strategies_differ_in_pool_size(synthetic_folders: dict[str, Path]) -> None:
+    rows = dict(parameter_differences(load(synthetic_folders["compare"])))
+    assert rows["account_managers.pool_size"] == ["4", "4", "8"]
     assert "scenario.name" not in rows
 
 

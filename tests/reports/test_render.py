@@ -157,9 +157,9 @@ def test_markdown_table_matches_comparison_json(folders: dict[str, Path]) -> Non
                 assert f"Δ {fmt_diff(metric, diff['mean'])}" in cell
 
 
-def test_verdicts_state_direction_unit_and_ci(folders: dict[str, Path]) -> None:
+def test_verdicts_state_direction_unit_and_ci(synthetic_folders: dict[str, Path]) -> None:
     """The synthetic joint_force is built 10 h faster at p95, with small noise."""
-    md = (folders["compare"] / "summary.md").read_text(encoding="utf-8")
+    md = (synthetic_folders["compare"] / "summary.md").read_text(encoding="utf-8")
     line = next(x for x in md.splitlines() if x.startswith("- ▲ joint_force removes fakes"))
     assert re.fullmatch(
         r"- ▲ joint_force removes fakes [\d.]+ h sooner at p95 compared with standard "
@@ -216,3 +216,12 @@ def test_weighted_cdf_counts_listings_not_notices() -> None:
 
     y = weighted_cdf(np.array([30.0, 2.0]), np.array([3.0, 1.0]), np.array([0.0, 2.0, 24.0, 30.0]))
     assert y.tolist() == [0.0, 0.25, 0.25, 1.0]
+
+
+@pytest.mark.parametrize("df", [1, 2, 5, 29, 30, 31, 45, 200, 5000])
+def test_band_t_values_match_the_experiment_statistics(df: int) -> None:
+    """The daily bands use a scipy-free t table; it must agree with sim.stats to 1e-4."""
+    from reports.plotkit import t975
+    from sim.stats import t_quantile
+
+    assert t975(df) == pytest.approx(t_quantile(df), abs=1e-4)
