@@ -14,13 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def lt_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The reference service seeded from the smoke scenario: (base URL, keys file)."""
-    from sim.cli import app
-
-    names = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
-    if "serve" not in names:
-        pytest.skip("the reference service's `serve` command is not registered yet")
     out = tmp_path_factory.mktemp("service")
     with processes() as procs:
         yield start_service(procs, Options(out_dir=out, scenario=DEFAULT_SCENARIO))

@@ -58,9 +58,9 @@ def _doc(out: Path) -> dict[str, Any]:
 
 
 def test_two_workers_merge_exactly_and_a_met_slo_exits_0(
-    service: tuple[str, Path], tmp_path: Path
+    lt_service: tuple[str, Path], tmp_path: Path
 ) -> None:
-    url, keys = service
+    url, keys = lt_service
     slo = tmp_path / "slo.toml"
     slo.write_text(PASSING_SLO)
     out = tmp_path / "out"
@@ -102,9 +102,9 @@ def _bursty_trace(path: Path, seed: int = 5) -> None:
 
 
 def test_replay_reproduces_per_minute_counts_and_a_breach_exits_3(
-    service: tuple[str, Path], tmp_path: Path
+    lt_service: tuple[str, Path], tmp_path: Path
 ) -> None:
-    url, keys = service
+    url, keys = lt_service
     trace = tmp_path / "notices.csv"
     _bursty_trace(trace)
     slo = tmp_path / "slo.toml"
@@ -134,11 +134,11 @@ def test_replay_reproduces_per_minute_counts_and_a_breach_exits_3(
 
 
 @pytest.fixture
-def slow_proxy(service: tuple[str, Path]) -> Iterator[str]:
+def slow_proxy(lt_service: tuple[str, Path]) -> Iterator[str]:
     """The service behind a proxy adding 200 ms per request and a 1 s stall at 3 s."""
     port = free_port()
     args = [
-        sys.executable, "-m", "tests.loadtest.slowproxy", "--upstream", service[0],
+        sys.executable, "-m", "tests.loadtest.slowproxy", "--upstream", lt_service[0],
         "--port", str(port), "--delay-ms", "200", "--stall-at-s", "3", "--stall-s", "1",
     ]  # fmt: skip
     proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -147,7 +147,7 @@ def slow_proxy(service: tuple[str, Path]) -> Iterator[str]:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                httpx.get(f"{service[0]}/healthz", timeout=1.0)
+                httpx.get(f"{lt_service[0]}/healthz", timeout=1.0)
                 with httpx.Client() as probe:
                     probe.get(f"{url}/__probe__", timeout=0.5)
                 break
@@ -160,13 +160,13 @@ def slow_proxy(service: tuple[str, Path]) -> Iterator[str]:
 
 
 def test_open_model_holds_the_rate_on_a_slow_server_and_shows_the_stall(
-    service: tuple[str, Path], slow_proxy: str, tmp_path: Path
+    lt_service: tuple[str, Path], slow_proxy: str, tmp_path: Path
 ) -> None:
     profile = tmp_path / "shoppers.toml"
     profile.write_text(SHOPPERS)
     out = tmp_path / "out"
     run = takedown(
-        "loadtest", "--host", slow_proxy, "--keys", str(service[1]), "--profile", str(profile),
+        "loadtest", "--host", slow_proxy, "--keys", str(lt_service[1]), "--profile", str(profile),
         "--duration", "8s", "--out", str(out),
     )  # fmt: skip
     assert run.returncode == 0, run.stderr + run.stdout
