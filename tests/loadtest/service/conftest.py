@@ -173,7 +173,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-TAKEDOWN = [sys.executable, "-m", "sim.cli"]
+TAKEDOWN = [sys.executable, "-c", "from sim.cli import main; main()"]
 
 
 class LiveServer:

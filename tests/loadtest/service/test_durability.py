@@ -1,0 +1,115 @@
+"""kill -9 under concurrent writes, several times, on both databases.
+
+Every notice that got a 2xx is there after restart, exactly once; after each restart
+every request of the round before is retried with its Idempotency-Key: an
+acknowledged one replays its notice, an unanswered one is filed at most once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from loadtest.service import db
+from loadtest.service import schema as s
+from tests.loadtest.service.conftest import LiveServer, Seeded, auth
+
+KILLS = 3
+WRITERS = 8
+HAMMER_S = 1.5
+
+Sent = dict[str, tuple[str, dict[str, Any]]]  # reason -> (key, body)
+
+
+def _post(c: httpx.Client, key: str, body: dict[str, Any]) -> httpx.Response:
+    return c.post(
+        "/v1/notices", json=body, headers={**auth(key), "Idempotency-Key": body["reason"]}
+    )
+
+
+def _hammer(base: str, key: str, ids: list[int], tag: str, stop: threading.Event,
+            acked: dict[str, int], sent: Sent) -> None:  # fmt: skip
+    with httpx.Client(base_url=base, timeout=10) as c:
+        n = 0
+        while not stop.is_set():
+            body = {"reason": f"{tag}-{n}", "evidence": "e", "listing_ids": ids}
+            n += 1
+            sent[body["reason"]] = (key, body)
+            try:
+                r = _post(c, key, body)
+            except httpx.HTTPError:
+                return  # the server died mid-request: never acknowledged
+            if r.status_code == 201:
+                acked[body["reason"]] = int(r.json()["id"])
+
+
+def _stored(url: str) -> Counter[str]:
+    engine = db.make_engine(url, pool_size=1)
+    with engine.connect() as conn:
+        reasons = Counter(r for (r,) in conn.execute(select(s.notices.c.reason)))
+    engine.dispose()
+    return reasons
+
+
+def _retry_previous(base: str, sent: Sent, acked: dict[str, int]) -> int:
+    """Retry every request of the last round; returns how many had been unanswered."""
+    unanswered = 0
+    with httpx.Client(base_url=base, timeout=30) as c:
+        for reason, (key, body) in sorted(sent.items()):
+            r = _post(c, key, body)
+            assert r.status_code == 201, r.text
+            if reason in acked:
+                assert r.json()["id"] == acked[reason], "a retry made a second notice"
+            else:
+                unanswered += 1
+                acked[reason] = int(r.json()["id"])
+    sent.clear()
+    return unanswered
+
+
+def _round(server: LiveServer, holders: list[dict[str, Any]], tag: str,
+           acked: dict[str, int], sent: Sent) -> None:  # fmt: skip
+    with httpx.Client(base_url=server.base) as c:
+        ids = {
+            h["brand_id"]: [i["id"] for i in c.get(
+                "/v1/listings", params={"brand_id": h["brand_id"], "limit": 3}).json()["items"]]
+            for h in holders
+        }  # fmt: skip
+    stop = threading.Event()
+    writers = [holders[i % len(holders)] for i in range(WRITERS)]
+    threads = [
+        threading.Thread(
+            target=_hammer,
+            args=(server.base, h["key"], ids[h["brand_id"]], f"{tag}w{w}", stop, acked, sent),
+        )
+        for w, h in enumerate(writers)
+    ]
+    for t in threads:
+        t.start()
+    time.sleep(HAMMER_S)
+    server.kill9()
+    stop.set()
+    for t in threads:
+        t.join(timeout=15)
+
+
+def test_acknowledged_notices_survive_kill_9(seeded: Seeded, tmp_path: Path) -> None:
+    holders = list(seeded.keys["rights_holders"])
+    acked: dict[str, int] = {}
+    sent: Sent = {}
+    for round_ in range(KILLS):
+        server = LiveServer(seeded.url, tmp_path / "server.log", "--rate-limit", "0")
+        before = dict(acked)
+        _retry_previous(server.base, sent, acked)
+        assert all(acked[r] == i for r, i in before.items())
+        _round(server, holders, f"r{round_}", acked, sent)
+        stored = _stored(seeded.url)
+        assert set(acked) <= set(stored), "an acknowledged notice was lost"
+        assert max(stored.values()) == 1, "a notice was stored twice"
+    assert len(acked) > 30 * KILLS, "the writers should have been acknowledged many times"
