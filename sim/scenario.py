@@ -10,7 +10,7 @@ import difflib
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -218,12 +218,33 @@ def _known_fields(model: type[BaseModel], path: tuple[str | int, ...]) -> list[s
     return []
 
 
+def _strip_tags(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """The field path of an error location, without the tags pydantic inserts for tagged
+    unions (a distribution's name right after a distribution field) or validator names.
+    A user's key that happens to equal a distribution name stays."""
+    out: list[str | int] = []
+    current: Any = Scenario
+    for part in loc:
+        if "[" in str(part):
+            continue
+        if current is AnyDist and part in DIST_CLASSES:
+            current = DIST_CLASSES[str(part)]
+            continue
+        out.append(part)
+        info = None
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(str(part))
+        current = None if info is None else info.annotation
+        if info is not None and set(get_args(current)) & set(DIST_CLASSES.values()):
+            current = AnyDist
+    return tuple(out)
+
+
 def _format_error(source: str, err: Mapping[str, Any]) -> str:
     loc = tuple(err["loc"])
-    # drop the discriminator tag pydantic inserts for tagged unions
-    clean = tuple(p for p in loc if p not in DIST_NAMES and "[" not in str(p))
+    clean = _strip_tags(loc)
     path = ".".join(str(p) for p in clean) or "(top level)"
-    if err["type"] == "extra_forbidden":
+    if err["type"] == "extra_forbidden" and clean:
         known = _known_fields(Scenario, tuple(p for p in loc[:-1] if "[" not in str(p)))
         hint = difflib.get_close_matches(str(clean[-1]), known, n=1)
         allowed = f"did you mean '{hint[0]}'?" if hint else f"allowed: {', '.join(known)}"
