@@ -13,6 +13,7 @@ from reports.wording import headline_metrics
 
 TEMPLATES = Path(__file__).with_name("templates")
 TRANSPOSE_OVER = 4
+FEW_REPS = 5
 REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.md"
 
@@ -53,7 +54,13 @@ def lead(data: ReportData) -> str:
             f"; differences are paired (common random numbers) against the {ref} "
             f"{data.name(data.baseline)}"
         )
-    return text + "."
+    text += "."
+    if data.reps < FEW_REPS:
+        text += (
+            f" With only {data.reps} replications the intervals are wide (they may even run "
+            "past what a share or a count can take); use more replications before deciding."
+        )
+    return text
 
 
 def warning(data: ReportData) -> str:

@@ -189,7 +189,7 @@ def _ci(data: ReportData, metric: str, label: str) -> str:
     low, high = _num(entry.get("ci_low")), _num(entry.get("ci_high"))
     if low is None or high is None:
         return ""
-    return f", 95% CI {fmt_value(metric, low)}-{fmt_value(metric, high)}"
+    return f" (95% CI {fmt_value(metric, low)} to {fmt_value(metric, high)})"
 
 
 def sweep_verdict(data: ReportData, metric: str) -> tuple[str, str] | None:
