@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.loadtest.conftest import takedown
@@ -38,3 +39,27 @@ def test_default_profile_closing_numbers(tmp_path: Path, workers: int) -> None:
     # Poisson arrivals at ~25/s for 60 s: sd of the count ~ 39 of 1500 (2.6%)
     assert arr["achieved_rate"] == pytest.approx(arr["target_rate"], rel=0.1)
     assert e2e["count"] > 0
+
+
+def test_replay_of_a_simulated_trace_keeps_its_per_minute_counts(tmp_path: Path) -> None:
+    # the simulator files notices at whole hours (sweeps grouped by hour), so each
+    # simulated minute with notices is a burst at its start; at speed-up 3600 a
+    # minute lasts 16.7 ms of wall time, and each burst must land inside it
+    sim = takedown(
+        "run", "scenarios/smoke.toml", "--seed", "3", "--out", str(tmp_path / "sim"),
+        timeout_s=300,
+    )  # fmt: skip
+    assert sim.returncode == 0, sim.stderr
+    out = tmp_path / "out"
+    run = takedown(
+        "loadtest", "--profile", "replay", "--duration", "60s", "--out", str(out),
+        "--replay", str(tmp_path / "sim" / "notices.csv"), "--speedup", "3600",
+        timeout_s=400,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    replay = json.loads((out / "loadtest.json").read_text())["replay"]
+    want = np.array(replay["per_minute_trace"])
+    got = np.array(replay["per_minute_sent"])
+    print(f"\nreplay: rows {replay['rows']}, sent {replay['sent']}, bursts {int((want > 0).sum())}")
+    assert replay["rows"] > 10 and replay["sent"] == replay["rows"]
+    assert np.all(np.abs(got - want) <= np.ceil(0.05 * want)), (want, got)
