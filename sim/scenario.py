@@ -35,7 +35,11 @@ StrikeStep = Literal["warn", "block_7d", "ban"]
 
 class _Section(BaseModel):
     model_config = ConfigDict(
-        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
     )
 
 
@@ -43,9 +47,13 @@ class Meta(_Section):
     """Name, horizon and warm-up of the run."""
 
     name: str = "unnamed"
+    """Short name used in outputs, reports and run tables."""
     description: str = ""
+    """Free text shown in reports."""
     horizon_days: PositiveFloat = 60.0
+    """Simulated days, warm-up included."""
     warmup_days: NonNegativeFloat = 0.0
+    """Days at the start left out of every metric while the market fills up."""
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> Meta:
@@ -61,35 +69,58 @@ class Market(_Section):
     """Brands, their catalogues and the shoppers' demand."""
 
     brands: PositiveInt = 10
+    """Number of brands (rights holders)."""
     products_per_brand: PositiveInt = 20
+    """Products in each brand's catalogue."""
     popularity_zipf_s: NonNegativeFloat = 1.0
+    """Zipf exponent of brand popularity (0: all brands equally popular); counterfeiters target
+    brands by popularity."""
     genuine_price_usd: Dist = Field(default_factory=lambda: coerce_dist(80.0))
+    """Price of a genuine product in USD (a distribution over products)."""
     views_per_listing_day: NonNegativeFloat = 20.0
+    """Shopper views of one live listing per day."""
     fake_conversion: Prob = 0.01
+    """Probability that one view of a fake ends in a sale."""
     fake_price_discount: Prob = 0.6
+    """A fake's price is the genuine price times (1 - this)."""
 
 
 class LegitSellers(_Section):
     """Honest sellers of genuine products."""
 
     count: PositiveInt = 100
+    """Honest sellers of genuine products."""
     listings_per_seller: PositiveInt = 5
+    """Genuine listings each honest seller keeps live."""
     counter_notice_prob: Prob = 0.6
+    """Probability that a seller whose genuine listing was wrongly removed files a
+    counter-notice."""
 
 
 class Counterfeiters(_Section):
     """Counterfeit sellers: how they list, hide, relist and come back after bans."""
 
     count: PositiveInt = 50
+    """Counterfeiters in the market at the start."""
     arrivals_per_day: NonNegativeFloat = 0.5
+    """New counterfeiters entering per day (Poisson)."""
     listings_per_day: Dist = Field(default_factory=lambda: coerce_dist(10.0))
+    """Fake listings one active account posts per day."""
     obfuscation_share: Prob = 0.3
+    """Share of fakes with obfuscated titles or images (harder to detect)."""
     listing_lifetime_days: Dist = Field(default_factory=lambda: Exponential(mean=30.0))
+    """Days a fake stays up when nobody removes it (then the seller ends it)."""
     relist_prob: Prob = 0.5
+    """Probability that a removed fake is posted again."""
     relist_delay_h: Dist = Field(default_factory=lambda: Exponential(mean=12.0))
+    """Hours from a removal to the relisting."""
     new_account_delay_h: Dist = Field(default_factory=lambda: Exponential(mean=72.0))
+    """Hours from a ban to the counterfeiter's new account (if it stays and passes verification)."""
     exit_prob_after_ban: Prob = 0.3
+    """Probability that a banned counterfeiter leaves the market for good."""
     displacement: NonNegativeFloat = 0.0
+    """How strongly counterfeiters shift posting away from brands that file the most notices for
+    their popularity (0: no adaptation)."""
 
 
 class RightsHolders(_Section):
@@ -98,12 +129,20 @@ class RightsHolders(_Section):
     programme_mix: dict[Programme, NonNegativeFloat] = Field(
         default_factory=lambda: dict[Programme, float]({"standard": 1.0})
     )
+    """Share of brands in each programme (standard, good_faith, joint_force); shares are
+    normalised, brands assigned deterministically."""
     sweep_interval_h: PositiveFloat = 24.0
+    """Hours between a brand's monitoring sweeps."""
     detection_prob: Prob = 0.5
+    """Probability that one sweep finds a given live fake of the brand."""
     detection_prob_obfuscated: Prob = 0.15
+    """The same for an obfuscated fake."""
     notice_precision: Prob = 0.95
+    """Share of notices that name a real fake; the rest hit genuine listings."""
     max_listings_per_notice: Annotated[int, Field(ge=1, le=300)] = 300
+    """Listings one notice may name (the portal allows 300)."""
     track_record_window_days: PositiveFloat = 90.0
+    """Window for a brand's success and counter-notice rates (good-faith status)."""
 
     @model_validator(mode="after")
     def _mix_sums(self) -> RightsHolders:
@@ -117,28 +156,43 @@ class GoodFaith(_Section):
     """Admission to and loss of remove-first status."""
 
     min_success_rate: Prob = 0.9
+    """Share of a brand's notices upheld needed to gain or keep remove-first status."""
     max_counter_notice_rate: Prob = 0.015
+    """Highest counter-notice rate a brand may have and keep it."""
     lockout_days: NonNegativeFloat = 90.0
+    """Days after losing the status before a brand may qualify again."""
 
 
 class AccountManagers(_Section):
     """The review team: size, speed, hours and mistakes."""
 
     pool_size: Annotated[int, Field(ge=0)] = 4
+    """Managers in the shared pool (brands without a dedicated manager)."""
     dedicated_per_enrolled_brand: Annotated[int, Field(ge=0)] = 1
+    """Dedicated managers for each joint_force brand (0: they use the pool)."""
     review_time_h: Dist = Field(default_factory=lambda: Exponential(mean=0.5))
+    """Hours one review takes."""
     working_hours: tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]] = (
         9,
         18,
     )
+    """[start, end) hour of day in which managers start reviews; a review in progress at the end
+    is finished."""
     working_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
         default_factory=lambda: [0, 1, 2, 3, 4]
     )
+    """Days managers work, 0 = Monday (simulated hour 0 is Monday 00:00)."""
     always_on: bool = False
+    """Review around the clock, ignoring working_hours and working_days."""
     approve_invalid_prob: Prob = 0.2
+    """Probability that a notice naming no real fake is approved."""
     reject_valid_prob: Prob = 0.02
+    """Probability that a valid notice is rejected."""
     evidence_request_prob: Prob = 0.1
+    """Probability that a first review ends in a request for more evidence; the re-review then
+    has both error rates halved."""
     evidence_delay_h: Dist = Field(default_factory=lambda: Exponential(mean=24.0))
+    """Hours the brand takes to answer an evidence request."""
 
     @model_validator(mode="after")
     def _hours_ordered(self) -> AccountManagers:
@@ -156,34 +210,54 @@ class Strikes(_Section):
     ladder: list[StrikeStep] = Field(
         default_factory=lambda: list[StrikeStep](["warn", "block_7d", "ban"]), min_length=1
     )
+    """What each successive strike does: warn, block_7d (7-day listing block) or ban."""
     min_gap_days: NonNegativeFloat = 5.0
+    """Least days between two strikes of one seller."""
 
 
 class Platform(_Section):
     """Proactive detection, leads for enrolled brands, strikes and verification."""
 
     upload_recall: Prob = 0.8
+    """Probability that the upload classifier catches a fake."""
     upload_recall_obfuscated: Prob = 0.4
+    """The same for an obfuscated fake."""
     upload_false_positive_rate: Prob = 0.001
+    """Probability that the classifier wrongly flags a genuine listing it scans."""
     sweep_interval_h: PositiveFloat = 24.0
+    """Hours between the platform's sweeps of live listings."""
     sweep_recall: Prob = 0.2
+    """Probability that one sweep catches a given live fake."""
     lead_share: Prob = 0.3
+    """Share of the classifier's misses that are low-confidence hits, shared with joint_force
+    brands as leads."""
     lead_confirm_prob: Prob = 0.9
+    """Probability that a brand confirms a lead (then removed as channel 'lead')."""
     verification_pass_rate: Prob = 0.5
+    """Probability that a banned counterfeiter's new account passes seller verification."""
     strikes: Strikes = Field(default_factory=Strikes)
+    """The strike ladder."""
 
 
 class Scenario(_Section):
     """One complete, validated scenario."""
 
     scenario: Meta = Field(default_factory=Meta)
+    """Name, horizon and warm-up."""
     market: Market = Field(default_factory=Market)
+    """Brands, catalogues and demand."""
     legit_sellers: LegitSellers = Field(default_factory=LegitSellers)
+    """Honest sellers."""
     counterfeiters: Counterfeiters = Field(default_factory=Counterfeiters)
+    """Counterfeit sellers."""
     rights_holders: RightsHolders = Field(default_factory=RightsHolders)
+    """Brands' monitoring and notices."""
     good_faith: GoodFaith = Field(default_factory=GoodFaith)
+    """Remove-first status."""
     account_managers: AccountManagers = Field(default_factory=AccountManagers)
+    """The review team."""
     platform: Platform = Field(default_factory=Platform)
+    """Proactive detection, leads, strikes and verification."""
 
 
 # --------------------------------------------------------------------------- loading
