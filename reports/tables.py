@@ -247,6 +247,8 @@ def show_param(value: Any) -> str:
     if isinstance(value, Mapping) and "dist" in value:
         args = ", ".join(f"{k}={show_param(v)}" for k, v in value.items() if k != "dist")
         return f"{value['dist']}({args})"
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as written in the scenario files
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list | tuple):

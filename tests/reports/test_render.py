@@ -225,3 +225,15 @@ def test_band_t_values_match_the_experiment_statistics(df: int) -> None:
     from sim.stats import t_quantile
 
     assert t975(df) == pytest.approx(t_quantile(df), abs=1e-4)
+
+
+def test_a_one_parameter_sweep_draws_lines_with_bands(tmp_path: Path) -> None:
+    from tests.reports import synthetic
+
+    grid = {"account_managers.pool_size": [1, 2, 4, 8]}
+    synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", tmp_path, reps=2)
+    text = render_report(tmp_path).read_text(encoding="utf-8")
+    assert 'id="plot-sweep"' in text
+    assert 'class="transposed"' not in text  # four points fit as columns
+    md = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert "- `account_managers.pool_size`: 1, 2, 4, 8" in md
