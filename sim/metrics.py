@@ -120,9 +120,15 @@ class DailySeries:
 
     def add(self, name: str, t_h: NDArray[np.float64] | float, weight: float = 1.0) -> None:
         """Count events at times ``t_h`` into their days."""
-        day = np.floor(np.atleast_1d(np.asarray(t_h, dtype=np.float64)) / 24.0).astype(np.int64)
-        day = np.clip(day, 0, self.days - 1)
-        self.cols[name] += np.bincount(day, minlength=self.days)[: self.days] * weight
+        t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
+        if len(t) == 0:
+            return
+        day = np.minimum((t // 24.0).astype(np.int64), self.days - 1)
+        lo, hi = int(day.min()), int(day.max())
+        if lo == hi:  # the usual case: a batch from one tick
+            self.cols[name][lo] += len(day) * weight
+        else:
+            self.cols[name] += np.bincount(day, minlength=self.days)[: self.days] * weight
 
     def set(self, name: str, day: int, value: float) -> None:
         if 0 <= day < self.days:

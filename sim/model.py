@@ -289,20 +289,23 @@ class Model:
 
     # ------------------------------------------------------------------ removals
 
-    def _remove_rows(self, rows: IntArray, t_h: np.ndarray | float, channel: str) -> int:
-        """Remove live fakes at ``t_h``; rows the seller had already ended go as "seller"."""
-        if len(rows) == 0:
-            return 0
+    def _remove_rows(self, rows: IntArray, t_h: np.ndarray | float, channel: str) -> np.ndarray:
+        """Remove live fakes at ``t_h``; rows the seller had already ended go as "seller".
+
+        Returns which of ``rows`` went by ``channel``.
+        """
         t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), rows.shape)
         expires = self.store.col("expires_h")[rows]
-        gone = expires <= t
-        if gone.any() and channel != "seller":
-            self._remove_rows(rows[gone], expires[gone], "seller")
-            rows, t = rows[~gone], t[~gone]
+        here = (expires > t) | (channel == "seller")
+        if len(rows) == 0:
+            return here
+        if not here.all():
+            self._remove_rows(rows[~here], expires[~here], "seller")
+            rows, t = rows[here], t[here]
         cols = self.store.take(rows)
         self.store.kill(rows)
         self._fold_removed(cols, t, channel)
-        return len(rows)
+        return here
 
     def _fold_removed(self, cols: dict[str, np.ndarray], t: np.ndarray, channel: str) -> None:
         """Aggregates, events and the sellers' reaction (relists, strikes, bans)."""
@@ -358,8 +361,9 @@ class Model:
         valid = self.holders.drafts(
             self.store.col("brand")[found].astype(np.int64), self.store.col("id")[found]
         )
-        for draft in valid:
-            self._file(draft, now_h)
+        self.store.cols["noticed"][found] = True
+        immediate = [nid for draft in valid if (nid := self._file(draft, now_h, marked=True)) >= 0]
+        self._take_down(immediate, np.full(len(immediate), now_h))
         # filed one by one: a genuine listing under a notice is not picked again
         for brand in self.holders.invalid_brands(valid):
             ids = self.holders.pick_genuine(self.catalog, brand)
@@ -368,7 +372,11 @@ class Model:
 
     # ------------------------------------------------------------------ notices
 
-    def _file(self, draft: Draft, now_h: float) -> None:
+    def _file(self, draft: Draft, now_h: float, marked: bool = False) -> int:
+        """File a notice; returns its id when its fakes are to be taken down now, else -1.
+
+        ``marked``: the caller already flagged the listings as under notice.
+        """
         policy = self.policies[draft.brand]
         first = policy.remove_first(draft.brand, self.holders.record)
         nid = self.notices.file(
@@ -376,12 +384,16 @@ class Model:
         )
         self.daily.add("notices_filed", now_h)
         self.holders.record.add("filed", draft.brand, now_h)
-        self._mark_noticed(draft.ids, draft.valid, True)
+        if not marked:
+            self._mark_noticed(draft.ids, draft.valid, True)
         self.open_notices[nid] = OpenNotice(draft.ids, draft.valid, draft.brand, first)
-        if first:
-            self._act_on_notice(nid, now_h)
         item = ReviewItem(nid, draft.brand, draft.valid, now_h, "notice")
         self.desk_for(draft.brand).submit(item)
+        if first and draft.valid:
+            return nid
+        if first:
+            self._act_on_notice(nid, now_h)
+        return -1
 
     def _mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:
         if valid:
@@ -389,19 +401,37 @@ class Model:
         else:
             self.catalog.noticed[ids] = flag
 
-    def _act_on_notice(self, nid: int, t_h: float) -> None:
-        """Take down what a notice names (still live) at ``t_h``."""
-        notice = self.open_notices.get(nid) or self._closed[nid]
-        filed_h = self.notices.t_h[nid]
-        if notice.valid:
-            count = self._remove_rows(self.store.rows_of(notice.ids), t_h, "notice")
-        else:
-            notice.genuine_down = self._remove_genuine(notice.ids, t_h, "notice")
-            count = len(notice.genuine_down)
+    def _notice(self, nid: int) -> OpenNotice:
+        return self.open_notices.get(nid) or self._closed[nid]
+
+    def _take_down(self, nids: list[int], t_h: np.ndarray) -> None:
+        """Take down the live fakes of valid notices, notice ``nids[i]`` at ``t_h[i]``,
+        in one batch."""
+        if not nids:
+            return
+        parts = [self.store.rows_of(self._notice(nid).ids) for nid in nids]
+        owner = np.repeat(np.arange(len(nids)), [len(p) for p in parts])
+        rows = np.concatenate(parts)
+        here = self._remove_rows(rows, t_h[owner], "notice")
+        counts = np.bincount(owner[here], minlength=len(nids))
+        for nid, t, count in zip(nids, t_h.tolist(), counts.tolist(), strict=True):
+            self._record_removal(nid, t, count)
+
+    def _record_removal(self, nid: int, t_h: float, count: int) -> None:
         self.notices.removed(nid, t_h, count)
+        filed_h = self.notices.t_h[nid]
         if count and filed_h >= self.window.warmup_h:
             self.latency_h.append(np.array([t_h - filed_h]))
             self.latency_n.append(np.array([count]))
+
+    def _act_on_notice(self, nid: int, t_h: float) -> None:
+        """Take down what one notice names (still live) at ``t_h``."""
+        notice = self._notice(nid)
+        if notice.valid:
+            self._take_down([nid], np.array([t_h]))
+            return
+        notice.genuine_down = self._remove_genuine(notice.ids, t_h, "notice")
+        self._record_removal(nid, t_h, len(notice.genuine_down))
 
     def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
         """A desk decided something: dispatch on what it was."""
@@ -441,8 +471,12 @@ class Model:
 
     def _apply_pending(self) -> None:
         """Approved review-first notices: their removals, at their true approval times."""
-        for t_h, nid in sorted(self.pending):
-            self._act_on_notice(nid, t_h)
+        if not self.pending:
+            return
+        ordered = sorted(self.pending)
+        nids = [nid for _, nid in ordered]
+        self._take_down(nids, np.array([t for t, _ in ordered]))
+        for nid in nids:
             del self._closed[nid]
         self.pending.clear()
 
