@@ -43,7 +43,7 @@ def loadtest(
         Path | None, typer.Option(help="Simulated notices.csv to replay as notice arrivals.")
     ] = None,
     speedup: Annotated[float, typer.Option(help="Replay this many times faster.")] = 60.0,
-    out: Annotated[Path, typer.Option(help="Directory for results.")] = Path("loadtest-out"),
+    out: Annotated[Path, typer.Option(help="Directory for results.")] = Path("out/loadtest"),
     seed: Annotated[int | None, typer.Option(help="Root seed of the load's randomness.")] = None,
     scenario: Annotated[
         Path | None, typer.Option(help="Scenario that seeds the local service's data.")

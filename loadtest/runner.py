@@ -62,7 +62,7 @@ class Options:
     workers: int = 0
     replay: Path | None = None
     speedup: float = 60.0
-    out_dir: Path = Path("loadtest-out")
+    out_dir: Path = Path("out/loadtest")
     seed: int | None = None
     scenario: Path = DEFAULT_SCENARIO
     service_env: tuple[tuple[str, str], ...] = ()
