@@ -18,7 +18,9 @@ FloatArray = np.ndarray
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True
+    )
 
     def sample(self, rng: np.random.Generator, n: int | None = None) -> Any:
         """Draw one value (n is None) or an array of n values."""
@@ -38,8 +40,11 @@ class _Dist(BaseModel):
 
 
 class Constant(_Dist):
+    """Always the same value (a bare number in a scenario file means this)."""
+
     dist: Literal["constant"] = "constant"
     value: float = Field(ge=0)
+    """The value."""
 
     def sample(self, rng: np.random.Generator, n: int | None = None) -> Any:
         return self.value if n is None else np.full(n, self.value)
@@ -50,11 +55,18 @@ class Constant(_Dist):
 
 
 class Exponential(_Dist):
+    """Memoryless waiting times (Poisson events); sd equals the mean."""
+
     dist: Literal["exponential"] = "exponential"
     mean_: PositiveFloat = Field(alias="mean")
+    """The mean."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
     )
 
     def sample(self, rng: np.random.Generator, n: int | None = None) -> Any:
@@ -70,10 +82,16 @@ class Exponential(_Dist):
 
 class _MeanSd(_Dist):
     mean_: PositiveFloat = Field(alias="mean")
+    """The mean of the variable."""
     sd: float = Field(gt=0)
+    """The standard deviation of the variable."""
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
     )
 
     @property
@@ -109,12 +127,17 @@ class Gamma(_MeanSd):
 
 
 class Uniform(_Dist):
+    """Any value between low and high equally likely."""
+
     dist: Literal["uniform"] = "uniform"
     low: float = Field(ge=0)
+    """The smallest value."""
     high: float = Field(ge=0)
+    """The largest value."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
+        """high must be at least low."""
         if self.high < self.low:
             raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
         return self
@@ -132,10 +155,13 @@ class Empirical(_Dist):
 
     dist: Literal["empirical"] = "empirical"
     values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    """The observed values."""
     weights: list[Annotated[float, Field(ge=0)]] | None = None
+    """Relative weight of each value (default: all equal)."""
 
     @model_validator(mode="after")
     def _weights_match(self) -> Empirical:
+        """weights, when given, has one entry per value and is not all zero."""
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError("weights must have as many entries as values")

@@ -57,6 +57,7 @@ class Meta(_Section):
 
     @model_validator(mode="after")
     def _warmup_inside(self) -> Meta:
+        """warmup_days must be less than horizon_days."""
         if self.warmup_days >= self.horizon_days:
             raise ValueError(
                 f"warmup_days ({self.warmup_days}) must be less than horizon_days "
@@ -146,6 +147,7 @@ class RightsHolders(_Section):
 
     @model_validator(mode="after")
     def _mix_sums(self) -> RightsHolders:
+        """programme_mix must give at least one programme a positive share."""
         total = sum(self.programme_mix.values())
         if total <= 0:
             raise ValueError("programme_mix must give at least one programme a positive share")
@@ -196,6 +198,8 @@ class AccountManagers(_Section):
 
     @model_validator(mode="after")
     def _hours_ordered(self) -> AccountManagers:
+        """Unless always_on: working_hours end after they start, and working_days is not
+        empty."""
         start, end = self.working_hours
         if not self.always_on and end <= start:
             raise ValueError(f"working_hours end ({end}) must be after start ({start})")
