@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -25,15 +27,18 @@ def report(
     typer.echo(str(path))
 
 
-def report_or_warn(folder: Path) -> Path | None:
+def report_or_warn(folder: Path, command: Sequence[str] | None = None) -> Path | None:
     """For commands that end with a report: render it, or say in one line why not.
 
-    A failed report never fails the run that produced the results.
+    ``command`` (default: this process's command line) is kept in the folder's
+    provenance.json so the report, and any later re-render, can name it. A failed
+    report never fails the run that produced the results.
     """
-    from reports.load import ReportError
+    from reports.load import ReportError, write_provenance
     from reports.render import render_report
 
     try:
+        write_provenance(folder, command or ["takedown", *sys.argv[1:]])
         return render_report(folder)
     except (ReportError, OSError, ValueError) as exc:
         typer.echo(f"warning: no report: {exc}", err=True)

@@ -164,14 +164,25 @@ def _point(value: Any) -> dict[str, Any]:
     return {"mean": number, "ci_low": math.nan, "ci_high": math.nan}
 
 
+PROVENANCE_FILE = "provenance.json"
+
+
+def write_provenance(folder: Path, command: Sequence[str]) -> None:
+    """Record the command line that made a run folder (summary.json does not hold it)."""
+    text = json.dumps({"command": [str(c) for c in command]}, indent=2)
+    (folder / PROVENANCE_FILE).write_text(text + "\n", encoding="utf-8")
+
+
 def _load_run_folder(folder: Path) -> ReportData:
     run = read_run(folder)
     metrics = run.summary["metrics"]
     stats = {m: {run.label: _point(v)} for m, v in metrics.items()}
+    extra = folder / PROVENANCE_FILE
+    recorded = read_json(extra) if extra.is_file() else {}
     provenance = {
         "version": run.summary.get("version"),
         "seeds": [run.seed],
-        "command": run.summary.get("command") or run.summary.get("command_line"),
+        "command": recorded.get("command") if isinstance(recorded, dict) else None,
     }
     scenario = run.summary.get("scenario", {})
     return ReportData(

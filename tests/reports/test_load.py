@@ -117,3 +117,10 @@ def test_an_interrupted_experiment_is_flagged(folders: dict[str, Path], tmp_path
     render_report(folder)
     assert "interrupted after 5 runs" in (folder / "report.html").read_text(encoding="utf-8")
     assert "> **Warning:** This experiment was interrupted" in (folder / "summary.md").read_text()
+
+
+def test_a_run_report_names_its_command_line_and_seed(folders: dict[str, Path]) -> None:
+    """takedown run records its command line beside the outputs for the report."""
+    md = (folders["run"] / "summary.md").read_text(encoding="utf-8")
+    assert "- command line: takedown run " in md and "--seed 11" in md
+    assert "- seeds: 11" in md and "- version: " in md
