@@ -111,13 +111,18 @@ class Counterfeiters:
         self.market = market
         self.pass_rate = verification_pass_rate
         self.rng = rng
+        # one child stream per mechanism, so that the draws of exogenous processes
+        # (posting, newcomers) do not shift when enforcement reactions (relists, bans)
+        # differ between strategies: common random numbers stay in step
+        (self._rng_post, self._rng_life, self._rng_relist, self._rng_ban,
+         self._rng_new, self._rng_return) = rng.spawn(6)  # fmt: skip
         self.accounts = Accounts()
         self.relists = _DueList()
         self.comebacks = _DueList()  # brand column unused
-        self.accounts.open(self._rates(config.count))
+        self.accounts.open(self._rates(config.count, self._rng_new))
 
-    def _rates(self, k: int) -> FloatArray:
-        per_day = np.asarray(self.config.listings_per_day.sample(self.rng, k), dtype=np.float64)
+    def _rates(self, k: int, rng: np.random.Generator) -> FloatArray:
+        per_day = np.asarray(self.config.listings_per_day.sample(rng, k), dtype=np.float64)
         return np.maximum(per_day, 0.0) / 24.0
 
     def post(self, hour_h: float, brand_cum: FloatArray) -> NewListings:
@@ -125,17 +130,21 @@ class Counterfeiters:
         acc = self.accounts
         n = acc.n
         can_post = acc.active[:n] & (acc.blocked_until_h[:n] <= hour_h)
-        lam = np.where(can_post, acc.rate_per_h[:n], 0.0)
-        per_account = self.rng.poisson(lam)
-        account = np.repeat(np.arange(n, dtype=np.int64), per_account)
+        # draw for every account, then drop those that cannot post: the draws stay in
+        # step whatever enforcement did to the accounts
+        rng = self._rng_post
+        per_account = rng.poisson(acc.rate_per_h[:n])
+        drawn = np.repeat(np.arange(n, dtype=np.int64), per_account)
+        created_all = hour_h + rng.random(len(drawn))
+        brand_all = pick_brands(brand_cum, rng, len(drawn))
+        posts = can_post[drawn]
+        account, created, brand = drawn[posts], created_all[posts], brand_all[posts]
         k = len(account)
-        created = hour_h + self.rng.random(k)
-        brand = pick_brands(brand_cum, self.rng, k)
         due_h, r_acc, r_brand = self.relists.pop_before(hour_h + 1.0)
         ok = acc.active[r_acc]
         due_h, r_acc, r_brand = due_h[ok], r_acc[ok], r_brand[ok]
         total = k + len(due_h)
-        obf = self.rng.random(total) < self.config.obfuscation_share
+        obf = self._rng_post.random(total) < self.config.obfuscation_share
         order = np.argsort(np.concatenate([created, due_h]), kind="stable")
         return NewListings(
             np.concatenate([account, r_acc])[order],
@@ -147,7 +156,9 @@ class Counterfeiters:
 
     def lifetimes_h(self, k: int) -> FloatArray:
         """How long the seller would keep each listing up if nobody removed it."""
-        days = np.asarray(self.config.listing_lifetime_days.sample(self.rng, k), dtype=np.float64)
+        days = np.asarray(
+            self.config.listing_lifetime_days.sample(self._rng_life, k), dtype=np.float64
+        )
         return days * 24.0
 
     def schedule_relists(
@@ -155,8 +166,8 @@ class Counterfeiters:
     ) -> int:
         """After removals, each fake is relisted with a probability after a delay."""
         k = len(account)
-        again = self.rng.random(k) < self.config.relist_prob
-        delay = np.asarray(self.config.relist_delay_h.sample(self.rng, k), dtype=np.float64)
+        again = self._rng_relist.random(k) < self.config.relist_prob
+        delay = np.asarray(self.config.relist_delay_h.sample(self._rng_relist, k), dtype=np.float64)
         due = np.maximum(removed_h + delay, floor_h)[again]
         self.relists.push(due, account[again], brand[again])
         return int(again.sum())
@@ -165,17 +176,31 @@ class Counterfeiters:
         """Banned accounts close; their owners come back later or leave."""
         self.accounts.active[account] = False
         k = len(account)
-        stay = self.rng.random(k) >= self.config.exit_prob_after_ban
-        delay = np.asarray(self.config.new_account_delay_h.sample(self.rng, k), dtype=np.float64)
+        stay = self._rng_ban.random(k) >= self.config.exit_prob_after_ban
+        delay = np.asarray(
+            self.config.new_account_delay_h.sample(self._rng_ban, k), dtype=np.float64
+        )
         due = np.maximum(t_h + delay, floor_h)[stay]
         self.comebacks.push(due, account[stay], np.zeros(len(due), dtype=np.int64))
 
     def arrivals(self, hour_h: float) -> int:
         """New accounts opened in this hour: returners and newcomers who pass verification."""
         _, returning, _ = self.comebacks.pop_before(hour_h + 1.0)
-        newcomers = self.rng.poisson(self.config.arrivals_per_day / 24.0)
-        tries = len(returning) + newcomers
-        passed = int(np.count_nonzero(self.rng.random(tries) < self.pass_rate))
-        if passed:
-            self.accounts.open(self._rates(passed))
-        return passed
+        back = returning[self._rng_return.random(len(returning)) < self.pass_rate]
+        self._reopen(back)
+        newcomers = int(self._rng_new.poisson(self.config.arrivals_per_day / 24.0))
+        passes = self._rng_new.random(newcomers) < self.pass_rate
+        rates = self._rates(newcomers, self._rng_new)  # drawn for all: keeps the stream in step
+        if passes.any():
+            self.accounts.open(rates[passes])
+        return int(passes.sum()) + len(back)
+
+    def _reopen(self, owners: IntArray) -> None:
+        """A banned counterfeiter who passed verification posts again under a fresh
+        account: the owner's row comes back with a clean record (rows stay aligned
+        across strategies, which keeps common random numbers in step)."""
+        acc = self.accounts
+        acc.active[owners] = True
+        acc.blocked_until_h[owners] = 0.0
+        acc.strikes[owners] = 0
+        acc.last_strike_h[owners] = -np.inf
