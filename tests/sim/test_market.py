@@ -1,0 +1,99 @@
+"""The live-listing store, brands and the genuine catalogue."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.market import ListingStore, assign_programmes, pick_brands, zipf_weights
+
+
+def batch(brand: list[int], created_h: float = 0.0) -> dict[str, np.ndarray]:
+    k = len(brand)
+    return {
+        "brand": np.asarray(brand, dtype=np.int32),
+        "account": np.zeros(k, dtype=np.int32),
+        "obfuscated": np.zeros(k, dtype=bool),
+        "created_h": np.full(k, created_h),
+        "expires_h": np.full(k, 100.0),
+        "first_sale_h": np.full(k, np.inf),
+        "price_usd": np.full(k, 10.0),
+    }
+
+
+def test_ids_are_permanent_and_increasing_across_compaction() -> None:
+    store = ListingStore(capacity=2)
+    ids = store.append(batch([0, 1, 2, 3, 4]))
+    assert ids.tolist() == [0, 1, 2, 3, 4]
+    skipped = store.reserve_ids(2)  # caught at upload: ids, no rows
+    assert skipped.tolist() == [5, 6]
+    more = store.append(batch([5, 6]))
+    assert more.tolist() == [7, 8]
+    store.kill(store.rows_of(np.array([0, 1, 2, 4])))
+    store.maybe_compact()
+    assert store.n == 3 and len(store) == 3
+    assert store.col("id").tolist() == [3, 7, 8]
+    assert store.col("brand").tolist() == [3, 5, 6]
+    assert store.rows_of(np.array([3, 8])).tolist() == [0, 2]
+
+
+def test_rows_of_skips_dead_and_unknown_ids() -> None:
+    store = ListingStore()
+    store.append(batch([0, 0, 0]))
+    store.kill(np.array([1]))
+    assert store.rows_of(np.array([0, 1, 2, 99])).tolist() == [0, 2]
+    assert len(store) == 2
+
+
+def test_compaction_waits_until_half_is_dead() -> None:
+    store = ListingStore()
+    store.append(batch([0, 0, 0, 0]))
+    store.kill(np.array([0, 1]))
+    store.maybe_compact()
+    assert store.n == 4  # half dead: not yet
+    store.kill(np.array([2]))
+    store.maybe_compact()
+    assert store.n == 1 and store.col("id").tolist() == [3]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=30))
+def test_store_keeps_id_order_under_any_appends_and_kills(ops: list[tuple[int, int]]) -> None:
+    store = ListingStore(capacity=1)
+    live: set[int] = set()
+    rng = np.random.default_rng(0)
+    for add, kill in ops:
+        live |= set(store.append(batch([0] * add)).tolist())
+        victims = rng.choice(sorted(live), size=min(kill, len(live)), replace=False)
+        store.kill(store.rows_of(np.sort(victims.astype(np.int64))))
+        live -= set(victims.tolist())
+        store.maybe_compact()
+        ids = store.col("id")[store.alive_mask()]
+        assert ids.tolist() == sorted(live)
+        assert np.all(np.diff(store.col("id")) > 0)
+
+
+def test_zipf_weights_have_mean_one_and_decrease() -> None:
+    w = zipf_weights(5, 1.0)
+    assert w.mean() == pytest.approx(1.0)
+    assert np.all(np.diff(w) < 0)
+    assert w[0] / w[1] == pytest.approx(2.0)
+    assert np.allclose(zipf_weights(4, 0.0), 1.0)
+
+
+def test_pick_brands_follows_the_weights() -> None:
+    """200k draws; each share within 0.005 (binomial sd below 0.0012)."""
+    w = np.array([0.5, 0.3, 0.2])
+    picks = pick_brands(np.cumsum(w), np.random.default_rng(1), 200_000)
+    assert np.abs(np.bincount(picks, minlength=3) / 200_000 - w).max() < 0.005
+
+
+def test_assign_programmes_gives_every_programme_its_share() -> None:
+    codes = assign_programmes(
+        12, {"standard": 0.34, "good_faith": 0.33, "joint_force": 0.33}, np.random.default_rng(0)
+    )
+    assert sorted(np.bincount(codes, minlength=3).tolist()) == [4, 4, 4]
+    one = assign_programmes(3, {"joint_force": 1.0}, np.random.default_rng(0))
+    assert one.tolist() == [2, 2, 2]

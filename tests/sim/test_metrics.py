@@ -1,0 +1,73 @@
+"""Metric names, recorders and the helpers the summary uses."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.metrics import (
+    HEADLINE_METRICS,
+    METRIC_NAMES,
+    Aggregates,
+    DailySeries,
+    Demand,
+    NoticeLog,
+    Window,
+    share,
+    weighted_percentile,
+)
+
+
+def test_names_follow_the_design_contract() -> None:
+    assert METRIC_NAMES[0] == "fake_listings_created"
+    assert METRIC_NAMES[-1] == "relists"
+    assert len(METRIC_NAMES) == 30 == len(set(METRIC_NAMES))
+    assert set(HEADLINE_METRICS) <= set(METRIC_NAMES)
+
+
+def test_weighted_percentile_counts_each_listing() -> None:
+    values, weights = np.array([5.0, 1.0, 10.0]), np.array([1, 3, 1])
+    # the listings, sorted: 1, 1, 1, 5, 10
+    assert weighted_percentile(values, weights, 50) == 1.0
+    assert weighted_percentile(values, weights, 70) == 5.0
+    assert weighted_percentile(values, weights, 99) == 10.0
+    assert math.isnan(weighted_percentile(np.empty(0), np.empty(0), 50))
+
+
+def test_share_of_nothing_is_nan() -> None:
+    assert share(1, 4) == 0.25
+    assert math.isnan(share(0, 0))
+
+
+def test_daily_series_adds_by_day() -> None:
+    daily = DailySeries(3)
+    daily.add("notices_filed", np.array([1.0, 25.0, 26.0, 500.0]))
+    daily.add("notices_filed", 2.0)
+    assert daily.table()["notices_filed"].tolist() == [2, 2, 1]  # past the end: last day
+
+
+def test_exposure_is_clipped_to_the_window() -> None:
+    window = Window(warmup_h=24.0, horizon_h=72.0)
+    demand = Demand(np.array([24.0]), conversion=0.5, discount=0.25)
+    agg = Aggregates(window, demand, DailySeries(3))
+    brand = np.array([0, 0])
+    agg.exposure(brand, np.array([0.0, 48.0]), np.array([100.0, 100.0]), np.array([48.0, 96.0]))
+    # listing 1 counts 24..48 (1 day), listing 2 counts 48..72 (1 day)
+    assert agg.exposure_days == pytest.approx(2.0)
+    assert agg.views == pytest.approx(48.0)
+    assert agg.sales == pytest.approx(24.0)
+    assert agg.sales_value == pytest.approx(24.0 * 100 * 0.75)
+
+
+def test_notice_log_keeps_the_first_removal_time() -> None:
+    log = NoticeLog()
+    nid = log.file(3.0, 1, 4, True, "joint_force")
+    log.removed(nid, 3.0, 2)
+    log.removed(nid, 9.0, 1)
+    log.removed(nid, 10.0, 0)
+    table = log.table()
+    assert table["removed_at_h"].tolist() == [3.0]
+    assert table["listings_removed"].tolist() == [3]
+    assert math.isnan(table["decided_at_h"][0])

@@ -1,0 +1,83 @@
+"""The platform's strike ladder and screening."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.agents.counterfeiter import Accounts
+from sim.agents.platform import BLOCK_H, Platform
+from sim.scenario import Platform as PlatformConfig
+from sim.scenario import Strikes
+
+
+def platform(ladder: list[str], gap_days: float) -> Platform:
+    config = PlatformConfig(strikes=Strikes(ladder=ladder, min_gap_days=gap_days))  # type: ignore[arg-type]
+    return Platform(config, np.random.default_rng(0))
+
+
+def one_account() -> Accounts:
+    acc = Accounts()
+    acc.open(np.array([1.0]))
+    return acc
+
+
+def strike_at(p: Platform, acc: Accounts, *t_h: float) -> list[tuple[float, str]]:
+    """Strike account 0 at each time in turn; log what happened (an exact event log)."""
+    log = []
+    for t in t_h:
+        out = p.strike(acc, np.array([0]), np.array([t]))
+        if len(out.banned):
+            log.append((t, "ban"))
+            acc.active[0] = False
+        elif len(out.blocked):
+            log.append((t, "block"))
+        else:
+            log.append((t, f"strikes={acc.strikes[0]}"))
+    return log
+
+
+def test_three_strikes_with_gaps() -> None:
+    p, acc = platform(["warn", "block_7d", "ban"], gap_days=5.0), one_account()
+    log = strike_at(p, acc, 0.0, 10.0, 130.0, 200.0, 250.0, 300.0)
+    assert log == [
+        (0.0, "strikes=1"),  # warn
+        (10.0, "strikes=1"),  # inside the 5-day gap: no strike
+        (130.0, "block"),
+        (200.0, "strikes=2"),  # gap again
+        (250.0, "ban"),
+        (300.0, "strikes=3"),  # banned accounts collect nothing more
+    ]
+    assert acc.blocked_until_h[0] == 130.0 + BLOCK_H
+
+
+def test_zero_gap_counts_every_removal_in_a_batch() -> None:
+    p, acc = platform(["warn", "warn", "ban"], gap_days=0.0), one_account()
+    out = p.strike(acc, np.array([0, 0, 0]), np.array([1.0, 2.0, 3.0]))
+    assert out.banned.tolist() == [0]
+    assert out.banned_h.tolist() == [1.0]
+
+
+def test_last_rung_repeats_past_the_end() -> None:
+    p, acc = platform(["warn", "block_7d"], gap_days=0.0), one_account()
+    assert strike_at(p, acc, 0.0, 1.0, 2.0) == [(0.0, "strikes=1"), (1.0, "block"), (2.0, "block")]
+
+
+def test_only_warnings_never_ban() -> None:
+    p, acc = platform(["warn"], gap_days=0.0), one_account()
+    assert all(e[1] != "ban" for e in strike_at(p, acc, *range(10)))
+
+
+@pytest.mark.parametrize("obfuscated", [False, True])
+def test_upload_screen_recall(obfuscated: bool) -> None:
+    """100k listings: caught share within 0.01 of the recall (binomial sd ~0.0016)."""
+    config = PlatformConfig(upload_recall=0.8, upload_recall_obfuscated=0.4, lead_share=0.5)
+    p = Platform(config, np.random.default_rng(3))
+    n = 100_000
+    s = p.screen_uploads(np.full(n, obfuscated), np.ones(n, dtype=bool))
+    recall = 0.4 if obfuscated else 0.8
+    assert abs(s.caught.mean() - recall) < 0.01
+    assert not (s.caught & s.lead).any()
+    assert abs(s.lead.mean() - (1 - recall) * 0.5) < 0.01
+    none = p.screen_uploads(np.full(n, obfuscated), np.zeros(n, dtype=bool))
+    assert not none.lead.any()

@@ -1,0 +1,38 @@
+"""Strategies: one interface, picked per programme from a table."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.policies import POLICIES, policy_table, route_name
+from sim.scenario import PROGRAMMES
+
+
+class Standing:
+    def __init__(self, trusted: list[bool]) -> None:
+        self.trusted = np.asarray(trusted)
+
+
+def test_table_covers_every_programme_in_order() -> None:
+    assert set(POLICIES) == set(PROGRAMMES)
+    assert [p.name for p in policy_table()] == ["notice_and_takedown", "good_faith", "joint_force"]
+
+
+def test_remove_first_rules() -> None:
+    standing = Standing([True, False])
+    assert not POLICIES["standard"].remove_first(0, standing)
+    assert POLICIES["good_faith"].remove_first(0, standing)
+    assert not POLICIES["good_faith"].remove_first(1, standing)
+    assert POLICIES["joint_force"].remove_first(1, standing)
+
+
+def test_only_joint_force_gets_desks_and_leads() -> None:
+    assert [p.dedicated_desk for p in policy_table()] == [False, False, True]
+    assert [p.shares_leads for p in policy_table()] == [False, False, True]
+
+
+def test_route_name_shows_who_handled_the_notice() -> None:
+    gf = POLICIES["good_faith"]
+    assert route_name(gf, True) == "good_faith"
+    assert route_name(gf, False) == "notice_and_takedown"
+    assert route_name(POLICIES["joint_force"], True) == "joint_force"
