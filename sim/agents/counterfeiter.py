@@ -7,6 +7,7 @@ for all accounts, never a process per listing.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,32 +70,42 @@ class Accounts:
 
 
 class _DueList:
-    """Future (time, account, brand) items, released hour by hour in time order."""
+    """Future (time, account, brand) items, released hour by hour.
+
+    Items wait in buckets by the hour they fall due, so pushing and popping cost only
+    the items involved, never the whole backlog.
+    """
 
     def __init__(self) -> None:
-        self.due_h = np.empty(0)
-        self.account = np.empty(0, dtype=np.int64)
-        self.brand = np.empty(0, dtype=np.int64)
+        self.buckets: dict[int, list[tuple[FloatArray, IntArray, IntArray]]] = {}
+        self.hours: list[int] = []  # heap of bucket keys
+
+    def __len__(self) -> int:
+        return sum(len(c[0]) for chunks in self.buckets.values() for c in chunks)
 
     def push(self, due_h: FloatArray, account: IntArray, brand: IntArray) -> None:
         if len(due_h) == 0:
             return
-        self.due_h = np.concatenate([self.due_h, due_h])
-        self.account = np.concatenate([self.account, account])
-        self.brand = np.concatenate([self.brand, brand])
+        hour = np.floor(due_h).astype(np.int64)
+        order = np.argsort(hour, kind="stable")
+        hour, due_h, account, brand = hour[order], due_h[order], account[order], brand[order]
+        cuts = np.flatnonzero(np.r_[True, hour[1:] != hour[:-1]])
+        for lo, hi in zip(cuts.tolist(), [*cuts[1:].tolist(), len(hour)], strict=True):
+            key = int(hour[lo])
+            if key not in self.buckets:
+                self.buckets[key] = []
+                heapq.heappush(self.hours, key)
+            self.buckets[key].append((due_h[lo:hi], account[lo:hi], brand[lo:hi]))
 
     def pop_before(self, t_h: float) -> tuple[FloatArray, IntArray, IntArray]:
-        take = self.due_h < t_h
-        if not take.any():
+        """Every item due before ``t_h`` (a whole hour), oldest bucket first."""
+        chunks: list[tuple[FloatArray, IntArray, IntArray]] = []
+        while self.hours and self.hours[0] < t_h:
+            chunks.extend(self.buckets.pop(heapq.heappop(self.hours)))
+        if not chunks:
             return np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        out = (self.due_h[take], self.account[take], self.brand[take])
-        keep = ~take
-        self.due_h, self.account, self.brand = (
-            self.due_h[keep],
-            self.account[keep],
-            self.brand[keep],
-        )
-        return out
+        due, account, brand = zip(*chunks, strict=True)
+        return np.concatenate(due), np.concatenate(account), np.concatenate(brand)
 
 
 class Counterfeiters:
