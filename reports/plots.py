@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import StrMethodFormatter
 
 from reports.load import ReportData, RunData
 from reports.plotkit import (
@@ -105,6 +106,11 @@ def live_fakes(data: ReportData) -> Figure | None:
 # --------------------------------------------------------------------------- latency
 
 
+def thousands() -> StrMethodFormatter:
+    """A tick formatter with thousands separators (a new one per axis: they hold state)."""
+    return StrMethodFormatter("{x:,.0f}")
+
+
 WEIGHT_COLUMNS = ("listings_removed", "listings")
 
 
@@ -194,6 +200,7 @@ def removals_by_channel(data: ReportData) -> Figure | None:
     style(ax)
     ax.grid(False, axis="y")
     ax.set_xlabel("fake listings removed (mean per run)")
+    ax.xaxis.set_major_formatter(thousands())
     fig.legend(frameon=False, fontsize=9, ncols=len(CHANNELS), loc="outside upper center")
     return fig
 
@@ -231,6 +238,10 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
     ax.set_xlabel("enforcement cost: account-manager hours (mean, 95% CI)")
     ax.set_ylabel("consumer harm: fake sales")
     ax.margins(0.15)
+    ax.set_xlim(left=0)  # from zero, so the distance between strategies is not exaggerated
+    ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_formatter(thousands())
+    ax.yaxis.set_major_formatter(thousands())
     return fig
 
 
