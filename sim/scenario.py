@@ -371,6 +371,8 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{source}: invalid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ScenarioError([f"{source}: invalid TOML: nested too deeply"]) from None
     parent = data.pop("extends", None)
     if parent is None:
         return data

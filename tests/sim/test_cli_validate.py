@@ -39,6 +39,10 @@ BROKEN: dict[str, tuple[bytes, str]] = {
     "bad_toml.toml": (b"[market\nbrands = 3\n", "invalid TOML: "),
     "garbage.toml": (bytes(range(256)) * 2, "not UTF-8 text (byte 128)"),
     "bad_utf8.toml": (b'[scenario]\nname = "caf\xe9"\n', "not UTF-8 text (byte 22)"),
+    "too_deep.toml": (
+        b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n",
+        "invalid TOML: nested too deeply",
+    ),
     "nan.toml": (
         b"[market]\nviews_per_listing_day = nan\n",
         "market.views_per_listing_day: bad value nan",
