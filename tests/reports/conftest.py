@@ -3,7 +3,7 @@
 ``folders``: one run, one comparison and one sweep made by the real commands (``takedown
 run``, ``compare``, ``sweep``) on the smoke scenario.
 
-``synthetic_folders``: seeded synthetic outputs with a known effect per strategy, for
+``synthetic_compare``: seeded synthetic outputs with a known effect per strategy, for
 checks that need a known answer (tests/reports/synthetic.py).
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -84,17 +83,9 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def synthetic_folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """kind -> a synthetic folder (known effects), rendered with render_report."""
-    base = tmp_path_factory.mktemp("synthetic-outputs")
-    synthetic.write_run({"scenario": {"name": "joint_force"}}, 42, 0.5, base / "run")
-    synthetic.write_experiment(synthetic.compare_points(), "compare", base / "compare")
-    grid: dict[str, list[Any]] = {
-        "account_managers.pool_size": [2, 4, 8],
-        "platform.sweep_recall": [0.1, 0.5],
-    }
-    synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", base / "sweep")
-    made = {k: base / k for k in KINDS}
-    for folder in made.values():
-        render_report(folder)
-    return made
+def synthetic_compare(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic comparison with known effects (joint_force best), rendered."""
+    folder = tmp_path_factory.mktemp("synthetic") / "compare"
+    synthetic.write_experiment(synthetic.compare_points(), "compare", folder)
+    render_report(folder)
+    return folder

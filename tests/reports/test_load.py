@@ -61,8 +61,8 @@ def test_parameters_that_differ_between_strategies(folders: dict[str, Path]) -> 
     ]
 
 
-def test_synthetic_strategies_differ_in_pool_size(synthetic_folders: dict[str, Path]) -> None:
-    rows = dict(parameter_differences(load(synthetic_folders["compare"])))
+def test_synthetic_strategies_differ_in_pool_size(synthetic_compare: Path) -> None:
+    rows = dict(parameter_differences(load(synthetic_compare)))
     assert rows["account_managers.pool_size"] == ["4", "4", "8"]
     assert "scenario.name" not in rows
 

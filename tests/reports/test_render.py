@@ -157,9 +157,9 @@ def test_markdown_table_matches_comparison_json(folders: dict[str, Path]) -> Non
                 assert f"Δ {fmt_diff(metric, diff['mean'])}" in cell
 
 
-def test_verdicts_state_direction_unit_and_ci(synthetic_folders: dict[str, Path]) -> None:
+def test_verdicts_state_direction_unit_and_ci(synthetic_compare: Path) -> None:
     """The synthetic joint_force is built 10 h faster at p95, with small noise."""
-    md = (synthetic_folders["compare"] / "summary.md").read_text(encoding="utf-8")
+    md = (synthetic_compare / "summary.md").read_text(encoding="utf-8")
     line = next(x for x in md.splitlines() if x.startswith("- ▲ joint_force removes fakes"))
     assert re.fullmatch(
         r"- ▲ joint_force removes fakes [\d.]+ h sooner at p95 compared with standard "
