@@ -364,7 +364,7 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     except OSError as exc:
         raise ScenarioError([f"{source}: cannot read: {exc.strerror}"]) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # editors on some systems write a BOM
     except UnicodeDecodeError as exc:
         raise ScenarioError([f"{source}: not UTF-8 text (byte {exc.start})"]) from None
     try:

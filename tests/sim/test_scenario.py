@@ -370,3 +370,9 @@ def test_any_bytes_give_a_scenario_or_one_line_per_problem(
         load_scenario(path)
     except ScenarioError as exc:
         assert exc.problems and all(p.startswith(f"{path}: ") for p in exc.problems)
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf[market]\nbrands = 3\n")
+    assert load_scenario(path).market.brands == 3
