@@ -120,6 +120,9 @@ class DailySeries:
 
     def add(self, name: str, t_h: NDArray[np.float64] | float, weight: float = 1.0) -> None:
         """Count events at times ``t_h`` into their days."""
+        if isinstance(t_h, float | int):  # one event: no arrays
+            self.cols[name][min(int(t_h // 24.0), self.days - 1)] += weight
+            return
         t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
         if len(t) == 0:
             return

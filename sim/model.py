@@ -465,6 +465,9 @@ class Model:
             self._contest(down, t_h, charge_brand=True)
 
     def _rejected(self, notice: OpenNotice, t_h: float) -> None:
+        """A rejected notice frees its listings for later notices; genuine listings taken
+        down on filing are restored. Fakes taken down on filing stay down even when a
+        valid notice is wrongly rejected (the platform does not put a fake back up)."""
         self._mark_noticed(notice.ids, notice.valid, False)
         if notice.remove_first and not notice.valid:
             self._restore(notice.genuine_down, t_h)
