@@ -83,3 +83,13 @@ def test_report_opens_offline_without_errors(
     assert errors == []
     assert [u for u in requests if not u.startswith("data:")] == [report.as_uri()]
     assert pixel_spread(shot) > 20.0  # a white page is 0; text and plots give about 50
+
+
+def test_report_prints_to_a_few_a4_pages(browser: Any, folders: dict[str, Path]) -> None:
+    """Printable: Chromium's print path lays the comparison out on A4 pages."""
+    page = browser.new_page()
+    page.goto((folders["compare"] / "report.html").as_uri(), wait_until="load")
+    pdf = page.pdf(format="A4", print_background=True)
+    page.close()
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pdf.startswith(b"%PDF") and 2 <= pages <= 12, pages
