@@ -118,6 +118,16 @@ class Harness:
         self.started_wall = time.time()
         self._greenlet = gevent.spawn(self._dispatcher.run)
 
+    @property
+    def started(self) -> bool:
+        """Whether dispatching has begun."""
+        return self._greenlet is not None
+
+    @property
+    def finished(self) -> bool:
+        """Whether ``finish`` has taken the final snapshot."""
+        return self._snapshot is not None
+
     def since_start_s(self) -> float:
         """Seconds since dispatching began (0 before)."""
         t0 = self._dispatcher.t0 if self._dispatcher else None

@@ -126,6 +126,8 @@ def _roles(counts: dict[str, int]) -> dict[str, int]:
 def _start(environment: Any, plan: dict[str, dict[str, int]]) -> None:
     """Start dispatching once every worker's users are placed (``plan``: index -> class counts)."""
     harness: Harness = environment.td
+    if harness.started:
+        return  # a repeated plan or spawning_complete (e.g. after a rebalance)
     harness.worker_index = getattr(environment.runner, "worker_index", 0)
     harness.start({int(k): _roles(v) for k, v in plan.items()})
     gevent.spawn(_complete, environment)
@@ -152,7 +154,7 @@ def _stop(environment: Any) -> None:
 
 def _send_final(environment: Any) -> None:
     harness: Harness = environment.td
-    first = harness._snapshot is None
+    first = not harness.finished
     snapshot = harness.finish()
     if first:
         out = Path(harness.config.out_dir) / f"worker-{snapshot['worker_index']}.json"

@@ -137,7 +137,9 @@ def replay_summary(run: RunData, trace: Trace, speedup: float) -> dict[str, Any]
     offsets = offsets_s(trace, speedup)
     inside = offsets < run.duration_s
     t0_h = float(trace.t_h[0]) if len(trace) else 0.0
-    sent_s = np.array([s for w in run.per_worker for _, s in w.get("replay_sent", [])])
+    sent = [(row, s) for w in run.per_worker for row, s in w.get("replay_sent", [])]
+    sent_s = np.array([s for _, s in sent])
+    late_s = np.array([s - offsets[row] for row, s in sent])
     sent_h = t0_h + sent_s * speedup / 3600.0
     span_h = float(trace.t_h[inside][-1] - t0_h) if inside.any() else 0.0
     minutes = int(np.floor(span_h * 60.0)) + 1
@@ -151,6 +153,8 @@ def replay_summary(run: RunData, trace: Trace, speedup: float) -> dict[str, Any]
         "per_minute_trace": want.tolist(),
         "per_minute_sent": got.tolist(),
         "max_minute_error": round(float(rel.max()), 4) if len(rel) else 0.0,
+        "send_late_p99_ms": _ms(float(np.percentile(late_s, 99))) if len(late_s) else None,
+        "send_late_max_ms": _ms(float(late_s.max())) if len(late_s) else None,
     }
 
 
