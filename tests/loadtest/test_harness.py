@@ -1,0 +1,63 @@
+"""The per-process harness: how a run's arrivals are shared among workers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loadtest.config import RunConfig
+from loadtest.harness import Harness
+from loadtest.profile import profile_from_dict
+
+KEYS = {
+    "admin": {"key": "a"},
+    "rights_holders": [{"key": f"r{b}", "brand_id": b, "program": "standard"} for b in (1, 2)],
+    "account_managers": [{"key": "m", "brand_ids": [1, 2]}],
+    "sellers": [{"key": "s", "seller_id": 1}],
+}
+
+
+def _harness(tmp_path: Path, index: int, replay: Path | None = None) -> Harness:
+    (tmp_path / "keys.json").write_text(json.dumps(KEYS))
+    profile = profile_from_dict(
+        {
+            "profile": {"process": "constant"},
+            "rates": {"rights_holder": 4.0, "account_manager": 0.0, "shopper": 12.0, "seller": 0},
+        }
+    )
+    config = RunConfig(
+        profile.model_dump(mode="json"), str(tmp_path / "keys.json"), 10.0, 2, str(tmp_path), 1,
+        str(replay) if replay else None, 60.0,
+    )  # fmt: skip
+    return Harness(config, "http://127.0.0.1:9", index)
+
+
+# Locust placed 3 shoppers and 1 rights holder on worker 0, 1 shopper and 3 on worker 1
+PLAN = {0: {"shopper": 3, "rights_holder": 1}, 1: {"shopper": 1, "rights_holder": 3}}
+
+
+def test_rates_split_in_proportion_to_the_users_each_worker_holds(tmp_path: Path) -> None:
+    parts = []
+    for k in (0, 1):
+        h = _harness(tmp_path, k)
+        h.plan = PLAN
+        parts.append(h.schedule())
+    count = [{r: p.roles.count(r) for r in ("shopper", "rights_holder")} for p in parts]
+    # 12/s shoppers for 10 s split 3:1, 4/s rights holders split 1:3 (constant spacing)
+    assert count == [{"shopper": 90, "rights_holder": 10}, {"shopper": 30, "rights_holder": 30}]
+    assert h.share("shopper") == pytest.approx(0.25)
+
+
+def test_replay_rows_follow_the_rights_holders(tmp_path: Path) -> None:
+    trace = tmp_path / "notices.csv"
+    rows = "".join(f"{i / 60:.6f},1,1,true,notice,,\n" for i in range(8))  # one a minute
+    trace.write_text("t_h,brand_id,listings,valid,channel,decided_at_h,removed_at_h\n" + rows)
+    got = []
+    for k in (0, 1):
+        h = _harness(tmp_path, k, trace)
+        h.plan = PLAN
+        got.append(sorted(p.row for p in h.schedule().payloads if p is not None))
+    # owners by user: worker 0 holds one rights holder, worker 1 three: rows 0, 4 | rest
+    assert got == [[0, 4], [1, 2, 3, 5, 6, 7]]
