@@ -44,6 +44,7 @@ def test_sweep_points_carry_their_parameters(folders: dict[str, Path]) -> None:
         "platform.sweep_recall": 0.4,
     }
     assert data.name(last) == "pool_size=4, sweep_recall=0.4"
+    assert len(data.runs) == 2 * 6  # every rep-NNN folder found under its point's name
 
 
 def test_parameters_that_differ_between_strategies(folders: dict[str, Path]) -> None:
