@@ -153,6 +153,10 @@ class Model:
         self.floor_h = 0.0  # the hour being processed: nothing may be scheduled before it
         self.pool, self.desks = self._build_desks(streams)
         self.warm: dict[str, Any] = {"busy_h": 0.0, "waits": {}}
+        shape = (
+            (self.brands.count, self.window.days) if sc.counterfeiters.displacement > 0 else (0, 0)
+        )
+        self.pressure = {"enforced": np.zeros(shape), "posted": np.zeros(shape)}
 
     # ------------------------------------------------------------------ setup
 
@@ -232,14 +236,26 @@ class Model:
             self._displace(day - 1)
 
     def _displace(self, day: int) -> None:
-        """Shift posting away from brands that file the most notices for their popularity."""
-        pop = self.brands.popularity
-        rec = self.holders.record
+        """Shift posting away from brands that enforce hardest: those whose own actions
+        (notices, confirmed leads) removed the largest share of the fakes posted to them
+        over the last week. Weights scale by exp(-displacement * pressure / mean)."""
         lo = max(0, day - DISPLACEMENT_WINDOW_DAYS + 1)
-        per_pop = rec.filed[:, lo : day + 1].sum(axis=1) / pop
-        pressure = per_pop / per_pop.mean() if per_pop.mean() > 0 else per_pop
-        weights = pop * np.exp(-self.scenario.counterfeiters.displacement * pressure)
+        enforced = self.pressure["enforced"][:, lo : day + 1].sum(axis=1)
+        posted = self.pressure["posted"][:, lo : day + 1].sum(axis=1)
+        rate = enforced / np.maximum(posted, 1.0)
+        if rate.mean() <= 0:
+            return
+        weights = self.brands.popularity * np.exp(
+            -self.scenario.counterfeiters.displacement * rate / rate.mean()
+        )
         self.brand_cum = np.cumsum(weights)
+
+    def _count_pressure(self, what: str, brand: np.ndarray, t_h: float) -> None:
+        """Per brand and day: fakes posted, and fakes the brand itself had removed."""
+        if self.scenario.counterfeiters.displacement <= 0 or len(brand) == 0:
+            return
+        day = min(int(t_h // 24.0), self.window.days - 1)
+        self.pressure[what][:, day] += np.bincount(brand, minlength=self.brands.count)
 
     # ------------------------------------------------------------------ posting
 
@@ -252,6 +268,7 @@ class Model:
         if k == 0:
             return
         self.agg.count("fake_listings_created", new.created_h, daily="fakes_created")
+        self._count_pressure("posted", new.brand, float(hour))
         self.agg.count("relists", new.created_h[new.relist], daily="relists")
         screen = self.platform.screen_uploads(new.obfuscated, self.shares_leads[new.brand])
         rng = self.listing_rng
@@ -316,6 +333,8 @@ class Model:
             return
         account = cols["account"].astype(np.int64)
         brand = cols["brand"].astype(np.int64)
+        if channel in ("notice", "lead"):
+            self._count_pressure("enforced", brand, float(t.min()) if len(t) else 0.0)
         self.counterfeiters.schedule_relists(account, brand, t, self.floor_h)
         outcome = self.platform.strike(self.counterfeiters.accounts, account, t)
         if len(outcome.banned):
