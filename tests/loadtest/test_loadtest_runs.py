@@ -171,6 +171,7 @@ def test_open_model_holds_the_rate_on_a_slow_server_and_shows_the_stall(
     assert run.returncode == 0, run.stderr + run.stdout
     doc = _doc(out)
     arrivals = doc["arrivals"]
+    print(f"\nslow server: {json.dumps(arrivals)}\n{json.dumps(doc['requests'])}")
     # 20/s evenly spaced for 8 s: 160 arrivals; the rate holds although each takes >= 200 ms
     assert arrivals["achieved_rate"] == pytest.approx(arrivals["target_rate"], rel=0.05)
     assert arrivals["dropped"] == 0
