@@ -187,7 +187,7 @@ def locust_args(opts: Options, host: str, config: Path, users: int) -> list[str]
     out = opts.out_dir
     args = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-        "--host", host, "-u", str(users), "-r", str(max(users, 1) * 10),
+        "--host", host, "-u", str(users), "-r", str(min(max(users, 1), 100 * max(opts.workers, 1))),
         "--run-time", f"{int(opts.duration_s + END_SLACK_S)}s", "--stop-timeout", "0",
         "--csv", str(out / "locust"), "--html", str(out / "locust.html"),
         "--td-config", str(config), "--loglevel", "WARNING", "--only-summary",
