@@ -42,7 +42,9 @@ class Platform:
 
     def __init__(self, config: PlatformConfig, rng: np.random.Generator) -> None:
         self.config = config
-        self.rng = rng
+        # one child stream per mechanism: upload screening draws stay in step across
+        # strategies whose sweeps see different numbers of live listings
+        self._rng_upload, self._rng_sweep, self._rng_fp = rng.spawn(3)
         ratio = (
             config.upload_recall_obfuscated / config.upload_recall if config.upload_recall else 0
         )
@@ -51,27 +53,34 @@ class Platform:
         self.gap_h = config.strikes.min_gap_days * 24.0
 
     def _screen(
-        self, obfuscated: BoolArray, enrolled: BoolArray, recall: float, recall_obf: float
+        self,
+        obfuscated: BoolArray,
+        enrolled: BoolArray,
+        recall: float,
+        recall_obf: float,
+        rng: np.random.Generator,
     ) -> Screening:
         p = np.where(obfuscated, recall_obf, recall)
-        u = self.rng.random(len(obfuscated))
-        caught = u < p
+        u = rng.random((2, len(obfuscated)))
+        caught = u[0] < p
         # among misses, a share is a low-confidence hit, shared as a lead with enrolled brands
-        lead = ~caught & enrolled & (self.rng.random(len(obfuscated)) < self.config.lead_share)
+        lead = ~caught & enrolled & (u[1] < self.config.lead_share)
         return Screening(caught, lead)
 
     def screen_uploads(self, obfuscated: BoolArray, enrolled: BoolArray) -> Screening:
         """The upload classifier over new fakes."""
         c = self.config
-        return self._screen(obfuscated, enrolled, c.upload_recall, c.upload_recall_obfuscated)
+        recall, recall_obf = c.upload_recall, c.upload_recall_obfuscated
+        return self._screen(obfuscated, enrolled, recall, recall_obf, self._rng_upload)
 
     def sweep(self, obfuscated: BoolArray, enrolled: BoolArray) -> Screening:
         """A periodic sweep over live fakes."""
-        return self._screen(obfuscated, enrolled, self.config.sweep_recall, self.sweep_recall_obf)
+        recall = self.config.sweep_recall
+        return self._screen(obfuscated, enrolled, recall, self.sweep_recall_obf, self._rng_sweep)
 
     def false_positives(self, k: int) -> BoolArray:
         """Genuine listings the classifier wrongly flags when it scans them."""
-        return self.rng.random(k) < self.config.upload_false_positive_rate
+        return self._rng_fp.random(k) < self.config.upload_false_positive_rate
 
     def strike(self, accounts: Accounts, account: IntArray, t_h: FloatArray) -> StrikeOutcome:
         """Strikes for accounts whose listings were removed at ``t_h``.

@@ -44,7 +44,8 @@ class RightsHolders:
     ) -> None:
         self.config = config
         self.brands = brands
-        self.rng = rng
+        # detection and mistaken notices draw from separate child streams
+        self._rng_find, self._rng_miss = rng.spawn(2)
         self.interval_h = max(1, round(config.sweep_interval_h))
         self.record = TrackRecord(brands.count, days, config.track_record_window_days)
 
@@ -64,13 +65,13 @@ class RightsHolders:
         )
         lead = store.col("lead")[rows]
         lead_rows = rows[lead]
-        confirmed = self.rng.random(len(lead_rows)) < lead_p
+        confirmed = self._rng_find.random(len(lead_rows)) < lead_p
         store.cols["lead"][lead_rows] = False
         rest = rows[~lead] if len(lead_rows) else rows
         rest = np.concatenate([rest, lead_rows[~confirmed]])
         obf = store.col("obfuscated")[rest]
         p = np.where(obf, self.config.detection_prob_obfuscated, self.config.detection_prob)
-        found = np.sort(rest[self.rng.random(len(rest)) < p])
+        found = np.sort(rest[self._rng_find.random(len(rest)) < p])
         return SweepHits(lead_rows[confirmed], found)
 
     def drafts(self, brand_of_row: IntArray, ids: IntArray) -> list[Draft]:
@@ -94,7 +95,7 @@ class RightsHolders:
         p = self.config.notice_precision
         if p >= 1.0 or not valid:
             return []
-        extra = self.rng.negative_binomial(1, p, len(valid))
+        extra = self._rng_miss.negative_binomial(1, p, len(valid))
         return np.repeat([d.brand for d in valid], extra).tolist()
 
     def pick_genuine(self, catalog: GenuineCatalog, brand: int) -> IntArray:
@@ -103,8 +104,8 @@ class RightsHolders:
         if len(pool) == 0:
             return pool
         most = min(INVALID_NOTICE_MAX_LISTINGS, self.config.max_listings_per_notice)
-        k = min(len(pool), int(self.rng.integers(1, most + 1)))
-        return np.sort(self.rng.choice(pool, size=k, replace=False))
+        k = min(len(pool), int(self._rng_miss.integers(1, most + 1)))
+        return np.sort(self._rng_miss.choice(pool, size=k, replace=False))
 
 
 class TrackRecord:
