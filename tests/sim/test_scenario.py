@@ -85,7 +85,7 @@ def test_defaults_round_trip_through_the_dict() -> None:
 
 def test_scenarios_are_frozen() -> None:
     with pytest.raises(ValueError, match="frozen"):
-        Scenario().market.brands = 3  # type: ignore[misc]
+        Scenario().market.brands = 3
 
 
 def test_there_are_probability_fields_to_check() -> None:
