@@ -39,6 +39,15 @@ def loadtest(
     workers: Annotated[
         int, typer.Option(help="Local Locust worker processes (0: one local runner).")
     ] = 0,
+    remote_workers: Annotated[
+        int, typer.Option(help="Workers on other machines to wait for (see the load-test guide).")
+    ] = 0,
+    master_port: Annotated[
+        int, typer.Option(help="Port the master listens on for remote workers.")
+    ] = 5557,
+    master_bind_host: Annotated[
+        str, typer.Option(help="Address the master listens on for remote workers.")
+    ] = "0.0.0.0",
     replay: Annotated[
         Path | None, typer.Option(help="Simulated notices.csv to replay as notice arrivals.")
     ] = None,
@@ -62,6 +71,10 @@ def loadtest(
         fail(str(exc))
     if not 0 <= workers <= 32:
         fail(f"--workers {workers}: must lie between 0 and 32")
+    if not 0 <= remote_workers <= 256:
+        fail(f"--remote-workers {remote_workers}: must lie between 0 and 256")
+    if not 1024 <= master_port <= 65535:
+        fail(f"--master-port {master_port}: must lie between 1024 and 65535")
     if not 0 < speedup <= 1e6:
         fail(f"--speedup {speedup}: must be > 0")
     if host is not None and not re.match(r"^https?://[^/\s]+/?$", host):
@@ -71,7 +84,8 @@ def loadtest(
     _run(
         profile=profile, slo=slo, host=host.rstrip("/") if host else None, keys=keys,
         duration_s=duration_s, workers=workers, replay=replay, speedup=speedup, out_dir=out,
-        seed=seed, scenario=scenario,
+        seed=seed, scenario=scenario, remote_workers=remote_workers, master_port=master_port,
+        master_bind_host=master_bind_host,
     )  # fmt: skip
 
 
@@ -82,7 +96,7 @@ def _run(**kwargs: Any) -> None:
     if kwargs["scenario"] is None:
         kwargs["scenario"] = DEFAULT_SCENARIO
     try:
-        outcome = run(Options(**kwargs))
+        outcome = run(Options(**kwargs), notify=lambda line: typer.echo(line, err=True))
     except LoadtestError as exc:
         fail(str(exc), exc.code)
     _print(outcome.doc, outcome.verdicts, kwargs["out_dir"])

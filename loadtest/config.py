@@ -31,8 +31,17 @@ class RunConfig:
 
     @classmethod
     def read(cls, path: str | Path) -> RunConfig:
-        """Load a config written by ``write``."""
-        return cls(**json.loads(Path(path).read_text()))
+        """Load a config written by ``write``; relative paths are relative to its folder.
+
+        So a results folder holding run.json, keys.json (and the replayed trace) can be
+        copied to another machine and a worker started there with ``--td-config``.
+        """
+        path = Path(path)
+        data = json.loads(path.read_text())
+        for key in ("keys_file", "out_dir", "replay"):
+            if data.get(key) is not None:
+                data[key] = str(path.parent / data[key])
+        return cls(**data)
 
 
 @dataclass(frozen=True)

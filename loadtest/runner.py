@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ TAKEDOWN = (sys.executable, "-c", "from sim.cli import main; main()")  # the con
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.toml"
 HEALTH_TIMEOUT_S = 120.0
 END_SLACK_S = 60.0  # beyond the duration: drain, flush and Locust's own shutdown
+REMOTE_WAIT_S = 300.0  # how long the master waits for remote workers to connect
+Notify = Callable[[str], None]
 
 
 class LoadtestError(RuntimeError):
@@ -66,6 +69,9 @@ class Options:
     seed: int | None = None
     scenario: Path = DEFAULT_SCENARIO
     service_env: tuple[tuple[str, str], ...] = ()
+    remote_workers: int = 0
+    master_port: int = 5557
+    master_bind_host: str = "0.0.0.0"
 
 
 @dataclass(frozen=True)
@@ -195,13 +201,36 @@ def locust_args(opts: Options, host: str, config: Path, users: int) -> list[str]
     return args
 
 
-def run_locust(procs: Processes, opts: Options, host: str, config: Path, users: int) -> None:
-    """Locust headless: one local runner, or a master with ``workers`` local workers."""
+def remote_worker_command(opts: Options, host: str) -> str:
+    """What to run on each other machine (in a copy of the results folder)."""
+    return (
+        f"locust -f loadtest/locustfile.py --worker --master-host <this machine> "
+        f"--master-port {opts.master_port} --host {host} --td-config run.json"
+    )
+
+
+def run_locust(
+    procs: Processes, opts: Options, host: str, config: Path, users: int, notify: Notify
+) -> None:
+    """Locust headless: one local runner, or a master with local (and remote) workers."""
     args = locust_args(opts, host, config, users)
-    if opts.workers > 0:
-        port = free_port()
-        args += ["--master", "--expect-workers", str(opts.workers)]
-        args += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+    wait_s = opts.duration_s + END_SLACK_S + 60
+    port = free_port()
+    if opts.workers + opts.remote_workers > 0:
+        expect = opts.workers + opts.remote_workers
+        args += ["--master", "--expect-workers", str(expect)]
+        if opts.remote_workers:
+            port, wait_s = opts.master_port, wait_s + REMOTE_WAIT_S
+            args += ["--master-bind-host", opts.master_bind_host]
+            args += ["--master-bind-port", str(port)]
+            args += ["--expect-workers-max-wait", str(int(REMOTE_WAIT_S))]
+            notify(
+                f"waiting up to {REMOTE_WAIT_S:.0f}s for {opts.remote_workers} remote "
+                f"worker(s): copy {config.parent}/run.json and keys.json (and the replayed "
+                f"trace) to each and run there: {remote_worker_command(opts, host)}"
+            )
+        else:
+            args += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
     master = procs.start(args, opts.out_dir / "locust-master.log")
     for k in range(opts.workers):
         worker = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker"]
@@ -209,7 +238,7 @@ def run_locust(procs: Processes, opts: Options, host: str, config: Path, users: 
         worker += ["--host", host, "--td-config", str(config), "--loglevel", "WARNING"]
         procs.start(worker, opts.out_dir / f"locust-worker-{k}.log")
     try:
-        master.wait(timeout=opts.duration_s + END_SLACK_S + 60)
+        master.wait(timeout=wait_s)
     except subprocess.TimeoutExpired:
         raise LoadtestError("Locust did not finish in time; stopped it", 1) from None
     if not (opts.out_dir / "harness.json").exists():
@@ -245,7 +274,19 @@ def prepare(opts: Options) -> tuple[Profile, list[Threshold]]:
     return profile, thresholds
 
 
-def run(opts: Options) -> Outcome:
+def _bundle(opts: Options, keys: Path) -> tuple[str, str | None]:
+    """Copy the keys (and trace) next to run.json so the folder is self-contained."""
+    bundled = opts.out_dir / "keys.json"
+    if keys.resolve() != bundled.resolve():
+        shutil.copyfile(keys, bundled)
+    if opts.replay is None:
+        return bundled.name, None
+    trace = opts.out_dir / f"replay{opts.replay.suffix}"
+    shutil.copyfile(opts.replay, trace)
+    return bundled.name, trace.name
+
+
+def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
     """Run the whole load test and write its results into ``opts.out_dir``."""
     from sim.rng import draw_seed
 
@@ -256,15 +297,16 @@ def run(opts: Options) -> Outcome:
     with processes() as procs:
         host, keys = (opts.host, opts.keys) if opts.host else start_service(procs, opts)
         assert keys is not None
+        keys_name, trace_name = _bundle(opts, keys)
         config = RunConfig(
-            profile=profile.model_dump(mode="json"), keys_file=str(keys),
-            duration_s=opts.duration_s, workers=opts.workers, out_dir=str(opts.out_dir),
-            seed=seed, replay=str(opts.replay) if opts.replay else None, speedup=opts.speedup,
+            profile=profile.model_dump(mode="json"), keys_file=keys_name,
+            duration_s=opts.duration_s, workers=opts.workers + opts.remote_workers,
+            out_dir=".", seed=seed, replay=trace_name, speedup=opts.speedup,
         )  # fmt: skip
         config.write(opts.out_dir / "run.json")
         users = sum(profile.pool_of(r) for r in ("rights_holder", "account_manager"))
         users += profile.pool_of("shopper") + profile.pool_of("seller")
-        run_locust(procs, opts, host, opts.out_dir / "run.json", users)
+        run_locust(procs, opts, host, opts.out_dir / "run.json", users, notify)
     target = nominal_rate(profile, opts.duration_s, _replay_rows(opts))
     data = read_run(opts.out_dir / "harness.json", opts.duration_s, target)
     checked = verdicts(data, thresholds)

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from loadtest.client import REQUEST_NAMES
-from loadtest.runner import free_port
+from loadtest.runner import LOCUSTFILE, TAKEDOWN, free_port
 from tests.loadtest.conftest import REPO, takedown
 
 pytestmark = pytest.mark.timeout(180)
@@ -184,3 +184,45 @@ def test_open_model_holds_the_rate_on_a_slow_server_and_shows_the_stall(
     # and the dispatcher itself was not held up by the stall (it would lag ~1 s);
     # the margin below that is for a busy shared machine
     assert arrivals["start_lag_p99_ms"] < 250.0
+
+
+def test_a_worker_elsewhere_joins_from_a_copy_of_the_results_folder(
+    lt_service: tuple[str, Path], tmp_path: Path
+) -> None:
+    # "another machine": a folder holding only copies of run.json and keys.json
+    url, keys = lt_service
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    port = free_port()
+    args = [
+        *TAKEDOWN, "loadtest", "--host", url, "--keys", str(keys), "--profile", "smoke",
+        "--duration", "6s", "--remote-workers", "1", "--master-port", str(port),
+        "--master-bind-host", "127.0.0.1", "--out", str(out),
+    ]  # fmt: skip
+    master = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not (out / "run.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        for name in ("run.json", "keys.json"):
+            (elsewhere / name).write_bytes((out / name).read_bytes())
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker",
+             "--master-host", "127.0.0.1", "--master-port", str(port), "--host", url,
+             "--td-config", "run.json", "--loglevel", "WARNING"],
+            cwd=elsewhere, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _, err = master.communicate(timeout=150)
+        assert master.returncode == 0, err
+        assert worker.wait(timeout=30) == 0
+    finally:
+        for proc in (master, worker):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert b"remote worker(s)" in err
+    doc = _doc(out)
+    remote = json.loads((elsewhere / "worker-0.json").read_text())  # written where it ran
+    assert doc["workers"] == 1 and not (out / "worker-0.json").exists()
+    assert doc["arrivals"]["started"] == sum(remote["arrivals"]["started"].values()) > 0

@@ -46,9 +46,12 @@ def test_prepare_checks_inputs_before_starting_anything(tmp_path: Path) -> None:
 
 
 def test_config_and_keys_round_trip(tmp_path: Path) -> None:
-    cfg = RunConfig({"rates": {}}, "k.json", 5.0, 2, str(tmp_path), 7, None, 1.0)
+    cfg = RunConfig({"rates": {}}, "k.json", 5.0, 2, ".", 7, "replay.csv", 1.0)
     cfg.write(tmp_path / "run.json")
-    assert RunConfig.read(tmp_path / "run.json") == cfg
+    # relative paths resolve against the config's folder (it can be copied elsewhere)
+    back = RunConfig.read(tmp_path / "run.json")
+    assert (back.keys_file, back.out_dir) == (str(tmp_path / "k.json"), str(tmp_path / "."))
+    assert back.replay == str(tmp_path / "replay.csv") and back.seed == 7
     (tmp_path / "k.json").write_text(
         '{"admin": {"key": "a"}, "rights_holders": [{"key": "r", "brand_id": 3, '
         '"program": "joint_force"}], "account_managers": [{"key": "m", "brand_ids": [3]}], '
