@@ -205,6 +205,9 @@ def removals_by_channel(data: ReportData) -> Figure | None:
     return fig
 
 
+LABELLED_POINTS = 4
+
+
 def harm_vs_cost(data: ReportData) -> Figure | None:
     """Consumer harm (fake sales) against enforcement cost (account-manager hours)."""
     if "fake_sales" not in data.stats or "am_hours" not in data.stats:
@@ -229,11 +232,14 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
             capsize=3,
             label=data.name(label),
         )
-        box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
-        ax.annotate(
-            data.name(label), (x, y), xytext=(7, 7), textcoords="offset points", fontsize=9,
-            color=c, bbox=box,
-        )  # fmt: skip
+        if len(data.labels) <= LABELLED_POINTS:
+            box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
+            ax.annotate(
+                data.name(label), (x, y), xytext=(7, 7), textcoords="offset points",
+                fontsize=9, color=c, bbox=box,
+            )  # fmt: skip
+    if len(data.labels) > LABELLED_POINTS:
+        legend(data, ax)  # too many points to label them in place
     style(ax)
     ax.set_xlabel("enforcement cost: account-manager hours (mean, 95% CI)")
     ax.set_ylabel("consumer harm: fake sales")
@@ -277,6 +283,7 @@ def wrongful_removals(data: ReportData) -> Figure | None:
     fig = figure()
     ax = fig.add_subplot()
     _grouped_bars(data, ax, metrics)
+    ax.set_ylim(bottom=0)  # counts: an interval running below zero is cut at zero
     ax.set_ylabel("listings (mean per run, 95% CI)")
     legend(data, ax)
     return fig
