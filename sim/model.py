@@ -264,6 +264,8 @@ class Model:
         opened = self.counterfeiters.arrivals(float(hour))
         del opened
         new = self.counterfeiters.post(float(hour), self.brand_cum)
+        if hour + 1 > self.window.horizon_h:  # a horizon that ends inside this hour
+            new = new.before(self.window.horizon_h)
         k = len(new)
         if k == 0:
             return

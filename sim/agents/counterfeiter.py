@@ -33,6 +33,17 @@ class NewListings:
     def __len__(self) -> int:
         return len(self.account)
 
+    def before(self, t_h: float) -> NewListings:
+        """Only the listings posted before ``t_h``."""
+        keep = self.created_h < t_h
+        return NewListings(
+            self.account[keep],
+            self.brand[keep],
+            self.created_h[keep],
+            self.obfuscated[keep],
+            self.relist[keep],
+        )
+
 
 class Accounts:
     """Counterfeit seller accounts as growable columns (row = account id)."""

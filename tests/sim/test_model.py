@@ -253,3 +253,10 @@ def test_displacement_moves_fakes_away_from_brands_that_enforce() -> None:
 
     assert abs(share_of_joint_force(0.0) - 0.5) < 0.05
     assert share_of_joint_force(3.0) < 0.43
+
+
+def test_a_horizon_inside_an_hour_posts_nothing_after_it() -> None:
+    r = run(tiny(scenario={"horizon_days": 2.01}), 3, events=True)
+    assert r.events is not None
+    assert r.events["t_h"].max() <= 2.01 * 24
+    assert len(r.daily["day"]) == 3
