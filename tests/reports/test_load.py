@@ -11,6 +11,7 @@ import pytest
 from reports.load import ReportError, detect_kind, load
 from reports.render import render_report
 from reports.tables import flatten, parameter_differences, show_param
+from sim.experiment.design import DesignPoint
 from tests.reports import synthetic
 
 
@@ -125,3 +126,32 @@ def test_a_run_report_names_its_command_line_and_seed(folders: dict[str, Path]) 
     md = (folders["run"] / "summary.md").read_text(encoding="utf-8")
     assert "- command line: takedown run " in md and "--seed 11" in md
     assert "- seeds: 11" in md and "- version: " in md
+
+
+def test_a_run_with_no_notices_and_zero_metrics_renders_without_warnings(tmp_path: Path) -> None:
+    """Degenerate but valid: nothing filed, every metric 0 (warnings are errors here)."""
+    synthetic.write_run({"scenario": {"name": "quiet"}}, 1, 0.0, tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    summary["metrics"] = dict.fromkeys(summary["metrics"], 0.0)
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    header = (tmp_path / "notices.csv").read_text().splitlines()[0]
+    (tmp_path / "notices.csv").write_text(header + "\n")
+    text = render_report(tmp_path).read_text(encoding="utf-8")
+    assert 'id="plot-latency_cdf"' not in text and 'id="plot-live_fakes"' in text
+
+
+def test_identical_strategies_render_as_no_difference(tmp_path: Path) -> None:
+    """A scenario against its copy: every paired difference is exactly 0 with a 0-wide CI."""
+    first = synthetic.compare_points()[0]
+    points = [first, DesignPoint("copy", first.scenario, "copy.toml")]
+    synthetic.write_experiment(points, "compare", tmp_path, reps=2)
+    comparison = json.loads((tmp_path / "comparison.json").read_text())
+    comparison["metrics"] = {
+        m: {"standard": v["standard"], "copy": v["standard"]}
+        for m, v in comparison["metrics"].items()
+    }
+    zero = {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0, "significant": False}
+    comparison["differences"] = {m: {"copy": zero} for m in comparison["metrics"]}
+    (tmp_path / "comparison.json").write_text(json.dumps(comparison))
+    md = render_report(tmp_path).with_name("summary.md").read_text(encoding="utf-8")
+    assert "better on 0, worse on 0, no clear difference on 7 of 7" in md
