@@ -72,7 +72,7 @@ class ProcessPoolBackend:
     def __init__(self, jobs: int) -> None:
         self.workers = jobs
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["sim.model", "sim.outputs"])
+        ctx.set_forkserver_preload(["sim.model", "sim.outputs", "sim.experiment.runner"])
         self._pool = ctx.Pool(jobs, initializer=_ignore_sigint)
 
     def imap_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Any]:

@@ -121,7 +121,8 @@ def _print_result(result: ExperimentResult) -> None:
             star = " *" if d.significant else ""
             cells.append(f"{_fmt(d.mean)} [{_fmt(d.ci_low)}, {_fmt(d.ci_high)}]{star}")
         table.add_row(m, *cells)
-    Console().print(table)
+    # off a terminal rich would squeeze the table into 80 columns and cut metric names
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
     if len(result.labels) > 1:
         typer.echo("* paired difference significant (CI excludes 0)")
 
@@ -243,7 +244,10 @@ def _print_check(report: CheckReport) -> None:
         table.add_row(
             c.scenario, c.metric, _fmt(c.baseline_mean), band, _fmt(c.mean), _fmt(c.change)
         )
-    Console(stderr=True).print(table)
+    Console(stderr=True, width=None if sys.stderr.isatty() else 200).print(table)
+    typer.echo(
+        "if the change is intended, rewrite the baselines: takedown check --update", err=True
+    )
 
 
 def check(

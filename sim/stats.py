@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as _st
 
 CONFIDENCE = 0.95
 Values = Sequence[float] | np.ndarray
@@ -58,7 +57,9 @@ def _finite(values: Iterable[float] | np.ndarray) -> np.ndarray:
 
 def t_quantile(df: float, confidence: float = CONFIDENCE) -> float:
     """Two-sided Student-t critical value for ``df`` degrees of freedom."""
-    return float(_st.t.ppf(0.5 + confidence / 2.0, df))
+    from scipy.special import stdtrit  # lighter to import than scipy.stats
+
+    return float(stdtrit(df, 0.5 + confidence / 2.0))
 
 
 def mean_ci(values: Values, confidence: float = CONFIDENCE) -> Interval:
