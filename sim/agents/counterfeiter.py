@@ -137,7 +137,7 @@ class Counterfeiters:
         # (posting, newcomers) do not shift when enforcement reactions (relists, bans)
         # differ between strategies: common random numbers stay in step
         (self._rng_post, self._rng_life, self._rng_relist, self._rng_ban,
-         self._rng_new, self._rng_return) = rng.spawn(6)  # fmt: skip
+         self._rng_new, self._rng_return, self._rng_detail) = rng.spawn(7)  # fmt: skip
         self.accounts = Accounts()
         self.relists = _DueList()
         self.comebacks = _DueList()  # brand column unused
@@ -152,21 +152,21 @@ class Counterfeiters:
         acc = self.accounts
         n = acc.n
         can_post = acc.active[:n] & (acc.blocked_until_h[:n] <= hour_h)
-        # draw for every account, then drop those that cannot post: the draws stay in
-        # step whatever enforcement did to the accounts
-        rng = self._rng_post
-        per_account = rng.poisson(acc.rate_per_h[:n])
-        drawn = np.repeat(np.arange(n, dtype=np.int64), per_account)
-        created_all = hour_h + rng.random(len(drawn))
-        brand_all = pick_brands(brand_cum, rng, len(drawn))
-        posts = can_post[drawn]
-        account, created, brand = drawn[posts], created_all[posts], brand_all[posts]
+        # counts are drawn for every account, then dropped for those that cannot post: the
+        # counts stay in step whatever enforcement did to the accounts. The details of the
+        # posts kept come from their own stream, so dead accounts cost one draw an hour.
+        per_account = self._rng_post.poisson(acc.rate_per_h[:n])
+        per_account[~can_post] = 0
+        account = np.repeat(np.arange(n, dtype=np.int64), per_account)
         k = len(account)
+        rng = self._rng_detail
+        created = hour_h + rng.random(k)
+        brand = pick_brands(brand_cum, rng, k)
         due_h, r_acc, r_brand = self.relists.pop_before(hour_h + 1.0)
         ok = acc.active[r_acc]
         due_h, r_acc, r_brand = due_h[ok], r_acc[ok], r_brand[ok]
         total = k + len(due_h)
-        obf = self._rng_post.random(total) < self.config.obfuscation_share
+        obf = rng.random(total) < self.config.obfuscation_share
         order = np.argsort(np.concatenate([created, due_h]), kind="stable")
         return NewListings(
             np.concatenate([account, r_acc])[order],
