@@ -107,9 +107,21 @@ def style(ax: Axes) -> None:
         ax.spines[side].set_visible(False)
 
 
+MAX_SERIES = 8
+
+
+def series_labels(data: ReportData) -> list[str]:
+    """The strategies drawn as lines over time: all of them, or for a large sweep the
+    reference, middle and last point (beyond a handful, lines only tangle)."""
+    labels = data.labels
+    if len(labels) <= MAX_SERIES:
+        return list(labels)
+    return list(dict.fromkeys([data.baseline, labels[len(labels) // 2], labels[-1]]))
+
+
 def legend(data: ReportData, ax: Axes, loc: Literal["best", "lower right"] = "best") -> None:
     """A legend inside the axes for a few strategies, outside on the right for many."""
-    if len(data.labels) <= 4:
+    if len(series_labels(data)) <= 4:
         ax.legend(frameon=False, fontsize=9, loc=loc)
         return
     ax.legend(

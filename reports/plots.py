@@ -17,6 +17,7 @@ from reports.load import ReportData, RunData
 from reports.plotkit import (
     CHANNEL_COLORS,
     CHANNELS,
+    MAX_SERIES,
     Plot,
     color,
     err,
@@ -24,6 +25,7 @@ from reports.plotkit import (
     legend,
     png_bytes,
     runs_of,
+    series_labels,
     stat,
     style,
     t975,
@@ -63,7 +65,7 @@ def _warmup_days(data: ReportData) -> float:
 
 def _band_axes(data: ReportData, ax: Axes, column: str) -> bool:
     drawn = False
-    for label in data.labels:
+    for label in series_labels(data):
         band = series_band(runs_of(data, label), column)
         if band is None:
             continue
@@ -71,7 +73,7 @@ def _band_axes(data: ReportData, ax: Axes, column: str) -> bool:
         c = color(data, label)
         ax.plot(band["day"], band["mean"], color=c, linewidth=1.6, label=data.name(label))
         if band["low"].notna().any():
-            alpha = 0.18 if len(data.labels) <= 4 else 0.07
+            alpha = 0.18 if len(series_labels(data)) <= 4 else 0.07
             ax.fill_between(band["day"], band["low"], band["high"], color=c, alpha=alpha, lw=0)
     warmup = _warmup_days(data)
     if drawn and warmup > 0:
@@ -153,7 +155,7 @@ def weighted_cdf(hours: np.ndarray, weights: np.ndarray, grid: np.ndarray) -> np
 def latency_cdf(data: ReportData) -> Figure | None:
     """Share of removed listings taken down within x hours of the notice, per strategy."""
     curves = {}
-    for label in data.labels:
+    for label in series_labels(data):
         hours, weights = removal_latencies_h(runs_of(data, label))
         if hours.size and weights.sum() > 0:
             curves[label] = (hours, weights)
@@ -214,7 +216,7 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
         return None
     fig = figure(3.8)
     ax = fig.add_subplot()
-    for label in data.labels:
+    for label in series_labels(data):
         x, xl, xh = stat(data, "am_hours", label)
         y, yl, yh = stat(data, "fake_sales", label)
         if not (math.isfinite(x) and math.isfinite(y)):
@@ -232,13 +234,13 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
             capsize=3,
             label=data.name(label),
         )
-        if len(data.labels) <= LABELLED_POINTS:
+        if len(series_labels(data)) <= LABELLED_POINTS:
             box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
             ax.annotate(
                 data.name(label), (x, y), xytext=(7, 7), textcoords="offset points",
                 fontsize=9, color=c, bbox=box,
             )  # fmt: skip
-    if len(data.labels) > LABELLED_POINTS:
+    if len(series_labels(data)) > LABELLED_POINTS:
         legend(data, ax)  # too many points to label them in place
     style(ax)
     ax.set_xlabel("enforcement cost: account-manager hours (mean, 95% CI)")
@@ -252,14 +254,15 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
 
 
 def _grouped_bars(data: ReportData, ax: Axes, metrics: Sequence[str], scale: float = 1.0) -> None:
-    width = 0.8 / max(len(data.labels), 1)
+    shown = series_labels(data)
+    width = 0.8 / max(len(shown), 1)
     x = np.arange(len(metrics))
-    for i, label in enumerate(data.labels):
+    for i, label in enumerate(shown):
         stats = [stat(data, m, label) for m in metrics]
         means = np.array([s[0] for s in stats]) * scale
         errs = np.array([err(*s) for s in stats]).T * scale
         ax.bar(
-            x + (i - (len(data.labels) - 1) / 2) * width,
+            x + (i - (len(shown) - 1) / 2) * width,
             np.nan_to_num(means),
             width * 0.92,
             yerr=np.nan_to_num(errs),
@@ -291,13 +294,14 @@ def wrongful_removals(data: ReportData) -> Figure | None:
 
 def _label_bars(data: ReportData, ax: Axes, metric: str, scale: float) -> None:
     """One bar per strategy with its 95% CI, strategies on the x axis."""
-    x = np.arange(len(data.labels))
-    stats = [stat(data, metric, lbl) for lbl in data.labels]
+    shown = series_labels(data)
+    x = np.arange(len(shown))
+    stats = [stat(data, metric, lbl) for lbl in shown]
     means = np.nan_to_num(np.array([st[0] for st in stats]) * scale)
     errs = np.nan_to_num(np.array([err(*st) for st in stats]).T * scale)
-    colors = [color(data, lbl) for lbl in data.labels]
+    colors = [color(data, lbl) for lbl in shown]
     ax.bar(x, means, 0.7, yerr=errs, capsize=3, color=colors, error_kw={"elinewidth": 1})
-    names = [data.name(lbl) for lbl in data.labels]
+    names = [data.name(lbl) for lbl in shown]
     if len(names) > 3 or max(len(n) for n in names) > 14:
         ax.set_xticks([])  # too many or too long: the colours follow the legend
     else:
@@ -392,6 +396,15 @@ def catalogue(headline: Sequence[str], single: bool) -> list[tuple[str, str, str
     ]
 
 
+SERIES_PLOTS = {
+    "live_fakes",
+    "latency_cdf",
+    "harm_vs_cost",
+    "wrongful_removals",
+    "account_managers",
+}
+
+
 def draw_all(data: ReportData, out_dir: Path, headline: Sequence[str]) -> list[Plot]:
     """Draw every figure the data supports and write each as ``fig_<id>.png`` in out_dir."""
     plots = []
@@ -402,5 +415,7 @@ def draw_all(data: ReportData, out_dir: Path, headline: Sequence[str]) -> list[P
         png = png_bytes(fig)
         filename = f"fig_{plot_id}.png"
         (out_dir / filename).write_bytes(png)
+        if plot_id in SERIES_PLOTS and len(data.labels) > MAX_SERIES:
+            caption += " With this many points only the reference, middle and last are drawn."
         plots.append(Plot(plot_id, title, caption, png, filename))
     return plots

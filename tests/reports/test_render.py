@@ -237,3 +237,19 @@ def test_a_one_parameter_sweep_draws_lines_with_bands(tmp_path: Path) -> None:
     assert 'class="transposed"' not in text  # four points fit as columns
     md = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "- `account_managers.pool_size`: 1, 2, 4, 8" in md
+
+
+def test_a_large_sweep_draws_few_lines_but_every_point_in_tables(tmp_path: Path) -> None:
+    """Twelve points: time series show the reference, middle and last; tables show all."""
+    from reports.load import load
+    from reports.plotkit import series_labels
+    from tests.reports import synthetic
+
+    grid = {"account_managers.pool_size": [1, 2, 4, 8], "platform.sweep_recall": [0.1, 0.3, 0.5]}
+    synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", tmp_path, reps=2)
+    html = parse(render_report(tmp_path))
+    data = load(tmp_path)
+    assert series_labels(data) == [data.labels[0], data.labels[6], data.labels[11]]
+    assert len({c["data-label"] for c in html.cells}) == 12
+    text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "only the reference, middle and last are drawn" in text
