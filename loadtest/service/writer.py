@@ -31,19 +31,35 @@ class Writer:
         self.batches = 0
         self.jobs = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="takedown-writer", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Run the writer thread (again, after ``close``: an app may be started twice)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="takedown-writer", daemon=True
+                )
+                self._thread.start()
 
     def submit(self, job: Callable[[Connection], T]) -> Future[T]:
         """Queue ``job``; the future holds its result once committed, or its exception."""
         future: Future[T] = Future()
         self._queue.put((job, future))
+        if self._thread is None or not self._thread.is_alive():
+            self.start()
         return future
 
     def close(self) -> None:
         """Finish queued work and stop the thread."""
-        self._queue.put(_STOP)
-        self._thread.join(timeout=30)
+        with self._lock:
+            thread = self._thread
+            if thread is None or not thread.is_alive():
+                return
+            self._queue.put(_STOP)
+        thread.join(timeout=30)
         self.engine.dispose()
 
     def _take_batch(self) -> tuple[list[Job], bool]:

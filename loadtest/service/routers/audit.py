@@ -11,6 +11,7 @@ from loadtest.service import schema as s
 from loadtest.service.auth import Principal, principal, require
 from loadtest.service.context import Service, decode_cursor, encode_cursor, service
 from loadtest.service.models import AuditPage, iso
+from loadtest.service.problems import responses
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 
@@ -39,7 +40,7 @@ def _page(conn: Connection, listing_id: int | None, after: int | None, limit: in
     return {"items": [audit_json(r) for r in rows], "next_cursor": cursor}
 
 
-@router.get("", response_model=AuditPage)
+@router.get("", response_model=AuditPage, responses=responses(401, 403, 422, 429))
 def list_audit(
     who: Annotated[Principal, Depends(principal)],
     svc: Annotated[Service, Depends(service)],
