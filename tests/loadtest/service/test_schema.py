@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from schemathesis import checks
 
 from tests.loadtest.service.conftest import seed_db
 
