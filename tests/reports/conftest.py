@@ -22,6 +22,7 @@ KINDS = ("run", "compare", "sweep")
 SMOKE = Path(__file__).resolve().parents[2] / "scenarios" / "smoke.toml"
 PROGRAMMES = ("standard", "good_faith", "joint_force")
 SWEEP_GRID = ("account_managers.pool_size=1,2,4", "platform.sweep_recall=0.1,0.4")
+SHORTER = ["--set", "scenario.horizon_days=22"]  # smoke's 37 days, cut to save test time
 COMMAND_TIMEOUT_S = 240
 MAIN = "import sys; from sim.cli import main; main(sys.argv[1:])"
 
@@ -71,9 +72,16 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     plotting stack on a busy 2-core machine.
     """
     base = tmp_path_factory.mktemp("real-outputs")
-    out = takedown(["run", str(SMOKE), "--seed", "11", "--out", "run"], base)
+    out = takedown(["run", str(SMOKE), *SHORTER, "--seed", "11", "--out", "run"], base)
     assert f"report: {Path('run') / 'report.html'}" in out
-    common = ["--seed", "5", "--jobs", "1", "--no-report"]  # workers would re-import the model
+    common = [
+        *SHORTER,
+        "--seed",
+        "5",
+        "--jobs",
+        "1",
+        "--no-report",
+    ]  # workers would re-import the model
     takedown(["compare", *strategy_files(base), "--reps", "3", *common, "--out", "compare"], base)
     grids = [arg for spec in SWEEP_GRID for arg in ("--grid", spec)]
     takedown(["sweep", str(SMOKE), *grids, "--reps", "2", *common, "--out", "sweep"], base)

@@ -202,7 +202,7 @@ def test_a_three_parameter_sweep_renders_its_heatmaps(tmp_path: Path) -> None:
         "platform.sweep_recall": [0.1, 0.5],
         "platform.upload_recall": [0.6, 0.9],
     }
-    synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", tmp_path, reps=2)
+    synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", tmp_path, reps=1)
     html = parse(render_report(tmp_path))
     assert "sweep" in {img["id"].removeprefix("plot-") for img in html.imgs}
     assert len({c["data-label"] for c in html.cells}) == 8
@@ -246,7 +246,7 @@ def test_a_large_sweep_draws_few_lines_but_every_point_in_tables(tmp_path: Path)
     from tests.reports import synthetic
 
     grid = {"account_managers.pool_size": [1, 2, 4, 8], "platform.sweep_recall": [0.1, 0.3, 0.5]}
-    synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", tmp_path, reps=2)
+    synthetic.write_experiment(synthetic.sweep_points(grid), "sweep", tmp_path, reps=1)
     html = parse(render_report(tmp_path))
     data = load(tmp_path)
     assert series_labels(data) == [data.labels[0], data.labels[6], data.labels[11]]
