@@ -72,7 +72,10 @@ def file_notice(actor: Actor, arrival: Arrival, payload: ReplayNotice | None) ->
         who = h.keys.rights_holders[int(actor.rng.integers(len(h.keys.rights_holders)))]
         n, valid = _listing_count(actor), bool(actor.rng.random() < rh.precision)
     chosen = _pick_listings(actor, h.brand_listings(who.brand_id), n, valid)
-    ids = [int(c["id"]) for c in chosen] or _named_before(actor, who.brand_id, n)
+    ids = [int(c["id"]) for c in chosen]
+    if len(ids) < n:  # a big notice also names listings the brand saw before
+        taken = set(ids)
+        ids += [i for i in _named_before(actor, who.brand_id, n) if i not in taken][: n - len(ids)]
     if not ids:
         h.e2e["nothing_to_name"] += 1
         return
