@@ -21,6 +21,8 @@ from pydantic import (
     PositiveFloat,
     PositiveInt,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -41,6 +43,15 @@ class _Section(BaseModel):
         allow_inf_nan=False,
         use_attribute_docstrings=True,
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """true/false is no number (pydantic alone would read it as 1/0)."""
+        name = info.field_name
+        if isinstance(value, bool) and name and cls.model_fields[name].annotation is not bool:
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
 
 
 class Meta(_Section):

@@ -280,6 +280,14 @@ def test_overrides_go_through_validation(tmp_path: Path) -> None:
             {"rights_holders": {"max_listings_per_notice": 301}},
             "max_listings_per_notice: bad value 301",
         ),
+        (
+            {"market": {"brands": True}},
+            "market.brands: bad value True: expected a number, got true",
+        ),
+        (
+            {"platform": {"sweep_recall": False}},
+            "platform.sweep_recall: bad value False: expected a",
+        ),
     ],
 )
 def test_each_mistake_is_one_line_naming_the_field(data: dict[str, Any], line: str) -> None:
@@ -376,3 +384,7 @@ def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "bom.toml"
     path.write_bytes(b"\xef\xbb\xbf[market]\nbrands = 3\n")
     assert load_scenario(path).market.brands == 3
+
+
+def test_bool_keys_still_take_bools() -> None:
+    assert from_dict({"account_managers": {"always_on": True}}).account_managers.always_on
