@@ -106,7 +106,7 @@ def _print_result(result: ExperimentResult) -> None:
     from sim.metrics import HEADLINE_METRICS
 
     table = Table(title=f"{result.kind}: {result.reps} replications, 95% CI")
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True)
     for label in result.labels:
         table.add_column(label, justify="right")
     for label in result.labels[1:]:

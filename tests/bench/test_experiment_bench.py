@@ -18,7 +18,7 @@ from sim.experiment import compare
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "gft_2015.toml"
 # enlarge the market until one replication takes >= 10 s (measured below, not assumed)
-ENLARGE = ("scenario.horizon_days=730", "counterfeiters.count=400")
+ENLARGE = ("scenario.horizon_days=900",)
 REPS = 4
 
 
