@@ -38,13 +38,15 @@ def run(
         fail("; ".join(exc.problems))
     if events is not None and events.suffix != ".parquet":
         fail(f"--events: bad value {str(events)!r}: expected a .parquet file")
+    if events is not None and not events.parent.is_dir():
+        fail(f"--events: folder {str(events.parent)!r} does not exist")
     seed = draw_seed() if seed is None else seed
     result = _simulate(simulate, scenario, seed, events is not None)
     folder = out or Path("out") / f"run-{scenario.scenario.name}-{seed}"
     try:
         write_run(result, folder, events)
     except OSError as exc:
-        fail(f"--out: cannot write {folder}: {exc.strerror}")
+        fail(f"cannot write {exc.filename or folder}: {exc.strerror}")
     _print_table(result, folder, events)
     if not no_report:
         from reports.cli import report_or_warn

@@ -55,6 +55,7 @@ def test_default_folder_names_scenario_and_seed(
         (["run", str(SMOKE), "--set", "platfrom.upload_recall=1"], "did you mean 'platform'"),
         (["run", str(SMOKE), "--seed", "-1"], "--seed"),
         (["run", str(SMOKE), "--events", "ev.csv"], "--events"),
+        (["run", str(SMOKE), "--events", "no/such/folder/ev.parquet"], "does not exist"),
     ],
 )
 def test_user_mistakes_exit_2_with_one_line(
