@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, case, func, select
 
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal
+from sim.agents.rights_holder import MIN_DECIDED_FOR_RECORD
 
-MIN_SAMPLE = 20
+# the model's threshold: fewer decided notices in the window give no verdict
+MIN_DECIDED = MIN_DECIDED_FOR_RECORD
 
 
 def _audit(
@@ -85,13 +87,10 @@ def restore(
 
 
 def track_record(conn: Connection, brand_id: int, since: float) -> tuple[float, float, int]:
-    """(success rate, counter-notice rate, decided notices) of a brand since ``since``.
-
-    Success rate: approved / decided notices filed in the window. Counter-notice rate:
-    counter-notices against the brand / listings its notices removed in the window.
-    Each rate counts only once it rests on ``MIN_SAMPLE`` cases (before that: 1.0 and 0.0).
+    """(success rate, counter-notice rate, decided notices) of a brand since ``since``,
+    as the model keeps it: approved / decided notices, and counter-notices / notices filed.
     """
-    n = s.notices
+    n, cn = s.notices, s.counter_notices
     decided = conn.execute(
         select(
             func.count(),
@@ -99,45 +98,44 @@ def track_record(conn: Connection, brand_id: int, since: float) -> tuple[float, 
         ).where(n.c.brand_id == brand_id, n.c.created_at >= since, n.c.decision.is_not(None))
     ).one()
     total, approved = int(decided[0]), int(decided[1])
-    removed = conn.execute(
-        select(func.count()).where(
-            and_(s.audit.c.brand_id == brand_id, s.audit.c.at >= since,
-                 s.audit.c.action == "remove", s.audit.c.notice_id.is_not(None))
-        )
-    ).scalar_one()  # fmt: skip
-    counters = conn.execute(
-        select(func.count()).where(
-            s.counter_notices.c.brand_id == brand_id, s.counter_notices.c.created_at >= since
-        )
+    filed = conn.execute(
+        select(func.count()).where(n.c.brand_id == brand_id, n.c.created_at >= since)
     ).scalar_one()
-    # too few cases say nothing yet: judge each rate only over MIN_SAMPLE cases
-    success = approved / total if total >= MIN_SAMPLE else 1.0
-    counter_rate = counters / removed if removed >= MIN_SAMPLE else 0.0
+    counters = conn.execute(
+        select(func.count()).where(cn.c.brand_id == brand_id, cn.c.created_at >= since)
+    ).scalar_one()
+    success = approved / total if total else 1.0
+    counter_rate = counters / filed if filed else 0.0
     return success, counter_rate, total
 
 
 def remove_first(conn: Connection, brand: Any, params: dict[str, float], now: float) -> bool:
     """Whether a notice of ``brand`` removes before review.
 
-    joint_force always; good_faith while the brand's track record over the window meets
-    the bar (a brand with no decided notices yet starts trusted), with a lock-out after
-    it falls below; standard never.
+    joint_force always, standard never. good_faith brands start trusted (as in the model)
+    and keep it until their record over the window, once it rests on ``MIN_DECIDED``
+    decided notices, falls below the bar; then they are locked out, and after the
+    lock-out regain it only with a qualifying record.
     """
-    if brand.program == "joint_force":
-        return True
     if brand.program != "good_faith":
+        return bool(brand.program == "joint_force")
+    locked = brand.gf_locked_until
+    if locked is not None and locked > now:
         return False
-    if brand.gf_locked_until is not None and brand.gf_locked_until > now:
-        return False
-    success, counter_rate, _ = track_record(conn, brand.id, now - params["gf_window_s"])
-    if (
+    success, counter_rate, decided = track_record(conn, brand.id, now - params["gf_window_s"])
+    judged = decided >= MIN_DECIDED
+    good = (
         success >= params["gf_min_success_rate"]
         and counter_rate <= params["gf_max_counter_notice_rate"]
-    ):
-        return True
-    conn.execute(
-        s.brands.update()
-        .where(s.brands.c.id == brand.id)
-        .values(gf_locked_until=now + params["gf_lockout_s"])
     )
-    return False
+    trusted = locked is None or (judged and good)
+    if locked is None and judged and not good:
+        trusted = False
+        locked = now + params["gf_lockout_s"]
+    elif trusted:
+        locked = None
+    if locked != brand.gf_locked_until:
+        conn.execute(
+            s.brands.update().where(s.brands.c.id == brand.id).values(gf_locked_until=locked)
+        )
+    return trusted

@@ -55,13 +55,13 @@ def test_good_faith_loses_remove_first_after_rejections(client: TestClient, seed
     am = seeded.manager_of(rh["brand_id"])
     ids = brand_listing_ids(client, rh["brand_id"], 1)
     modes = []
-    for _ in range(21):  # 20 decided notices make a sample; all rejected: success rate 0
+    for _ in range(11):  # 10 decided notices make a verdict; all rejected: success rate 0
         r = file(client, rh["key"], ids)
         modes.append(r.json()["mode"])
         client.post(f"/v1/notices/{r.json()['id']}/decision", json={"decision": "reject"},
                     headers=auth(am["key"]))  # fmt: skip
-    assert modes[:20] == ["remove_first"] * 20
-    assert modes[20] == "review_first"
+    assert modes[:10] == ["remove_first"] * 10
+    assert modes[10] == "review_first"
     assert file(client, rh["key"], ids).json()["status"] == "pending_review"  # locked out
 
 

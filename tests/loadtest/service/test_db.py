@@ -1,0 +1,80 @@
+"""Storage: versioned migrations on both databases, URL handling, group commit."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select, text
+
+from loadtest.service import db
+from loadtest.service import schema as s
+from loadtest.service.writer import Writer
+
+
+def test_migrations_apply_in_order_once(db_url: str) -> None:
+    engine = db.make_engine(db_url, pool_size=1, writer=True)
+    assert db.migrate(engine) == len(db.MIGRATIONS) == 2
+    assert db.migrate(engine) == 2  # a restart applies nothing twice
+    with engine.connect() as conn:
+        versions = [v for (v,) in conn.execute(select(s.schema_version.c.version))]
+    engine.dispose()
+    assert versions == [1, 2]
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:
+    engine = db.make_engine(f"sqlite:///{tmp_path}/w.db", pool_size=1)
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///x.db", "sqlite:///x.db"),
+        ("postgresql://postgres@127.0.0.1:5432/test",
+         "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    ],
+)  # fmt: skip
+def test_urls_normalise(url: str, expected: str) -> None:
+    assert db.normalise_url(url) == expected
+
+
+@pytest.mark.parametrize("url", ["mysql://a/b", "sqlite://", "sqlite:///:memory:", "::nonsense"])
+def test_bad_urls_name_the_flag(url: str) -> None:
+    with pytest.raises(db.DatabaseUrlError, match="--db"):
+        db.normalise_url(url)
+
+
+def test_group_commit_batches_concurrent_writes_and_isolates_failures(db_url: str) -> None:
+    engine = db.make_engine(db_url, pool_size=1, writer=True)
+    db.migrate(engine)
+    writer = Writer(engine, batch_max=64)
+    gate = threading.Event()
+    # hold the writer busy so the next 200 submissions queue up behind it
+    blocker = writer.submit(lambda conn: gate.wait(5))
+
+    def insert(i: int):  # type: ignore[no-untyped-def]
+        def job(conn):  # type: ignore[no-untyped-def]
+            if i % 50 == 0:
+                raise ValueError(f"job {i} fails alone")
+            conn.execute(s.params.insert().values(name=f"p{i}", value=float(i)))
+            return i
+
+        return job
+
+    futures = [writer.submit(insert(i)) for i in range(200)]
+    gate.set()
+    blocker.result(10)
+    results = [f.exception(10) or f.result() for f in futures]
+    writer.close()
+    failed = [r for r in results if isinstance(r, ValueError)]
+    assert len(failed) == 4
+    engine2 = db.make_engine(db_url, pool_size=1)
+    with engine2.connect() as conn:
+        stored = conn.execute(select(s.params.c.name)).all()
+    engine2.dispose()
+    assert len(stored) == 196
+    assert writer.jobs == 201 and writer.batches <= 1 + 200 // 64 + 1
