@@ -151,6 +151,10 @@ class Model:
         self.latency_h: list[np.ndarray] = []
         self.latency_n: list[np.ndarray] = []
         self.floor_h = 0.0  # the hour being processed: nothing may be scheduled before it
+        self._decided_by_kind = {
+            "notice": self._notice_decided,
+            "counter_notice": self._counter_decided,
+        }
         self.pool, self.desks = self._build_desks(streams)
         self.warm: dict[str, Any] = {"busy_h": 0.0, "waits": {}}
         shape = (
@@ -456,8 +460,7 @@ class Model:
 
     def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
         """A desk decided something: dispatch on what it was."""
-        handlers = {"notice": self._notice_decided, "counter_notice": self._counter_decided}
-        handlers[item.kind](item, decision)
+        self._decided_by_kind[item.kind](item, decision)
 
     def _notice_decided(self, item: ReviewItem, d: Decision) -> None:
         nid = item.item_id
