@@ -77,7 +77,7 @@ def loadtest(
         fail(f"--master-port {master_port}: must lie between 1024 and 65535")
     if not 0 < speedup <= 1e6:
         fail(f"--speedup {speedup}: must be > 0")
-    if host is not None and not re.match(r"^https?://[^/\s]+/?$", host):
+    if host is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", host):
         fail(f"--host {host!r}: expected a base URL like http://127.0.0.1:8000")
     if seed is not None and seed < 0:
         fail(f"--seed {seed}: must be >= 0")
