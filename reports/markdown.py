@@ -6,7 +6,7 @@ import shlex
 from collections.abc import Sequence
 
 from reports.load import ReportData
-from reports.tables import Cell, Headline, scorecard, swept_rows
+from reports.tables import Cell, Headline, descriptions, scorecard, swept_rows
 
 ICONS = {"better": "▲", "worse": "▼", "changed": "◆", "same": ""}
 
@@ -69,6 +69,9 @@ def render_markdown(
 ) -> str:
     """The whole ``summary.md``."""
     lines = [f"# {title(data)}", "", lead, ""]
+    described = descriptions(data)
+    if described:
+        lines += [f"- **{name}**: {text}" for name, text in described] + [""]
     if warning:
         lines += [f"> **Warning:** {warning}", ""]
     if len(data.labels) > 1:

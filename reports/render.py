@@ -91,6 +91,7 @@ def render_html(
         kind=data.kind,
         lead=lead(data),
         warning=warning(data),
+        described=tables.descriptions(data),
         compared=data.kind != "run" and len(data.labels) > 1,
         verdicts=verdicts,
         scorecard=tables.scorecard(data, table.metrics),

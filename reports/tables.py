@@ -280,6 +280,21 @@ def scenario_rows(data: ReportData) -> list[tuple[str, str]]:
     return [(k, show_param(v)) for k, v in flatten(first).items() if k not in _IGNORED]
 
 
+def descriptions(data: ReportData) -> list[tuple[str, str]]:
+    """(name, description) of each strategy whose scenario describes itself; a sweep's
+    points share one description, shown once under its base scenario's name."""
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for label in data.labels:
+        meta = (data.scenarios.get(label) or {}).get("scenario") or {}
+        text = str(meta.get("description") or "").strip()
+        if text and text not in seen:
+            seen.add(text)
+            name = str(meta.get("name") or label) if data.kind == "sweep" else label
+            out.append((name, text))
+    return out
+
+
 def swept_rows(data: ReportData) -> list[tuple[str, list[str]]]:
     """For a sweep: each swept key with the values it takes (what differs between points)."""
     return [(k, [show_param(v) for v in vals]) for k, vals in data.sweep_params.items()]
