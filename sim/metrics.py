@@ -7,7 +7,7 @@ after the warm-up; daily series cover every day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -144,50 +144,64 @@ class DailySeries:
         return out
 
 
-@dataclass
 class NoticeLog:
-    """The notice trace, one row per notice, filled in as notices are decided and acted on."""
+    """The notice trace, one row per notice (growable numpy columns), filled in as notices
+    are decided and acted on. The notice id is its row."""
 
-    t_h: list[float] = field(default_factory=list)
-    brand_id: list[int] = field(default_factory=list)
-    listings: list[int] = field(default_factory=list)
-    valid: list[bool] = field(default_factory=list)
-    channel: list[str] = field(default_factory=list)
-    decided_at_h: list[float] = field(default_factory=list)
-    removed_at_h: list[float] = field(default_factory=list)
-    listings_removed: list[int] = field(default_factory=list)
+    CHANNELS = ("notice_and_takedown", "good_faith", "joint_force")
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        self.cols: dict[str, np.ndarray] = {
+            "t_h": np.zeros(capacity),
+            "brand_id": np.zeros(capacity, dtype=np.int64),
+            "listings": np.zeros(capacity, dtype=np.int64),
+            "valid": np.zeros(capacity, dtype=bool),
+            "channel": np.zeros(capacity, dtype=np.int8),
+            "decided_at_h": np.full(capacity, np.nan),
+            "removed_at_h": np.full(capacity, np.nan),
+            "listings_removed": np.zeros(capacity, dtype=np.int64),
+        }
+
+    def __len__(self) -> int:
+        return self.n
 
     def file(self, t_h: float, brand: int, listings: int, valid: bool, channel: str) -> int:
         """Record a filed notice; returns its id (its row)."""
-        self.t_h.append(t_h)
-        self.brand_id.append(brand)
-        self.listings.append(listings)
-        self.valid.append(valid)
-        self.channel.append(channel)
-        self.decided_at_h.append(np.nan)
-        self.removed_at_h.append(np.nan)
-        self.listings_removed.append(0)
-        return len(self.t_h) - 1
+        if self.n == len(self.cols["t_h"]):
+            self._grow()
+        i = self.n
+        c = self.cols
+        c["t_h"][i], c["brand_id"][i], c["listings"][i] = t_h, brand, listings
+        c["valid"][i], c["channel"][i] = valid, self.CHANNELS.index(channel)
+        self.n += 1
+        return i
+
+    def filed_h(self, notice_id: int) -> float:
+        return float(self.cols["t_h"][notice_id])
+
+    def decided(self, notice_id: int, t_h: float) -> None:
+        self.cols["decided_at_h"][notice_id] = t_h
 
     def removed(self, notice_id: int, t_h: float, count: int) -> None:
         """``count`` of the notice's listings were removed at ``t_h`` (first time kept)."""
         if count <= 0:
             return
-        if np.isnan(self.removed_at_h[notice_id]):
-            self.removed_at_h[notice_id] = t_h
-        self.listings_removed[notice_id] += count
+        if np.isnan(self.cols["removed_at_h"][notice_id]):
+            self.cols["removed_at_h"][notice_id] = t_h
+        self.cols["listings_removed"][notice_id] += count
+
+    def _grow(self) -> None:
+        for name, arr in self.cols.items():
+            fill = np.nan if arr.dtype.kind == "f" and name != "t_h" else 0
+            grown = np.full(2 * len(arr), fill, dtype=arr.dtype)
+            grown[: self.n] = arr[: self.n]
+            self.cols[name] = grown
 
     def table(self) -> dict[str, np.ndarray]:
-        return {
-            "t_h": np.asarray(self.t_h, dtype=np.float64),
-            "brand_id": np.asarray(self.brand_id, dtype=np.int64),
-            "listings": np.asarray(self.listings, dtype=np.int64),
-            "valid": np.asarray(self.valid, dtype=bool),
-            "channel": np.asarray(self.channel, dtype=object),
-            "decided_at_h": np.asarray(self.decided_at_h, dtype=np.float64),
-            "removed_at_h": np.asarray(self.removed_at_h, dtype=np.float64),
-            "listings_removed": np.asarray(self.listings_removed, dtype=np.int64),
-        }
+        out = {name: arr[: self.n].copy() for name, arr in self.cols.items()}
+        out["channel"] = np.asarray(self.CHANNELS, dtype=object)[out["channel"]]
+        return out
 
 
 class EventLog:
@@ -334,16 +348,18 @@ class Aggregates:
         self.wrongful_days += float(np.maximum(stop - removed_h, 0.0)[inside].sum()) / 24.0
 
 
-def _notice_metrics(
-    notices: dict[str, np.ndarray], window: Window, latency: tuple[np.ndarray, np.ndarray]
-) -> dict[str, float]:
+def _notice_metrics(notices: dict[str, np.ndarray], window: Window) -> dict[str, float]:
+    """Notice counts, precision, the 24-hour share and filing-to-removal percentiles
+    (one observation per removed listing: a notice's listings go down together)."""
     inside = notices["t_h"] >= window.warmup_h
     t = notices["t_h"][inside]
     handled = np.fmin(notices["decided_at_h"][inside], notices["removed_at_h"][inside]) - t
     # a notice still open at the end counts only once 24 hours have passed since filing
     known = ~np.isnan(handled) | (window.horizon_h - t >= 24.0)
     within = np.nan_to_num(handled, nan=np.inf) <= 24.0
-    lat_h, lat_n = latency
+    removed = inside & (notices["listings_removed"] > 0)
+    lat_h = notices["removed_at_h"][removed] - notices["t_h"][removed]
+    lat_n = notices["listings_removed"][removed]
     out = {
         "notices_filed": float(len(t)),
         "notice_precision": share(np.count_nonzero(notices["valid"][inside]), len(t)),
@@ -359,7 +375,6 @@ def _notice_metrics(
 def summarise(
     agg: Aggregates,
     notices: dict[str, np.ndarray],
-    latency: tuple[np.ndarray, np.ndarray],
     am: dict[str, Any],
     accounts_active: int,
 ) -> dict[str, float]:
@@ -378,7 +393,7 @@ def summarise(
         "fake_views": agg.views,
         "fake_sales": agg.sales,
         "fake_sales_value": agg.sales_value,
-        **_notice_metrics(notices, agg.window, latency),
+        **_notice_metrics(notices, agg.window),
         "genuine_wrongly_removed": c["genuine_wrongly_removed"],
         "wrongful_removal_days": agg.wrongful_days,
         "counter_notices": c["counter_notices"],

@@ -148,8 +148,6 @@ class Model:
         self.open_counters: dict[int, int] = {}
         self._counter_seq = 0
         self.pending: list[tuple[float, int]] = []  # (approved at, notice id), review-first
-        self.latency_h: list[np.ndarray] = []
-        self.latency_n: list[np.ndarray] = []
         self.floor_h = 0.0  # the hour being processed: nothing may be scheduled before it
         self._decided_by_kind = {
             "notice": self._notice_decided,
@@ -440,14 +438,7 @@ class Model:
         here = self._remove_rows(rows, t_h[owner], "notice")
         counts = np.bincount(owner[here], minlength=len(nids))
         for nid, t, count in zip(nids, t_h.tolist(), counts.tolist(), strict=True):
-            self._record_removal(nid, t, count)
-
-    def _record_removal(self, nid: int, t_h: float, count: int) -> None:
-        self.notices.removed(nid, t_h, count)
-        filed_h = self.notices.t_h[nid]
-        if count and filed_h >= self.window.warmup_h:
-            self.latency_h.append(np.array([t_h - filed_h]))
-            self.latency_n.append(np.array([count]))
+            self.notices.removed(nid, t, count)
 
     def _act_on_notice(self, nid: int, t_h: float) -> None:
         """Take down what one notice names (still live) at ``t_h``."""
@@ -456,7 +447,7 @@ class Model:
             self._take_down([nid], np.array([t_h]))
             return
         notice.genuine_down = self._remove_genuine(notice.ids, t_h, "notice")
-        self._record_removal(nid, t_h, len(notice.genuine_down))
+        self.notices.removed(nid, t_h, len(notice.genuine_down))
 
     def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
         """A desk decided something: dispatch on what it was."""
@@ -465,7 +456,7 @@ class Model:
     def _notice_decided(self, item: ReviewItem, d: Decision) -> None:
         nid = item.item_id
         notice = self.open_notices.pop(nid)
-        self.notices.decided_at_h[nid] = d.decided_h
+        self.notices.decided(nid, d.decided_h)
         record = self.holders.record
         record.add("decided", notice.brand, d.decided_h)
         if d.approved:
@@ -565,12 +556,9 @@ class Model:
             ),
             "waits_h": np.concatenate([np.empty(0), *waits]),
         }
-        latency_h = np.concatenate([np.empty(0), *self.latency_h])
-        latency_n = np.concatenate([np.empty(0), *self.latency_n])
         return summarise(
             self.agg,
             self.notices.table(),
-            (latency_h, latency_n),
             am,
             self.counterfeiters.accounts.active_count,
         )
