@@ -101,20 +101,16 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
         return
     index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
     environment.td = Harness(config, environment.host or "", index, environment.events.request)
-    events.test_stop.add_listener(lambda **_: _stop(environment))
+    environment.events.test_stop.add_listener(lambda **_: _stop(environment))
     if isinstance(runner, WorkerRunner):
         runner.register_message("td_flush", lambda environment, msg, **_: _send_final(environment))
         runner.register_message(
             "td_plan", lambda environment, msg, **_: _start(environment, msg.data)
         )
     else:
-        events.spawning_complete.add_listener(
+        environment.events.spawning_complete.add_listener(
             lambda **_: _start(environment, {"0": runner.user_classes_count})
         )
-
-
-def _on_plan(environment: Any, msg: Any, **_kwargs: Any) -> None:
-    _start(environment, msg.data)
 
 
 def _roles(counts: dict[str, int]) -> dict[str, int]:
@@ -193,8 +189,8 @@ class Collector:
         self.finals: dict[int, dict[str, Any]] = {}
         self.quitting = False
         environment.runner.register_message("td_final", self.on_final)
-        events.test_stop.add_listener(self.on_test_stop)
-        events.spawning_complete.add_listener(self.on_spawned)
+        environment.events.test_stop.add_listener(self.on_test_stop)
+        environment.events.spawning_complete.add_listener(self.on_spawned)
 
     def on_spawned(self, **_kwargs: Any) -> None:
         """Tell every worker where Locust placed the users, so rates split by users held."""
