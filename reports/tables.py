@@ -6,7 +6,6 @@ cell keeps the exact value from ``comparison.json`` beside its rounded text.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -298,8 +297,3 @@ def descriptions(data: ReportData) -> list[tuple[str, str]]:
 def swept_rows(data: ReportData) -> list[tuple[str, list[str]]]:
     """For a sweep: each swept key with the values it takes (what differs between points)."""
     return [(k, [show_param(v) for v in vals]) for k, vals in data.sweep_params.items()]
-
-
-def is_missing(value: float | None) -> bool:
-    """True when a statistic is absent or not finite."""
-    return value is None or not math.isfinite(value)
