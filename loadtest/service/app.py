@@ -26,7 +26,10 @@ def build_service(settings: Settings) -> Service:
     version = db.migrate(write_engine)
     read_engine = db.make_engine(settings.db, pool_size=settings.read_pool)
     holder: list[Service] = []
-    metrics = ServiceMetrics(lambda: holder[0].queue_depth())
+    metrics = ServiceMetrics(
+        lambda: holder[0].queue_depth(),
+        lambda: (holder[0].writer.batches, holder[0].writer.jobs),
+    )
     svc = Service(
         settings=settings,
         engine=read_engine,

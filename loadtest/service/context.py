@@ -41,6 +41,7 @@ class Outcome:
     channel: str = "notice"
     filed: bool = False
     replayed: bool = False
+    brand_id: int | None = None  # set when the brand's track record changed
 
 
 @dataclass
@@ -54,6 +55,10 @@ class Service:
     metrics: ServiceMetrics
     params: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
     schema_version: int = 0
+    programs: dict[int, str] = field(default_factory=dict)
+    # brand -> (remove-first verdict, valid until); written by the writer thread only,
+    # dropped after any decision or counter-notice of the brand commits
+    verdicts: dict[int, tuple[bool, float]] = field(default_factory=dict)
 
     async def write(self, job: Callable[[Connection], T]) -> T:
         """Run ``job`` in the group-commit writer; returns once it is committed."""
@@ -79,6 +84,8 @@ class Service:
         """Update the metrics after a committed write."""
         if outcome.replayed:
             return
+        if outcome.brand_id is not None:
+            self.verdicts.pop(outcome.brand_id, None)
         if outcome.filed:
             self.metrics.notices.labels(outcome.program).inc()
         if outcome.removed:

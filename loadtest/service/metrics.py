@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,8 +23,12 @@ LATENCY_BUCKETS_S = (
 class ServiceMetrics:
     """The counters and histograms the routers and middleware update."""
 
-    def __init__(self, queue_depth: Callable[[], dict[str, int]]) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+    def __init__(
+        self,
+        queue_depth: Callable[[], dict[str, int]],
+        writes: Callable[[], tuple[int, int]] = lambda: (0, 0),
+    ) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
         self.requests = Counter(
             "takedown_http_requests", "HTTP requests answered",
             ["method", "route", "status"], registry=self.registry,
@@ -44,6 +48,23 @@ class ServiceMetrics:
             "takedown_restorations", "Listings restored", ["program"], registry=self.registry
         )
         self.registry.register(_QueueCollector(queue_depth))
+        self.registry.register(_WriterCollector(writes))
+
+
+class _WriterCollector(Collector):
+    """Group commit at work: transactions committed and the writes they carried."""
+
+    def __init__(self, writes: Callable[[], tuple[int, int]]) -> None:
+        self.writes = writes
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        batches, jobs = self.writes()
+        yield CounterMetricFamily(
+            "takedown_write_transactions", "Write transactions committed", value=batches
+        )
+        yield CounterMetricFamily(
+            "takedown_write_jobs", "Writes committed (several per transaction)", value=jobs
+        )
 
 
 class _QueueCollector(Collector):

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     lease_s: float = Field(300.0, gt=0, description="how long a review claim holds an item")
     idempotency_ttl_h: float = Field(48.0, ge=24, description="how long Idempotency-Keys last")
     batch_max: int = Field(256, ge=1, description="most writes committed in one transaction")
+    verdict_ttl_s: float = Field(10.0, ge=0, description="how long a good-faith verdict is reused")
     read_pool: int = Field(8, ge=1, description="read connections per process")
 
     @property

@@ -53,7 +53,7 @@ def _create_job(who: Principal, listing_id: int, body: CounterNoticeIn, now: flo
             "status": "pending", "created_at": now, "review_pending": True,
         }  # fmt: skip
         new_id = conn.execute(cn.insert().values(**values)).inserted_primary_key[0]
-        return Outcome(201, counter_json(_load(conn, new_id)))
+        return Outcome(201, counter_json(_load(conn, new_id)), brand_id=row.brand_id)
 
     return job
 
@@ -71,6 +71,7 @@ async def file_counter_notice(
     """The listing's seller contests its removal (409 while live or already contested)."""
     require(who, "seller")
     outcome = await svc.write(_create_job(who, listing_id, body, time.time()))
+    svc.record(outcome)
     return JSONResponse(outcome.body, status_code=201)
 
 
@@ -96,7 +97,7 @@ def _decide_job(who: Principal, counter_id: int, approve: bool, now: float) -> A
             )
         )  # fmt: skip
         return Outcome(200, counter_json(_load(conn, counter_id)), program=program,
-                       restored=restored)  # fmt: skip
+                       restored=restored, brand_id=row.brand_id)  # fmt: skip
 
     return job
 

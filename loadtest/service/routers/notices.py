@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
-from loadtest.service import enforcement
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal, principal, require
 from loadtest.service.context import Outcome, Service, decode_cursor, encode_cursor, service
+from loadtest.service.filing import file_job
 from loadtest.service.idempotency import check_key, idempotent, request_hash
 from loadtest.service.models import (
     ListingId,
@@ -65,56 +65,6 @@ def visible_notice(conn: Connection, who: Principal, notice_id: int, lock: bool 
     return row
 
 
-def _states(conn: Connection, brand_id: int, ids: list[int]) -> dict[int, str]:
-    lt, n, ni = s.listings, s.notices, s.notice_items
-    rows = conn.execute(select(lt.c.id, lt.c.brand_id, lt.c.status).where(lt.c.id.in_(ids))).all()
-    found = {r.id: r for r in rows}
-    foreign = sorted(i for i in ids if i not in found or found[i].brand_id != brand_id)
-    if foreign:
-        shown = ", ".join(str(i) for i in foreign[:10])
-        raise Problem(422, f"listing_ids: not in brand {brand_id}'s catalogue: {shown}")
-    pending = {
-        lid for (lid,) in conn.execute(
-            select(ni.c.listing_id).join(n, n.c.id == ni.c.notice_id)
-            .where(ni.c.listing_id.in_(ids), n.c.status == "pending_review")
-        )
-    }  # fmt: skip
-    return {
-        i: "removed" if found[i].status == "removed" else "pending" if i in pending else "live"
-        for i in ids
-    }
-
-
-def _file_job(who: Principal, body: NoticeIn, now: float, params: dict[str, float]) -> Any:
-    def job(conn: Connection) -> Outcome:
-        assert who.brand_id is not None
-        ids = list(dict.fromkeys(body.listing_ids))
-        brand = conn.execute(select(s.brands).where(s.brands.c.id == who.brand_id)).one()
-        states = _states(conn, brand.id, ids)
-        first = enforcement.remove_first(conn, brand, params, now)
-        values = {
-            "brand_id": brand.id, "filed_by": who.id, "program": brand.program,
-            "mode": "remove_first" if first else "review_first",
-            "status": "removed" if first else "pending_review", "reason": body.reason,
-            "evidence": body.evidence, "created_at": now, "review_pending": True,
-        }  # fmt: skip
-        notice_id = conn.execute(s.notices.insert().values(**values)).inserted_primary_key[0]
-        conn.execute(
-            s.notice_items.insert(),
-            [{"notice_id": notice_id, "listing_id": i, "state_at_filing": states[i]} for i in ids],
-        )
-        removed = 0
-        if first:
-            removed = enforcement.remove(
-                conn, who, ids, now, brand.program, "notice", notice_id=notice_id
-            )
-        notice = load_notice(conn, notice_id)
-        assert notice is not None
-        return Outcome(201, notice, program=brand.program, removed=removed, filed=True)
-
-    return job
-
-
 @router.post(
     "", status_code=201, response_model=Notice,
     responses=responses(401, 403, 409, 413, 422, 429),
@@ -131,7 +81,7 @@ async def file_notice(
     now = time.time()
     fingerprint = request_hash("POST", "/v1/notices", body.model_dump(mode="json"))
     ttl_s = svc.settings.idempotency_ttl_h * 3600.0
-    job = idempotent(who.id, key, fingerprint, now, ttl_s, _file_job(who, body, now, svc.params))
+    job = idempotent(who.id, key, fingerprint, now, ttl_s, file_job(svc, who, body, now))
     try:
         outcome = await svc.write(job)
     except IntegrityError:  # another process stored the same key first: replay its answer

@@ -108,7 +108,10 @@ def _decide_job(who: Principal, notice_id: int, approve: bool, now: float) -> An
         )  # fmt: skip
         body = load_notice(conn, notice_id)
         assert body is not None
-        return Outcome(200, body, program=row.program, removed=removed, restored=restored)
+        return Outcome(
+            200, body, program=row.program, removed=removed, restored=restored,
+            brand_id=row.brand_id,
+        )  # fmt: skip
 
     return job
 

@@ -1,0 +1,121 @@
+"""Filing a notice: the hot write path, in few round trips of prepared SQL.
+
+One statement checks the named listings (owner brand, state, under a pending notice),
+one inserts the notice, one its items, and for remove-first notices one removes the
+live listings and one writes their audit rows. The answer is built from what was
+written, not read back. The good-faith verdict is cached per brand for a few seconds
+and dropped whenever a decision or counter-notice of the brand commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, text
+
+from loadtest.service import enforcement
+from loadtest.service import schema as s
+from loadtest.service.auth import Principal
+from loadtest.service.context import Outcome, Service
+from loadtest.service.models import NoticeIn, iso
+from loadtest.service.problems import Problem
+
+CHECK = text(
+    "SELECT l.id, l.brand_id, l.status, EXISTS (SELECT 1 FROM notice_items ni "
+    "JOIN notices n ON n.id = ni.notice_id WHERE ni.listing_id = l.id "
+    "AND n.status = 'pending_review') AS pending FROM listings l WHERE l.id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+INSERT_NOTICE = text(
+    "INSERT INTO notices (brand_id, filed_by, program, mode, status, reason, evidence, "
+    "created_at, review_pending) VALUES (:brand_id, :filed_by, :program, :mode, :status, "
+    ":reason, :evidence, :created_at, :review_pending) RETURNING id"
+)
+INSERT_ITEM = text(
+    "INSERT INTO notice_items (notice_id, listing_id, state_at_filing) "
+    "VALUES (:notice_id, :listing_id, :state)"
+)
+REMOVE = text(
+    "UPDATE listings SET status = 'removed', removed_at = :now, removed_reason = 'notice', "
+    "removed_by_notice = :notice_id WHERE id IN :ids AND status = 'live' RETURNING id"
+).bindparams(bindparam("ids", expanding=True))
+AUDIT = text(
+    "INSERT INTO audit (at, actor_id, actor_role, action, listing_id, brand_id, program, "
+    "notice_id) VALUES (:at, :actor_id, 'rights_holder', 'remove', :listing_id, :brand_id, "
+    ":program, :notice_id)"
+)
+
+
+def _states(conn: Connection, brand_id: int, ids: list[int]) -> dict[int, str]:
+    found = {r.id: r for r in conn.execute(CHECK, {"ids": ids})}
+    foreign = sorted(i for i in ids if i not in found or found[i].brand_id != brand_id)
+    if foreign:
+        shown = ", ".join(str(i) for i in foreign[:10])
+        raise Problem(422, f"listing_ids: not in brand {brand_id}'s catalogue: {shown}")
+    return {
+        i: "removed" if found[i].status == "removed" else "pending" if found[i].pending else "live"
+        for i in ids
+    }
+
+
+def _program(conn: Connection, svc: Service, brand_id: int) -> str:
+    program = svc.programs.get(brand_id)
+    if program is None:  # programmes never change while serving
+        program = conn.execute(
+            select(s.brands.c.program).where(s.brands.c.id == brand_id)
+        ).scalar_one()
+        svc.programs[brand_id] = program
+    return str(program)
+
+
+def _remove_first(conn: Connection, svc: Service, brand_id: int, program: str, now: float) -> bool:
+    if program != "good_faith":
+        return program == "joint_force"
+    hit = svc.verdicts.get(brand_id)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    brand = conn.execute(select(s.brands).where(s.brands.c.id == brand_id)).one()
+    verdict = enforcement.remove_first(conn, brand, svc.params, now)
+    svc.verdicts[brand_id] = (verdict, now + svc.settings.verdict_ttl_s)
+    return verdict
+
+
+def file_job(svc: Service, who: Principal, body: NoticeIn, now: float) -> Any:
+    """The write job filing ``body`` for ``who``'s brand."""
+
+    def job(conn: Connection) -> Outcome:
+        assert who.brand_id is not None
+        brand_id = who.brand_id
+        ids = list(dict.fromkeys(body.listing_ids))
+        states = _states(conn, brand_id, ids)
+        program = _program(conn, svc, brand_id)
+        first = _remove_first(conn, svc, brand_id, program, now)
+        values = {
+            "brand_id": brand_id, "filed_by": who.id, "program": program,
+            "mode": "remove_first" if first else "review_first",
+            "status": "removed" if first else "pending_review", "reason": body.reason,
+            "evidence": body.evidence, "created_at": now, "review_pending": True,
+        }  # fmt: skip
+        notice_id = int(conn.execute(INSERT_NOTICE, values).scalar_one())
+        conn.execute(
+            INSERT_ITEM,
+            [{"notice_id": notice_id, "listing_id": i, "state": states[i]} for i in ids],
+        )
+        removed: list[int] = []
+        if first:
+            params = {"now": now, "notice_id": notice_id, "ids": ids}
+            removed = [r for (r,) in conn.execute(REMOVE, params)]
+        if removed:
+            conn.execute(
+                AUDIT,
+                [{"at": now, "actor_id": who.id, "listing_id": lid, "brand_id": brand_id,
+                  "program": program, "notice_id": notice_id} for lid in sorted(removed)],
+            )  # fmt: skip
+        notice = {
+            **values, "id": notice_id, "created_at": iso(now), "review_pending": True,
+            "decision": None, "decided_at": None,
+            "items": [{"listing_id": i, "state_at_filing": states[i]} for i in sorted(ids)],
+        }  # fmt: skip
+        del notice["filed_by"]
+        return Outcome(201, notice, program=program, removed=len(removed), filed=True)
+
+    return job

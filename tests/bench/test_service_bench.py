@@ -1,0 +1,130 @@
+"""Benchmark: durable notice filings per second against /healthz per second, one server.
+
+``takedown serve`` on SQLite with one worker, seeded from the smoke scenario. The same
+closed-loop driver (threads, keep-alive httpx clients, all on this machine) first hits
+/healthz, then files notices, each for PHASE_S seconds in one run; the ratio of the two
+rates says what a committed write costs against the server's floor. Goal: at least 0.5.
+The driver shares the two cores with the server, so both rates are lower than a
+dedicated client would see; the ratio is what the bench is for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SMOKE = ROOT / "scenarios" / "smoke.toml"
+PHASE_S = 10.0
+THREADS = 16
+
+
+def _serve(db: str, log: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``takedown serve`` on a free loopback port, once it answers /healthz."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [sys.executable, "-c", "from sim.cli import main; main()", "serve", "--db", db,
+           "--port", str(port), *extra]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"server did not start; see {log}")
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def _drive(base: str, send: Any, seconds: float) -> tuple[float, np.ndarray, int]:
+    """(requests per second, latencies in s, errors) of THREADS closed loops."""
+    lat: list[list[float]] = [[] for _ in range(THREADS)]
+    errors = [0] * THREADS
+    stop = time.perf_counter() + seconds
+
+    def loop(k: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as c:
+            n = 0
+            while time.perf_counter() < stop:
+                t0 = time.perf_counter()
+                ok = send(c, k, n)
+                lat[k].append(time.perf_counter() - t0)
+                errors[k] += not ok
+                n += 1
+
+    threads = [threading.Thread(target=loop, args=(k,)) for k in range(THREADS)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    flat = np.array([x for xs in lat for x in xs])
+    return len(flat) / elapsed, flat, sum(errors)
+
+
+def _fmt(name: str, rate: float, lat: np.ndarray) -> str:
+    p50, p99 = np.percentile(lat, [50, 99]) * 1000
+    return f"{name}: {rate:7.1f}/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  (n={len(lat)})"
+
+
+@pytest.mark.bench
+def test_durable_notices_keep_half_the_healthz_rate(tmp_path: Path) -> None:
+    keys_file = tmp_path / "keys.json"
+    proc, base = _serve(f"sqlite:///{tmp_path / 'bench.db'}", tmp_path / "server.log",
+                        "--seed-scenario", str(SMOKE), "--keys-out", str(keys_file),
+                        "--rate-limit", "0")  # fmt: skip
+    try:
+        holders = json.loads(keys_file.read_text())["rights_holders"]
+        with httpx.Client(base_url=base) as c:
+            ids = {h["key"]: [i["id"] for i in c.get("/v1/listings", params={
+                "brand_id": h["brand_id"], "limit": 3}).json()["items"]] for h in holders}  # fmt: skip
+
+        def health(c: httpx.Client, k: int, n: int) -> bool:
+            return c.get("/healthz").status_code == 200
+
+        def notice(c: httpx.Client, k: int, n: int) -> bool:
+            h = holders[(k + n) % len(holders)]
+            body = {"listing_ids": ids[h["key"]], "reason": "counterfeit", "evidence": "bench"}
+            headers = {**auth(h["key"]), "Idempotency-Key": f"bench-{k}-{n}"}
+            return c.post("/v1/notices", json=body, headers=headers).status_code == 201
+
+        _drive(base, health, 1.0)  # warm up connections and code paths
+        h_rate, h_lat, h_err = _drive(base, health, PHASE_S)
+        n_rate, n_lat, n_err = _drive(base, notice, PHASE_S)
+        metrics = httpx.get(f"{base}/metrics").text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    tx = float(re.search(r"^takedown_write_transactions_total (\S+)", metrics, re.M).group(1))  # type: ignore[union-attr]
+    jobs = float(re.search(r"^takedown_write_jobs_total (\S+)", metrics, re.M).group(1))  # type: ignore[union-attr]
+    ratio = n_rate / h_rate
+    print(
+        f"\nservice bench (SQLite, 1 worker, {THREADS} client threads, {PHASE_S:.0f} s each):\n"
+        f"  {_fmt('GET /healthz   ', h_rate, h_lat)}\n"
+        f"  {_fmt('POST /v1/notices', n_rate, n_lat)}\n"
+        f"  group commit: {jobs:.0f} writes in {tx:.0f} transactions "
+        f"({jobs / max(tx, 1):.1f} per commit)\n"
+        f"  ratio notices/healthz = {ratio:.2f} (goal >= 0.5)"
+    )
+    assert h_err == 0 and n_err == 0
+    assert ratio >= 0.5
