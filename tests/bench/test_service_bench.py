@@ -24,7 +24,6 @@ import httpx
 import numpy as np
 import pytest
 
-
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "scenarios" / "smoke.toml"
 PHASE_S = 10.0
@@ -96,8 +95,10 @@ def test_durable_notices_keep_half_the_healthz_rate(tmp_path: Path) -> None:
     try:
         holders = json.loads(keys_file.read_text())["rights_holders"]
         with httpx.Client(base_url=base) as c:
-            ids = {h["key"]: [i["id"] for i in c.get("/v1/listings", params={
-                "brand_id": h["brand_id"], "limit": 3}).json()["items"]] for h in holders}  # fmt: skip
+            ids = {}
+            for h in holders:
+                page = c.get("/v1/listings", params={"brand_id": h["brand_id"], "limit": 3})
+                ids[h["key"]] = [i["id"] for i in page.json()["items"]]
 
         def health(c: httpx.Client, k: int, n: int) -> bool:
             return c.get("/healthz").status_code == 200
