@@ -54,7 +54,7 @@ def validate(
         else:
             typer.echo(f"ok: {path}")
     if problems:
-        for line in problems:
+        for line in dict.fromkeys(problems):  # a bad --set is the same line for every file
             typer.echo(line, err=True)
         raise typer.Exit(2)
 

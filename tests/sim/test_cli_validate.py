@@ -111,6 +111,11 @@ def test_set_overrides_are_validated(capsys: pytest.CaptureFixture[str]) -> None
     assert (code, err) == (2, "--set 'platform.sweep_recall': expected dotted.path=value\n")
 
 
+def test_a_bad_set_is_reported_once_for_many_files(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(["validate", str(SMOKE), str(SMOKE), "--set", "oops"], capsys)
+    assert (code, out, err) == (2, "", "--set 'oops': expected dotted.path=value\n")
+
+
 def test_usage_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["validate"], capsys)
     assert code == 2 and err.count("\n") == 1 and "Missing argument" in err
