@@ -180,6 +180,31 @@ def test_backends_and_job_counts_give_identical_runs_csv(
     assert len({r["seed"] for r in rows}) == 3
 
 
+def test_an_existing_dask_cluster_gives_the_same_rows_and_folders(tmp_path: Path) -> None:
+    """--dask tcp://...: results come back to the client, which writes the run folders
+    (the cluster need not share a disk); rows equal the in-process ones."""
+    import logging
+
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=1, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+    )
+    try:
+        remote = compare(
+            [SMOKE], 2, seed=11, dask=cluster.scheduler_address, out_dir=tmp_path / "r",
+            overrides=SHORT,
+        )  # fmt: skip
+    finally:
+        cluster.close()
+    local = compare([SMOKE], 2, seed=11, jobs=1, out_dir=tmp_path / "l", overrides=SHORT)
+    assert remote.rows == local.rows
+    assert remote.backend.startswith("dask tcp://")
+    for rep in ("rep-000", "rep-001"):
+        r, lo = tmp_path / "r/runs/smoke" / rep, tmp_path / "l/runs/smoke" / rep
+        assert (r / "daily.csv").read_bytes() == (lo / "daily.csv").read_bytes()
+
+
 def test_a_scenario_against_its_copy_differs_by_exactly_zero(tmp_path: Path) -> None:
     twin = tmp_path / "twin.toml"
     shutil.copy(SMOKE, twin)
