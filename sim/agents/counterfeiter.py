@@ -90,13 +90,22 @@ class _DueList:
     def __init__(self) -> None:
         self.buckets: dict[int, list[tuple[FloatArray, IntArray, IntArray]]] = {}
         self.hours: list[int] = []  # heap of bucket keys
+        self.staged: list[tuple[FloatArray, IntArray, IntArray]] = []
 
     def __len__(self) -> int:
+        self._flush()
         return sum(len(c[0]) for chunks in self.buckets.values() for c in chunks)
 
     def push(self, due_h: FloatArray, account: IntArray, brand: IntArray) -> None:
-        if len(due_h) == 0:
+        """Stage items; they are sorted into buckets once, at the next pop."""
+        if len(due_h):
+            self.staged.append((due_h, account, brand))
+
+    def _flush(self) -> None:
+        if not self.staged:
             return
+        due_h, account, brand = (np.concatenate(c) for c in zip(*self.staged, strict=True))
+        self.staged.clear()
         hour = np.floor(due_h).astype(np.int64)
         order = np.argsort(hour, kind="stable")
         hour, due_h, account, brand = hour[order], due_h[order], account[order], brand[order]
@@ -110,6 +119,7 @@ class _DueList:
 
     def pop_before(self, t_h: float) -> tuple[FloatArray, IntArray, IntArray]:
         """Every item due before ``t_h`` (a whole hour), oldest bucket first."""
+        self._flush()
         chunks: list[tuple[FloatArray, IntArray, IntArray]] = []
         while self.hours and self.hours[0] < t_h:
             chunks.extend(self.buckets.pop(heapq.heappop(self.hours)))
@@ -167,13 +177,12 @@ class Counterfeiters:
         due_h, r_acc, r_brand = due_h[ok], r_acc[ok], r_brand[ok]
         total = k + len(due_h)
         obf = rng.random(total) < self.config.obfuscation_share
-        order = np.argsort(np.concatenate([created, due_h]), kind="stable")
         return NewListings(
-            np.concatenate([account, r_acc])[order],
-            np.concatenate([brand, r_brand])[order],
-            np.concatenate([created, due_h])[order],
-            obf[order],
-            np.concatenate([np.zeros(k, dtype=bool), np.ones(len(due_h), dtype=bool)])[order],
+            np.concatenate([account, r_acc]),
+            np.concatenate([brand, r_brand]),
+            np.concatenate([created, due_h]),
+            obf,
+            np.concatenate([np.zeros(k, dtype=bool), np.ones(len(due_h), dtype=bool)]),
         )
 
     def lifetimes_h(self, k: int) -> FloatArray:
