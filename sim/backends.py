@@ -12,7 +12,9 @@ import logging
 import multiprocessing as mp
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 CONNECT_TIMEOUT_S = 3.0
@@ -64,6 +66,19 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while starting child processes, which keep that disposition."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class ProcessPoolBackend:
     """A pool of local worker processes (``--jobs J``), started once per experiment."""
 
@@ -94,13 +109,14 @@ class DaskBackend:
         self._cluster: Any = None
         try:
             if address == "local":
-                self._cluster = LocalCluster(
-                    n_workers=jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
+                with _sigint_ignored():  # inherited by the workers: Ctrl-C is ours alone
+                    self._cluster = LocalCluster(
+                        n_workers=jobs,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
                 self._client = Client(self._cluster, timeout=CONNECT_TIMEOUT_S)
             else:
                 self._client = Client(address, timeout=CONNECT_TIMEOUT_S)

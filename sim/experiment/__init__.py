@@ -27,7 +27,13 @@ from sim.experiment.design import (
     sweep_points,
 )
 from sim.experiment.result import ExperimentResult, build_rows, metric_order
-from sim.experiment.runner import ProgressEvent, ProgressFn, RunOutcome, execute
+from sim.experiment.runner import (
+    ProgressEvent,
+    ProgressFn,
+    RunOutcome,
+    execute,
+    recover_finished,
+)
 from sim.experiment.writers import write_outputs
 from sim.rng import draw_seed
 from sim.scenario import Scenario
@@ -100,6 +106,7 @@ def _run_rounds(
             points, range(n_now, n_next), plan["base_seed"], plan["runs_dir"],
             plan["write_on_worker"], start_index=len(sink),
         )  # fmt: skip
+        plan["tasks"].extend(tasks)
         execute(backend, tasks, sink, progress, total=n_next * len(points))
         n_now = n_next
         if isinstance(reps, int):
@@ -158,6 +165,7 @@ def _experiment(
         "precision": opts["precision"],
         "max_reps": opts["max_reps"],
         "write_on_worker": opts["dask"] in (None, "local"),
+        "tasks": [],
     }
     backend = make_backend(opts["jobs"], opts["dask"])
     plan.update(backend=backend.name, jobs=backend.workers)
@@ -167,9 +175,11 @@ def _experiment(
         done_reps = _run_rounds(backend, points, reps, plan, sink, opts["progress"])
     except KeyboardInterrupt:
         interrupted = True
-        done_reps = max((o.rep + 1 for o in sink), default=0)
     finally:
         backend.close()
+    if interrupted:
+        sink.extend(recover_finished(plan["tasks"], sink))
+        done_reps = max((o.rep + 1 for o in sink), default=0)
     result = _assemble(
         kind, points, parameters, done_reps, plan, sink, metric_order(sink), interrupted
     )

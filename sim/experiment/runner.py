@@ -7,6 +7,7 @@ replication on disk and never a half-written one.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import time
@@ -116,3 +117,28 @@ def _drop_result(outcome: RunOutcome) -> RunOutcome:
         outcome.wall_s,
         outcome.version,
     )
+
+
+def recover_finished(tasks: Sequence[RunTask], sink: Sequence[RunOutcome]) -> list[RunOutcome]:
+    """After an interrupt: runs whose folder a worker finished writing but whose result
+    never reached us, read back from disk so the runs table matches the folders.
+    Scratch folders of writes cut short are removed. Call after the workers stopped."""
+    from sim.outputs import read_summary
+
+    have = {o.index for o in sink}
+    found = []
+    for task in tasks:
+        if task.index in have or task.run_dir is None:
+            continue
+        run_dir = Path(task.run_dir)
+        for scratch in run_dir.parent.glob(f".{run_dir.name}.partial-*"):
+            shutil.rmtree(scratch, ignore_errors=True)  # a write cut short by the stop
+        if not (run_dir / "summary.json").is_file():
+            continue
+        summary = read_summary(run_dir)
+        metrics = {k: math.nan if v is None else float(v) for k, v in summary["metrics"].items()}
+        found.append(
+            RunOutcome(task.index, task.label, task.rep, task.seed, metrics, math.nan,
+                       str(summary.get("version", "")))
+        )  # fmt: skip
+    return found
