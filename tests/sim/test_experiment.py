@@ -330,19 +330,25 @@ def test_auto_reps_stop_when_the_headline_cis_are_precise() -> None:
     assert res.reps == 12 or all(precision_met(iv, 0.25) or iv.n == 0 for iv in ivs)
 
 
-def test_ctrl_c_keeps_finished_replications(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", [["--jobs", "2"], ["--dask", "local", "--jobs", "2"]])
+def test_ctrl_c_keeps_finished_replications(tmp_path: Path, backend: list[str]) -> None:
     out = tmp_path / "int"
     takedown = Path(sys.executable).with_name("takedown")
-    cmd = [str(takedown), "compare", str(SMOKE), "--reps", "40"]
-    cmd += ["--jobs", "2", "--seed", "1", "--out", str(out), "--no-report"]
+    cmd = [str(takedown), "compare", str(SMOKE), "--reps", "40", *backend]
+    cmd += ["--seed", "1", "--out", str(out), "--no-report"]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
-    deadline = time.monotonic() + 120
-    while len(list(out.glob("runs/smoke/rep-*"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to the job
-    _, err = proc.communicate(timeout=60)
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(out.glob("runs/smoke/rep-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to the job
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     folders = sorted(p.name for p in out.glob("runs/smoke/*"))
