@@ -94,8 +94,8 @@ class Service:
             self.metrics.restorations.labels(outcome.program).inc(outcome.restored)
 
 
-def service(request: Request) -> Service:
-    """FastAPI dependency: the app's service context."""
+async def service(request: Request) -> Service:
+    """FastAPI dependency: the app's service context (async: no thread hop)."""
     svc: Service = request.app.state.service
     return svc
 

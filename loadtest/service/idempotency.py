@@ -12,13 +12,20 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, text
 
-from loadtest.service import schema as s
 from loadtest.service.context import Outcome
 from loadtest.service.problems import Problem
 
 MAX_KEY_LEN = 255
+_WHERE = " WHERE principal_id = :principal_id AND idem_key = :idem_key"
+FIND = text("SELECT request_hash, status_code, body, created_at FROM idempotency" + _WHERE)
+DELETE = text("DELETE FROM idempotency" + _WHERE)
+STORE = text(
+    "INSERT INTO idempotency (principal_id, idem_key, request_hash, status_code, body, "
+    "created_at) VALUES (:principal_id, :idem_key, :request_hash, :status_code, :body, "
+    ":created_at)"
+)
 
 
 def request_hash(method: str, path: str, body: Any) -> str:
@@ -43,13 +50,12 @@ def idempotent(
     """Wrap a write job so that a retry of ``key`` replays the stored answer."""
     if key is None:
         return work
-    table = s.idempotency
-    where = (table.c.principal_id == principal_id) & (table.c.idem_key == key)
+    params = {"principal_id": principal_id, "idem_key": key}
 
     def job(conn: Connection) -> Outcome:
-        row = conn.execute(select(table).where(where).with_for_update()).first()
+        row = conn.execute(FIND, params).first()
         if row is not None and row.created_at < now - ttl_s:
-            conn.execute(delete(table).where(where))
+            conn.execute(DELETE, params)
             row = None
         if row is not None:
             if row.request_hash != fingerprint:
@@ -57,10 +63,9 @@ def idempotent(
             return Outcome(row.status_code, json.loads(row.body), replayed=True)
         outcome = work(conn)
         conn.execute(
-            table.insert().values(
-                principal_id=principal_id, idem_key=key, request_hash=fingerprint,
-                status_code=outcome.status, body=json.dumps(outcome.body), created_at=now,
-            )
+            STORE,
+            {**params, "request_hash": fingerprint, "status_code": outcome.status,
+             "body": json.dumps(outcome.body), "created_at": now},
         )  # fmt: skip
         return outcome
 
