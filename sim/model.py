@@ -34,7 +34,7 @@ from sim.metrics import (
 )
 from sim.policies import Policy, policy_table, route_name
 from sim.rng import Streams, draw_seed
-from sim.scenario import PROGRAMMES, Scenario, scenario_dict
+from sim.scenario import Scenario, scenario_dict
 
 ProgressFn = Callable[[float], None]
 DISPLACEMENT_WINDOW_DAYS = 7
@@ -129,7 +129,9 @@ class Model:
         self.notices = NoticeLog()
         self.events = EventLog() if events else None
         self.store = ListingStore()
-        self.legit = LegitSellers(sc.legit_sellers, self.brand_cum, streams.get("legit.catalog"))
+        self.legit = LegitSellers(
+            sc.legit_sellers, self.brand_cum, streams.get("legit.catalog"), self.agg, self.events
+        )
         self.catalog = self.legit.catalog
         self.counterfeiters = Counterfeiters(
             sc.counterfeiters,
@@ -145,8 +147,6 @@ class Model:
         self.listing_rng = streams.get("listings")
         self.open_notices: dict[int, OpenNotice] = {}
         self._closed: dict[int, OpenNotice] = {}  # decided, removals still to apply
-        self.open_counters: dict[int, int] = {}
-        self._counter_seq = 0
         self.pending: list[tuple[float, int]] = []  # (approved at, notice id), review-first
         self.floor_h = 0.0  # the hour being processed: nothing may be scheduled before it
         self._decided_by_kind = {
@@ -263,8 +263,7 @@ class Model:
 
     def _post(self, hour: int) -> None:
         """New accounts, then the fakes posted in this hour, screened at upload."""
-        opened = self.counterfeiters.arrivals(float(hour))
-        del opened
+        self.counterfeiters.arrivals(float(hour))
         new = self.counterfeiters.post(float(hour), self.brand_cum)
         if hour + 1 > self.window.horizon_h:  # a horizon that ends inside this hour
             new = new.before(self.window.horizon_h)
@@ -372,7 +371,7 @@ class Model:
         self._remove_rows(rows[screen.caught], now_h, "proactive")
         live = np.flatnonzero(self.catalog.live)
         wrong = live[self.platform.false_positives(len(live))]
-        removed = self._remove_genuine(wrong, now_h, "proactive")
+        removed = self.legit.take_down(wrong, now_h, "proactive")
         self._contest(removed, now_h, charge_brand=False)
 
     def _brand_sweep(self, now_h: float, sweeping: np.ndarray) -> None:
@@ -446,7 +445,7 @@ class Model:
         if notice.valid:
             self._take_down([nid], np.array([t_h]))
             return
-        notice.genuine_down = self._remove_genuine(notice.ids, t_h, "notice")
+        notice.genuine_down = self.legit.take_down(notice.ids, t_h, "notice")
         self.notices.removed(nid, t_h, len(notice.genuine_down))
 
     def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
@@ -485,7 +484,7 @@ class Model:
         valid notice is wrongly rejected (the platform does not put a fake back up)."""
         self._mark_noticed(notice.ids, notice.valid, False)
         if notice.remove_first and not notice.valid:
-            self._restore(notice.genuine_down, t_h)
+            self.legit.restore(notice.genuine_down, t_h)
 
     def _apply_pending(self) -> None:
         """Approved review-first notices: their removals, at their true approval times."""
@@ -498,49 +497,20 @@ class Model:
             del self._closed[nid]
         self.pending.clear()
 
-    # ------------------------------------------------------------------ genuine listings
-
-    def _remove_genuine(self, ids: IntArray, t_h: float, channel: str) -> IntArray:
-        ids = ids[self.catalog.live[ids]]
-        if len(ids) == 0:
-            return ids
-        self.catalog.live[ids] = False
-        self.catalog.removed_h[ids] = t_h
-        self.agg.count("genuine_wrongly_removed", np.full(len(ids), t_h), daily="genuine_removed")
-        if self.events is not None:
-            self.events.add("removed", t_h, ids, self.catalog.brand[ids], False, channel)
-        return ids
+    # ------------------------------------------------------------------ counter-notices
 
     def _contest(self, ids: IntArray, t_h: float, charge_brand: bool) -> None:
-        """Sellers counter-notify some wrongful removals; the brand's desk reviews them."""
-        filed = ids[self.legit.contest(len(ids))]
-        for gid in filed.tolist():
-            cid = self._counter_seq
-            self._counter_seq += 1
-            self.open_counters[cid] = gid
+        """Sellers counter-notify some wrongful removals; the brand's desk reviews those
+        against its notices (and they count against its record), the pool the rest."""
+        for cid, gid in self.legit.file_counters(ids, t_h):
             brand = int(self.catalog.brand[gid])
-            self.agg.count("counter_notices", t_h, daily="counter_notices")
             if charge_brand:
                 self.holders.record.add("counter", brand, t_h)
             desk = self.desk_for(brand) if charge_brand else self.pool
             desk.submit(ReviewItem(cid, brand, True, t_h, "counter_notice"))
 
     def _counter_decided(self, item: ReviewItem, d: Decision) -> None:
-        gid = self.open_counters.pop(item.item_id)
-        if d.approved and not self.catalog.live[gid]:
-            self._restore(np.array([gid], dtype=np.int64), d.decided_h)
-
-    def _restore(self, ids: IntArray, t_h: float) -> None:
-        ids = ids[~self.catalog.live[ids]]
-        if len(ids) == 0:
-            return
-        self.agg.wrongful(self.catalog.removed_h[ids], np.full(len(ids), t_h))
-        self.catalog.live[ids] = True
-        self.catalog.noticed[ids] = False
-        self.catalog.removed_h[ids] = np.nan
-        self.agg.count("restorations", np.full(len(ids), t_h), daily="restorations")
-        if self.events is not None:
-            self.events.add("restored", t_h, ids, self.catalog.brand[ids], False, "restore")
+        self.legit.counter_decided(item.item_id, d.approved, d.decided_h)
 
     # ------------------------------------------------------------------ the end
 
@@ -569,10 +539,4 @@ class Model:
         cols = self.store.take(rows)
         end = np.full(len(rows), self.window.horizon_h)
         self.agg.exposure(cols["brand"].astype(np.int64), cols["created_h"], cols["price_usd"], end)
-        down = np.flatnonzero(~self.catalog.live)
-        self.agg.wrongful(self.catalog.removed_h[down], np.full(len(down), self.window.horizon_h))
-
-
-def programme_names(model: Model) -> list[str]:
-    """Programme of each brand by name (for reports and tests)."""
-    return [PROGRAMMES[int(c)] for c in model.brands.programme]
+        self.legit.still_down(self.window.horizon_h)
