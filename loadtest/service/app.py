@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -85,7 +86,7 @@ def _document_problem(app: FastAPI) -> None:
     """Put the problem+json schema into the OpenAPI components."""
     original = app.openapi
 
-    def openapi() -> dict:  # type: ignore[type-arg]
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         spec = original()

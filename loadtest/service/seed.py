@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,11 @@ MAX_FAKES_PER_COUNTERFEITER = 20
 PRODUCT_WORDS = ("bag", "watch", "shoe", "wallet", "scarf", "belt", "sneaker", "perfume")
 
 
-def programme_counts(mix: dict[str, float], brands: int) -> dict[str, int]:
+def programme_counts(mix: Mapping[str, float], brands: int) -> dict[str, int]:
     """Brands per programme by largest remainder, at least one per positive share."""
     positive = [p for p in PROGRAMMES if mix.get(p, 0.0) > 0]
     total = sum(mix[p] for p in positive)
-    counts = {p: 1 if brands >= len(positive) else 0 for p in positive}
+    counts: dict[str, int] = {p: 1 if brands >= len(positive) else 0 for p in positive}
     rest = brands - sum(counts.values())
     exact = {p: rest * mix[p] / total for p in positive}
     for p in positive:
@@ -53,19 +54,20 @@ class _Keys:
         key = new_key(role)
         values = {"role": role, "key_hash": hash_key(key), "name": name,
                   "brand_id": brand_id, "seller_id": seller_id}  # fmt: skip
-        pid = self.conn.execute(s.principals.insert().values(**values)).inserted_primary_key[0]
+        pid = self.conn.execute(s.principals.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
         return int(pid), key
 
 
 def _brands(conn: Connection, sc: Scenario, streams: Streams, fake: Any) -> list[tuple[int, str]]:
-    counts = programme_counts(dict(sc.rights_holders.programme_mix), sc.market.brands)
+    mix = {str(k): float(v) for k, v in sc.rights_holders.programme_mix.items()}
+    counts = programme_counts(mix, sc.market.brands)
     programmes = [p for p in PROGRAMMES for _ in range(counts.get(p, 0))]
     order = streams.get("seed.programmes").permutation(len(programmes))
     out = []
     for i in order:
         name = fake.unique.company()
         bid = conn.execute(s.brands.insert().values(name=name, program=programmes[i]))
-        out.append((int(bid.inserted_primary_key[0]), programmes[i]))
+        out.append((int(bid.inserted_primary_key[0]), programmes[i]))  # type: ignore[index]
     return out
 
 
@@ -73,7 +75,7 @@ def _sellers(conn: Connection, kind: str, n: int, fake: Any) -> list[int]:
     ids = []
     for _ in range(min(n, MAX_SELLERS_PER_KIND)):
         row = conn.execute(s.sellers.insert().values(name=fake.unique.user_name(), kind=kind))
-        ids.append(int(row.inserted_primary_key[0]))
+        ids.append(int(row.inserted_primary_key[0]))  # type: ignore[index]
     return ids
 
 

@@ -15,15 +15,25 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="TAKEDOWN_", frozen=True, extra="ignore")
 
-    db: str = Field("sqlite:///takedown.db", description="sqlite:///path or postgresql://...")
-    rate_limit: float = Field(200.0, ge=0, description="requests per second per key; 0 = off")
-    rate_burst: float = Field(0.0, ge=0, description="bucket size; 0 = twice the rate")
-    max_body_bytes: int = Field(256 * 1024, ge=1024, description="larger bodies answer 413")
-    lease_s: float = Field(300.0, gt=0, description="how long a review claim holds an item")
-    idempotency_ttl_h: float = Field(48.0, ge=24, description="how long Idempotency-Keys last")
-    batch_max: int = Field(256, ge=1, description="most writes committed in one transaction")
-    verdict_ttl_s: float = Field(10.0, ge=0, description="how long a good-faith verdict is reused")
-    read_pool: int = Field(8, ge=1, description="read connections per process")
+    db: str = Field(
+        default="sqlite:///takedown.db", description="sqlite:///path or postgresql://..."
+    )
+    rate_limit: float = Field(
+        default=200.0, ge=0, description="requests per second per key; 0 = off"
+    )
+    rate_burst: float = Field(default=0.0, ge=0, description="bucket size; 0 = twice the rate")
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="larger bodies answer 413")
+    lease_s: float = Field(default=300.0, gt=0, description="how long a review claim holds an item")
+    idempotency_ttl_h: float = Field(
+        default=48.0, ge=24, description="how long Idempotency-Keys last"
+    )
+    batch_max: int = Field(
+        default=256, ge=1, description="most writes committed in one transaction"
+    )
+    verdict_ttl_s: float = Field(
+        default=10.0, ge=0, description="how long a good-faith verdict is reused"
+    )
+    read_pool: int = Field(default=8, ge=1, description="read connections per process")
 
     @property
     def burst(self) -> float:

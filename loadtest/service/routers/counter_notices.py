@@ -52,7 +52,7 @@ def _create_job(who: Principal, listing_id: int, body: CounterNoticeIn, now: flo
             "notice_id": row.removed_by_notice, "statement": body.statement,
             "status": "pending", "created_at": now, "review_pending": True,
         }  # fmt: skip
-        new_id = conn.execute(cn.insert().values(**values)).inserted_primary_key[0]
+        new_id = conn.execute(cn.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
         return Outcome(201, counter_json(_load(conn, new_id)), brand_id=row.brand_id)
 
     return job

@@ -96,7 +96,7 @@ def _create_job(who: Principal, body: ListingIn, now: float) -> Any:
             "price_usd": body.price_usd, "is_fake": kind == "counterfeit", "status": "live",
             "created_at": now,
         }  # fmt: skip
-        new_id = conn.execute(s.listings.insert().values(**values)).inserted_primary_key[0]
+        new_id = conn.execute(s.listings.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
         row = conn.execute(select(s.listings).where(s.listings.c.id == new_id)).one()
         return Outcome(201, listing_json(row))
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from loadtest.service import schema as s
-from loadtest.service.auth import Principal, principal, require
+from loadtest.service.auth import Principal, Role, principal, require
 from loadtest.service.context import Outcome, Service, decode_cursor, encode_cursor, service
 from loadtest.service.filing import file_job
 from loadtest.service.idempotency import check_key, idempotent, request_hash
@@ -29,7 +29,7 @@ from loadtest.service.models import (
 from loadtest.service.problems import Problem, responses
 
 router = APIRouter(prefix="/v1/notices", tags=["notices"])
-READERS = ("rights_holder", "account_manager", "admin")
+READERS: tuple[Role, ...] = ("rights_holder", "account_manager", "admin")
 
 
 def notice_json(row: Any, items: list[Any]) -> dict[str, Any]:
@@ -162,7 +162,7 @@ def _message_job(who: Principal, notice_id: int, body: MessageIn, now: float) ->
             "notice_id": notice_id, "author_id": who.id, "author_role": who.role,
             "body": body.body, "created_at": now,
         }  # fmt: skip
-        new_id = conn.execute(s.messages.insert().values(**values)).inserted_primary_key[0]
+        new_id = conn.execute(s.messages.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
         return Outcome(201, message_json(conn.execute(
             select(s.messages).where(s.messages.c.id == new_id)).one()))  # fmt: skip
 

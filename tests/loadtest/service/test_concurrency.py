@@ -81,7 +81,8 @@ def test_four_managers_claiming_never_decide_the_same_item(
             filed.add(r.json()["id"])
 
     def work(key: str) -> tuple[list[int], list[int]]:
-        decided, conflicts = [], []
+        decided: list[int] = []
+        conflicts: list[int] = []
         with httpx.Client(base_url=server.base, timeout=60) as c:
             while True:
                 items = c.post("/v1/review-queue/claim", json={"limit": 3}, headers=auth(key))

@@ -56,8 +56,8 @@ def test_group_commit_batches_concurrent_writes_and_isolates_failures(db_url: st
     # hold the writer busy so the next 200 submissions queue up behind it
     blocker = writer.submit(lambda conn: gate.wait(5))
 
-    def insert(i: int):  # type: ignore[no-untyped-def]
-        def job(conn):  # type: ignore[no-untyped-def]
+    def insert(i: int):  # type: ignore[no-untyped-def,unused-ignore]
+        def job(conn):  # type: ignore[no-untyped-def,unused-ignore]
             if i % 50 == 0:
                 raise ValueError(f"job {i} fails alone")
             conn.execute(s.params.insert().values(name=f"p{i}", value=float(i)))

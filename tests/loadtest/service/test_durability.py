@@ -38,15 +38,16 @@ def _hammer(base: str, key: str, ids: list[int], tag: str, stop: threading.Event
     with httpx.Client(base_url=base, timeout=10) as c:
         n = 0
         while not stop.is_set():
-            body = {"reason": f"{tag}-{n}", "evidence": "e", "listing_ids": ids}
+            reason = f"{tag}-{n}"
+            body: dict[str, Any] = {"reason": reason, "evidence": "e", "listing_ids": ids}
             n += 1
-            sent[body["reason"]] = (key, body)
+            sent[reason] = (key, body)
             try:
                 r = _post(c, key, body)
             except httpx.HTTPError:
                 return  # the server died mid-request: never acknowledged
             if r.status_code == 201:
-                acked[body["reason"]] = int(r.json()["id"])
+                acked[reason] = int(r.json()["id"])
 
 
 def _stored(url: str) -> Counter[str]:

@@ -9,7 +9,7 @@ from tests.loadtest.service.conftest import Seeded, auth, brand_listing_ids
 NOTICE = {"reason": "counterfeit", "evidence": "test purchase, photos attached"}
 
 
-def file(c: TestClient, key: str, ids: list[int], **headers: str):  # type: ignore[no-untyped-def]
+def file(c: TestClient, key: str, ids: list[int], **headers: str):  # type: ignore[no-untyped-def,unused-ignore]
     return c.post(
         "/v1/notices", json={**NOTICE, "listing_ids": ids}, headers={**auth(key), **headers}
     )

@@ -53,7 +53,7 @@ def _operations() -> list[tuple[str, str]]:
     for module in ROUTERS:
         for route in module.router.routes:
             if isinstance(route, APIRoute):
-                ops += [(m, route.path) for m in sorted(route.methods)]
+                ops += [(m, route.path) for m in sorted(route.methods or ())]
     return ops
 
 
