@@ -145,6 +145,7 @@ def _assemble(
         version=version,
         interrupted=interrupted,
         out_dir=plan["out_dir"],
+        requested=plan["requested"],
     )
 
 
@@ -166,6 +167,9 @@ def _experiment(
         "max_reps": opts["max_reps"],
         "write_on_worker": opts["dask"] in (None, "local"),
         "tasks": [],
+        "requested": {"reps": reps, "precision": opts["precision"], "max_reps": opts["max_reps"]}
+        if reps == "auto"
+        else {"reps": reps},
     }
     backend = make_backend(opts["jobs"], opts["dask"])
     plan.update(backend=backend.name, jobs=backend.workers)

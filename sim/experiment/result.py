@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ class ExperimentResult:
     version: str
     interrupted: bool = False
     out_dir: Path | None = None
+    requested: dict[str, Any] = field(default_factory=dict)  # reps as asked, precision, cap
 
     @property
     def labels(self) -> tuple[str, ...]:

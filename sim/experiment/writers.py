@@ -89,6 +89,7 @@ def provenance(result: ExperimentResult, command: Sequence[str] | None) -> dict[
         "parameters": list(result.parameters),
         "base_seed": result.base_seed,
         "reps": result.reps,
+        "reps_requested": result.requested,
         "seeds": [seeds[r] for r in reps],
         "runs_finished": len(result.rows),
         "interrupted": result.interrupted,

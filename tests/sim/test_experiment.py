@@ -290,6 +290,7 @@ def test_compare_writes_the_documented_outputs(gft_vs_jf: Path) -> None:
     assert prov["base_seed"] == 2017 and prov["reps"] == PAIRED_REPS and prov["jobs"] == 2
     assert prov["command"][:2] == ["takedown", "compare"]
     assert prov["interrupted"] is False and prov["runs_finished"] == 2 * PAIRED_REPS
+    assert prov["reps_requested"] == {"reps": PAIRED_REPS}
     assert [s["scenario"]["scenario"]["name"] for s in prov["scenarios"]] == comp["scenarios"]
     for row in rows:
         run = out / "runs" / row["scenario"] / f"rep-{int(row['rep']):03d}"
