@@ -202,3 +202,27 @@ def test_metrics_count_notices_removals_and_queue(client: TestClient, seeded: Se
     assert (
         'takedown_http_requests_total{method="POST",route="/v1/notices",status="201"} 2.0' in text
     )
+
+
+def test_search_matches_titles_case_blind_and_only_live(client: TestClient, seeded: Seeded) -> None:
+    jf = seeded.holder("joint_force")
+    page = client.get("/v1/listings", params={"brand_id": jf["brand_id"], "limit": 1}).json()
+    target = page["items"][0]
+    word = target["title"].split()[0]
+    hits = client.get("/v1/listings", params={"q": word.upper(), "limit": 100}).json()["items"]
+    assert all(word in i["title"] for i in hits)
+
+    def found() -> bool:
+        cursor, seen = None, set()
+        while True:
+            params = {"q": word, "limit": 100, **({"cursor": cursor} if cursor else {})}
+            body = client.get("/v1/listings", params=params).json()
+            seen |= {i["id"] for i in body["items"]}
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return target["id"] in seen
+
+    assert found()
+    file(client, jf["key"], [target["id"]])
+    assert not found()
+    assert client.get("/v1/listings", params={"q": "%_\\"}).json()["items"] == []
