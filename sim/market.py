@@ -85,13 +85,18 @@ class ListingStore:
 
     def rows_of(self, ids: IntArray) -> IntArray:
         """Row indices of the live listings among ``ids`` (ids must be sorted)."""
+        rows, live = self.locate(ids)
+        return rows[live]
+
+    def locate(self, ids: IntArray) -> tuple[IntArray, BoolArray]:
+        """For each of ``ids`` (sorted): its row, and whether that row is a live listing
+        with this id (rows of missing ids are meaningless)."""
         id_col = self.col("id")
-        rows = np.searchsorted(id_col, ids)
-        ok = rows < self.n
-        rows = rows[ok]
-        ok = id_col[rows] == ids[ok]
-        rows = rows[ok]
-        return rows[self.cols["alive"][rows]]
+        rows = np.minimum(np.searchsorted(id_col, ids), max(self.n - 1, 0))
+        if self.n == 0:
+            return rows, np.zeros(len(ids), dtype=bool)
+        live = (id_col[rows] == ids) & self.cols["alive"][rows]
+        return rows, live
 
     def take(self, rows: IntArray) -> dict[str, np.ndarray]:
         """Copies of every column at ``rows``."""

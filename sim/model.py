@@ -431,9 +431,12 @@ class Model:
         in one batch."""
         if not nids:
             return
-        parts = [self.store.rows_of(self._notice(nid).ids) for nid in nids]
+        parts = [self._notice(nid).ids for nid in nids]
         owner = np.repeat(np.arange(len(nids)), [len(p) for p in parts])
-        rows = np.concatenate(parts)
+        ids = np.concatenate(parts)
+        order = np.argsort(ids, kind="stable")
+        rows, live = self.store.locate(ids[order])
+        rows, owner = rows[live], owner[order][live]
         here = self._remove_rows(rows, t_h[owner], "notice")
         counts = np.bincount(owner[here], minlength=len(nids))
         for nid, t, count in zip(nids, t_h.tolist(), counts.tolist(), strict=True):

@@ -97,3 +97,14 @@ def test_assign_programmes_gives_every_programme_its_share() -> None:
     assert sorted(np.bincount(codes, minlength=3).tolist()) == [4, 4, 4]
     one = assign_programmes(3, {"joint_force": 1.0}, np.random.default_rng(0))
     assert one.tolist() == [2, 2, 2]
+
+
+def test_locate_marks_missing_and_dead_ids() -> None:
+    store = ListingStore()
+    rows, live = store.locate(np.array([0, 1]))
+    assert not live.any()  # empty store
+    store.append(batch([0, 0, 0]))
+    store.kill(np.array([1]))
+    rows, live = store.locate(np.array([0, 1, 2, 7]))
+    assert live.tolist() == [True, False, True, False]
+    assert rows[live].tolist() == [0, 2]
