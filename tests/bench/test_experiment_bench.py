@@ -21,7 +21,7 @@ from sim.experiment import compare
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "gft_2015.toml"
 # enlarge the market until one replication takes >= 10 s (measured below, not assumed)
-ENLARGE = ("scenario.horizon_days=900",)
+ENLARGE = ("scenario.horizon_days=1200",)
 REPS = 4
 
 
