@@ -184,7 +184,10 @@ class LiveServer:
         self.base = f"http://127.0.0.1:{self.port}"
         args = [*TAKEDOWN, "serve", "--db", url, "--port", str(self.port), *extra]
         self.log = log.open("ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        # its own process group: kill -9 reaches every worker process, not only the parent
+        self.proc = subprocess.Popen(
+            args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self._wait()
 
     def _wait(self, timeout_s: float = 60.0) -> None:
@@ -201,8 +204,8 @@ class LiveServer:
         raise RuntimeError("server did not answer /healthz")
 
     def kill9(self) -> None:
-        """SIGKILL, no chance to flush or clean up."""
-        self.proc.send_signal(signal.SIGKILL)
+        """SIGKILL to the server and its workers, no chance to flush or clean up."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(timeout=10)
         self.log.close()
 
