@@ -18,7 +18,7 @@ def report(
     """Render report.html, summary.md and PNG plots into FOLDER and print the report's path."""
     from reports.load import ReportError
     from reports.render import render_report
-    from sim.cli import fail
+    from sim.cli_common import fail
 
     try:
         path = render_report(folder)

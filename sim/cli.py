@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 # typer vendors its own click; its exception types live here
 from typer._click import exceptions as click
 
+from sim.cli_common import SetOpt, fail
 from sim.scenario import ScenarioError, load_scenario
+
+__all__ = ["SetOpt", "app", "fail", "main"]
 
 app = typer.Typer(
     name="takedown",
@@ -26,17 +29,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-
-SetOpt = Annotated[
-    list[str] | None,
-    typer.Option("--set", help="Override a scenario value: dotted.path=value (repeatable)."),
-]
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One line on stderr and a non-zero exit: the way every user mistake ends."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -66,16 +58,14 @@ def _root() -> None:
 
 def _register_commands() -> None:
     """Commands from other modules; each keeps its heavy imports inside the command."""
-    # New command modules register here (one line each).
+    from loadtest.cli import loadtest
+    from loadtest.service.cli import serve
     from reports.cli import report
-    from sim import experiment_cli as xp  # compare, sweep, check
+    from sim import experiment_cli as xp
+    from sim.run_cli import run
 
-    for command in (xp.compare, xp.sweep, xp.check):
+    for command in (run, xp.compare, xp.sweep, xp.check, report, serve, loadtest):
         app.command()(command)
-    app.command()(report)
-    from sim.run_cli import run; app.command()(run)  # noqa: E702
-    from loadtest.cli import loadtest; app.command()(loadtest)  # noqa: E702
-    from loadtest.service.cli import serve; app.command()(serve)  # noqa: E702
 
 
 _register_commands()

@@ -3,7 +3,6 @@ sim.regression, render. Heavy imports stay inside the commands so ``--help`` is 
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import sys
 from collections.abc import Callable, Iterator
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sim.cli import SetOpt, fail
+from sim.cli_common import SetOpt, fail
 
 if TYPE_CHECKING:
     from sim.experiment import ExperimentResult, ProgressEvent
@@ -128,11 +127,14 @@ def _print_result(result: ExperimentResult) -> None:
 
 
 def _render_report(out: Path, no_report: bool) -> None:
-    if no_report or importlib.util.find_spec("reports.render") is None:
+    """Render the folder's report; a failed report warns and never fails the experiment."""
+    if no_report:
         return
-    from reports.render import render_report
+    from reports.cli import report_or_warn
 
-    typer.echo(f"report: {render_report(out)}")
+    path = report_or_warn(out)
+    if path is not None:
+        typer.echo(f"report: {path}")
 
 
 def _command_line(out: Path, kwargs: dict[str, Any]) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sim.cli import SetOpt, fail
+from sim.cli_common import SetOpt, fail
 
 
 def run(
