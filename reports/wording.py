@@ -12,16 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeGuard
 
-FALLBACK_HEADLINE: tuple[str, ...] = (
-    "proactive_to_notice_ratio",
-    "notices_within_24h_share",
-    "notice_to_removal_h_p95",
-    "removed_before_first_sale_share",
-    "fake_sales",
-    "am_utilization",
-    "genuine_wrongly_removed",
-)
-
 
 @dataclass(frozen=True)
 class Wording:
@@ -215,11 +205,9 @@ def wording(metric: str) -> Wording:
 
 
 def headline_metrics() -> tuple[str, ...]:
-    """The metrics for tables: the model's own list when it is importable."""
-    try:
-        from sim.metrics import HEADLINE_METRICS
-    except ImportError:
-        return FALLBACK_HEADLINE
+    """The metrics for tables: the model's own headline list (one source of truth)."""
+    from sim.metrics import HEADLINE_METRICS
+
     return tuple(HEADLINE_METRICS)
 
 
