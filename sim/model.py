@@ -159,6 +159,7 @@ class Model:
             (self.brands.count, self.window.days) if sc.counterfeiters.displacement > 0 else (0, 0)
         )
         self.pressure = {"enforced": np.zeros(shape), "posted": np.zeros(shape)}
+        self._ban_at = np.empty(0)  # per account: ban time while a ban is applied, else nan
 
     # ------------------------------------------------------------------ setup
 
@@ -347,11 +348,15 @@ class Model:
         """Close accounts and take down every live listing they still have."""
         self.agg.count("accounts_banned", t_h, daily="accounts_banned")
         self.counterfeiters.banned(accounts, t_h, self.floor_h)
-        ban_at = np.full(self.counterfeiters.accounts.n, np.nan)
+        n_accounts = self.counterfeiters.accounts.n
+        if len(self._ban_at) < n_accounts:  # kept between bans: no allocation per ban
+            self._ban_at = np.full(2 * n_accounts, np.nan)
+        ban_at = self._ban_at
         ban_at[accounts] = t_h
         acc_col = self.store.col("account")
         rows = np.flatnonzero(self.store.alive_mask() & ~np.isnan(ban_at[acc_col]))
         t = np.maximum(ban_at[acc_col[rows]], self.store.col("created_h")[rows])
+        ban_at[accounts] = np.nan
         self._remove_rows(rows, t, "ban")
 
     def _expire(self, now_h: float) -> None:

@@ -48,6 +48,7 @@ class RightsHolders:
         self._rng_find, self._rng_miss = rng.spawn(2)
         self.interval_h = max(1, round(config.sweep_interval_h))
         self.record = TrackRecord(brands.count, days, config.track_record_window_days)
+        self._by_brand: tuple[GenuineCatalog, IntArray, IntArray] | None = None
 
     def sweeping(self, hour: int) -> BoolArray:
         """Brands whose monitoring sweep falls in this hour."""
@@ -100,12 +101,23 @@ class RightsHolders:
 
     def pick_genuine(self, catalog: GenuineCatalog, brand: int) -> IntArray:
         """The genuine listings a mistaken notice of ``brand`` names (live, not under notice)."""
-        pool = np.flatnonzero((catalog.brand == brand) & catalog.live & ~catalog.noticed)
+        own = self._genuine_of(catalog, brand)
+        pool = own[catalog.live[own] & ~catalog.noticed[own]]
         if len(pool) == 0:
             return pool
         most = min(INVALID_NOTICE_MAX_LISTINGS, self.config.max_listings_per_notice)
         k = min(len(pool), int(self._rng_miss.integers(1, most + 1)))
         return np.sort(self._rng_miss.choice(pool, size=k, replace=False))
+
+    def _genuine_of(self, catalog: GenuineCatalog, brand: int) -> IntArray:
+        """The genuine listings of ``brand``, in id order (the catalogue's brands never
+        change, so the index is built once: a lookup instead of a pass per notice)."""
+        if self._by_brand is None or self._by_brand[0] is not catalog:
+            order = np.argsort(catalog.brand, kind="stable")
+            cuts = np.searchsorted(catalog.brand[order], np.arange(self.brands.count + 1))
+            self._by_brand = (catalog, order, cuts)
+        _, order, cuts = self._by_brand
+        return order[cuts[brand] : cuts[brand + 1]]
 
 
 class TrackRecord:
