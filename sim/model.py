@@ -36,7 +36,8 @@ from sim.policies import Policy, policy_table, route_name
 from sim.rng import Streams, draw_seed
 from sim.scenario import Scenario, scenario_dict
 
-ProgressFn = Callable[[float], None]
+# progress(fraction of the horizon done, fake listings created so far), once a simulated day
+ProgressFn = Callable[[float, int], None]
 DISPLACEMENT_WINDOW_DAYS = 7
 
 
@@ -191,12 +192,16 @@ class Model:
             self.env.process(self._snapshot_warmup())
         self.env.run(until=horizon_h)
         if progress is not None:
-            progress(1.0)
+            progress(1.0, self._fakes_so_far())
         self.floor_h = horizon_h
         self._apply_pending()
         self._expire(horizon_h)
         self._end_of_day(self.window.days)
         self._close()
+
+    def _fakes_so_far(self) -> int:
+        """Fake listings created since hour 0, warm-up included (for progress displays)."""
+        return int(self.daily.cols["fakes_created"].sum())
 
     def _snapshot_warmup(self) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(self.window.warmup_h)
@@ -215,7 +220,7 @@ class Model:
             if hour % 24 == 0 and hour > 0:
                 self._end_of_day(hour // 24)
                 if progress is not None:
-                    progress(now / self.window.horizon_h)
+                    progress(now / self.window.horizon_h, self._fakes_so_far())
             if hour % platform_every == 0 and hour > 0:
                 self._platform_sweep(now)
             sweeping = self.holders.sweeping(hour)

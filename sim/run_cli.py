@@ -62,11 +62,16 @@ def _simulate(simulate: Any, scenario: Any, seed: int, events: bool) -> Any:
         return simulate(scenario, seed, events=events)
     from rich.progress import Progress
 
+    days = scenario.scenario.horizon_days
+    name = scenario.scenario.name
+
+    def show(fraction: float, fakes: int) -> None:
+        text = f"simulating {name}: day {fraction * days:,.0f}/{days:,.0f}, {fakes:,} fakes"
+        bar.update(task, completed=fraction, description=text)
+
     with Progress(transient=True) as bar:
-        task = bar.add_task(f"simulating {scenario.scenario.name}", total=1.0)
-        return simulate(
-            scenario, seed, events=events, progress=lambda f: bar.update(task, completed=f)
-        )
+        task = bar.add_task(f"simulating {name}", total=1.0)
+        return simulate(scenario, seed, events=events, progress=show)
 
 
 def _print_table(result: Any, folder: Path, events: Path | None) -> None:

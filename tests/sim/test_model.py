@@ -219,10 +219,12 @@ def test_warmup_is_left_out_of_the_metrics(smoke: Scenario) -> None:
 
 def test_progress_reports_fractions_up_to_one(smoke: Scenario) -> None:
     seen: list[float] = []
-    run(smoke, 1, progress=seen.append)
+    fakes: list[int] = []
+    result = run(smoke, 1, progress=lambda f, n: (seen.append(f), fakes.append(n)))
     assert seen[-1] == 1.0
     assert seen == sorted(seen)
     assert len(seen) >= 30
+    assert fakes == sorted(fakes) and fakes[-1] == result.daily["fakes_created"].sum()
 
 
 def test_displacement_moves_fakes_away_from_brands_that_enforce() -> None:
