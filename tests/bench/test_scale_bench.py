@@ -1,0 +1,170 @@
+"""Benchmark: the Alibaba-size year (scenarios/alibaba_2015_full.toml) and how cost grows.
+
+Every run is its own child process, so its peak resident memory (``ru_maxrss``) is its
+own. The tables print to stdout (``pytest -s``) and nothing is written into the tree:
+
+- the full year: wall time, peak memory, fake listings created (goal: 3 minutes, 2 GiB);
+- cost against size: 1%, 10% and 100% of the full populations;
+- cost against the live-listing population: 1x, 5x and 10x at 1% scale;
+- fakes per second against the plain per-listing SimPy comparator of
+  tests/bench/test_sim_bench.py, run at the full year's listing rate in the same
+  invocation (goal: at least 20x).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.scenario import load_scenario
+from tests.bench.test_sim_bench import PlainModel
+
+pytestmark = pytest.mark.bench
+
+FULL = Path(__file__).resolve().parents[2] / "scenarios" / "alibaba_2015_full.toml"
+GOAL_S = 180.0
+GOAL_RSS_MB = 2048.0
+GOAL_RATIO = 20.0
+PLAIN_DAYS = 0.5
+
+# the child: run one scenario, print one JSON line with what the parent measures
+CHILD = """
+import json, resource, sys, time
+import numpy as np
+from sim.model import run
+from sim.scenario import load_scenario
+sc = load_scenario(sys.argv[1], sys.argv[2:])
+start = time.perf_counter()
+result = run(sc, 1)
+seconds = time.perf_counter() - start
+m = result.metrics
+print(json.dumps({
+    "seconds": seconds,
+    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "created": m["fake_listings_created"],
+    "created_all": float(result.daily["fakes_created"].sum()),
+    "live_mean": float(np.mean(result.daily["fakes_live"])),
+    "notices": m["notices_filed"],
+    "ratio": m["proactive_to_notice_ratio"],
+    "days": sc.scenario.horizon_days,
+}))
+"""
+
+
+def scaled(fraction: float) -> list[str]:
+    """Overrides for ``fraction`` of the full scenario's populations (brands and the
+    review pool keep gft_2015's floor of 40 and 2)."""
+    sc = load_scenario(FULL)
+    return [
+        f"counterfeiters.count={round(sc.counterfeiters.count * fraction)}",
+        f"counterfeiters.arrivals_per_day={sc.counterfeiters.arrivals_per_day * fraction}",
+        f"legit_sellers.count={round(sc.legit_sellers.count * fraction)}",
+        f"market.brands={max(40, round(sc.market.brands * fraction))}",
+        f"account_managers.pool_size={max(2, round(sc.account_managers.pool_size * fraction))}",
+    ]
+
+
+def live_times(k: float) -> list[str]:
+    """Overrides that make about ``k`` times as many fakes live at once: lifetimes ``k``
+    times longer and every per-sweep detection ``k`` times less likely."""
+    sc = load_scenario(FULL)
+    rh, p = sc.rights_holders, sc.platform
+    life = sc.counterfeiters.listing_lifetime_days.mean * k
+    return [
+        f"counterfeiters.listing_lifetime_days={{dist = 'exponential', mean = {life}}}",
+        f"rights_holders.detection_prob={rh.detection_prob / k}",
+        f"rights_holders.detection_prob_obfuscated={rh.detection_prob_obfuscated / k}",
+        f"platform.sweep_recall={p.sweep_recall / k}",
+    ]
+
+
+def measure(overrides: list[str]) -> dict[str, Any]:
+    """One run of the full scenario with ``overrides`` in a child process."""
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(FULL), *overrides],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    row: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    row["rate"] = row["created_all"] / row["seconds"]
+    return row
+
+
+def table(title: str, rows: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        f"\n{title}",
+        f"{'size':>10} {'seconds':>9} {'peak MB':>8} {'fakes':>13} {'fakes/s':>10} "
+        f"{'live mean':>10} {'notices':>9} {'ratio':>6}",
+    ]
+    for name, r in rows.items():
+        lines.append(
+            f"{name:>10} {r['seconds']:>9.1f} {r['rss_mb']:>8.0f} {r['created_all']:>13,.0f} "
+            f"{r['rate']:>10,.0f} {r['live_mean']:>10,.0f} {r['notices']:>9,.0f} "
+            f"{r['ratio']:>6.2f}"
+        )
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def full_year() -> dict[str, Any]:
+    return measure([])
+
+
+@pytest.mark.xfail(reason="goal not met yet: see docs/performance.md", strict=False)
+def test_full_year_in_three_minutes_under_2_gib(full_year: dict[str, Any]) -> None:
+    r = full_year
+    print(table("full year (alibaba_2015_full)", {"100%": r}))
+    # the scenario is what it claims: over 100 million fakes in the measured year, and
+    # gft_2015's proactive:notice ratio of about 8 (CALIBRATION.md target band 6-10)
+    assert r["created"] > 100e6
+    assert 6.0 <= r["ratio"] <= 10.0
+    assert r["rss_mb"] <= GOAL_RSS_MB
+    assert r["seconds"] <= GOAL_S
+
+
+def test_cost_against_size(full_year: dict[str, Any]) -> None:
+    rows = {"1%": measure(scaled(0.01)), "10%": measure(scaled(0.10)), "100%": full_year}
+    print(table("cost against size", rows))
+    # the model's work is per listing and per notice: ten times the fakes must not cost
+    # more than thirty times the time (a pass over every account or listing ever
+    # created, per hour, would)
+    assert rows["10%"]["seconds"] <= 30 * rows["1%"]["seconds"]
+    assert rows["100%"]["seconds"] <= 30 * rows["10%"]["seconds"]
+
+
+def test_cost_against_live_population() -> None:
+    rows = {f"{k}x": measure([*scaled(0.01), *live_times(k)]) for k in (1, 5, 10)}
+    print(table("cost against live-listing population (1% scale)", rows))
+    assert rows["10x"]["live_mean"] >= 5 * rows["1x"]["live_mean"]
+    # same fakes created; ten times the live store must not cost ten times the time
+    assert rows["10x"]["seconds"] <= 10 * rows["1x"]["seconds"]
+
+
+def test_fakes_per_second_against_plain_simpy(full_year: dict[str, Any]) -> None:
+    """The comparator of test_sim_bench at the full year's listing rate: as many
+    posting counterfeiters as the year's fakes per day need, over a short horizon."""
+    sc = load_scenario(FULL)
+    per_day = full_year["created_all"] / full_year["days"]
+    count = round(per_day / sc.counterfeiters.listings_per_day.mean)
+    plain_sc = load_scenario(
+        FULL, [f"scenario.horizon_days={PLAIN_DAYS}", f"counterfeiters.count={count}"]
+    )
+    plain = PlainModel(plain_sc, 1)
+    start = time.perf_counter()
+    plain.run()
+    plain_rate = plain.created / (time.perf_counter() - start)
+    ratio = full_year["rate"] / plain_rate
+    print(
+        f"\nfull year: {full_year['rate']:,.0f} fakes/s; plain SimPy at {per_day:,.0f} fakes/day "
+        f"({count:,} counterfeiters): {plain_rate:,.0f} fakes/s; ratio {ratio:.1f}x "
+        f"(goal >= {GOAL_RATIO:.0f}x)"
+    )
+    assert plain.created > 0.5 * per_day * PLAIN_DAYS  # it did post at about that rate
+    assert ratio >= GOAL_RATIO
