@@ -154,7 +154,12 @@ def test_fakes_per_second_against_plain_simpy(full_year: dict[str, Any]) -> None
     per_day = full_year["created_all"] / full_year["days"]
     count = round(per_day / sc.counterfeiters.listings_per_day.mean)
     plain_sc = load_scenario(
-        FULL, [f"scenario.horizon_days={PLAIN_DAYS}", f"counterfeiters.count={count}"]
+        FULL,
+        [
+            f"scenario.horizon_days={PLAIN_DAYS}",
+            "scenario.warmup_days=0",
+            f"counterfeiters.count={count}",
+        ],
     )
     plain = PlainModel(plain_sc, 1)
     start = time.perf_counter()
