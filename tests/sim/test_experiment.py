@@ -322,14 +322,18 @@ def test_sweep_runs_the_full_factorial(tmp_path: Path) -> None:
 
 def test_auto_reps_stop_when_the_headline_cis_are_precise() -> None:
     """Sequential replications stop once every headline CI is within 25% of its mean
-    (5 replications are not enough for this scenario, the cap of 16 is not needed), and
-    the stopping point does not depend on the number of workers."""
+    (5 replications are not enough for this scenario), and the stopping point does not
+    depend on the number of workers.
+
+    The cap is far above what the rule needs: over seeds 1-8 it stopped after 10-24
+    replications, so a change of random draws that leaves the dynamics alone does not
+    push this seed into the cap (a cap of 16 did that for 3 of those 8 seeds)."""
     from sim.metrics import HEADLINE_METRICS
     from sim.stats import precision_met
 
-    kw = dict(reps="auto", precision=0.25, max_reps=16, seed=4, overrides=SHORT)
+    kw = dict(reps="auto", precision=0.25, max_reps=40, seed=4, overrides=SHORT)
     res = compare([SMOKE], jobs=2, **kw)  # type: ignore[arg-type]
-    assert 5 < res.reps < 16
+    assert 5 < res.reps < 40
     assert len(res.rows) == res.reps
     ivs = [res.interval(m, "smoke") for m in HEADLINE_METRICS]
     assert all(precision_met(iv, 0.25) or iv.n == 0 for iv in ivs)
