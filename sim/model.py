@@ -160,7 +160,9 @@ class Model:
             (self.brands.count, self.window.days) if sc.counterfeiters.displacement > 0 else (0, 0)
         )
         self.pressure = {"enforced": np.zeros(shape), "posted": np.zeros(shape)}
-        self._ban_at = np.empty(0)  # per account: ban time while a ban is applied, else nan
+        # per account: True while its ban is being applied (a byte per account, so the
+        # pass over the store reads a small table)
+        self._banning = np.zeros(0, dtype=bool)
 
     # ------------------------------------------------------------------ setup
 
@@ -354,14 +356,17 @@ class Model:
         self.agg.count("accounts_banned", t_h, daily="accounts_banned")
         self.counterfeiters.banned(accounts, t_h, self.floor_h)
         n_accounts = self.counterfeiters.accounts.n
-        if len(self._ban_at) < n_accounts:  # kept between bans: no allocation per ban
-            self._ban_at = np.full(2 * n_accounts, np.nan)
-        ban_at = self._ban_at
-        ban_at[accounts] = t_h
+        if len(self._banning) < n_accounts:  # kept between bans: no allocation per ban
+            self._banning = np.zeros(2 * n_accounts, dtype=bool)
+        banning = self._banning
+        banning[accounts] = True
         acc_col = self.store.col("account")
-        rows = np.flatnonzero(self.store.alive_mask() & ~np.isnan(ban_at[acc_col]))
-        t = np.maximum(ban_at[acc_col[rows]], self.store.col("created_h")[rows])
-        ban_at[accounts] = np.nan
+        rows = np.flatnonzero(self.store.alive_mask() & banning[acc_col])
+        banning[accounts] = False
+        order = np.argsort(accounts, kind="stable")
+        ban_h = np.asarray(t_h, dtype=np.float64)[order]
+        at = np.searchsorted(accounts[order], acc_col[rows])
+        t = np.maximum(ban_h[at], self.store.col("created_h")[rows])
         self._remove_rows(rows, t, "ban")
 
     def _expire(self, now_h: float) -> None:
