@@ -72,7 +72,8 @@ def scaled(fraction: float) -> list[str]:
 
 def live_times(k: float) -> list[str]:
     """Overrides that make about ``k`` times as many fakes live at once: lifetimes ``k``
-    times longer and every per-sweep detection ``k`` times less likely."""
+    times longer, every per-sweep detection ``k`` times less likely, and strikes that
+    only warn (bans would otherwise empty the store whatever the lifetimes)."""
     sc = load_scenario(FULL)
     rh, p = sc.rights_holders, sc.platform
     life = sc.counterfeiters.listing_lifetime_days.mean * k
@@ -81,6 +82,7 @@ def live_times(k: float) -> list[str]:
         f"rights_holders.detection_prob={rh.detection_prob / k}",
         f"rights_holders.detection_prob_obfuscated={rh.detection_prob_obfuscated / k}",
         f"platform.sweep_recall={p.sweep_recall / k}",
+        'platform.strikes.ladder=["warn"]',
     ]
 
 
