@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_sim_bench import PlainModel  # tests/bench is on the path (no __init__)
 
 from sim.scenario import load_scenario
-from tests.bench.test_sim_bench import PlainModel
 
 pytestmark = pytest.mark.bench
 
