@@ -129,6 +129,40 @@ class _DueList:
         return np.concatenate(due), np.concatenate(account), np.concatenate(brand)
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_HOUR_MIX = np.uint64(0xD1B54A32D192ED03)
+
+
+def keyed_uniforms(key: int, rows: IntArray, hour: int) -> FloatArray:
+    """Uniforms in [0, 1), one per row, each a function of (key, row, hour) only.
+
+    A counter-based generator (SplitMix64's finaliser over the mixed counter): drawing
+    for some rows never shifts the draws of others, so an account's draw for an hour is
+    the same whichever accounts are active. ``key`` comes from a named stream.
+    """
+    base = np.array([key], dtype=np.uint64) ^ (np.array([hour], dtype=np.uint64) * _HOUR_MIX)
+    z = rows.astype(np.uint64) * _GOLDEN + base
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def poisson_from_uniforms(lam: FloatArray, u: FloatArray) -> IntArray:
+    """Poisson counts with means ``lam`` by inversion of one uniform each (the rates here
+    are well below 1 an hour, so a few steps settle nearly every count)."""
+    k = np.zeros(len(lam), dtype=np.int64)
+    p = np.exp(-lam)
+    cdf = p.copy()
+    idx = np.flatnonzero(u >= cdf)
+    while len(idx):
+        k[idx] += 1
+        p[idx] *= lam[idx] / k[idx]
+        cdf[idx] += p[idx]
+        idx = idx[(u[idx] >= cdf[idx]) & (p[idx] > 0)]
+    return k
+
+
 class Counterfeiters:
     """All counterfeiters: posting, relisting, bans, comebacks and new arrivals."""
 
@@ -148,6 +182,8 @@ class Counterfeiters:
         # differ between strategies: common random numbers stay in step
         (self._rng_post, self._rng_life, self._rng_relist, self._rng_ban,
          self._rng_new, self._rng_return, self._rng_detail) = rng.spawn(7)  # fmt: skip
+        # the key of the posting counts (see keyed_uniforms)
+        self._post_key = int(self._rng_post.integers(0, 2**63))
         self.accounts = Accounts()
         self.relists = _DueList()
         self.comebacks = _DueList()  # brand column unused
@@ -161,13 +197,15 @@ class Counterfeiters:
         """Fakes posted during [hour_h, hour_h + 1): fresh posts and due relists."""
         acc = self.accounts
         n = acc.n
-        can_post = acc.active[:n] & (acc.blocked_until_h[:n] <= hour_h)
-        # counts are drawn for every account, then dropped for those that cannot post: the
-        # counts stay in step whatever enforcement did to the accounts. The details of the
-        # posts kept come from their own stream, so dead accounts cost one draw an hour.
-        per_account = self._rng_post.poisson(acc.rate_per_h[:n])
-        per_account[~can_post] = 0
-        account = np.repeat(np.arange(n, dtype=np.int64), per_account)
+        rows = np.flatnonzero(acc.active[:n])
+        rows = rows[acc.blocked_until_h[rows] <= hour_h]
+        # an account's count for an hour is a function of (stream key, account, hour) only:
+        # the counts stay in step whatever enforcement did to the accounts (common random
+        # numbers), and only the accounts that can post cost anything. The details of the
+        # posts come from their own stream.
+        u = keyed_uniforms(self._post_key, rows, int(hour_h))
+        per_account = poisson_from_uniforms(acc.rate_per_h[rows], u)
+        account = np.repeat(rows, per_account)
         k = len(account)
         rng = self._rng_detail
         created = hour_h + rng.random(k)
