@@ -6,11 +6,10 @@ error names the file, the field path, the bad value and what is allowed.
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,13 +19,14 @@ from pydantic import (
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from sim.dists import DIST_CLASSES, DIST_NAMES, AnyDist, Exponential, coerce_dist
+from sim import config
+from sim.config import ConfigError, Tags
+from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Dist = Annotated[AnyDist, BeforeValidator(coerce_dist)]
@@ -278,79 +278,11 @@ class Scenario(_Section):
 # --------------------------------------------------------------------------- loading
 
 
-class ScenarioError(ValueError):
+class ScenarioError(ConfigError):
     """A scenario could not be loaded; ``problems`` holds one line per problem."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
-
-def _known_fields(model: type[BaseModel], path: tuple[str | int, ...]) -> list[str]:
-    """Field names allowed at ``path`` (for 'did you mean'); a distribution's tag in the
-    path (as pydantic reports it) selects that distribution's fields."""
-    current: Any = model
-    for part in path:
-        if isinstance(part, str) and part in DIST_CLASSES:
-            current = DIST_CLASSES[part]
-            continue
-        if isinstance(part, int) or not (
-            isinstance(current, type) and issubclass(current, BaseModel)
-        ):
-            return []
-        info = current.model_fields.get(part)
-        if info is None:
-            return []
-        current = info.annotation
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [info.alias or name for name, info in current.model_fields.items()]
-    return []
-
-
-def _strip_tags(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
-    """The field path of an error location, without the tags pydantic inserts for tagged
-    unions (a distribution's name right after a distribution field) or validator names.
-    A user's key that happens to equal a distribution name stays."""
-    out: list[str | int] = []
-    current: Any = Scenario
-    for part in loc:
-        if "[" in str(part):
-            continue
-        if current is AnyDist and part in DIST_CLASSES:
-            current = DIST_CLASSES[str(part)]
-            continue
-        out.append(part)
-        info = None
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            info = current.model_fields.get(str(part))
-        current = None if info is None else info.annotation
-        if info is not None and set(get_args(current)) & set(DIST_CLASSES.values()):
-            current = AnyDist
-    return tuple(out)
-
-
-def _format_error(source: str, err: Mapping[str, Any]) -> str:
-    loc = tuple(err["loc"])
-    clean = _strip_tags(loc)
-    path = ".".join(str(p) for p in clean) or "(top level)"
-    if err["type"] == "extra_forbidden" and clean:
-        known = _known_fields(Scenario, tuple(p for p in loc[:-1] if "[" not in str(p)))
-        hint = difflib.get_close_matches(str(clean[-1]), known, n=1)
-        allowed = f"did you mean '{hint[0]}'?" if hint else f"allowed: {', '.join(known)}"
-        return f"{source}: {path}: unknown key; {allowed}"
-    value = err.get("input")
-    shown = repr(value) if not isinstance(value, dict) else "{...}"
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    msg = str(err["msg"]).removeprefix("Value error, ")
-    if err["type"] == "union_tag_invalid":
-        tag = str(err.get("ctx", {}).get("tag", ""))
-        hint = difflib.get_close_matches(tag, DIST_NAMES, n=1)
-        allowed = f"did you mean '{hint[0]}'?" if hint else f"allowed: {', '.join(DIST_NAMES)}"
-        msg = f"unknown distribution {tag!r}; {allowed}"
-    elif err["type"] == "union_tag_not_found":
-        msg = f"a distribution needs dist = one of {', '.join(DIST_NAMES)}"
-    return f"{source}: {path}: bad value {shown}: {msg}"
+DIST_TAGS = Tags(noun="distribution", key="dist", members=DIST_CLASSES)
 
 
 def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
@@ -366,24 +298,7 @@ def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read one scenario file, following ``extends`` chains (paths relative to the file)."""
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([f"{source}: file not found"]) from None
-    except IsADirectoryError:
-        raise ScenarioError([f"{source}: is a directory, expected a .toml file"]) from None
-    except OSError as exc:
-        raise ScenarioError([f"{source}: cannot read: {exc.strerror}"]) from None
-    try:
-        text = raw.decode("utf-8-sig")  # editors on some systems write a BOM
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([f"{source}: not UTF-8 text (byte {exc.start})"]) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{source}: invalid TOML: {exc}"]) from None
-    except RecursionError:
-        raise ScenarioError([f"{source}: invalid TOML: nested too deeply"]) from None
+    data = config.read_toml(path, ScenarioError)
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -427,10 +342,7 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
 
 def from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a plain mapping into a frozen Scenario."""
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError([_format_error(source, e) for e in exc.errors()]) from None
+    return config.validate(Scenario, data, source, ScenarioError, DIST_TAGS)
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
