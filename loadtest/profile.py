@@ -7,8 +7,6 @@ dropped), the shape of the rate over the run, and how each role behaves.
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,10 +17,10 @@ from pydantic import (
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
-    ValidationError,
 )
 
-from loadtest.shapes import Constant, Ramp, Spike, Step
+from loadtest.shapes import SHAPES, Constant, Ramp, Spike, Step
+from sim.config import ConfigError, Tags, read_toml, suggestion, validate
 
 ROLES = ("rights_holder", "account_manager", "shopper", "seller")
 PROFILES_DIR = Path(__file__).parent / "profiles"
@@ -128,30 +126,16 @@ class Profile(_Section):
         return int(getattr(self.pool, role))
 
 
-class ProfileError(ValueError):
+class ProfileError(ConfigError):
     """A profile could not be loaded; ``problems`` holds one line per problem."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
-
-def _format_error(source: str, err: Any) -> str:
-    loc = [str(p) for p in err["loc"] if p not in ("constant", "soak", "ramp", "step", "spike")]
-    path = ".".join(loc) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        return f"{source}: {path}: unknown key"
-    if err["type"] == "union_tag_invalid":
-        return f"{source}: {path}: unknown shape; allowed: constant, soak, ramp, step, spike"
-    return f"{source}: {path}: bad value {err.get('input')!r}: {err['msg']}"
+SHAPE_TAGS = Tags(noun="shape", key="kind", members=SHAPES)
 
 
 def profile_from_dict(data: dict[str, Any], source: str = "<profile>") -> Profile:
     """Validate a mapping into a frozen Profile."""
-    try:
-        return Profile.model_validate(data)
-    except ValidationError as exc:
-        raise ProfileError([_format_error(source, e) for e in exc.errors()]) from None
+    return validate(Profile, data, source, ProfileError, SHAPE_TAGS)
 
 
 def resolve_profile_path(name_or_path: str) -> Path:
@@ -161,8 +145,7 @@ def resolve_profile_path(name_or_path: str) -> Path:
         shipped = PROFILES_DIR / f"{name_or_path}.toml"
         if not shipped.exists():
             known = sorted(p.stem for p in PROFILES_DIR.glob("*.toml"))
-            hint = difflib.get_close_matches(name_or_path, known, n=1)
-            tip = f"did you mean {hint[0]!r}?" if hint else f"shipped: {', '.join(known)}"
+            tip = suggestion(name_or_path, known, fallback="shipped")
             raise ProfileError([f"--profile {name_or_path!r}: no such profile; {tip}"])
         return shipped
     return path
@@ -171,12 +154,4 @@ def resolve_profile_path(name_or_path: str) -> Path:
 def load_profile(name_or_path: str) -> Profile:
     """Read a profile by shipped name or path."""
     path = resolve_profile_path(name_or_path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProfileError([f"{path}: file not found"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError([f"{path}: cannot read: {exc}"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError([f"{path}: invalid TOML: {exc}"]) from None
-    return profile_from_dict(data, str(path))
+    return profile_from_dict(read_toml(path, ProfileError), str(path))
