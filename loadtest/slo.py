@@ -13,13 +13,13 @@ name the file, the line number and what is allowed.
 
 from __future__ import annotations
 
-import difflib
 import operator
 import re
-import tomllib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+
+from sim.config import ConfigError, closest, parse_toml, read_text, suggestion
 
 OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -40,12 +40,8 @@ _EXPR = re.compile(
 )
 
 
-class SloError(ValueError):
+class SloError(ConfigError):
     """An SLO file could not be read; ``problems`` holds one line per problem."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -106,10 +102,11 @@ def _line_of(lines: list[str], needle: str, start: int = 0) -> int:
     return start + 1 if start < len(lines) else max(len(lines), 1)
 
 
-def _key_line(lines: list[str], metric: str) -> int:
-    for candidate in (f'"{metric}"', f"'{metric}'", metric):
+def _key_line(lines: list[str], key: str) -> int:
+    """1-based number of the line where ``key`` is defined, as a key or a table header."""
+    for candidate in (f'"{key}"', f"'{key}'", key):
         for idx, text in enumerate(lines):
-            if text.strip().startswith(candidate):
+            if text.strip().lstrip("[ \t").startswith(candidate):
                 return idx + 1
     return 1
 
@@ -126,8 +123,8 @@ def parse_expr(text: str, metric: str, line: int, source: str) -> Threshold:
     if q is not None and not 0 < q < 100:
         raise SloError([f"{where}: percentile must lie between p0 and p100 (exclusive)"])
     if q is None and stat not in TIME_STATS and stat not in PLAIN_STATS:
-        hint = difflib.get_close_matches(stat, [*TIME_STATS, *PLAIN_STATS, "p99"], n=1)
-        tip = f"did you mean '{hint[0]}'? " if hint else ""
+        hint = closest(stat, [*TIME_STATS, *PLAIN_STATS, "p99"])
+        tip = f"did you mean '{hint}'? " if hint else ""
         raise SloError([f"{where}: unknown statistic {stat!r}; {tip}allowed: {STAT_HELP}"])
     if is_time_stat(stat):
         if unit not in TIME_UNITS_S:
@@ -142,15 +139,14 @@ def parse_expr(text: str, metric: str, line: int, source: str) -> Threshold:
 
 def parse_slo(text: str, known_metrics: Collection[str], source: str = "<slo>") -> list[Threshold]:
     """All thresholds of an SLO file's text, checked against the metrics the harness records."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SloError([f"{source}: invalid TOML: {exc}"]) from None
+    data = parse_toml(text, source, SloError)
     lines = text.splitlines()
     extra = sorted(set(data) - {"thresholds"})
     if extra:
         line = _key_line(lines, extra[0]) if extra[0] else 1
-        raise SloError([f"{source}:{line}: unknown table {extra[0]!r}; allowed: [thresholds]"])
+        hint = closest(extra[0], ["thresholds"])
+        tip = f"did you mean '{hint}'?" if hint else "allowed: [thresholds]"
+        raise SloError([f"{source}:{line}: unknown table {extra[0]!r}; {tip}"])
     table = data.get("thresholds")
     if not isinstance(table, dict) or not table:
         raise SloError([f"{source}: expected a non-empty [thresholds] table"])
@@ -159,12 +155,7 @@ def parse_slo(text: str, known_metrics: Collection[str], source: str = "<slo>") 
     for metric, exprs in table.items():
         key_line = _key_line(lines, metric)
         if metric not in known_metrics:
-            hint = difflib.get_close_matches(metric, sorted(known_metrics), n=1)
-            tip = (
-                f"did you mean {hint[0]!r}?"
-                if hint
-                else f"known: {', '.join(sorted(known_metrics))}"
-            )
+            tip = suggestion(metric, sorted(known_metrics), fallback="known")
             problems.append(f"{source}:{key_line}: unknown metric {metric!r}; {tip}")
             continue
         if isinstance(exprs, str):
@@ -186,10 +177,7 @@ def parse_slo(text: str, known_metrics: Collection[str], source: str = "<slo>") 
 def load_slo(path: str | Path, known_metrics: Collection[str]) -> list[Threshold]:
     """Read and parse an SLO file; SloError for a missing or unreadable one."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SloError([f"{path}: cannot read: {exc}"]) from None
+    text = read_text(path, SloError)
     return parse_slo(text, known_metrics, str(path))
 
 

@@ -73,9 +73,56 @@ def test_unknown_metric_suggests_the_close_one() -> None:
         parse_slo('[thresholds]\n"POST /v1/notice" = ["p99 < 1s"]\n', KNOWN, "f")
 
 
-def test_missing_file_is_an_slo_error(tmp_path: Path) -> None:
-    with pytest.raises(SloError, match="cannot read"):
+def test_unknown_table_suggests_thresholds() -> None:
+    with pytest.raises(SloError) as info:
+        parse_slo('[threshold]\n"arrivals" = ["dropped == 0"]\n', KNOWN, "f.toml")
+    assert info.value.problems == [
+        "f.toml:1: unknown table 'threshold'; did you mean 'thresholds'?"
+    ]
+
+
+@pytest.mark.parametrize("header", ["[zzz]", '["zzz"]', "[[zzz]]", "  [ zzz ]"])
+def test_unknown_table_far_from_thresholds_lists_what_is_allowed(header: str) -> None:
+    text = f'[thresholds]\n"arrivals" = ["dropped == 0"]\n{header}\n'
+    with pytest.raises(SloError) as info:
+        parse_slo(text, KNOWN, "f.toml")
+    assert info.value.problems == ["f.toml:3: unknown table 'zzz'; allowed: [thresholds]"]
+
+
+def test_unknown_metric_far_from_all_lists_the_known_ones() -> None:
+    with pytest.raises(SloError) as info:
+        parse_slo('[thresholds]\n"zzz" = ["p99 < 1s"]\n', KNOWN, "f.toml")
+    assert info.value.problems == [
+        "f.toml:2: unknown metric 'zzz'; known: POST /v1/notices, arrivals, e2e_takedown"
+    ]
+
+
+def test_missing_file_is_one_line_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(SloError) as info:
         load_slo(tmp_path / "nope.toml", KNOWN)
+    assert info.value.problems == [f"{tmp_path / 'nope.toml'}: file not found"]
+
+
+def test_a_directory_is_no_slo_file(tmp_path: Path) -> None:
+    with pytest.raises(SloError) as info:
+        load_slo(tmp_path, KNOWN)
+    assert info.value.problems == [f"{tmp_path}: is a directory, expected a .toml file"]
+
+
+def test_malformed_file_names_itself_and_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "slo.toml"
+    path.write_text('[thresholds]\n"arrivals" = ["dropped == 0"]\n"arrivals" = []\n', "utf-8")
+    with pytest.raises(SloError) as info:
+        load_slo(path, KNOWN)
+    assert info.value.problems == [
+        f"{path}: invalid TOML: Cannot overwrite a value (at line 3, column 16)"
+    ]
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    assert [t.line for t in load_slo(path, KNOWN)] == [3, 3, 4, 5]
 
 
 def test_evaluate_verdicts_and_no_data_breaches() -> None:
