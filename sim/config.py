@@ -13,7 +13,7 @@ import difflib
 import tomllib
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, get_args, get_type_hints
+from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ValidationError
 
@@ -112,6 +112,20 @@ def _keys(cls: Any) -> list[str]:
     return list(_fields(cls))
 
 
+def _child(current: Any, part: str | int) -> Any:
+    """The type found at ``part`` (a key, or an index into a list) inside ``current``."""
+    origin, args = get_origin(current), get_args(current)
+    if (origin is list and args) or (origin is tuple and args[-1:] == (...,)):
+        child = args[0]
+    elif origin is tuple:
+        child = args[part] if isinstance(part, int) and 0 <= part < len(args) else None
+    elif origin is dict and len(args) == 2:
+        child = args[1]
+    else:
+        child = _fields(current).get(str(part))
+    return get_args(child)[0] if get_origin(child) is Annotated else child
+
+
 def _walk(
     loc: tuple[str | int, ...], model: type[BaseModel], tags: Tags | None
 ) -> tuple[list[str | int], Any]:
@@ -131,7 +145,7 @@ def _walk(
             current = members[str(part)]
             continue
         path.append(part)
-        current = _fields(current).get(str(part))
+        current = _child(current, part)
         if set(get_args(current)) & set(members.values()):
             current = _IN_UNION
     return path, current
