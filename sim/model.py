@@ -160,9 +160,6 @@ class Model:
             (self.brands.count, self.window.days) if sc.counterfeiters.displacement > 0 else (0, 0)
         )
         self.pressure = {"enforced": np.zeros(shape), "posted": np.zeros(shape)}
-        # per account: True while its ban is being applied (a byte per account, so the
-        # pass over the store reads a small table)
-        self._banning = np.zeros(0, dtype=bool)
 
     # ------------------------------------------------------------------ setup
 
@@ -355,14 +352,8 @@ class Model:
         """Close accounts and take down every live listing they still have."""
         self.agg.count("accounts_banned", t_h, daily="accounts_banned")
         self.counterfeiters.banned(accounts, t_h, self.floor_h)
-        n_accounts = self.counterfeiters.accounts.n
-        if len(self._banning) < n_accounts:  # kept between bans: no allocation per ban
-            self._banning = np.zeros(2 * n_accounts, dtype=bool)
-        banning = self._banning
-        banning[accounts] = True
+        rows = self.store.rows_of_accounts(accounts)
         acc_col = self.store.col("account")
-        rows = np.flatnonzero(self.store.alive_mask() & banning[acc_col])
-        banning[accounts] = False
         order = np.argsort(accounts, kind="stable")
         ban_h = np.asarray(t_h, dtype=np.float64)[order]
         at = np.searchsorted(accounts[order], acc_col[rows])
