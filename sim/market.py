@@ -3,9 +3,9 @@
 Live fakes sit in a columnar store (struct of growable numpy arrays). Rows keep their
 permanent, increasing listing ids in order, so a notice's listings are found with
 ``searchsorted``; removed rows are only flagged dead and squeezed out now and then,
-which keeps that order. A second, account-sorted index finds an account's rows (for
-bans) without a pass over the store. Nothing here draws random numbers except
-``build_brands``, which is handed its generator.
+which keeps that order. Indexes by account and by brand find an account's rows (for
+bans) and a brand's (for its monitoring sweep) without a pass over the store. Nothing
+here draws random numbers except ``build_brands``, which is handed its generator.
 """
 
 from __future__ import annotations
@@ -38,12 +38,72 @@ FAKE_COLUMNS: dict[str, type] = {
 }
 
 
+INDEXED_COLUMNS = ("account", "brand")  # bans find an account's rows, sweeps a brand's
+
+
+class ColumnIndex:
+    """The rows of a store grouped by the value of one integer column.
+
+    Rows ``[0, indexed)`` sit sorted by value (stable, so by row within a value); dead
+    rows stay until compaction drops them. Rows appended since are the tail: a lookup
+    scans it through a byte mask of the wanted values, and once it outgrows
+    ``max(MIN_TAIL, indexed / 8)`` it is sorted and merged in (one memory move of the
+    index), so merging costs a constant share of the appends.
+    """
+
+    MIN_TAIL = 1 << 15
+
+    def __init__(self, dtype: type) -> None:
+        self.indexed = 0
+        self.values = np.empty(0, dtype=dtype)
+        self.rows = np.empty(0, dtype=np.int64)
+        self._wanted = np.zeros(1, dtype=bool)  # byte mask of the values looked up
+
+    def lookup(self, column: np.ndarray, values: IntArray) -> IntArray:
+        """Rows (any order, dead ones included) whose value in ``column`` (the store's
+        used rows) is one of ``values`` (sorted, unique)."""
+        n = len(column)
+        if n - self.indexed > max(self.MIN_TAIL, self.indexed // 8):
+            self._merge(column)
+        # searched in the index's own dtype: a wider key would copy the whole index
+        keys = np.asarray(values).astype(self.values.dtype)
+        lo = np.searchsorted(self.values, keys, side="left")
+        counts = np.searchsorted(self.values, keys, side="right") - lo
+        # the positions lo[i] .. lo[i] + counts[i] - 1 of every value, flattened
+        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+        found = self.rows[starts + np.arange(len(starts))]
+        tail = column[self.indexed :]
+        if len(keys) == 0 or len(tail) == 0:
+            return found
+        top = int(keys[-1]) + 2  # the last entry stays False: values past the keys
+        if len(self._wanted) < top:
+            self._wanted = np.zeros(2 * top, dtype=bool)
+        wanted = self._wanted
+        wanted[keys] = True
+        hit = wanted[np.minimum(tail, len(wanted) - 1)]
+        wanted[keys] = False
+        return np.concatenate([found, np.flatnonzero(hit) + self.indexed])
+
+    def _merge(self, column: np.ndarray) -> None:
+        tail = column[self.indexed :]
+        order = np.argsort(tail, kind="stable")
+        values = tail[order]
+        at = np.searchsorted(self.values, values, side="right")
+        self.values = np.insert(self.values, at, values)
+        self.rows = np.insert(self.rows, at, order + self.indexed)
+        self.indexed = len(column)
+
+    def follow(self, new_row: IntArray, keep: IntArray) -> None:
+        """Compaction moved row ``r`` to ``new_row[r]`` (-1: dropped); ``keep`` lists
+        the kept rows in order. The sort order holds."""
+        moved = new_row[self.rows]
+        kept = moved >= 0
+        self.values, self.rows = self.values[kept], moved[kept]
+        self.indexed = int(np.searchsorted(keep, self.indexed))
+
+
 class ListingStore:
     """Live counterfeit listings as columns, in id order, growable, with lazy compaction."""
-
-    # rows appended since the account index was last merged are scanned directly;
-    # past this many they are sorted and merged in (one memory move of the index)
-    INDEX_TAIL_ROWS = 1 << 15
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
@@ -52,11 +112,7 @@ class ListingStore:
         self.cols: dict[str, np.ndarray] = {
             name: np.zeros(capacity, dtype=dt) for name, dt in FAKE_COLUMNS.items()
         }
-        # rows [0, indexed) sorted by account (stable, so by row within an account); dead
-        # rows stay in it until compaction drops them
-        self._indexed = 0
-        self._idx_account = np.empty(0, dtype=np.int32)
-        self._idx_row = np.empty(0, dtype=np.int64)
+        self.indexes = {name: ColumnIndex(FAKE_COLUMNS[name]) for name in INDEXED_COLUMNS}
 
     def __len__(self) -> int:
         """Number of live rows."""
@@ -108,35 +164,18 @@ class ListingStore:
         live = (id_col[rows] == ids) & self.cols["alive"][rows]
         return rows, live
 
-    def rows_of_accounts(self, accounts: IntArray) -> IntArray:
-        """Live rows whose account is one of ``accounts``, in row order.
-
-        Costs the rows of those accounts plus the unindexed tail, not a pass over the
-        store.
-        """
-        accounts = np.unique(np.asarray(accounts, dtype=np.int64))
-        if self.n - self._indexed > self.INDEX_TAIL_ROWS:
-            self._merge_tail()
-        lo = np.searchsorted(self._idx_account, accounts, side="left")
-        hi = np.searchsorted(self._idx_account, accounts, side="right")
-        counts = hi - lo
-        # the index positions lo[i]..hi[i]-1 of every account, flattened
-        starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
-        found = self._idx_row[starts + np.arange(len(starts))]
-        tail = self.cols["account"][self._indexed : self.n]
-        in_tail = np.flatnonzero(np.isin(tail, accounts)) + self._indexed
-        rows = np.sort(np.concatenate([found, in_tail]))
-        return rows[self.cols["alive"][rows]]
-
-    def _merge_tail(self) -> None:
-        """Sort the rows appended since the last merge by account and merge them in."""
-        tail = self.cols["account"][self._indexed : self.n]
-        order = np.argsort(tail, kind="stable")
-        acc = tail[order]
-        at = np.searchsorted(self._idx_account, acc, side="right")
-        self._idx_account = np.insert(self._idx_account, at, acc)
-        self._idx_row = np.insert(self._idx_row, at, order + self._indexed)
-        self._indexed = self.n
+    def rows_where(self, column: str, values: IntArray) -> IntArray:
+        """Live rows whose ``column`` (an indexed one) is one of ``values`` (sorted,
+        unique), in row order: what a pass over the store would find, at the cost of
+        those rows and the index's unmerged tail."""
+        rows = self.indexes[column].lookup(self.cols[column][: self.n], values)
+        alive = self.cols["alive"]
+        if len(rows) * 32 > self.n:  # many rows: a mask pass is cheaper than a sort
+            mask = np.zeros(self.n, dtype=bool)
+            mask[rows] = True
+            return np.flatnonzero(mask & alive[: self.n])
+        rows = np.sort(rows)
+        return rows[alive[rows]]
 
     def take(self, rows: IntArray) -> dict[str, np.ndarray]:
         """Copies of every column at ``rows``."""
@@ -154,13 +193,10 @@ class ListingStore:
         keep = np.flatnonzero(self.alive_mask())
         for arr in self.cols.values():
             arr[: len(keep)] = arr[keep]
-        # the account index follows the rows to their new places (its order holds)
         new_row = np.full(self.n, -1, dtype=np.int64)
         new_row[keep] = np.arange(len(keep))
-        moved = new_row[self._idx_row]
-        kept = moved >= 0
-        self._idx_account, self._idx_row = self._idx_account[kept], moved[kept]
-        self._indexed = int(np.searchsorted(keep, self._indexed))
+        for index in self.indexes.values():
+            index.follow(new_row, keep)
         self.n = len(keep)
         self.dead = 0
 

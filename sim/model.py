@@ -352,7 +352,7 @@ class Model:
         """Close accounts and take down every live listing they still have."""
         self.agg.count("accounts_banned", t_h, daily="accounts_banned")
         self.counterfeiters.banned(accounts, t_h, self.floor_h)
-        rows = self.store.rows_of_accounts(accounts)
+        rows = self.store.rows_where("account", accounts)
         acc_col = self.store.col("account")
         order = np.argsort(accounts, kind="stable")
         ban_h = np.asarray(t_h, dtype=np.float64)[order]

@@ -46,7 +46,12 @@ class NewListings:
 
 
 class Accounts:
-    """Counterfeit seller accounts as growable columns (row = account id)."""
+    """Counterfeit seller accounts as growable columns (row = account id).
+
+    ``active`` is set through ``activate``/``deactivate`` so that ``active_rows`` can
+    keep the active accounts as a list: a year opens millions of accounts of which a
+    few percent are active at any time, and posting must cost the active ones only.
+    """
 
     def __init__(self, capacity: int = 256) -> None:
         self.n = 0
@@ -55,6 +60,8 @@ class Accounts:
         self.blocked_until_h = np.zeros(capacity)
         self.strikes = np.zeros(capacity, dtype=np.int64)
         self.last_strike_h = np.full(capacity, -np.inf)
+        self._rows = np.empty(0, dtype=np.int64)  # sorted; a superset of the active rows
+        self._added: list[IntArray] = []  # activated since the last ``active_rows``
 
     def open(self, rate_per_h: FloatArray) -> IntArray:
         """Open accounts with the given posting rates; returns their ids."""
@@ -63,9 +70,29 @@ class Accounts:
             self._grow(max(self.n + k, 2 * len(self.rate_per_h)))
         ids = np.arange(self.n, self.n + k, dtype=np.int64)
         self.rate_per_h[ids] = rate_per_h
-        self.active[ids] = True
         self.n += k
+        self.activate(ids)
         return ids
+
+    def activate(self, ids: IntArray) -> None:
+        self.active[ids] = True
+        if len(ids):
+            self._added.append(np.asarray(ids, dtype=np.int64))
+
+    def deactivate(self, ids: IntArray) -> None:
+        self.active[ids] = False
+
+    def active_rows(self) -> IntArray:
+        """The active accounts in id order, as ``np.flatnonzero(active)`` would give them."""
+        rows = self._rows
+        if self._added:
+            add = np.unique(np.concatenate(self._added))
+            self._added.clear()
+            at = np.searchsorted(rows, add)
+            known = rows[np.minimum(at, max(len(rows) - 1, 0))] == add if len(rows) else at < 0
+            rows = np.insert(rows, at[~known], add[~known])
+        self._rows = rows[self.active[rows]]
+        return self._rows
 
     def _grow(self, cap: int) -> None:
         for name in ("rate_per_h", "active", "blocked_until_h", "strikes", "last_strike_h"):
@@ -196,8 +223,7 @@ class Counterfeiters:
     def post(self, hour_h: float, brand_cum: FloatArray) -> NewListings:
         """Fakes posted during [hour_h, hour_h + 1): fresh posts and due relists."""
         acc = self.accounts
-        n = acc.n
-        rows = np.flatnonzero(acc.active[:n])
+        rows = acc.active_rows()
         rows = rows[acc.blocked_until_h[rows] <= hour_h]
         # an account's count for an hour is a function of (stream key, account, hour) only:
         # the counts stay in step whatever enforcement did to the accounts (common random
@@ -243,7 +269,7 @@ class Counterfeiters:
 
     def banned(self, account: IntArray, t_h: FloatArray, floor_h: float) -> None:
         """Banned accounts close; their owners come back later or leave."""
-        self.accounts.active[account] = False
+        self.accounts.deactivate(account)
         k = len(account)
         stay = self._rng_ban.random(k) >= self.config.exit_prob_after_ban
         delay = np.asarray(
@@ -269,7 +295,7 @@ class Counterfeiters:
         account: the owner's row comes back with a clean record (rows stay aligned
         across strategies, which keeps common random numbers in step)."""
         acc = self.accounts
-        acc.active[owners] = True
+        acc.activate(owners)
         acc.blocked_until_h[owners] = 0.0
         acc.strikes[owners] = 0
         acc.last_strike_h[owners] = -np.inf

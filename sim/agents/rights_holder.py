@@ -57,13 +57,10 @@ class RightsHolders:
     def sweep(
         self, store: ListingStore, now_h: float, brands: BoolArray, lead_p: float
     ) -> SweepHits:
-        """One pass over the live store for all sweeping brands."""
-        rows = np.flatnonzero(
-            store.alive_mask()
-            & brands[store.col("brand")]
-            & ~store.col("noticed")
-            & (store.col("expires_h") > now_h)
-        )
+        """One sweep for all sweeping brands: their live rows from the store's brand
+        index (in row order, as a pass over the store would find them)."""
+        rows = store.rows_where("brand", np.flatnonzero(brands))
+        rows = rows[~store.cols["noticed"][rows] & (store.cols["expires_h"][rows] > now_h)]
         lead = store.col("lead")[rows]
         lead_rows = rows[lead]
         confirmed = self._rng_find.random(len(lead_rows)) < lead_p

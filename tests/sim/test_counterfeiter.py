@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sim.agents.counterfeiter import Counterfeiters, _DueList
+from sim.agents.counterfeiter import Accounts, Counterfeiters, _DueList
 from sim.scenario import Counterfeiters as CounterfeitersConfig
 from sim.scenario import Market
 
@@ -59,3 +61,31 @@ def test_banned_owners_return_when_they_pass_verification() -> None:
     assert c.accounts.active_count == 1
     assert c.arrivals(15.0) == 1
     assert c.accounts.active_count == 2 and c.accounts.strikes[0] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.lists(st.integers(0, 30), max_size=6),
+            st.lists(st.integers(0, 30), max_size=6),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_active_rows_follow_every_open_ban_and_comeback(
+    ops: list[tuple[int, list[int], list[int], bool]],
+) -> None:
+    """The kept list of active accounts equals a pass over the active flags, whether
+    it is read after every change or only now and then."""
+    acc = Accounts(capacity=2)
+    for opened, off, on, read in ops:
+        acc.open(np.full(opened, 0.1))
+        acc.deactivate(np.array([i for i in off if i < acc.n], dtype=np.int64))
+        acc.activate(np.array([i for i in on if i < acc.n], dtype=np.int64))
+        if read:
+            assert acc.active_rows().tolist() == np.flatnonzero(acc.active[: acc.n]).tolist()
+    assert acc.active_rows().tolist() == np.flatnonzero(acc.active[: acc.n]).tolist()

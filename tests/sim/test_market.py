@@ -78,30 +78,38 @@ def test_store_keeps_id_order_under_any_appends_and_kills(ops: list[tuple[int, i
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.integers(0, 30), st.integers(0, 30), st.lists(st.integers(0, 9), max_size=4)),
+        st.tuples(
+            st.integers(0, 30),
+            st.integers(0, 30),
+            st.lists(st.integers(0, 9), max_size=4, unique=True),
+        ),
         min_size=1,
         max_size=25,
     ),
     st.integers(1, 40),
 )
-def test_rows_of_accounts_equals_a_pass_over_the_store(
+def test_indexed_lookups_equal_a_pass_over_the_store(
     ops: list[tuple[int, int, list[int]]], tail_rows: int
 ) -> None:
-    """The account index (merged tails, compactions, dead rows) finds exactly the live
-    rows a full pass would, in row order; ``tail_rows`` small forces many merges."""
+    """The account and brand indexes (merged tails, compactions, dead rows) find exactly
+    the live rows a full pass would, in row order; ``tail_rows`` small forces merges,
+    and lookups of many rows take the mask path, of few the sort path."""
     store = ListingStore(capacity=1)
-    store.INDEX_TAIL_ROWS = tail_rows
+    for index in store.indexes.values():
+        index.MIN_TAIL = tail_rows
     rng = np.random.default_rng(1)
     for add, kill, banned in ops:
         b = batch([0] * add)
         b["account"] = rng.integers(0, 10, add).astype(np.int32)
+        b["brand"] = rng.integers(0, 10, add).astype(np.int32)
         store.append(b)
         live = np.flatnonzero(store.alive_mask())
         store.kill(np.sort(rng.choice(live, size=min(kill, len(live)), replace=False)))
         store.maybe_compact()
-        accounts = np.asarray(banned, dtype=np.int64)
-        expect = np.flatnonzero(store.alive_mask() & np.isin(store.col("account"), accounts))
-        assert store.rows_of_accounts(accounts).tolist() == expect.tolist()
+        for column in ("account", "brand"):
+            wanted = np.asarray(sorted(banned), dtype=np.int64)
+            expect = np.flatnonzero(store.alive_mask() & np.isin(store.col(column), wanted))
+            assert store.rows_where(column, wanted).tolist() == expect.tolist()
 
 
 def test_zipf_weights_have_mean_one_and_decrease() -> None:
