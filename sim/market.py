@@ -55,7 +55,7 @@ class ColumnIndex:
 
     def __init__(self, dtype: type) -> None:
         self.indexed = 0
-        self.values = np.empty(0, dtype=dtype)
+        self.values: np.ndarray = np.empty(0, dtype=dtype)
         self.rows = np.empty(0, dtype=np.int64)
         self._wanted = np.zeros(1, dtype=bool)  # byte mask of the values looked up
 
