@@ -126,11 +126,12 @@ class DailySeries:
         t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
         if len(t) == 0:
             return
-        day = np.minimum((t // 24.0).astype(np.int64), self.days - 1)
-        lo, hi = int(day.min()), int(day.max())
+        last = self.days - 1
+        lo, hi = min(int(t.min() // 24.0), last), min(int(t.max() // 24.0), last)
         if lo == hi:  # the usual case: a batch from one tick
-            self.cols[name][lo] += len(day) * weight
+            self.cols[name][lo] += len(t) * weight
         else:
+            day = np.minimum((t // 24.0).astype(np.int64), last)
             self.cols[name] += np.bincount(day, minlength=self.days)[: self.days] * weight
 
     def set(self, name: str, day: int, value: float) -> None:
@@ -330,10 +331,13 @@ class Aggregates:
         cols: dict[str, np.ndarray],
         t_h: NDArray[np.float64],
         channel: str,
+        at_upload: bool = False,
     ) -> None:
-        """Fold removed fakes (columns as in the store) removed at ``t_h`` by ``channel``."""
+        """Fold removed fakes (columns as in the store) removed at ``t_h`` by ``channel``;
+        ``at_upload``: removed as they were posted, so with no exposure to fold."""
         t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), cols["brand"].shape)
-        self.exposure(cols["brand"], cols["created_h"], cols["price_usd"], t)
+        if not at_upload:
+            self.exposure(cols["brand"], cols["created_h"], cols["price_usd"], t)
         self.count(f"fake_removed_{channel}", t, daily=f"removed_{channel}")
         if channel in PLATFORM_CHANNELS:
             inside = self.in_window(t)

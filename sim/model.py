@@ -39,6 +39,8 @@ from sim.scenario import Scenario, scenario_dict
 # progress(fraction of the horizon done, fake listings created so far), once a simulated day
 ProgressFn = Callable[[float, int], None]
 DISPLACEMENT_WINDOW_DAYS = 7
+# what a removed fake leaves behind: the columns its removal is folded from
+FOLDED_COLUMNS = ("id", "brand", "account", "created_h", "first_sale_h", "price_usd")
 
 
 def _version() -> str:
@@ -310,7 +312,7 @@ class Model:
                 "first_sale_h": first_sale[caught],
                 "price_usd": price[caught],
             }
-            self._fold_removed(cols, new.created_h[caught], "proactive")
+            self._fold_removed(cols, new.created_h[caught], "proactive", at_upload=True)
 
     # ------------------------------------------------------------------ removals
 
@@ -327,14 +329,16 @@ class Model:
         if not here.all():
             self._remove_rows(rows[~here], expires[~here], "seller")
             rows, t = rows[here], t[here]
-        cols = self.store.take(rows)
+        cols = self.store.take(rows, FOLDED_COLUMNS)
         self.store.kill(rows)
         self._fold_removed(cols, t, channel)
         return here
 
-    def _fold_removed(self, cols: dict[str, np.ndarray], t: np.ndarray, channel: str) -> None:
+    def _fold_removed(
+        self, cols: dict[str, np.ndarray], t: np.ndarray, channel: str, at_upload: bool = False
+    ) -> None:
         """Aggregates, events and the sellers' reaction (relists, strikes, bans)."""
-        self.agg.fakes_removed(cols, t, channel)
+        self.agg.fakes_removed(cols, t, channel, at_upload)
         if self.events is not None:
             self.events.add("removed", t, cols["id"], cols["brand"], True, channel)
         if channel in ("seller", "ban"):

@@ -56,6 +56,7 @@ class Accounts:
     def __init__(self, capacity: int = 256) -> None:
         self.n = 0
         self.rate_per_h = np.zeros(capacity)
+        self.quiet_p = np.ones(capacity)  # exp(-rate_per_h): P(no post in an hour)
         self.active = np.zeros(capacity, dtype=bool)
         self.blocked_until_h = np.zeros(capacity)
         self.strikes = np.zeros(capacity, dtype=np.int64)
@@ -70,6 +71,7 @@ class Accounts:
             self._grow(max(self.n + k, 2 * len(self.rate_per_h)))
         ids = np.arange(self.n, self.n + k, dtype=np.int64)
         self.rate_per_h[ids] = rate_per_h
+        self.quiet_p[ids] = np.exp(-np.asarray(rate_per_h, dtype=np.float64))
         self.n += k
         self.activate(ids)
         return ids
@@ -95,7 +97,14 @@ class Accounts:
         return self._rows
 
     def _grow(self, cap: int) -> None:
-        for name in ("rate_per_h", "active", "blocked_until_h", "strikes", "last_strike_h"):
+        for name in (
+            "rate_per_h",
+            "quiet_p",
+            "active",
+            "blocked_until_h",
+            "strikes",
+            "last_strike_h",
+        ):
             old = getattr(self, name)
             fill = -np.inf if name == "last_strike_h" else 0
             new = np.full(cap, fill, dtype=old.dtype)
@@ -165,26 +174,38 @@ def keyed_uniforms(key: int, rows: IntArray, hour: int) -> FloatArray:
 
     A counter-based generator (SplitMix64's finaliser over the mixed counter): drawing
     for some rows never shifts the draws of others, so an account's draw for an hour is
-    the same whichever accounts are active. ``key`` comes from a named stream.
+    the same whichever accounts are active. ``key`` comes from a named stream. (Worked
+    in place: this runs over every active account every hour.)
     """
     base = np.array([key], dtype=np.uint64) ^ (np.array([hour], dtype=np.uint64) * _HOUR_MIX)
-    z = rows.astype(np.uint64) * _GOLDEN + base
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    z = rows.astype(np.uint64)
+    z *= _GOLDEN
+    z += base
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(0xBF58476D1CE4E5B9)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    z >>= np.uint64(11)
+    u = z.astype(np.float64)
+    u *= 2.0**-53
+    return u
 
 
-def poisson_from_uniforms(lam: FloatArray, u: FloatArray) -> IntArray:
+def poisson_from_uniforms(lam: FloatArray, u: FloatArray, p0: FloatArray | None = None) -> IntArray:
     """Poisson counts with means ``lam`` by inversion of one uniform each (the rates here
-    are well below 1 an hour, so a few steps settle nearly every count)."""
+    are well below 1 an hour, so a few steps settle nearly every count). ``p0``, if
+    given, is ``exp(-lam)`` worked out beforehand; only the rows whose uniform passes it
+    (the few that post at all) go on to the loop."""
     k = np.zeros(len(lam), dtype=np.int64)
-    p = np.exp(-lam)
+    p0 = np.exp(-lam) if p0 is None else p0
+    rows = np.flatnonzero(u >= p0)
+    lam, u, p = lam[rows], u[rows], p0[rows]
     cdf = p.copy()
-    idx = np.flatnonzero(u >= cdf)
+    idx = np.arange(len(rows))
     while len(idx):
-        k[idx] += 1
-        p[idx] *= lam[idx] / k[idx]
+        k[rows[idx]] += 1
+        p[idx] *= lam[idx] / k[rows[idx]]
         cdf[idx] += p[idx]
         idx = idx[(u[idx] >= cdf[idx]) & (p[idx] > 0)]
     return k
@@ -230,7 +251,7 @@ class Counterfeiters:
         # numbers), and only the accounts that can post cost anything. The details of the
         # posts come from their own stream.
         u = keyed_uniforms(self._post_key, rows, int(hour_h))
-        per_account = poisson_from_uniforms(acc.rate_per_h[rows], u)
+        per_account = poisson_from_uniforms(acc.rate_per_h[rows], u, acc.quiet_p[rows])
         account = np.repeat(rows, per_account)
         k = len(account)
         rng = self._rng_detail

@@ -91,11 +91,14 @@ class Platform:
         if len(account) == 0:
             empty = np.empty(0, dtype=np.int64)
             return StrikeOutcome(empty, np.empty(0), empty)
-        order = np.lexsort((t_h, account))
-        acc, t = account[order], t_h[order]
-        first = np.r_[True, acc[1:] != acc[:-1]]
-        uniq, t0 = acc[first], t[first]
-        n_removed = np.diff(np.r_[np.flatnonzero(first), len(acc)])
+        # per account: its first removal time and how many were removed (the order
+        # within an account does not matter, so a plain sort and a min per group)
+        order = np.argsort(account)
+        acc = account[order]
+        starts = np.flatnonzero(np.r_[True, acc[1:] != acc[:-1]])
+        uniq = acc[starts]
+        t0 = np.minimum.reduceat(np.asarray(t_h, dtype=np.float64)[order], starts)
+        n_removed = np.diff(np.r_[starts, len(acc)])
         live = accounts.active[uniq]
         eligible = live & (t0 - accounts.last_strike_h[uniq] >= self.gap_h)
         added = np.where(eligible, n_removed if self.gap_h == 0 else 1, 0)
