@@ -100,64 +100,6 @@ class ColumnIndex:
         self.indexed = int(np.searchsorted(keep, self.indexed))
 
 
-class ExpiryQueue:
-    """Listing ids by the hour their sellers end them, so that the hourly expiry check
-    costs the listings due, not a pass over the store.
-
-    Ids wait in buckets by day; the buckets of days up to the current one are merged
-    into one array sorted by end time (the near queue), and each check cuts its due
-    prefix. Ids of listings already removed stay until their hour; the caller checks.
-    """
-
-    DAY_H = 24.0
-
-    def __init__(self) -> None:
-        self.days: dict[int, list[tuple[FloatArray, IntArray]]] = {}
-        self.loaded_day = -1  # buckets up to this day are in the near queue
-        self.near_h = np.empty(0)
-        self.near_ids = np.empty(0, dtype=np.int64)
-
-    def push(self, end_h: FloatArray, ids: IntArray) -> None:
-        day = np.floor(np.minimum(end_h, 1e15) / self.DAY_H).astype(np.int64)
-        now = day <= self.loaded_day
-        if now.any():
-            self._into_near(end_h[now], ids[now])
-            end_h, ids, day = end_h[~now], ids[~now], day[~now]
-        if len(day) == 0:
-            return
-        order = np.argsort(day, kind="stable")
-        day, end_h, ids = day[order], end_h[order], ids[order]
-        cuts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
-        for lo, hi in zip(cuts.tolist(), [*cuts[1:].tolist(), len(day)], strict=True):
-            self.days.setdefault(int(day[lo]), []).append((end_h[lo:hi], ids[lo:hi]))
-
-    def pop_due(self, now_h: float) -> IntArray:
-        """Ids (sorted) of every listing that ends at or before ``now_h``."""
-        today = int(np.floor(now_h / self.DAY_H))
-        if today > self.loaded_day:
-            chunks = [
-                chunk
-                for d in sorted(k for k in self.days if k <= today)
-                for chunk in self.days.pop(d)
-            ]
-            self.loaded_day = today
-            if chunks:
-                self._into_near(
-                    np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
-                )
-        cut = int(np.searchsorted(self.near_h, now_h, side="right"))
-        due = np.sort(self.near_ids[:cut])
-        self.near_h, self.near_ids = self.near_h[cut:], self.near_ids[cut:]
-        return due
-
-    def _into_near(self, end_h: FloatArray, ids: IntArray) -> None:
-        order = np.argsort(end_h, kind="stable")
-        end_h, ids = end_h[order], ids[order]
-        at = np.searchsorted(self.near_h, end_h, side="right")
-        self.near_h = np.insert(self.near_h, at, end_h)
-        self.near_ids = np.insert(self.near_ids, at, ids)
-
-
 class ListingStore:
     """Live counterfeit listings as columns, in id order, growable, with lazy compaction."""
 
@@ -169,7 +111,6 @@ class ListingStore:
             name: np.zeros(capacity, dtype=dt) for name, dt in FAKE_COLUMNS.items()
         }
         self.indexes = {name: ColumnIndex() for name in INDEXED_COLUMNS}
-        self.expiry = ExpiryQueue()
 
     def __len__(self) -> int:
         """Number of live rows."""
@@ -198,12 +139,7 @@ class ListingStore:
         self.cols["lead"][sl] = False
         self.cols["alive"][sl] = True
         self.n += k
-        self.expiry.push(self.cols["expires_h"][sl].copy(), ids)
         return ids
-
-    def expired_rows(self, now_h: float) -> IntArray:
-        """Live rows whose seller ends them at or before ``now_h``, in row order."""
-        return self.rows_of(self.expiry.pop_due(now_h))
 
     def reserve_ids(self, k: int) -> IntArray:
         """Permanent ids for listings that never get a row (caught at upload)."""

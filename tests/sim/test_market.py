@@ -112,35 +112,6 @@ def test_indexed_lookups_equal_a_pass_over_the_store(
             assert store.rows_where(column, wanted).tolist() == expect.tolist()
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.tuples(st.integers(0, 30), st.integers(0, 30), st.floats(0.0, 60.0)),
-        min_size=1,
-        max_size=25,
-    )
-)
-def test_expired_rows_equal_a_pass_over_the_store(ops: list[tuple[int, int, float]]) -> None:
-    """Listings ending at or before each check, live, in row order: as a pass over the
-    store finds them, through appends (some ending within the day already loaded),
-    kills and compactions, with checks at whole and fractional hours."""
-    store = ListingStore(capacity=1)
-    rng = np.random.default_rng(2)
-    now = 0.0
-    for add, kill, step in ops:
-        b = batch([0] * add)
-        b["expires_h"] = now + rng.exponential(30.0, add) * rng.choice([0.01, 1.0], add)
-        store.append(b)
-        live = np.flatnonzero(store.alive_mask())
-        store.kill(np.sort(rng.choice(live, size=min(kill, len(live)), replace=False)))
-        store.maybe_compact()
-        now += step
-        expect = np.flatnonzero(store.alive_mask() & (store.col("expires_h") <= now))
-        rows = store.expired_rows(now)
-        assert rows.tolist() == expect.tolist()
-        store.kill(rows)  # the model removes them
-
-
 def test_zipf_weights_have_mean_one_and_decrease() -> None:
     w = zipf_weights(5, 1.0)
     assert w.mean() == pytest.approx(1.0)
