@@ -61,6 +61,12 @@ class ColumnIndex:
         self.keys = np.empty(0, dtype=np.int64)
         self._wanted = np.zeros(1, dtype=bool)  # byte mask of the values looked up
 
+    def appended(self, values: np.ndarray) -> None:
+        """New rows were appended with these values: keep the mask wide enough."""
+        top = int(values.max()) + 1
+        if top > len(self._wanted):
+            self._wanted = np.zeros(2 * top, dtype=bool)
+
     def lookup(self, column: np.ndarray, values: IntArray) -> IntArray:
         """Rows (any order, dead ones included) whose value in ``column`` (the store's
         used rows) is one of ``values`` (sorted, unique)."""
@@ -76,12 +82,10 @@ class ColumnIndex:
         tail = column[self.indexed :]
         if len(values) == 0 or len(tail) == 0:
             return found
-        top = int(values[-1]) + 2  # the last entry stays False: values past the wanted
-        if len(self._wanted) < top:
-            self._wanted = np.zeros(2 * top, dtype=bool)
+        values = values[values < len(self._wanted)]  # wider than any value in the store
         wanted = self._wanted
         wanted[values] = True
-        hit = wanted[np.minimum(tail, len(wanted) - 1)]
+        hit = wanted[tail]
         wanted[values] = False
         return np.concatenate([found, np.flatnonzero(hit) + self.indexed])
 
@@ -139,6 +143,8 @@ class ListingStore:
         self.cols["lead"][sl] = False
         self.cols["alive"][sl] = True
         self.n += k
+        for name, index in self.indexes.items():
+            index.appended(self.cols[name][sl])
         return ids
 
     def reserve_ids(self, k: int) -> IntArray:

@@ -251,6 +251,9 @@ class Counterfeiters:
         # numbers), and only the accounts that can post cost anything. The details of the
         # posts come from their own stream.
         u = keyed_uniforms(self._post_key, rows, int(hour_h))
+        # only the few accounts whose uniform passes P(no post) go on to the count
+        posting = u >= acc.quiet_p[rows]
+        rows, u = rows[posting], u[posting]
         per_account = poisson_from_uniforms(acc.rate_per_h[rows], u, acc.quiet_p[rows])
         account = np.repeat(rows, per_account)
         k = len(account)
