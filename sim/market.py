@@ -266,6 +266,21 @@ def build_brands(scenario: Scenario, rng: np.random.Generator) -> Brands:
     return Brands(zipf_weights(n, scenario.market.popularity_zipf_s), programme, phase)
 
 
+def run_bounds(values: np.ndarray) -> tuple[IntArray, IntArray]:
+    """Where each run of equal neighbours in ``values`` starts and ends (exclusive).
+
+    Written without ``np.r_``, whose index-trick machinery costs more than the work on
+    the short arrays the hourly steps pass here."""
+    change = np.empty(len(values), dtype=bool)
+    change[:1] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1:] = len(values)
+    return starts, ends
+
+
 def pick_brands(cum_weights: FloatArray, rng: np.random.Generator, k: int) -> IntArray:
     """``k`` brand indices drawn with probabilities given by cumulative weights."""
     u = rng.random(k) * cum_weights[-1]

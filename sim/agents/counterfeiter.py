@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.market import IntArray, pick_brands
+from sim.market import IntArray, pick_brands, run_bounds
 from sim.scenario import Counterfeiters as CounterfeitersConfig
 from sim.scenario import Market
 
@@ -145,8 +145,8 @@ class _DueList:
         hour = np.floor(due_h).astype(np.int64)
         order = np.argsort(hour, kind="stable")
         hour, due_h, account, brand = hour[order], due_h[order], account[order], brand[order]
-        cuts = np.flatnonzero(np.r_[True, hour[1:] != hour[:-1]])
-        for lo, hi in zip(cuts.tolist(), [*cuts[1:].tolist(), len(hour)], strict=True):
+        starts, ends = run_bounds(hour)
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
             key = int(hour[lo])
             if key not in self.buckets:
                 self.buckets[key] = []

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.agents.counterfeiter import Accounts
-from sim.market import BoolArray, IntArray
+from sim.market import BoolArray, IntArray, run_bounds
 from sim.scenario import Platform as PlatformConfig
 
 FloatArray = NDArray[np.float64]
@@ -95,10 +95,10 @@ class Platform:
         # within an account does not matter, so a plain sort and a min per group)
         order = np.argsort(account)
         acc = account[order]
-        starts = np.flatnonzero(np.r_[True, acc[1:] != acc[:-1]])
+        starts, ends = run_bounds(acc)
         uniq = acc[starts]
         t0 = np.minimum.reduceat(np.asarray(t_h, dtype=np.float64)[order], starts)
-        n_removed = np.diff(np.r_[starts, len(acc)])
+        n_removed = ends - starts
         live = accounts.active[uniq]
         eligible = live & (t0 - accounts.last_strike_h[uniq] >= self.gap_h)
         added = np.where(eligible, n_removed if self.gap_h == 0 else 1, 0)

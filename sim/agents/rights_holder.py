@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.market import BoolArray, Brands, GenuineCatalog, IntArray, ListingStore
+from sim.market import BoolArray, Brands, GenuineCatalog, IntArray, ListingStore, run_bounds
 from sim.scenario import GoodFaith
 from sim.scenario import RightsHolders as RightsHoldersConfig
 
@@ -76,13 +76,13 @@ class RightsHolders:
         """Valid notices: found listings grouped by brand, at most max_listings each."""
         order = np.lexsort((ids, brand_of_row))
         b, i = brand_of_row[order], ids[order]
-        cut = np.flatnonzero(np.r_[True, b[1:] != b[:-1]])
+        starts, ends = run_bounds(b)
         out: list[Draft] = []
         cap = self.config.max_listings_per_notice
-        for lo, hi in zip(cut, np.r_[cut[1:], len(b)], strict=True):
+        for brand, lo, hi in zip(b[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
             for start in range(lo, hi, cap):
-                chunk = i[start : min(start + cap, hi)]
-                out.append(Draft(int(b[lo]), np.sort(chunk), True))
+                # sorted by id already: the sort above is by brand, then id
+                out.append(Draft(brand, i[start : min(start + cap, hi)].copy(), True))
         return out
 
     def invalid_brands(self, valid: list[Draft]) -> list[int]:

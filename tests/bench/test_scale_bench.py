@@ -20,9 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from test_sim_bench import PlainModel  # tests/bench is on the path (no __init__)
 
+from sim.market import ListingStore
 from sim.scenario import load_scenario
 
 pytestmark = pytest.mark.bench
@@ -175,3 +177,56 @@ def test_fakes_per_second_against_plain_simpy(full_year: dict[str, Any]) -> None
     )
     assert plain.created > 0.5 * per_day * PLAIN_DAYS  # it did post at about that rate
     assert ratio >= GOAL_RATIO
+
+
+def test_store_index_lookups_against_a_pass_over_the_store() -> None:
+    """A ban's and a brand sweep's rows from the store's indexes, against the pass over
+    the whole store they replace, side by side on a store of the full year's size
+    (470,000 rows, a tenth of them dead, 535,000 accounts, 3,000 brands, Zipf brand
+    popularity), with a tail of unmerged rows as in a run. Same rows; medians of 15."""
+    rng = np.random.default_rng(3)
+    n, accounts, brands = 470_000, 535_000, 3_000
+    popularity = 1.0 / np.arange(1, brands + 1)
+    store = ListingStore()
+    for part in np.array_split(np.arange(n), 20):  # appended hour by hour, as in a run
+        k = len(part)
+        store.append(
+            {
+                "brand": rng.choice(brands, k, p=popularity / popularity.sum()).astype(np.int32),
+                "account": rng.integers(0, accounts, k).astype(np.int32),
+                "obfuscated": np.zeros(k, dtype=bool),
+                "created_h": np.zeros(k),
+                "expires_h": np.full(k, 1e9),
+                "first_sale_h": np.full(k, np.inf),
+                "price_usd": np.ones(k),
+            }
+        )
+        store.rows_where("account", np.array([0]))  # lookups merge the tail as they go
+    store.kill(np.sort(rng.choice(n, n // 10, replace=False)))
+    cases = {
+        "ban (229 accounts)": ("account", np.sort(rng.choice(accounts, 229, replace=False))),
+        "brand sweep (1/24 of brands)": ("brand", np.flatnonzero(rng.integers(0, 24, brands) == 0)),
+    }
+    for name, (column, values) in cases.items():
+
+        def indexed(column: str = column, values: np.ndarray = values) -> np.ndarray:
+            return store.rows_where(column, values)
+
+        def full_pass(column: str = column, values: np.ndarray = values) -> np.ndarray:
+            return np.flatnonzero(store.alive_mask() & np.isin(store.col(column), values))
+
+        assert indexed().tolist() == full_pass().tolist()
+        times: dict[str, list[float]] = {"indexed": [], "pass": []}
+        for _ in range(15):
+            for label, fn in (("indexed", indexed), ("pass", full_pass)):
+                start = time.perf_counter()
+                fn()
+                times[label].append(time.perf_counter() - start)
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        ratio = med["pass"] / med["indexed"]
+        print(
+            f"\n{name}: indexed {med['indexed'] * 1e3:.2f} ms, pass {med['pass'] * 1e3:.2f} ms, "
+            f"{ratio:.1f}x"
+        )
+        # the index reads the wanted rows and the tail; the pass reads every row
+        assert ratio >= 2.0

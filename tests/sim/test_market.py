@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.market import ListingStore, assign_programmes, pick_brands, zipf_weights
+from sim.market import ListingStore, assign_programmes, pick_brands, run_bounds, zipf_weights
 
 
 def batch(brand: list[int], created_h: float = 0.0) -> dict[str, np.ndarray]:
@@ -145,3 +145,12 @@ def test_locate_marks_missing_and_dead_ids() -> None:
     rows, live = store.locate(np.array([0, 1, 2, 7]))
     assert live.tolist() == [True, False, True, False]
     assert rows[live].tolist() == [0, 2]
+
+
+def test_run_bounds_cut_equal_neighbours() -> None:
+    starts, ends = run_bounds(np.array([3, 3, 5, 7, 7, 7]))
+    assert starts.tolist() == [0, 2, 3] and ends.tolist() == [2, 3, 6]
+    starts, ends = run_bounds(np.array([4]))
+    assert starts.tolist() == [0] and ends.tolist() == [1]
+    starts, ends = run_bounds(np.array([], dtype=np.int64))
+    assert starts.tolist() == [] and ends.tolist() == []
