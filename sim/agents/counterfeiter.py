@@ -245,15 +245,18 @@ class Counterfeiters:
         """Fakes posted during [hour_h, hour_h + 1): fresh posts and due relists."""
         acc = self.accounts
         rows = acc.active_rows()
-        rows = rows[acc.blocked_until_h[rows] <= hour_h]
         # an account's count for an hour is a function of (stream key, account, hour) only:
         # the counts stay in step whatever enforcement did to the accounts (common random
         # numbers), and only the accounts that can post cost anything. The details of the
         # posts come from their own stream.
         u = keyed_uniforms(self._post_key, rows, int(hour_h))
-        # only the few accounts whose uniform passes P(no post) go on to the count
+        # only the few accounts whose uniform passes P(no post) and that are not blocked
+        # go on to the count (each draw is its row's own, so the order of the filters
+        # does not matter)
         posting = u >= acc.quiet_p[rows]
         rows, u = rows[posting], u[posting]
+        open_ = acc.blocked_until_h[rows] <= hour_h
+        rows, u = rows[open_], u[open_]
         per_account = poisson_from_uniforms(acc.rate_per_h[rows], u, acc.quiet_p[rows])
         account = np.repeat(rows, per_account)
         k = len(account)
