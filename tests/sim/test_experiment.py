@@ -346,8 +346,15 @@ def test_ctrl_c_keeps_finished_replications(tmp_path: Path, backend: list[str]) 
     takedown = Path(sys.executable).with_name("takedown")
     cmd = [str(takedown), "compare", str(SMOKE), "--reps", "40", *backend]
     cmd += ["--seed", "1", "--out", str(out), "--no-report"]
+    # a suite started in the background (``cmd &``) ignores SIGINT, and a child inherits
+    # that; the child here starts as from a terminal, where Ctrl-C stops a job
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 120
