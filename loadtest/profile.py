@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     NonNegativeFloat,
     PositiveFloat,
@@ -20,15 +18,16 @@ from pydantic import (
 )
 
 from loadtest.shapes import SHAPES, Constant, Ramp, Spike, Step
-from sim.config import ConfigError, Tags, read_toml, suggestion, validate
+from sim.config import ConfigError, StrictSection, Tags, read_toml, suggestion, validate
 
 ROLES = ("rights_holder", "account_manager", "shopper", "seller")
 PROFILES_DIR = Path(__file__).parent / "profiles"
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+class _Section(StrictSection):
+    """Profile sections are as strict as scenario sections (finite numbers, no
+    true/false for a number)."""
 
 
 class Meta(_Section):

@@ -8,12 +8,19 @@ the duration where a shape has breakpoints.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import Field
 
 Array = NDArray[np.float64]
+# the bounds pydantic checks when a profile is loaded (a ramp over no time or a step
+# count of zero would divide by zero; a negative level is no rate)
+Level = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+At = Annotated[float, Field(ge=0.0, lt=1.0)]
+Span = Annotated[float, Field(gt=0.0, le=1.0)]
+Steps = Annotated[int, Field(ge=1)]
 
 
 class Shape(Protocol):
@@ -27,7 +34,7 @@ class Constant:
     """The target rate throughout (a soak is a long constant run)."""
 
     kind: Literal["constant", "soak"] = "constant"
-    level: float = 1.0
+    level: Level = 1.0
 
     def multiplier(self, t_s: Array, duration_s: float) -> Array:
         return np.full_like(np.asarray(t_s, dtype=float), self.level)
@@ -38,9 +45,9 @@ class Ramp:
     """Linear from ``start`` to ``end`` over the first ``ramp`` of the run, then held."""
 
     kind: Literal["ramp"] = "ramp"
-    start: float = 0.1
-    end: float = 1.0
-    ramp: float = 0.5
+    start: Level = 0.1
+    end: Level = 1.0
+    ramp: Span = 0.5
 
     def multiplier(self, t_s: Array, duration_s: float) -> Array:
         frac = np.clip(np.asarray(t_s, dtype=float) / (self.ramp * duration_s), 0.0, 1.0)
@@ -52,7 +59,7 @@ class Step:
     """``steps`` equal stages rising from ``1/steps`` of the rate to the full rate."""
 
     kind: Literal["step"] = "step"
-    steps: int = 4
+    steps: Steps = 4
 
     def multiplier(self, t_s: Array, duration_s: float) -> Array:
         stage = np.floor(np.asarray(t_s, dtype=float) / duration_s * self.steps)
@@ -64,9 +71,9 @@ class Spike:
     """The target rate, with ``peak`` times it between fractions ``at`` and ``at + width``."""
 
     kind: Literal["spike"] = "spike"
-    peak: float = 3.0
-    at: float = 0.5
-    width: float = 0.1
+    peak: Level = 3.0
+    at: At = 0.5
+    width: Span = 0.1
 
     def multiplier(self, t_s: Array, duration_s: float) -> Array:
         frac = np.asarray(t_s, dtype=float) / duration_s

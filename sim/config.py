@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -41,6 +41,24 @@ class Tags:
     noun: str
     key: str
     members: Mapping[str, type]
+
+
+class StrictSection(BaseModel):
+    """A section of a config file: frozen, no unknown keys, finite numbers, and no
+    true/false where a number belongs."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_default=True, allow_inf_nan=False
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """true/false is no number (pydantic alone would read it as 1/0)."""
+        name = info.field_name
+        if isinstance(value, bool) and name and cls.model_fields[name].annotation is not bool:
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
 
 
 def closest(word: str, choices: Collection[str]) -> str | None:

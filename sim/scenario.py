@@ -12,20 +12,17 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 
 from sim import config
-from sim.config import ConfigError, Tags
+from sim.config import ConfigError, StrictSection, Tags
 from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -35,23 +32,8 @@ PROGRAMMES: tuple[Programme, ...] = ("standard", "good_faith", "joint_force")
 StrikeStep = Literal["warn", "block_7d", "ban"]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        validate_default=True,
-        allow_inf_nan=False,
-        use_attribute_docstrings=True,
-    )
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_for_numbers(cls, value: Any, info: ValidationInfo) -> Any:
-        """true/false is no number (pydantic alone would read it as 1/0)."""
-        name = info.field_name
-        if isinstance(value, bool) and name and cls.model_fields[name].annotation is not bool:
-            raise ValueError(f"expected a number, got {str(value).lower()}")
-        return value
+class _Section(StrictSection):
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
 
 class Meta(_Section):

@@ -30,6 +30,16 @@ def test_profile_by_name_and_shape() -> None:
         ({"rates": {"shopper": -1.0}}, "rates.shopper: bad value -1.0"),
         ({"shape": {"kind": "wave"}}, "unknown shape"),
         ({"rights_holder": {"listings_max": 301}}, "rights_holder.listings_max"),
+        # as strict as a scenario: finite numbers, no true/false for a number
+        ({"rates": {"shopper": float("inf")}}, "rates.shopper: .*finite"),
+        ({"rates": {"shopper": float("nan")}}, "rates.shopper: .*finite"),
+        ({"pool": {"seller": True}}, "pool.seller: .*expected a number, got true"),
+        # shapes that would divide by zero or make no rate
+        ({"shape": {"kind": "ramp", "ramp": 0.0}}, "shape.ramp: .*greater than 0"),
+        ({"shape": {"kind": "step", "steps": 0}}, "shape.steps: .*greater than or equal to 1"),
+        ({"shape": {"kind": "constant", "level": -1.0}}, "shape.level: .*greater than or equal"),
+        ({"shape": {"kind": "spike", "at": 1.0}}, "shape.at: .*less than 1"),
+        ({"shape": {"kind": "spike", "peak": float("inf")}}, "shape.peak: .*finite"),
     ],
 )
 def test_mistakes_name_the_field(data: dict[str, object], needle: str) -> None:
