@@ -8,14 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
+from tests.cli_helpers import run_cli
 
 
 def test_report_prints_the_path_of_report_html(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
+from tests.cli_helpers import run_cli
 
 SMOKE = Path(__file__).resolve().parents[2] / "scenarios" / "smoke.toml"
 
@@ -50,14 +50,6 @@ BROKEN: dict[str, tuple[bytes, str]] = {
 }
 
 
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
-
-
 def make(tmp_path: Path, name: str) -> Path:
     raw, _ = BROKEN[name]
     path = tmp_path / name
@@ -70,7 +62,7 @@ def test_broken_file_exits_2_with_one_line(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = make(tmp_path, name)
-    code, out, err = run_main(["validate", str(path)], capsys)
+    code, out, err = run_cli(["validate", str(path)], capsys)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1, err
     assert err.startswith(f"{path}: ") and BROKEN[name][1] in err
@@ -79,7 +71,7 @@ def test_broken_file_exits_2_with_one_line(
 def test_missing_file_and_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing, folder = tmp_path / "nope.toml", tmp_path / "dir.toml"
     folder.mkdir()
-    code, _, err = run_main(["validate", str(missing), str(folder)], capsys)
+    code, _, err = run_cli(["validate", str(missing), str(folder)], capsys)
     assert code == 2
     assert err.splitlines() == [
         f"{missing}: file not found",
@@ -88,7 +80,7 @@ def test_missing_file_and_directory(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_valid_file_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["validate", str(SMOKE)], capsys)
+    code, out, err = run_cli(["validate", str(SMOKE)], capsys)
     assert (code, out, err) == (0, f"ok: {SMOKE}\n", "")
 
 
@@ -96,35 +88,35 @@ def test_one_bad_file_among_good_ones_fails_the_lot(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = make(tmp_path, "prob_above_1.toml")
-    code, out, err = run_main(["validate", str(SMOKE), str(bad), str(SMOKE)], capsys)
+    code, out, err = run_cli(["validate", str(SMOKE), str(bad), str(SMOKE)], capsys)
     assert code == 2
     assert out.splitlines() == [f"ok: {SMOKE}", f"ok: {SMOKE}"]
     assert len(err.splitlines()) == 1
 
 
 def test_set_overrides_are_validated(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, _ = run_main(["validate", str(SMOKE), "--set", "market.brands=3"], capsys)
+    code, _, _ = run_cli(["validate", str(SMOKE), "--set", "market.brands=3"], capsys)
     assert code == 0
-    code, _, err = run_main(["validate", str(SMOKE), "--set", "platform.sweep_recall=2"], capsys)
+    code, _, err = run_cli(["validate", str(SMOKE), "--set", "platform.sweep_recall=2"], capsys)
     assert code == 2 and "platform.sweep_recall: bad value 2" in err
-    code, _, err = run_main(["validate", str(SMOKE), "--set", "platform.sweep_recall"], capsys)
+    code, _, err = run_cli(["validate", str(SMOKE), "--set", "platform.sweep_recall"], capsys)
     assert (code, err) == (2, "--set 'platform.sweep_recall': expected dotted.path=value\n")
 
 
 def test_a_bad_set_is_reported_once_for_many_files(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["validate", str(SMOKE), str(SMOKE), "--set", "oops"], capsys)
+    code, out, err = run_cli(["validate", str(SMOKE), str(SMOKE), "--set", "oops"], capsys)
     assert (code, out, err) == (2, "", "--set 'oops': expected dotted.path=value\n")
 
 
 def test_usage_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_main(["validate"], capsys)
+    code, _, err = run_cli(["validate"], capsys)
     assert code == 2 and err.count("\n") == 1 and "Missing argument" in err
-    code, _, err = run_main(["validate", str(SMOKE), "--sett", "x=1"], capsys)
+    code, _, err = run_cli(["validate", str(SMOKE), "--sett", "x=1"], capsys)
     assert code == 2 and err.count("\n") == 1 and "--sett" in err
 
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_main(["validate", "--help"], capsys)
+    code, out, _ = run_cli(["validate", "--help"], capsys)
     assert code == 0 and "--set" in out and "Check scenario files" in out
 
 

@@ -19,6 +19,7 @@ import pytest
 from sim.cli import main
 from sim.experiment import ExperimentResult, compare, sweep
 from sim.experiment.design import DesignError, factorial, parse_grid, rep_seed, unique_labels
+from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "scenarios" / "smoke.toml"
@@ -26,15 +27,6 @@ GFT = ROOT / "scenarios" / "gft_2015.toml"
 JF = ROOT / "scenarios" / "joint_force_2017.toml"
 # a shorter smoke run keeps the many-replication tests cheap
 SHORT = ("scenario.horizon_days=20", "scenario.warmup_days=2")
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the real ``takedown`` entry point in-process; (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

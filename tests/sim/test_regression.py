@@ -10,20 +10,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from sim.cli import main
 from sim.regression import CheckReport, MetricCheck, junit_xml
 from sim.scenario import load_scenario
+from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "scenarios" / "smoke.toml"
-
-
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 def mc(mean: float, low: float = 1.0, high: float = 3.0, base: float = 2.0) -> MetricCheck:
