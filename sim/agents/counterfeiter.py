@@ -91,7 +91,10 @@ class Accounts:
             add = np.unique(np.concatenate(self._added))
             self._added.clear()
             at = np.searchsorted(rows, add)
-            known = rows[np.minimum(at, max(len(rows) - 1, 0))] == add if len(rows) else at < 0
+            if len(rows):  # ids still listed (deactivated, then activated again)
+                known = rows[np.minimum(at, len(rows) - 1)] == add
+            else:
+                known = np.zeros(len(add), dtype=bool)
             rows = np.insert(rows, at[~known], add[~known])
         self._rows = rows[self.active[rows]]
         return self._rows
