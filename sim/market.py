@@ -41,24 +41,34 @@ FAKE_COLUMNS: dict[str, type] = {
 INDEXED_COLUMNS = ("account", "brand")  # bans find an account's rows, sweeps a brand's
 
 
+def _merge_sorted(a: IntArray, b: IntArray) -> IntArray:
+    """Two sorted key arrays as one: the stable sort (timsort) finds the two runs and
+    merges them in linear time."""
+    if len(b) == 0:
+        return a
+    return np.sort(np.concatenate([a, b]), kind="stable")
+
+
 class ColumnIndex:
     """The rows of a store grouped by the value of one integer column (values >= 0).
 
-    Rows ``[0, indexed)`` sit in one sorted array of keys ``value << 32 | row``: a
-    value's rows are one slice, found with ``searchsorted``, and sorting plain integers
-    is several times faster than a stable argsort. Dead rows stay until compaction
-    drops them. Rows appended since are the tail: a lookup scans it through a byte mask
-    of the wanted values, and once it outgrows ``max(MIN_TAIL, indexed / 4)`` it is
-    sorted and merged in, so merging costs a constant share of the appends.
+    Rows ``[0, indexed)`` sit in two sorted arrays of keys ``value << 32 | row`` (a
+    log-structured pair): a value's rows are one slice of each, found with
+    ``searchsorted``. Rows appended since are the tail, which a lookup scans through a
+    byte mask of the wanted values. Once the tail passes ``MIN_TAIL`` rows it is sorted
+    into the small run, and once the small run passes a quarter of the big one it is
+    merged in: each row is sorted once and merged a few times, and no lookup scans more
+    than ``MIN_TAIL`` tail rows. Dead rows stay until compaction drops them.
     """
 
-    MIN_TAIL = 1 << 15
+    MIN_TAIL = 1 << 13
     ROW_BITS = 32
     ROW_MASK = (1 << ROW_BITS) - 1
 
     def __init__(self) -> None:
         self.indexed = 0
-        self.keys = np.empty(0, dtype=np.int64)
+        self.keys = np.empty(0, dtype=np.int64)  # the big run
+        self.small = np.empty(0, dtype=np.int64)  # the small run
         self._wanted = np.zeros(1, dtype=bool)  # byte mask of the values looked up
 
     def appended(self, values: np.ndarray) -> None:
@@ -71,33 +81,46 @@ class ColumnIndex:
         """Rows (any order, dead ones included) whose value in ``column`` (the store's
         used rows) is one of ``values`` (sorted, unique)."""
         n = len(column)
-        if n - self.indexed > max(self.MIN_TAIL, self.indexed // 4):
-            self._merge(column)
+        if n - self.indexed > self.MIN_TAIL:
+            self._absorb_tail(column)
         values = np.asarray(values, dtype=np.int64)
-        lo = np.searchsorted(self.keys, values << self.ROW_BITS)
-        counts = np.searchsorted(self.keys, (values + 1) << self.ROW_BITS) - lo
+        parts = [self._rows_in(self.keys, values), self._rows_in(self.small, values)]
+        tail = column[self.indexed :]
+        if len(values) and len(tail):
+            values = values[values < len(self._wanted)]  # wider than any value in the store
+            wanted = self._wanted
+            wanted[values] = True
+            hit = wanted[tail]
+            wanted[values] = False
+            parts.append(np.flatnonzero(hit) + self.indexed)
+        return np.concatenate(parts)
+
+    def _rows_in(self, keys: IntArray, values: IntArray) -> IntArray:
+        """The rows of ``values`` in one sorted run of keys."""
+        if len(keys) == 0:
+            return np.empty(0, dtype=np.int64)
+        lo = np.searchsorted(keys, values << self.ROW_BITS)
+        counts = np.searchsorted(keys, (values + 1) << self.ROW_BITS) - lo
         # the positions lo[i] .. lo[i] + counts[i] - 1 of every value, flattened
         starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
-        found = self.keys[starts + np.arange(len(starts))] & self.ROW_MASK
-        tail = column[self.indexed :]
-        if len(values) == 0 or len(tail) == 0:
-            return found
-        values = values[values < len(self._wanted)]  # wider than any value in the store
-        wanted = self._wanted
-        wanted[values] = True
-        hit = wanted[tail]
-        wanted[values] = False
-        return np.concatenate([found, np.flatnonzero(hit) + self.indexed])
+        return keys[starts + np.arange(len(starts))] & self.ROW_MASK
 
-    def _merge(self, column: np.ndarray) -> None:
+    def _absorb_tail(self, column: np.ndarray) -> None:
         tail = column[self.indexed :].astype(np.int64)
         new = np.sort((tail << self.ROW_BITS) | np.arange(self.indexed, len(column)))
-        self.keys = np.insert(self.keys, np.searchsorted(self.keys, new), new)
+        self.small = _merge_sorted(self.small, new)
         self.indexed = len(column)
+        if len(self.small) > len(self.keys) // 4:
+            self._fold_small()
+
+    def _fold_small(self) -> None:
+        self.keys = _merge_sorted(self.keys, self.small)
+        self.small = np.empty(0, dtype=np.int64)
 
     def follow(self, new_row: IntArray, keep: IntArray) -> None:
         """Compaction moved row ``r`` to ``new_row[r]`` (-1: dropped); ``keep`` lists
         the kept rows in order. Rows keep their order, so the keys stay sorted."""
+        self._fold_small()
         moved = new_row[self.keys & self.ROW_MASK]
         kept = moved >= 0
         self.keys = (self.keys[kept] & ~self.ROW_MASK) | moved[kept]
