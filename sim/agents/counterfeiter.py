@@ -1,19 +1,21 @@
 """Counterfeiters: seller accounts that post fakes, relist after removals and come back
 after bans (if they pass verification) or leave.
 
-Accounts are rows of a small columnar table; posting is one vectorised draw per hour
-for all accounts, never a process per listing.
+Accounts are rows of a small columnar table. Each account posts at the times of its
+own Poisson schedule, drawn one post ahead; an hour's step handles only the accounts
+whose next post falls in it, never a process per listing and never a pass over every
+account.
 """
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.market import IntArray, pick_brands, run_bounds
+from sim.market import IntArray, pick_brands
 from sim.scenario import Counterfeiters as CounterfeitersConfig
 from sim.scenario import Market
 
@@ -48,21 +50,31 @@ class NewListings:
 class Accounts:
     """Counterfeit seller accounts as growable columns (row = account id).
 
-    ``active`` is set through ``activate``/``deactivate`` so that ``active_rows`` can
-    keep the active accounts as a list: a year opens millions of accounts of which a
-    few percent are active at any time, and posting must cost the active ones only.
+    ``next_post_h`` is the time of the account's next scheduled post, NaN while its
+    schedule is paused (the account was closed when a post fell due); a queued post at
+    any other time is stale. ``posts_drawn`` counts the gaps drawn so far, the counter
+    of its keyed posting stream.
     """
+
+    COLUMNS: ClassVar[dict[str, tuple[type, float]]] = {
+        "rate_per_h": (np.float64, 0.0),
+        "active": (np.bool_, False),
+        "blocked_until_h": (np.float64, 0.0),
+        "strikes": (np.int64, 0),
+        "last_strike_h": (np.float64, -np.inf),
+        "next_post_h": (np.float64, np.nan),
+        "posts_drawn": (np.int64, 0),
+    }
 
     def __init__(self, capacity: int = 256) -> None:
         self.n = 0
         self.rate_per_h = np.zeros(capacity)
-        self.quiet_p = np.ones(capacity)  # exp(-rate_per_h): P(no post in an hour)
         self.active = np.zeros(capacity, dtype=bool)
         self.blocked_until_h = np.zeros(capacity)
         self.strikes = np.zeros(capacity, dtype=np.int64)
         self.last_strike_h = np.full(capacity, -np.inf)
-        self._rows = np.empty(0, dtype=np.int64)  # sorted; a superset of the active rows
-        self._added: list[IntArray] = []  # activated since the last ``active_rows``
+        self.next_post_h = np.full(capacity, np.nan)
+        self.posts_drawn = np.zeros(capacity, dtype=np.int64)
 
     def open(self, rate_per_h: FloatArray) -> IntArray:
         """Open accounts with the given posting rates; returns their ids."""
@@ -71,47 +83,14 @@ class Accounts:
             self._grow(max(self.n + k, 2 * len(self.rate_per_h)))
         ids = np.arange(self.n, self.n + k, dtype=np.int64)
         self.rate_per_h[ids] = rate_per_h
-        self.quiet_p[ids] = np.exp(-np.asarray(rate_per_h, dtype=np.float64))
+        self.active[ids] = True
         self.n += k
-        self.activate(ids)
         return ids
 
-    def activate(self, ids: IntArray) -> None:
-        self.active[ids] = True
-        if len(ids):
-            self._added.append(np.asarray(ids, dtype=np.int64))
-
-    def deactivate(self, ids: IntArray) -> None:
-        self.active[ids] = False
-
-    def active_rows(self) -> IntArray:
-        """The active accounts in id order, as ``np.flatnonzero(active)`` would give them."""
-        rows = self._rows
-        if self._added:
-            add = np.unique(np.concatenate(self._added))
-            self._added.clear()
-            at = np.searchsorted(rows, add)
-            if len(rows):  # ids still listed (deactivated, then activated again)
-                known = rows[np.minimum(at, len(rows) - 1)] == add
-            else:
-                known = np.zeros(len(add), dtype=bool)
-            rows = np.insert(rows, at[~known], add[~known])
-        self._rows = rows[self.active[rows]]
-        return self._rows
-
     def _grow(self, cap: int) -> None:
-        for name in (
-            "rate_per_h",
-            "quiet_p",
-            "active",
-            "blocked_until_h",
-            "strikes",
-            "last_strike_h",
-        ):
-            old = getattr(self, name)
-            fill = -np.inf if name == "last_strike_h" else 0
-            new = np.full(cap, fill, dtype=old.dtype)
-            new[: self.n] = old[: self.n]
+        for name, (dtype, fill) in self.COLUMNS.items():
+            new: np.ndarray = np.full(cap, fill, dtype=dtype)
+            new[: self.n] = getattr(self, name)[: self.n]
             setattr(self, name, new)
 
     @property
@@ -119,71 +98,111 @@ class Accounts:
         return int(np.count_nonzero(self.active[: self.n]))
 
 
+Items = tuple[FloatArray, IntArray, IntArray]  # (due time, account, brand)
+
+
+def _join(parts: list[Items]) -> Items:
+    if len(parts) == 1:
+        return parts[0]
+    if not parts:
+        return np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    t, a, b = zip(*parts, strict=True)
+    return np.concatenate(t), np.concatenate(a), np.concatenate(b)
+
+
+def _pick(items: Items, mask: NDArray[np.bool_]) -> Items:
+    return items[0][mask], items[1][mask], items[2][mask]
+
+
 class _DueList:
     """Future (time, account, brand) items, released hour by hour.
 
-    Items wait in buckets by the hour they fall due, so pushing and popping cost only
-    the items involved, never the whole backlog.
+    A two-level calendar, so that an hour costs about the items it pops and pushes:
+    items due before ``bound`` are near, the rest far. Near items sit in one array
+    grouped by the hour they fall due (an hour pops a prefix of it) plus those pushed
+    since it was grouped (``recent``, checked by a mask). Far items wait unsorted and
+    are looked at only when the clock passes ``bound``: then every pending item is
+    split again at a new bound ``WINDOW_H`` hours ahead, so the far backlog costs its
+    size once per window, not once per hour. (Grouping by hour is a radix sort of
+    small integers; a sort by time would cost several times more.)
     """
 
+    WINDOW_H = 8.0
+
     def __init__(self) -> None:
-        self.buckets: dict[int, list[tuple[FloatArray, IntArray, IntArray]]] = {}
-        self.hours: list[int] = []  # heap of bucket keys
-        self.staged: list[tuple[FloatArray, IntArray, IntArray]] = []
+        self.bound = -np.inf
+        self.near: Items = _join([])  # grouped by hour due, from ``at`` on
+        self.near_hour = np.empty(0, dtype=np.int64)
+        self.at = 0
+        self.recent: list[Items] = []
+        self.far: list[Items] = []
 
     def __len__(self) -> int:
-        self._flush()
-        return sum(len(c[0]) for chunks in self.buckets.values() for c in chunks)
+        parts = [self.near, *self.recent, *self.far]
+        return sum(len(p[0]) for p in parts) - self.at
 
     def push(self, due_h: FloatArray, account: IntArray, brand: IntArray) -> None:
-        """Stage items; they are sorted into buckets once, at the next pop."""
-        if len(due_h):
-            self.staged.append((due_h, account, brand))
-
-    def _flush(self) -> None:
-        if not self.staged:
+        if not len(due_h):
             return
-        due_h, account, brand = (np.concatenate(c) for c in zip(*self.staged, strict=True))
-        self.staged.clear()
-        hour = np.floor(due_h).astype(np.int64)
-        order = np.argsort(hour, kind="stable")
-        hour, due_h, account, brand = hour[order], due_h[order], account[order], brand[order]
-        starts, ends = run_bounds(hour)
-        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-            key = int(hour[lo])
-            if key not in self.buckets:
-                self.buckets[key] = []
-                heapq.heappush(self.hours, key)
-            self.buckets[key].append((due_h[lo:hi], account[lo:hi], brand[lo:hi]))
+        soon = due_h < self.bound
+        if soon.all():
+            self.recent.append((due_h, account, brand))
+        elif not soon.any():
+            self.far.append((due_h, account, brand))
+        else:
+            self.recent.append(_pick((due_h, account, brand), soon))
+            self.far.append(_pick((due_h, account, brand), ~soon))
 
-    def pop_before(self, t_h: float) -> tuple[FloatArray, IntArray, IntArray]:
-        """Every item due before ``t_h`` (a whole hour), oldest bucket first."""
-        self._flush()
-        chunks: list[tuple[FloatArray, IntArray, IntArray]] = []
-        while self.hours and self.hours[0] < t_h:
-            chunks.extend(self.buckets.pop(heapq.heappop(self.hours)))
-        if not chunks:
-            return np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        due, account, brand = zip(*chunks, strict=True)
-        return np.concatenate(due), np.concatenate(account), np.concatenate(brand)
+    def _resplit(self, t_h: float) -> None:
+        """Split every pending item again at a bound ``WINDOW_H`` past ``t_h``."""
+        t, a, b = self.near
+        rest = (t[self.at :], a[self.at :], b[self.at :])
+        pending = _join([rest, *self.recent, *self.far])
+        self.bound = t_h + self.WINDOW_H
+        soon = pending[0] < self.bound
+        near = _pick(pending, soon)
+        # hours counted from the one before t_h (anything overdue joins it)
+        base = np.floor(t_h) - 1.0
+        hour = (np.floor(near[0]) - base).clip(0, self.WINDOW_H + 1).astype(np.int16)
+        order = np.argsort(hour, kind="stable")
+        self.near = (near[0][order], near[1][order], near[2][order])
+        self.near_hour = hour[order] + base
+        self.at = 0
+        self.recent = []
+        self.far = [_pick(pending, ~soon)]
+
+    def pop_before(self, t_h: float) -> Items:
+        """Every item due before ``t_h`` (a whole hour): those of the grouped part hour
+        by hour, then those pushed since it was grouped, in the order they were pushed."""
+        if t_h > self.bound:
+            self._resplit(t_h)
+        t, a, b = self.near
+        cut = int(np.searchsorted(self.near_hour, t_h, side="left"))
+        parts = [(t[self.at : cut], a[self.at : cut], b[self.at : cut])]
+        self.at = max(self.at, cut)
+        if self.recent:
+            recent = _join(self.recent)
+            due = recent[0] < t_h
+            parts.append(_pick(recent, due))
+            self.recent = [_pick(recent, ~due)] if not due.all() else []
+        return _join(parts)
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_HOUR_MIX = np.uint64(0xD1B54A32D192ED03)
+_COUNTER_MIX = np.uint64(0xD1B54A32D192ED03)
 
 
-def keyed_uniforms(key: int, rows: IntArray, hour: int) -> FloatArray:
-    """Uniforms in [0, 1), one per row, each a function of (key, row, hour) only.
+def keyed_uniforms(key: int, rows: IntArray, counter: IntArray | int) -> FloatArray:
+    """Uniforms in [0, 1), one per row, each a function of (key, row, counter) only.
 
     A counter-based generator (SplitMix64's finaliser over the mixed counter): drawing
-    for some rows never shifts the draws of others, so an account's draw for an hour is
-    the same whichever accounts are active. ``key`` comes from a named stream. (Worked
-    in place: this runs over every active account every hour.)
+    for some rows never shifts the draws of others, so an account's n-th draw is the
+    same whichever other accounts draw, and in whatever order. ``key`` comes from a
+    named stream; ``counter`` is one per row or one for all.
     """
-    base = np.array([key], dtype=np.uint64) ^ (np.array([hour], dtype=np.uint64) * _HOUR_MIX)
-    z = rows.astype(np.uint64)
-    z *= _GOLDEN
-    z += base
+    z = np.asarray(counter, dtype=np.int64).astype(np.uint64) * _COUNTER_MIX
+    z ^= np.uint64(key)
+    z = z + rows.astype(np.uint64) * _GOLDEN
     z ^= z >> np.uint64(30)
     z *= np.uint64(0xBF58476D1CE4E5B9)
     z ^= z >> np.uint64(27)
@@ -193,25 +212,6 @@ def keyed_uniforms(key: int, rows: IntArray, hour: int) -> FloatArray:
     u = z.astype(np.float64)
     u *= 2.0**-53
     return u
-
-
-def poisson_from_uniforms(lam: FloatArray, u: FloatArray, p0: FloatArray | None = None) -> IntArray:
-    """Poisson counts with means ``lam`` by inversion of one uniform each (the rates here
-    are well below 1 an hour, so a few steps settle nearly every count). ``p0``, if
-    given, is ``exp(-lam)`` worked out beforehand; only the rows whose uniform passes it
-    (the few that post at all) go on to the loop."""
-    k = np.zeros(len(lam), dtype=np.int64)
-    p0 = np.exp(-lam) if p0 is None else p0
-    rows = np.flatnonzero(u >= p0)
-    lam, u, p = lam[rows], u[rows], p0[rows]
-    cdf = p.copy()
-    idx = np.arange(len(rows))
-    while len(idx):
-        k[rows[idx]] += 1
-        p[idx] *= lam[idx] / k[rows[idx]]
-        cdf[idx] += p[idx]
-        idx = idx[(u[idx] >= cdf[idx]) & (p[idx] > 0)]
-    return k
 
 
 class Counterfeiters:
@@ -233,40 +233,81 @@ class Counterfeiters:
         # differ between strategies: common random numbers stay in step
         (self._rng_post, self._rng_life, self._rng_relist, self._rng_ban,
          self._rng_new, self._rng_return, self._rng_detail) = rng.spawn(7)  # fmt: skip
-        # the key of the posting counts (see keyed_uniforms)
+        # the key of the posting schedules (see keyed_uniforms)
         self._post_key = int(self._rng_post.integers(0, 2**63))
         self.accounts = Accounts()
+        self.schedule = _DueList()  # each scheduled account's next post (brand unused)
         self.relists = _DueList()
         self.comebacks = _DueList()  # brand column unused
-        self.accounts.open(self._rates(config.count, self._rng_new))
+        first = self.accounts.open(self._rates(config.count, self._rng_new))
+        self._push_next(first, np.zeros(len(first)))
 
     def _rates(self, k: int, rng: np.random.Generator) -> FloatArray:
         per_day = np.asarray(self.config.listings_per_day.sample(rng, k), dtype=np.float64)
         return np.maximum(per_day, 0.0) / 24.0
 
-    def post(self, hour_h: float, brand_cum: FloatArray) -> NewListings:
-        """Fakes posted during [hour_h, hour_h + 1): fresh posts and due relists."""
+    def _next_post(self, rows: IntArray, after_h: FloatArray) -> FloatArray:
+        """Each account's next post: ``after_h`` plus an exponential gap at its rate, the
+        gap drawn from the account's own keyed stream (its n-th gap is the same in
+        every strategy). Accounts that never post get +inf."""
         acc = self.accounts
-        rows = acc.active_rows()
-        # an account's count for an hour is a function of (stream key, account, hour) only:
-        # the counts stay in step whatever enforcement did to the accounts (common random
-        # numbers), and only the accounts that can post cost anything. The details of the
-        # posts come from their own stream.
-        u = keyed_uniforms(self._post_key, rows, int(hour_h))
-        # only the few accounts whose uniform passes P(no post) and that are not blocked
-        # go on to the count (each draw is its row's own, so the order of the filters
-        # does not matter)
-        posting = u >= acc.quiet_p[rows]
-        rows, u = rows[posting], u[posting]
-        open_ = acc.blocked_until_h[rows] <= hour_h
-        rows, u = rows[open_], u[open_]
-        per_account = poisson_from_uniforms(acc.rate_per_h[rows], u, acc.quiet_p[rows])
-        account = np.repeat(rows, per_account)
+        u = keyed_uniforms(self._post_key, rows, acc.posts_drawn[rows])
+        acc.posts_drawn[rows] += 1
+        rate = acc.rate_per_h[rows]
+        gap = np.full(len(rows), np.inf)
+        pos = rate > 0
+        gap[pos] = -np.log1p(-u[pos]) / rate[pos]
+        t = after_h + gap
+        acc.next_post_h[rows] = t
+        return t
+
+    def _push_next(self, rows: IntArray, after_h: FloatArray) -> None:
+        """Draw and queue the next post of ``rows`` (those that ever post)."""
+        t = self._next_post(rows, after_h)
+        due = np.isfinite(t)
+        self.schedule.push(t[due], rows[due], np.zeros(int(due.sum()), dtype=np.int64))
+
+    def post(self, hour_h: float, brand_cum: FloatArray) -> NewListings:
+        """Fakes posted during [hour_h, hour_h + 1): scheduled posts and due relists.
+
+        Every account posts at the times of its own Poisson schedule (rate
+        ``rate_per_h``), so its posts in an hour are a Poisson count at uniform times, as
+        a count-then-times draw would give. A post that falls due in an hour that starts
+        with the account blocked is skipped, and the schedule starts again where the
+        block ends; one that falls due while the account is closed pauses the schedule
+        until the owner comes back (``_reopen``). Only the accounts with a post due in
+        this hour cost anything.
+        """
+        acc = self.accounts
+        end = hour_h + 1.0
+        t, rows, _ = self.schedule.pop_before(end)
+        got_acc: list[IntArray] = []
+        got_t: list[FloatArray] = []
+        while len(rows):
+            current = acc.next_post_h[rows] == t  # else rescheduled since (``_reopen``)
+            if not current.all():
+                rows, t = rows[current], t[current]
+            live = acc.active[rows]
+            if not live.all():
+                acc.next_post_h[rows[~live]] = np.nan  # paused: nothing queued for them
+                rows, t = rows[live], t[live]
+            blocked_until = acc.blocked_until_h[rows]
+            open_ = blocked_until <= hour_h
+            got_acc.append(rows[open_])
+            got_t.append(t[open_])
+            # a blocked account's schedule restarts when the block ends (the gaps are
+            # memoryless), instead of running through the block post by post
+            t = self._next_post(rows, np.where(open_, t, np.maximum(t, blocked_until)))
+            later = t >= end
+            queue = later & np.isfinite(t)
+            self.schedule.push(t[queue], rows[queue], np.zeros(int(queue.sum()), dtype=np.int64))
+            rows, t = rows[~later], t[~later]  # a second post in this same hour
+        account = np.concatenate(got_acc) if got_acc else np.empty(0, dtype=np.int64)
+        created = np.concatenate(got_t) if got_t else np.empty(0)
         k = len(account)
         rng = self._rng_detail
-        created = hour_h + rng.random(k)
         brand = pick_brands(brand_cum, rng, k)
-        due_h, r_acc, r_brand = self.relists.pop_before(hour_h + 1.0)
+        due_h, r_acc, r_brand = self.relists.pop_before(end)
         ok = acc.active[r_acc]
         due_h, r_acc, r_brand = due_h[ok], r_acc[ok], r_brand[ok]
         total = k + len(due_h)
@@ -299,7 +340,7 @@ class Counterfeiters:
 
     def banned(self, account: IntArray, t_h: FloatArray, floor_h: float) -> None:
         """Banned accounts close; their owners come back later or leave."""
-        self.accounts.deactivate(account)
+        self.accounts.active[account] = False
         k = len(account)
         stay = self._rng_ban.random(k) >= self.config.exit_prob_after_ban
         delay = np.asarray(
@@ -312,20 +353,25 @@ class Counterfeiters:
         """New accounts opened in this hour: returners and newcomers who pass verification."""
         _, returning, _ = self.comebacks.pop_before(hour_h + 1.0)
         back = returning[self._rng_return.random(len(returning)) < self.pass_rate]
-        self._reopen(back)
+        self._reopen(back, hour_h)
         newcomers = int(self._rng_new.poisson(self.config.arrivals_per_day / 24.0))
         passes = self._rng_new.random(newcomers) < self.pass_rate
         rates = self._rates(newcomers, self._rng_new)  # drawn for all: keeps the stream in step
         if passes.any():
-            self.accounts.open(rates[passes])
+            opened = self.accounts.open(rates[passes])
+            self._push_next(opened, np.full(len(opened), hour_h))
         return int(passes.sum()) + len(back)
 
-    def _reopen(self, owners: IntArray) -> None:
+    def _reopen(self, owners: IntArray, hour_h: float) -> None:
         """A banned counterfeiter who passed verification posts again under a fresh
         account: the owner's row comes back with a clean record (rows stay aligned
-        across strategies, which keeps common random numbers in step)."""
+        across strategies, which keeps common random numbers in step). A paused
+        schedule starts again from this hour (the gaps are memoryless), whether it was
+        paused or a post is still queued: a post queued for after a block that the
+        comeback has lifted would come too late. The queued one goes stale."""
         acc = self.accounts
-        acc.activate(owners)
+        acc.active[owners] = True
         acc.blocked_until_h[owners] = 0.0
         acc.strikes[owners] = 0
         acc.last_strike_h[owners] = -np.inf
+        self._push_next(owners, np.full(len(owners), hour_h))
