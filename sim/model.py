@@ -366,7 +366,7 @@ class Model:
 
     def _expire(self, now_h: float) -> None:
         """Listings whose sellers ended them by now."""
-        rows = np.flatnonzero(self.store.alive_mask() & (self.store.col("expires_h") <= now_h))
+        rows = self.store.expiring(now_h)
         if len(rows):
             self._remove_rows(rows, self.store.col("expires_h")[rows], "seller")
 

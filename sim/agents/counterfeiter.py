@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.market import IntArray, pick_brands
+from sim.market import GuideTable, IntArray, pick_brands
 from sim.scenario import Counterfeiters as CounterfeitersConfig
 from sim.scenario import Market
 
@@ -237,6 +237,7 @@ class Counterfeiters:
         self._post_key = int(self._rng_post.integers(0, 2**63))
         self.accounts = Accounts()
         self.schedule = _DueList()  # each scheduled account's next post (brand unused)
+        self._guide: GuideTable | None = None
         self.relists = _DueList()
         self.comebacks = _DueList()  # brand column unused
         first = self.accounts.open(self._rates(config.count, self._rng_new))
@@ -306,7 +307,9 @@ class Counterfeiters:
         created = np.concatenate(got_t) if got_t else np.empty(0)
         k = len(account)
         rng = self._rng_detail
-        brand = pick_brands(brand_cum, rng, k)
+        if self._guide is None or self._guide.cum is not brand_cum:
+            self._guide = GuideTable(brand_cum)  # the weights change at most daily
+        brand = pick_brands(brand_cum, rng, k, self._guide)
         due_h, r_acc, r_brand = self.relists.pop_before(end)
         ok = acc.active[r_acc]
         due_h, r_acc, r_brand = due_h[ok], r_acc[ok], r_brand[ok]

@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.market import ListingStore, assign_programmes, pick_brands, run_bounds, zipf_weights
+from sim.market import (
+    GuideTable,
+    ListingStore,
+    assign_programmes,
+    pick_brands,
+    run_bounds,
+    zipf_weights,
+)
 
 
 def batch(brand: list[int], created_h: float = 0.0) -> dict[str, np.ndarray]:
@@ -125,6 +132,47 @@ def test_pick_brands_follows_the_weights() -> None:
     w = np.array([0.5, 0.3, 0.2])
     picks = pick_brands(np.cumsum(w), np.random.default_rng(1), 200_000)
     assert np.abs(np.bincount(picks, minlength=3) / 200_000 - w).max() < 0.005
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.0, 1e-9, 0.01, 0.3, 1.0, 7.0, 1e6]), min_size=1, max_size=60),
+    st.integers(0, 2**32),
+)
+def test_guide_table_gives_the_indices_of_the_binary_search(
+    weights: list[float], seed: int
+) -> None:
+    """Same index as searchsorted for every draw, with zero and tiny weights (runs of
+    equal sums), one huge weight, and draws forced onto the sums themselves."""
+    cum = np.cumsum(weights)
+    rng = np.random.default_rng(seed)
+    u = np.concatenate([rng.random(500) * cum[-1], cum[cum < cum[-1]], [0.0]])
+    expect = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+    assert GuideTable(cum).index(u).tolist() == expect.tolist()
+    same = pick_brands(cum, np.random.default_rng(seed), 300, GuideTable(cum))
+    assert same.tolist() == pick_brands(cum, np.random.default_rng(seed), 300).tolist()
+
+
+def test_guide_table_on_the_full_brand_weights() -> None:
+    cum = np.cumsum(zipf_weights(3000, 1.0))
+    u = np.random.default_rng(5).random(200_000) * cum[-1]
+    expect = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+    assert GuideTable(cum).index(u).tolist() == expect.tolist()
+
+
+def test_expiring_finds_live_rows_due_and_never_dead_ones() -> None:
+    store = ListingStore()
+    b = batch([0, 1, 2, 3])
+    b["expires_h"] = np.array([5.0, 10.0, 15.0, 20.0])
+    store.append(b)
+    store.kill(np.array([1]))
+    assert store.expiring(12.0).tolist() == [0]
+    assert store.expiring(25.0).tolist() == [0, 2, 3]
+    store.maybe_compact()  # 1 dead of 4: no compaction yet
+    store.kill(np.array([0, 3]))
+    store.maybe_compact()
+    assert store.expiring(25.0).tolist() == [0]  # the row of id 2, moved to the front
+    assert store.col("id")[store.expiring(25.0)].tolist() == [2]
 
 
 def test_assign_programmes_gives_every_programme_its_share() -> None:
