@@ -334,7 +334,8 @@ class Aggregates:
         at_upload: bool = False,
     ) -> None:
         """Fold removed fakes (columns as in the store) removed at ``t_h`` by ``channel``;
-        ``at_upload``: removed as they were posted, so with no exposure to fold."""
+        ``at_upload``: removed as they were posted, so with no exposure to fold (and no
+        ``price_usd`` column needed)."""
         t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), cols["brand"].shape)
         if not at_upload:
             self.exposure(cols["brand"], cols["created_h"], cols["price_usd"], t)

@@ -281,22 +281,26 @@ class Model:
         self._count_pressure("posted", new.brand, float(hour))
         self.agg.count("relists", new.created_h[new.relist], daily="relists")
         screen = self.platform.screen_uploads(new.obfuscated, self.shares_leads[new.brand])
-        rng = self.listing_rng
-        price = np.asarray(self.scenario.market.genuine_price_usd.sample(rng, k), dtype=np.float64)
-        rate_h = self.demand.sales_rate_per_h(new.brand)
-        with np.errstate(divide="ignore"):
-            first_sale = new.created_h + rng.exponential(1.0, k) / rate_h
+        # price, first sale and lifetime matter only for the fakes that go live: the two
+        # thirds caught at upload draw none of them
         keep = ~screen.caught
-        expires = new.created_h + self.counterfeiters.lifetimes_h(k)
+        brand, created = new.brand[keep], new.created_h[keep]
+        live = len(brand)
+        rng = self.listing_rng
+        price = np.asarray(
+            self.scenario.market.genuine_price_usd.sample(rng, live), dtype=np.float64
+        )
+        with np.errstate(divide="ignore"):
+            first_sale = created + rng.exponential(1.0, live) / self.demand.sales_rate_per_h(brand)
         ids = self.store.append(
             {
-                "brand": new.brand[keep],
+                "brand": brand,
                 "account": new.account[keep],
                 "obfuscated": new.obfuscated[keep],
-                "created_h": new.created_h[keep],
-                "expires_h": expires[keep],
-                "first_sale_h": first_sale[keep],
-                "price_usd": price[keep],
+                "created_h": created,
+                "expires_h": created + self.counterfeiters.lifetimes_h(live),
+                "first_sale_h": first_sale,
+                "price_usd": price,
             }
         )
         if screen.lead[keep].any():
@@ -304,13 +308,13 @@ class Model:
             self.store.cols["lead"][rows] = True
         caught = screen.caught
         if caught.any():
+            n = int(caught.sum())
             cols = {
-                "id": self.store.reserve_ids(int(caught.sum())),
+                "id": self.store.reserve_ids(n),
                 "brand": new.brand[caught],
                 "account": new.account[caught],
                 "created_h": new.created_h[caught],
-                "first_sale_h": first_sale[caught],
-                "price_usd": price[caught],
+                "first_sale_h": np.full(n, np.inf),  # never on sale
             }
             self._fold_removed(cols, new.created_h[caught], "proactive", at_upload=True)
 
