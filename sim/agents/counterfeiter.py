@@ -98,94 +98,90 @@ class Accounts:
         return int(np.count_nonzero(self.active[: self.n]))
 
 
-Items = tuple[FloatArray, IntArray, IntArray]  # (due time, account, brand)
+Items = tuple[np.ndarray, ...]  # (due time, then one array per column)
 
 
-def _join(parts: list[Items]) -> Items:
+def _join(parts: list[Items], width: int) -> Items:
     if len(parts) == 1:
         return parts[0]
     if not parts:
-        return np.empty(0), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    t, a, b = zip(*parts, strict=True)
-    return np.concatenate(t), np.concatenate(a), np.concatenate(b)
-
-
-def _pick(items: Items, mask: NDArray[np.bool_]) -> Items:
-    return items[0][mask], items[1][mask], items[2][mask]
+        return (np.empty(0), *(np.empty(0, dtype=np.int64) for _ in range(width - 1)))
+    return tuple(np.concatenate(cols) for cols in zip(*parts, strict=True))
 
 
 class _DueList:
-    """Future (time, account, brand) items, released hour by hour.
+    """Future items (a due time and ``width - 1`` more columns), released hour by hour.
 
-    A two-level calendar, so that an hour costs about the items it pops and pushes:
-    items due before ``bound`` are near, the rest far. Near items sit in one array
-    grouped by the hour they fall due (an hour pops a prefix of it) plus those pushed
-    since it was grouped (``recent``, checked by a mask). Far items wait unsorted and
-    are looked at only when the clock passes ``bound``: then every pending item is
-    split again at a new bound ``WINDOW_H`` hours ahead, so the far backlog costs its
-    size once per window, not once per hour. (Grouping by hour is a radix sort of
-    small integers; a sort by time would cost several times more.)
+    A calendar with a horizon: items due within ``WINDOW_H`` hours of the next hour to
+    release sit in buckets by hour (placed with one radix sort of small hour offsets
+    per push), later ones wait unsorted in ``far``. Each time the clock reaches the
+    horizon, it moves ``WINDOW_H`` hours on and the far items it now covers are placed.
+    So an item is placed once and released once, and the far backlog is read once per
+    window, never once per hour.
     """
 
-    WINDOW_H = 8.0
+    WINDOW_H = 24
 
-    def __init__(self) -> None:
-        self.bound = -np.inf
-        self.near: Items = _join([])  # grouped by hour due, from ``at`` on
-        self.near_hour = np.empty(0, dtype=np.int64)
-        self.at = 0
-        self.recent: list[Items] = []
+    def __init__(self, width: int = 3) -> None:
+        self.width = width
+        self.low = 0  # the first hour not yet released
+        self.bound = 0  # items due in hours before it are in buckets
+        self.buckets: dict[int, list[Items]] = {}
         self.far: list[Items] = []
 
     def __len__(self) -> int:
-        parts = [self.near, *self.recent, *self.far]
-        return sum(len(p[0]) for p in parts) - self.at
+        parts = [*(p for ps in self.buckets.values() for p in ps), *self.far]
+        return sum(len(p[0]) for p in parts)
 
-    def push(self, due_h: FloatArray, account: IntArray, brand: IntArray) -> None:
+    def push(self, due_h: np.ndarray, *cols: np.ndarray) -> None:
+        """Queue items due at ``due_h`` (one array per further column in ``cols``)."""
         if not len(due_h):
             return
-        soon = due_h < self.bound
+        items = (due_h, *cols)
+        hour = np.floor(due_h)
+        soon = hour < self.bound
         if soon.all():
-            self.recent.append((due_h, account, brand))
+            self._place(items, hour)
         elif not soon.any():
-            self.far.append((due_h, account, brand))
+            self.far.append(items)
         else:
-            self.recent.append(_pick((due_h, account, brand), soon))
-            self.far.append(_pick((due_h, account, brand), ~soon))
+            self._place(tuple(c[soon] for c in items), hour[soon])
+            later = ~soon
+            self.far.append(tuple(c[later] for c in items))
 
-    def _resplit(self, t_h: float) -> None:
-        """Split every pending item again at a bound ``WINDOW_H`` past ``t_h``."""
-        t, a, b = self.near
-        rest = (t[self.at :], a[self.at :], b[self.at :])
-        pending = _join([rest, *self.recent, *self.far])
-        self.bound = t_h + self.WINDOW_H
-        soon = pending[0] < self.bound
-        near = _pick(pending, soon)
-        # hours counted from the one before t_h (anything overdue joins it)
-        base = np.floor(t_h) - 1.0
-        hour = (np.floor(near[0]) - base).clip(0, self.WINDOW_H + 1).astype(np.int16)
-        order = np.argsort(hour, kind="stable")
-        self.near = (near[0][order], near[1][order], near[2][order])
-        self.near_hour = hour[order] + base
-        self.at = 0
-        self.recent = []
-        self.far = [_pick(pending, ~soon)]
+    def _place(self, items: Items, hour: np.ndarray) -> None:
+        """Items due before ``bound`` into their hours' buckets (overdue ones into the
+        first hour not yet released)."""
+        small = self.bound - self.low < 2**15  # always, unless a caller skips hours
+        offset = (hour - self.low).clip(0, None).astype(np.int16 if small else np.int64)
+        order = np.argsort(offset, kind="stable")  # a radix sort: small integers
+        offset = offset[order]
+        items = tuple(c[order] for c in items)
+        cuts = np.flatnonzero(offset[1:] != offset[:-1]) + 1
+        starts = [0, *cuts.tolist()]
+        ends = [*cuts.tolist(), len(offset)]
+        for lo, hi in zip(starts, ends, strict=True):
+            key = self.low + int(offset[lo])
+            self.buckets.setdefault(key, []).append(tuple(c[lo:hi] for c in items))
 
     def pop_before(self, t_h: float) -> Items:
-        """Every item due before ``t_h`` (a whole hour): those of the grouped part hour
-        by hour, then those pushed since it was grouped, in the order they were pushed."""
-        if t_h > self.bound:
-            self._resplit(t_h)
-        t, a, b = self.near
-        cut = int(np.searchsorted(self.near_hour, t_h, side="left"))
-        parts = [(t[self.at : cut], a[self.at : cut], b[self.at : cut])]
-        self.at = max(self.at, cut)
-        if self.recent:
-            recent = _join(self.recent)
-            due = recent[0] < t_h
-            parts.append(_pick(recent, due))
-            self.recent = [_pick(recent, ~due)] if not due.all() else []
-        return _join(parts)
+        """Every item due before ``t_h`` (a whole hour), hour by hour, in the order they
+        were placed within an hour."""
+        last = int(np.ceil(t_h)) - 1  # the last hour to release
+        if last >= self.bound:
+            self.bound = last + 1 + self.WINDOW_H
+            if self.far:
+                far = _join(self.far, self.width)
+                self.far = []
+                self.push(*far)
+        parts: list[Items] = []
+        hours: list[int] | range = range(self.low, last + 1)
+        if len(hours) > len(self.buckets):  # a caller that skips hours
+            hours = sorted(h for h in self.buckets if h <= last)
+        for hour in hours:
+            parts.extend(self.buckets.pop(hour, ()))
+        self.low = max(self.low, last + 1)
+        return _join(parts, self.width)
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -236,10 +232,10 @@ class Counterfeiters:
         # the key of the posting schedules (see keyed_uniforms)
         self._post_key = int(self._rng_post.integers(0, 2**63))
         self.accounts = Accounts()
-        self.schedule = _DueList()  # each scheduled account's next post (brand unused)
+        self.schedule = _DueList(width=2)  # each scheduled account's next post
         self._guide: GuideTable | None = None
         self.relists = _DueList()
-        self.comebacks = _DueList()  # brand column unused
+        self.comebacks = _DueList(width=2)
         first = self.accounts.open(self._rates(config.count, self._rng_new))
         self._push_next(first, np.zeros(len(first)))
 
@@ -266,7 +262,7 @@ class Counterfeiters:
         """Draw and queue the next post of ``rows`` (those that ever post)."""
         t = self._next_post(rows, after_h)
         due = np.isfinite(t)
-        self.schedule.push(t[due], rows[due], np.zeros(int(due.sum()), dtype=np.int64))
+        self.schedule.push(t[due], rows[due])
 
     def post(self, hour_h: float, brand_cum: FloatArray) -> NewListings:
         """Fakes posted during [hour_h, hour_h + 1): scheduled posts and due relists.
@@ -281,7 +277,7 @@ class Counterfeiters:
         """
         acc = self.accounts
         end = hour_h + 1.0
-        t, rows, _ = self.schedule.pop_before(end)
+        t, rows = self.schedule.pop_before(end)
         got_acc: list[IntArray] = []
         got_t: list[FloatArray] = []
         while len(rows):
@@ -301,7 +297,7 @@ class Counterfeiters:
             t = self._next_post(rows, np.where(open_, t, np.maximum(t, blocked_until)))
             later = t >= end
             queue = later & np.isfinite(t)
-            self.schedule.push(t[queue], rows[queue], np.zeros(int(queue.sum()), dtype=np.int64))
+            self.schedule.push(t[queue], rows[queue])
             rows, t = rows[~later], t[~later]  # a second post in this same hour
         account = np.concatenate(got_acc) if got_acc else np.empty(0, dtype=np.int64)
         created = np.concatenate(got_t) if got_t else np.empty(0)
@@ -350,11 +346,11 @@ class Counterfeiters:
             self.config.new_account_delay_h.sample(self._rng_ban, k), dtype=np.float64
         )
         due = np.maximum(t_h + delay, floor_h)[stay]
-        self.comebacks.push(due, account[stay], np.zeros(len(due), dtype=np.int64))
+        self.comebacks.push(due, account[stay])
 
     def arrivals(self, hour_h: float) -> int:
         """New accounts opened in this hour: returners and newcomers who pass verification."""
-        _, returning, _ = self.comebacks.pop_before(hour_h + 1.0)
+        _, returning = self.comebacks.pop_before(hour_h + 1.0)
         back = returning[self._rng_return.random(len(returning)) < self.pass_rate]
         self._reopen(back, hour_h)
         newcomers = int(self._rng_new.poisson(self.config.arrivals_per_day / 24.0))
