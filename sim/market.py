@@ -3,8 +3,8 @@
 Live fakes sit in a columnar store (struct of growable numpy arrays). Rows keep their
 permanent, increasing listing ids in order, so a notice's listings are found with
 ``searchsorted``; removed rows are only flagged dead and squeezed out now and then,
-which keeps that order. Indexes by account and by brand find an account's rows (for
-bans) and a brand's (for its monitoring sweep) without a pass over the store. Nothing
+which keeps that order. Indexes by account and by sweep slot find an account's rows
+(for bans) and those of the brands sweeping in an hour without a pass over the store. Nothing
 here draws random numbers except ``build_brands``, which is handed its generator.
 """
 
@@ -32,13 +32,16 @@ FAKE_COLUMNS: dict[str, type] = {
     "expires_h": np.float64,
     "first_sale_h": np.float64,
     "price_usd": np.float64,
+    "sweep_slot": np.int16,  # the hour of its brand's sweep cycle (the brand's phase)
     "noticed": np.bool_,
     "lead": np.bool_,
     "alive": np.bool_,
 }
 
 
-INDEXED_COLUMNS = ("account", "brand")  # bans find an account's rows, sweeps a brand's
+# bans find an account's rows; an hour's brand sweeps find the rows of every brand whose
+# sweep falls in that hour of the cycle: one slot, so one slice of the index
+INDEXED_COLUMNS = ("account", "sweep_slot")
 
 
 def _merge_sorted(a: IntArray, b: IntArray) -> IntArray:

@@ -226,7 +226,7 @@ class Model:
                 self._platform_sweep(now)
             sweeping = self.holders.sweeping(hour)
             if hour > 0 and sweeping.any():
-                self._brand_sweep(now, sweeping)
+                self._brand_sweep(now)
             self._post(hour)
             self.store.maybe_compact()
             yield self.env.timeout(1.0)
@@ -301,6 +301,7 @@ class Model:
                 "expires_h": created + self.counterfeiters.lifetimes_h(live),
                 "first_sale_h": first_sale,
                 "price_usd": price,
+                "sweep_slot": self.holders.slot_of_brand[brand],
             }
         )
         if screen.lead[keep].any():
@@ -388,10 +389,10 @@ class Model:
         removed = self.legit.take_down(wrong, now_h, "proactive")
         self._contest(removed, now_h, charge_brand=False)
 
-    def _brand_sweep(self, now_h: float, sweeping: np.ndarray) -> None:
+    def _brand_sweep(self, now_h: float) -> None:
         """All brands sweeping this hour: confirmed leads removed, finds cut into notices."""
         lead_p = self.scenario.platform.lead_confirm_prob
-        hits = self.holders.sweep(self.store, now_h, sweeping, lead_p)
+        hits = self.holders.sweep(self.store, int(now_h), lead_p)
         self._remove_rows(hits.lead_rows, now_h, "lead")
         found = hits.found_rows
         valid = self.holders.drafts(

@@ -47,6 +47,8 @@ class RightsHolders:
         # detection and mistaken notices draw from separate child streams
         self._rng_find, self._rng_miss = rng.spawn(2)
         self.interval_h = max(1, round(config.sweep_interval_h))
+        # the hour of the sweep cycle in which each brand sweeps (its listings' store slot)
+        self.slot_of_brand = (brands.sweep_phase_h % self.interval_h).astype(np.int16)
         self.record = TrackRecord(brands.count, days, config.track_record_window_days)
         self._by_brand: tuple[GenuineCatalog, IntArray, IntArray] | None = None
 
@@ -54,12 +56,13 @@ class RightsHolders:
         """Brands whose monitoring sweep falls in this hour."""
         return (hour - self.brands.sweep_phase_h) % self.interval_h == 0
 
-    def sweep(
-        self, store: ListingStore, now_h: float, brands: BoolArray, lead_p: float
-    ) -> SweepHits:
-        """One sweep for all sweeping brands: their live rows from the store's brand
-        index (in row order, as a pass over the store would find them)."""
-        rows = store.rows_where("brand", np.flatnonzero(brands))
+    def sweep(self, store: ListingStore, hour: int, lead_p: float) -> SweepHits:
+        """One sweep for all brands sweeping in ``hour``: their live rows are the store's
+        rows of this hour's sweep slot (in row order, as a pass over the store would
+        find them)."""
+        now_h = float(hour)
+        slot = np.array([hour % self.interval_h], dtype=np.int64)
+        rows = store.rows_where("sweep_slot", slot)
         rows = rows[~store.cols["noticed"][rows] & (store.cols["expires_h"][rows] > now_h)]
         lead = store.col("lead")[rows]
         lead_rows = rows[lead]

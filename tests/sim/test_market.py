@@ -98,7 +98,7 @@ def test_store_keeps_id_order_under_any_appends_and_kills(ops: list[tuple[int, i
 def test_indexed_lookups_equal_a_pass_over_the_store(
     ops: list[tuple[int, int, list[int]]], tail_rows: int
 ) -> None:
-    """The account and brand indexes (merged tails, compactions, dead rows) find exactly
+    """The account and sweep-slot indexes (merged tails, compactions, dead rows) find exactly
     the live rows a full pass would, in row order; ``tail_rows`` small forces merges,
     and lookups of many rows take the mask path, of few the sort path."""
     store = ListingStore(capacity=1)
@@ -108,12 +108,12 @@ def test_indexed_lookups_equal_a_pass_over_the_store(
     for add, kill, banned in ops:
         b = batch([0] * add)
         b["account"] = rng.integers(0, 10, add).astype(np.int32)
-        b["brand"] = rng.integers(0, 10, add).astype(np.int32)
+        b["sweep_slot"] = rng.integers(0, 10, add).astype(np.int16)
         store.append(b)
         live = np.flatnonzero(store.alive_mask())
         store.kill(np.sort(rng.choice(live, size=min(kill, len(live)), replace=False)))
         store.maybe_compact()
-        for column in ("account", "brand"):
+        for column in ("account", "sweep_slot"):
             wanted = np.asarray(sorted(banned), dtype=np.int64)
             expect = np.flatnonzero(store.alive_mask() & np.isin(store.col(column), wanted))
             assert store.rows_where(column, wanted).tolist() == expect.tolist()
