@@ -81,8 +81,10 @@ class ColumnIndex:
             self._wanted = np.zeros(2 * top, dtype=bool)
 
     def lookup(self, column: np.ndarray, values: IntArray) -> IntArray:
-        """Rows (any order, dead ones included) whose value in ``column`` (the store's
-        used rows) is one of ``values`` (sorted, unique)."""
+        """Rows (dead ones included) whose value in ``column`` (the store's used rows)
+        is one of ``values`` (sorted, unique). In no particular order, except for one
+        value: then in row order, as each run holds a value's rows in row order and
+        every row of the big run comes before those of the small run and the tail."""
         n = len(column)
         if n - self.indexed > self.MIN_TAIL:
             self._absorb_tail(column)
@@ -200,6 +202,8 @@ class ListingStore:
         those rows and the index's unmerged tail."""
         rows = self.indexes[column].lookup(self.cols[column][: self.n], values)
         alive = self.cols["alive"]
+        if len(values) == 1:  # already in row order (see ColumnIndex.lookup)
+            return rows[alive[rows]]
         if len(rows) * 32 > self.n:  # many rows: a mask pass is cheaper than a sort
             mask = np.zeros(self.n, dtype=bool)
             mask[rows] = True

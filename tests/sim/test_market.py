@@ -117,6 +117,9 @@ def test_indexed_lookups_equal_a_pass_over_the_store(
             wanted = np.asarray(sorted(banned), dtype=np.int64)
             expect = np.flatnonzero(store.alive_mask() & np.isin(store.col(column), wanted))
             assert store.rows_where(column, wanted).tolist() == expect.tolist()
+            for value in wanted.tolist():  # one value: row order without a sort
+                one = np.flatnonzero(store.alive_mask() & (store.col(column) == value))
+                assert store.rows_where(column, np.array([value])).tolist() == one.tolist()
 
 
 def test_zipf_weights_have_mean_one_and_decrease() -> None:
