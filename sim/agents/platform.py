@@ -51,6 +51,7 @@ class Platform:
         self.sweep_recall_obf = min(1.0, config.sweep_recall * ratio)
         self.ladder = config.strikes.ladder
         self.gap_h = config.strikes.min_gap_days * 24.0
+        self._mark = np.zeros(0, dtype=bool)  # per account, reused by ``_could_strike``
 
     def _screen(
         self,
@@ -94,6 +95,8 @@ class Platform:
         One strike per account per batch when strikes need a gap (batches span an hour);
         every removal is a strike when the gap is zero.
         """
+        if self.gap_h > 0 and len(account):
+            account, t_h = self._could_strike(accounts, account, t_h)
         if len(account) == 0:
             empty = np.empty(0, dtype=np.int64)
             return StrikeOutcome(empty, np.empty(0), empty)
@@ -116,6 +119,25 @@ class Platform:
         block = self._crossed(before, after, "block_7d") & ~ban
         accounts.blocked_until_h[uniq[block]] = t0[block] + BLOCK_H
         return StrikeOutcome(uniq[ban], t0[ban], uniq[block])
+
+    def _could_strike(
+        self, accounts: Accounts, account: IntArray, t_h: FloatArray
+    ) -> tuple[IntArray, FloatArray]:
+        """The removals of accounts that this batch can strike: active ones whose every
+        removal here is past the gap (the batch's strike is dated by its first one). The
+        others gain nothing, and most removals are of accounts struck days ago, so
+        dropping them first spares the sort below most of the batch."""
+        t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), account.shape)
+        ok = accounts.active[account] & (t - accounts.last_strike_h[account] >= self.gap_h)
+        if ok.all():
+            return account, t
+        if len(self._mark) < len(accounts.active):
+            self._mark = np.zeros(len(accounts.active), dtype=bool)
+        bad = account[~ok]
+        self._mark[bad] = True
+        keep = ~self._mark[account]
+        self._mark[bad] = False
+        return account[keep], t[keep]
 
     def _crossed(self, before: IntArray, after: IntArray, rung: str) -> BoolArray:
         """Whether going from ``before`` to ``after`` strikes reaches a rung of this kind.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.agents.counterfeiter import Accounts
 from sim.agents.platform import BLOCK_H, Platform
@@ -104,3 +106,43 @@ def test_false_positives_are_a_bernoulli_process() -> None:
     assert never.false_positives(5).tolist() == []
     tiny = Platform(PlatformConfig(upload_false_positive_rate=1e-310), np.random.default_rng(0))
     assert tiny.false_positives(10**9).tolist() == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(0, 2**32),
+    st.integers(1, 60),
+    st.sampled_from([["warn", "block_7d", "ban"], ["block_7d", "ban"], ["warn"]]),
+    st.floats(0.5, 7.0),
+)
+def test_dropping_accounts_that_cannot_be_struck_changes_nothing(
+    seed: int, batch: int, ladder: list[str], gap_days: float
+) -> None:
+    """Strikes with the early drop of accounts this batch cannot strike (closed, or a
+    removal inside the gap) against the same strikes without it: same bans, blocks and
+    per-account strike state, over random account states and batches."""
+    states = []
+    for skip in (False, True):
+        p = platform(ladder, gap_days)
+        if skip:
+            p._could_strike = lambda accounts, account, t_h: (account, t_h)  # type: ignore[method-assign]
+        acc = Accounts()
+        acc.open(np.full(12, 1.0))
+        r = np.random.default_rng(seed)
+        acc.active[:12] = r.random(12) < 0.8
+        acc.strikes[:12] = r.integers(0, 3, 12)
+        acc.last_strike_h[:12] = np.where(r.random(12) < 0.3, -np.inf, r.uniform(0, 300, 12))
+        account = r.integers(0, 12, batch)
+        t = r.uniform(200, 400, batch)
+        out = p.strike(acc, account, t)
+        states.append(
+            (
+                out.banned.tolist(),
+                out.banned_h.tolist(),
+                out.blocked.tolist(),
+                acc.strikes[:12].tolist(),
+                acc.last_strike_h[:12].tolist(),
+                acc.blocked_until_h[:12].tolist(),
+            )
+        )
+    assert states[0] == states[1]
