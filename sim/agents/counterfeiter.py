@@ -128,17 +128,21 @@ class _DueList:
         self.bound = 0  # items due in hours before it are in buckets
         self.buckets: dict[int, list[Items]] = {}
         self.far: list[Items] = []
+        self.staged: list[Items] = []  # pushed since the last release
 
     def __len__(self) -> int:
-        parts = [*(p for ps in self.buckets.values() for p in ps), *self.far]
+        parts = [*(p for ps in self.buckets.values() for p in ps), *self.far, *self.staged]
         return sum(len(p[0]) for p in parts)
 
     def push(self, due_h: np.ndarray, *cols: np.ndarray) -> None:
-        """Queue items due at ``due_h`` (one array per further column in ``cols``)."""
-        if not len(due_h):
-            return
-        items = (due_h, *cols)
-        hour = np.floor(due_h)
+        """Queue items due at ``due_h`` (one array per further column in ``cols``);
+        they are sorted into place together at the next release."""
+        if len(due_h):
+            self.staged.append((due_h, *cols))
+
+    def _sort_in(self, items: Items) -> None:
+        """Items into their hours' buckets if due before ``bound``, else into ``far``."""
+        hour = np.floor(items[0])
         soon = hour < self.bound
         if soon.all():
             self._place(items, hour)
@@ -168,12 +172,15 @@ class _DueList:
         """Every item due before ``t_h`` (a whole hour), hour by hour, in the order they
         were placed within an hour."""
         last = int(np.ceil(t_h)) - 1  # the last hour to release
+        if self.staged:
+            self._sort_in(_join(self.staged, self.width))
+            self.staged = []
         if last >= self.bound:
             self.bound = last + 1 + self.WINDOW_H
             if self.far:
                 far = _join(self.far, self.width)
                 self.far = []
-                self.push(*far)
+                self._sort_in(far)
         parts: list[Items] = []
         hours: list[int] | range = range(self.low, last + 1)
         if len(hours) > len(self.buckets):  # a caller that skips hours
@@ -243,7 +250,7 @@ class Counterfeiters:
         per_day = np.asarray(self.config.listings_per_day.sample(rng, k), dtype=np.float64)
         return np.maximum(per_day, 0.0) / 24.0
 
-    def _next_post(self, rows: IntArray, after_h: FloatArray) -> FloatArray:
+    def _next_post(self, rows: IntArray, after_h: FloatArray | float) -> FloatArray:
         """Each account's next post: ``after_h`` plus an exponential gap at its rate, the
         gap drawn from the account's own keyed stream (its n-th gap is the same in
         every strategy). Accounts that never post get +inf."""
@@ -258,7 +265,7 @@ class Counterfeiters:
         acc.next_post_h[rows] = t
         return t
 
-    def _push_next(self, rows: IntArray, after_h: FloatArray) -> None:
+    def _push_next(self, rows: IntArray, after_h: FloatArray | float) -> None:
         """Draw and queue the next post of ``rows`` (those that ever post)."""
         t = self._next_post(rows, after_h)
         due = np.isfinite(t)
@@ -280,6 +287,8 @@ class Counterfeiters:
         t, rows = self.schedule.pop_before(end)
         got_acc: list[IntArray] = []
         got_t: list[FloatArray] = []
+        next_t: list[FloatArray] = []  # next posts due after this hour: queued once, below
+        next_rows: list[IntArray] = []
         while len(rows):
             current = acc.next_post_h[rows] == t  # else rescheduled since (``_reopen``)
             if not current.all():
@@ -297,8 +306,11 @@ class Counterfeiters:
             t = self._next_post(rows, np.where(open_, t, np.maximum(t, blocked_until)))
             later = t >= end
             queue = later & np.isfinite(t)
-            self.schedule.push(t[queue], rows[queue])
+            next_t.append(t[queue])
+            next_rows.append(rows[queue])
             rows, t = rows[~later], t[~later]  # a second post in this same hour
+        if next_t:
+            self.schedule.push(np.concatenate(next_t), np.concatenate(next_rows))
         account = np.concatenate(got_acc) if got_acc else np.empty(0, dtype=np.int64)
         created = np.concatenate(got_t) if got_t else np.empty(0)
         k = len(account)
@@ -352,25 +364,25 @@ class Counterfeiters:
         """New accounts opened in this hour: returners and newcomers who pass verification."""
         _, returning = self.comebacks.pop_before(hour_h + 1.0)
         back = returning[self._rng_return.random(len(returning)) < self.pass_rate]
-        self._reopen(back, hour_h)
+        self._reopen(back)
         newcomers = int(self._rng_new.poisson(self.config.arrivals_per_day / 24.0))
         passes = self._rng_new.random(newcomers) < self.pass_rate
         rates = self._rates(newcomers, self._rng_new)  # drawn for all: keeps the stream in step
-        if passes.any():
-            opened = self.accounts.open(rates[passes])
-            self._push_next(opened, np.full(len(opened), hour_h))
-        return int(passes.sum()) + len(back)
+        opened = self.accounts.open(rates[passes])
+        # both start posting from this hour: one draw and one push for the two
+        self._push_next(np.concatenate([back, opened]), hour_h)
+        return len(opened) + len(back)
 
-    def _reopen(self, owners: IntArray, hour_h: float) -> None:
+    def _reopen(self, owners: IntArray) -> None:
         """A banned counterfeiter who passed verification posts again under a fresh
         account: the owner's row comes back with a clean record (rows stay aligned
         across strategies, which keeps common random numbers in step). A paused
         schedule starts again from this hour (the gaps are memoryless), whether it was
         paused or a post is still queued: a post queued for after a block that the
-        comeback has lifted would come too late. The queued one goes stale."""
+        comeback has lifted would come too late. The queued one goes stale. (The caller
+        draws the new schedule.)"""
         acc = self.accounts
         acc.active[owners] = True
         acc.blocked_until_h[owners] = 0.0
         acc.strikes[owners] = 0
         acc.last_strike_h[owners] = -np.inf
-        self._push_next(owners, np.full(len(owners), hour_h))
