@@ -121,7 +121,6 @@ def full_year() -> dict[str, Any]:
     return measure([])
 
 
-@pytest.mark.xfail(reason="goal not met yet: see docs/performance.md", strict=False)
 def test_full_year_in_three_minutes_under_2_gib(full_year: dict[str, Any]) -> None:
     r = full_year
     print(table("full year (alibaba_2015_full)", {"100%": r}))
