@@ -36,11 +36,22 @@ GOAL_RATIO = 20.0
 PLAIN_DAYS = 0.5
 
 # the child: run one scenario, print one JSON line with what the parent measures
+# The peak is the process's own high-water mark (VmHWM): ru_maxrss can carry over the
+# parent's resident size through fork and exec, which inflated the small runs' figures
 CHILD = """
 import json, resource, sys, time
 import numpy as np
 from sim.model import run
 from sim.scenario import load_scenario
+def peak_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 sc = load_scenario(sys.argv[1], sys.argv[2:])
 start = time.perf_counter()
 result = run(sc, 1)
@@ -48,7 +59,7 @@ seconds = time.perf_counter() - start
 m = result.metrics
 print(json.dumps({
     "seconds": seconds,
-    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "rss_mb": peak_mb(),
     "created": m["fake_listings_created"],
     "created_all": float(result.daily["fakes_created"].sum()),
     "live_mean": float(np.mean(result.daily["fakes_live"])),
