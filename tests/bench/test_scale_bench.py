@@ -17,6 +17,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,18 @@ def table(title: str, rows: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def interleaved_medians(fns: dict[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Median seconds of each function, the functions taking turns in every round so
+    that a noisy machine slows them alike."""
+    times: dict[str, list[float]] = {label: [] for label in fns}
+    for _ in range(rounds):
+        for label, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[label].append(time.perf_counter() - start)
+    return {label: float(np.median(t)) for label, t in times.items()}
+
+
 @pytest.fixture(scope="module")
 def full_year() -> dict[str, Any]:
     return measure([])
@@ -230,13 +243,7 @@ def test_store_index_lookups_against_a_pass_over_the_store() -> None:
             return np.flatnonzero(store.alive_mask() & np.isin(store.col(column), values))
 
         assert indexed().tolist() == full_pass().tolist()
-        times: dict[str, list[float]] = {"indexed": [], "pass": []}
-        for _ in range(15):
-            for label, fn in (("indexed", indexed), ("pass", full_pass)):
-                start = time.perf_counter()
-                fn()
-                times[label].append(time.perf_counter() - start)
-        med = {k: float(np.median(v)) for k, v in times.items()}
+        med = interleaved_medians({"indexed": indexed, "pass": full_pass}, 15)
         ratio = med["pass"] / med["indexed"]
         print(
             f"\n{name}: indexed {med['indexed'] * 1e3:.2f} ms, pass {med['pass'] * 1e3:.2f} ms, "
@@ -253,16 +260,10 @@ def test_brand_picks_through_the_guide_table_against_a_binary_search() -> None:
     guide = GuideTable(cum)
     u = np.random.default_rng(4).random(8_400) * cum[-1]
     assert guide.index(u).tolist() == np.searchsorted(cum, u, side="right").tolist()
-    times: dict[str, list[float]] = {"guide": [], "search": []}
-    for _ in range(25):
-        for label, fn in (
-            ("guide", lambda: guide.index(u)),
-            ("search", lambda: np.searchsorted(cum, u, side="right")),
-        ):
-            start = time.perf_counter()
-            fn()
-            times[label].append(time.perf_counter() - start)
-    med = {k: float(np.median(v)) for k, v in times.items()}
+    med = interleaved_medians(
+        {"guide": lambda: guide.index(u), "search": lambda: np.searchsorted(cum, u, side="right")},
+        25,
+    )
     ratio = med["search"] / med["guide"]
     print(
         f"\nbrand picks: guide {med['guide'] * 1e6:.0f} us, search {med['search'] * 1e6:.0f} us, "
