@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.market import GuideTable, IntArray, pick_brands
+from sim.market import GuideTable, IntArray, pick_brands, run_bounds
 from sim.scenario import Counterfeiters as CounterfeitersConfig
 from sim.scenario import Market
 
@@ -161,10 +161,8 @@ class _DueList:
         order = np.argsort(offset, kind="stable")  # a radix sort: small integers
         offset = offset[order]
         items = tuple(c[order] for c in items)
-        cuts = np.flatnonzero(offset[1:] != offset[:-1]) + 1
-        starts = [0, *cuts.tolist()]
-        ends = [*cuts.tolist(), len(offset)]
-        for lo, hi in zip(starts, ends, strict=True):
+        starts, ends = run_bounds(offset)
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
             key = self.low + int(offset[lo])
             self.buckets.setdefault(key, []).append(tuple(c[lo:hi] for c in items))
 
