@@ -44,6 +44,30 @@ FAKE_COLUMNS: dict[str, type] = {
 INDEXED_COLUMNS = ("account", "sweep_slot")
 
 
+class ByteMask:
+    """Membership among small non-negative integers through one reused byte per value:
+    mark the members, read the mask at the items, unmark. A test costs the items and
+    the members, never a pass over the range of values (an ``isin`` sorts, a fresh
+    mask fills the range)."""
+
+    def __init__(self) -> None:
+        self.mask = np.zeros(1, dtype=bool)
+
+    def cover(self, top: int) -> None:
+        """Make room for values below ``top`` (the items of every later ``isin``)."""
+        if top > len(self.mask):
+            self.mask = np.zeros(2 * top, dtype=bool)
+
+    def isin(self, items: np.ndarray, members: np.ndarray) -> BoolArray:
+        """Which ``items`` (covered) are among ``members``; members beyond the cover are
+        no item's value."""
+        members = members[members < len(self.mask)]
+        self.mask[members] = True
+        hit = self.mask[items]
+        self.mask[members] = False
+        return hit
+
+
 def _merge_sorted(a: IntArray, b: IntArray) -> IntArray:
     """Two sorted key arrays as one: the stable sort (timsort) finds the two runs and
     merges them in linear time."""
@@ -74,13 +98,11 @@ class ColumnIndex:
         self.indexed = 0
         self.keys = np.empty(0, dtype=np.int64)  # the big run
         self.small = np.empty(0, dtype=np.int64)  # the small run
-        self._wanted = np.zeros(1, dtype=bool)  # byte mask of the values looked up
+        self._wanted = ByteMask()  # the values looked up, for the tail scan
 
     def appended(self, values: np.ndarray) -> None:
         """New rows were appended with these values: keep the mask wide enough."""
-        top = int(values.max()) + 1
-        if top > len(self._wanted):
-            self._wanted = np.zeros(2 * top, dtype=bool)
+        self._wanted.cover(int(values.max()) + 1)
 
     def lookup(self, column: np.ndarray, values: IntArray) -> IntArray:
         """Rows (dead ones included) whose value in ``column`` (the store's used rows)
@@ -94,12 +116,7 @@ class ColumnIndex:
         parts = [self._rows_in(self.keys, values), self._rows_in(self.small, values)]
         tail = column[self.indexed :]
         if len(values) and len(tail):
-            values = values[values < len(self._wanted)]  # wider than any value in the store
-            wanted = self._wanted
-            wanted[values] = True
-            hit = wanted[tail]
-            wanted[values] = False
-            parts.append(np.flatnonzero(hit) + self.indexed)
+            parts.append(np.flatnonzero(self._wanted.isin(tail, values)) + self.indexed)
         return np.concatenate(parts)
 
     def _rows_in(self, keys: IntArray, values: IntArray) -> IntArray:

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.agents.counterfeiter import Accounts
-from sim.market import BoolArray, IntArray, run_bounds
+from sim.market import BoolArray, ByteMask, IntArray, run_bounds
 from sim.scenario import Platform as PlatformConfig
 
 FloatArray = NDArray[np.float64]
@@ -51,7 +51,7 @@ class Platform:
         self.sweep_recall_obf = min(1.0, config.sweep_recall * ratio)
         self.ladder = config.strikes.ladder
         self.gap_h = config.strikes.min_gap_days * 24.0
-        self._mark = np.zeros(0, dtype=bool)  # per account, reused by ``_could_strike``
+        self._cannot = ByteMask()  # accounts a batch cannot strike (``_could_strike``)
 
     def _screen(
         self,
@@ -131,12 +131,8 @@ class Platform:
         ok = accounts.active[account] & (t - accounts.last_strike_h[account] >= self.gap_h)
         if ok.all():
             return account, t
-        if len(self._mark) < len(accounts.active):
-            self._mark = np.zeros(len(accounts.active), dtype=bool)
-        bad = account[~ok]
-        self._mark[bad] = True
-        keep = ~self._mark[account]
-        self._mark[bad] = False
+        self._cannot.cover(len(accounts.active))
+        keep = ~self._cannot.isin(account, account[~ok])
         return account[keep], t[keep]
 
     def _crossed(self, before: IntArray, after: IntArray, rung: str) -> BoolArray:

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.market import (
+    ByteMask,
     GuideTable,
     ListingStore,
     assign_programmes,
@@ -161,6 +162,25 @@ def test_guide_table_on_the_full_brand_weights() -> None:
     u = np.random.default_rng(5).random(200_000) * cum[-1]
     expect = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
     assert GuideTable(cum).index(u).tolist() == expect.tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 50), max_size=20), min_size=1, max_size=5),
+    st.lists(st.integers(0, 80), max_size=10),
+)
+def test_byte_mask_agrees_with_isin_and_leaves_no_marks(
+    batches: list[list[int]], members: list[int]
+) -> None:
+    """Members past the cover (up to 80 against items below 51) count for nothing, and
+    each test unmarks what it marked, so the next one starts clean."""
+    mask = ByteMask()
+    mask.cover(51)
+    wanted = np.asarray(members, dtype=np.int64)
+    for items in batches:
+        got = np.asarray(items, dtype=np.int64)
+        assert mask.isin(got, wanted).tolist() == np.isin(got, wanted).tolist()
+        assert not mask.mask.any()
 
 
 def test_expiring_finds_live_rows_due_and_never_dead_ones() -> None:
