@@ -178,6 +178,21 @@ class NoticeLog:
         self.n += 1
         return i
 
+    def file_many(
+        self, t_h: float, brands: list[int], listings: list[int], valid: bool, channels: list[str]
+    ) -> range:
+        """Record notices filed together at ``t_h``; returns their ids (rows)."""
+        k = len(brands)
+        while self.n + k > len(self.cols["t_h"]):
+            self._grow()
+        rows = slice(self.n, self.n + k)
+        c = self.cols
+        c["t_h"][rows], c["brand_id"][rows], c["listings"][rows] = t_h, brands, listings
+        c["valid"][rows] = valid
+        c["channel"][rows] = [self.CHANNELS.index(name) for name in channels]
+        self.n += k
+        return range(rows.start, rows.stop)
+
     def filed_h(self, notice_id: int) -> float:
         return float(self.cols["t_h"][notice_id])
 

@@ -399,7 +399,7 @@ class Model:
             self.store.col("brand")[found].astype(np.int64), self.store.col("id")[found]
         )
         self.store.cols["noticed"][found] = True
-        immediate = [nid for draft in valid if (nid := self._file(draft, now_h, marked=True)) >= 0]
+        immediate = self._file_found(valid, now_h)
         self._take_down(immediate, np.full(len(immediate), now_h))
         # filed one by one: a genuine listing under a notice is not picked again
         for brand in self.holders.invalid_brands(valid):
@@ -409,11 +409,33 @@ class Model:
 
     # ------------------------------------------------------------------ notices
 
-    def _file(self, draft: Draft, now_h: float, marked: bool = False) -> int:
-        """File a notice; returns its id when its fakes are to be taken down now, else -1.
+    def _file_found(self, drafts: list[Draft], now_h: float) -> list[int]:
+        """File an hour's valid notices (their listings already flagged as under notice)
+        together; returns the ids of those whose fakes are to be taken down now. Each is
+        logged and submitted as ``_file`` would, in the same order."""
+        if not drafts:
+            return []
+        brands = [d.brand for d in drafts]
+        record = self.holders.record
+        policies = [self.policies[b] for b in brands]
+        first = [p.remove_first(b, record) for p, b in zip(policies, brands, strict=True)]
+        nids = self.notices.file_many(
+            now_h,
+            brands,
+            [len(d.ids) for d in drafts],
+            True,
+            [route_name(p, f) for p, f in zip(policies, first, strict=True)],
+        )
+        self.daily.add("notices_filed", now_h, weight=float(len(drafts)))
+        record.add_many("filed", brands, now_h)
+        for nid, draft, f in zip(nids, drafts, first, strict=True):
+            self.open_notices[nid] = OpenNotice(draft.ids, True, draft.brand, f)
+            self.desk_for(draft.brand).submit(ReviewItem(nid, draft.brand, True, now_h))
+        return [nid for nid, f in zip(nids, first, strict=True) if f]
 
-        ``marked``: the caller already flagged the listings as under notice.
-        """
+    def _file(self, draft: Draft, now_h: float) -> None:
+        """File one notice and flag its listings as under notice; a remove-first one is
+        acted on now."""
         policy = self.policies[draft.brand]
         first = policy.remove_first(draft.brand, self.holders.record)
         nid = self.notices.file(
@@ -421,16 +443,12 @@ class Model:
         )
         self.daily.add("notices_filed", now_h)
         self.holders.record.add("filed", draft.brand, now_h)
-        if not marked:
-            self._mark_noticed(draft.ids, draft.valid, True)
+        self._mark_noticed(draft.ids, draft.valid, True)
         self.open_notices[nid] = OpenNotice(draft.ids, draft.valid, draft.brand, first)
         item = ReviewItem(nid, draft.brand, draft.valid, now_h, "notice")
         self.desk_for(draft.brand).submit(item)
-        if first and draft.valid:
-            return nid
         if first:
             self._act_on_notice(nid, now_h)
-        return -1
 
     def _mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:
         if valid:

@@ -122,31 +122,50 @@ class RightsHolders:
 
 class TrackRecord:
     """Rolling per-brand counts over a window of days: notices filed and decided, approvals,
-    counter-notices; and the good-faith status they decide."""
+    counter-notices; and the good-faith status they decide.
+
+    Counts come a few at a time, millions a year, and are read once a day: ``add``
+    only notes the (brand, day) cell, and the notes are added into the arrays when the
+    counts are read.
+    """
+
+    KINDS = ("filed", "decided", "approved", "counter")
 
     def __init__(self, brands: int, days: int, window_days: float) -> None:
         self.window = max(1, round(window_days))
-        shape = (brands, days + 1)
-        self.filed = np.zeros(shape)
-        self.decided = np.zeros(shape)
-        self.approved = np.zeros(shape)
-        self.counter = np.zeros(shape)
+        self.days = days + 1
+        self._counts = {kind: np.zeros((brands, self.days)) for kind in self.KINDS}
+        self._noted: dict[str, list[int]] = {kind: [] for kind in self.KINDS}
         self.trusted = np.zeros(brands, dtype=bool)
         self.locked_until_h = np.zeros(brands)
 
     def add(self, what: str, brand: int, t_h: float) -> None:
-        getattr(self, what)[brand, min(int(t_h // 24), self.filed.shape[1] - 1)] += 1
+        """One more ``what`` (a kind) for ``brand`` at ``t_h``."""
+        self._noted[what].append(brand * self.days + min(int(t_h // 24), self.days - 1))
 
-    def _window_sum(self, arr: np.ndarray, day: int) -> np.ndarray:
-        return arr[:, max(0, day - self.window + 1) : day + 1].sum(axis=1)
+    def add_many(self, what: str, brands: list[int], t_h: float) -> None:
+        """One more ``what`` for each of ``brands`` (repeats count), all at ``t_h``."""
+        day = min(int(t_h // 24), self.days - 1)
+        self._noted[what].extend(b * self.days + day for b in brands)
+
+    def counts(self, what: str) -> np.ndarray:
+        """Per brand and day: how many ``what`` so far."""
+        noted = self._noted[what]
+        if noted:
+            np.add.at(self._counts[what].reshape(-1), noted, 1.0)
+            noted.clear()
+        return self._counts[what]
+
+    def _window_sum(self, what: str, day: int) -> np.ndarray:
+        return self.counts(what)[:, max(0, day - self.window + 1) : day + 1].sum(axis=1)
 
     def review(self, members: IntArray, day: int, now_h: float, rules: GoodFaith) -> None:
         """Daily: members lose good-faith status below the bar (and are locked out), or
         regain it once their record qualifies and the lock-out is over."""
-        decided = self._window_sum(self.decided, day)[members]
-        approved = self._window_sum(self.approved, day)[members]
-        filed = self._window_sum(self.filed, day)[members]
-        counter = self._window_sum(self.counter, day)[members]
+        decided = self._window_sum("decided", day)[members]
+        approved = self._window_sum("approved", day)[members]
+        filed = self._window_sum("filed", day)[members]
+        counter = self._window_sum("counter", day)[members]
         judged = decided >= MIN_DECIDED_FOR_RECORD
         success = np.divide(approved, decided, out=np.ones_like(decided), where=decided > 0)
         cn_rate = np.divide(counter, filed, out=np.zeros_like(filed), where=filed > 0)

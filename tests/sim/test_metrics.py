@@ -105,3 +105,20 @@ def test_notice_log_keeps_the_first_removal_time() -> None:
     assert table["removed_at_h"].tolist() == [3.0]
     assert table["listings_removed"].tolist() == [3]
     assert math.isnan(table["decided_at_h"][0])
+
+
+def test_notices_filed_together_are_logged_as_if_filed_one_by_one() -> None:
+    """Past the initial capacity too (the batch grows the columns more than once)."""
+    rng = np.random.default_rng(4)
+    one, many = NoticeLog(capacity=4), NoticeLog(capacity=4)
+    for t_h, k in ((0.0, 3), (5.0, 0), (7.0, 11), (30.0, 2)):
+        brands = rng.integers(0, 9, k).tolist()
+        listings = rng.integers(1, 300, k).tolist()
+        channels = [NoticeLog.CHANNELS[b % 3] for b in brands]
+        rows = zip(brands, listings, channels, strict=True)
+        ids = [one.file(t_h, b, n, True, c) for b, n, c in rows]
+        assert list(many.file_many(t_h, brands, listings, True, channels)) == ids
+    a, b = one.table(), many.table()
+    assert len(many) == 16 and a.keys() == b.keys()
+    for name in a:
+        assert np.array_equal(a[name], b[name], equal_nan=a[name].dtype.kind == "f"), name

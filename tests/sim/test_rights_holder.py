@@ -89,3 +89,22 @@ def test_too_few_decisions_give_no_verdict() -> None:
     rec.add("decided", 0, 0.0)
     rec.review(np.array([0]), day=0, now_h=24.0, rules=rules)
     assert rec.trusted[0]
+
+
+def test_track_record_counts_every_noted_cell() -> None:
+    """Notes added in batches, one by one and read in between all count, once each;
+    times past the last day go to the last day."""
+    rng = np.random.default_rng(2)
+    rec = TrackRecord(brands=5, days=4, window_days=2.0)
+    expected = np.zeros((5, 5))
+    for step in range(6):
+        brands = rng.integers(0, 5, 20).tolist()
+        t_h = float(rng.uniform(0, 150))
+        rec.add_many("filed", brands, t_h)
+        for b in brands[:7]:
+            rec.add("filed", b, t_h)
+        np.add.at(expected[:, min(int(t_h // 24), 4)], brands + brands[:7], 1)
+        if step % 2:
+            assert np.array_equal(rec.counts("filed"), expected)
+    assert np.array_equal(rec.counts("filed"), expected)
+    assert rec.counts("decided").sum() == 0
