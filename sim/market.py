@@ -123,6 +123,10 @@ class ColumnIndex:
         """The rows of ``values`` in one sorted run of keys."""
         if len(keys) == 0:
             return np.empty(0, dtype=np.int64)
+        if len(values) == 1:  # one slice (a sweep slot): no gather
+            v = int(values[0])
+            lo, hi = np.searchsorted(keys, [v << self.ROW_BITS, (v + 1) << self.ROW_BITS])
+            return keys[lo:hi] & self.ROW_MASK
         lo = np.searchsorted(keys, values << self.ROW_BITS)
         counts = np.searchsorted(keys, (values + 1) << self.ROW_BITS) - lo
         # the positions lo[i] .. lo[i] + counts[i] - 1 of every value, flattened

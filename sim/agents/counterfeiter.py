@@ -340,12 +340,13 @@ class Counterfeiters:
         self, account: IntArray, brand: IntArray, removed_h: FloatArray, floor_h: float
     ) -> int:
         """After removals, each fake is relisted with a probability after a delay."""
-        k = len(account)
-        again = self._rng_relist.random(k) < self.config.relist_prob
+        again = np.flatnonzero(self._rng_relist.random(len(account)) < self.config.relist_prob)
+        k = len(again)
         delay = np.asarray(self.config.relist_delay_h.sample(self._rng_relist, k), dtype=np.float64)
-        due = np.maximum(removed_h + delay, floor_h)[again]
+        removed = np.broadcast_to(np.asarray(removed_h, dtype=np.float64), account.shape)
+        due = np.maximum(removed[again] + delay, floor_h)
         self.relists.push(due, account[again], brand[again])
-        return int(again.sum())
+        return k
 
     def banned(self, account: IntArray, t_h: FloatArray, floor_h: float) -> None:
         """Banned accounts close; their owners come back later or leave."""

@@ -43,8 +43,11 @@ class Platform:
     def __init__(self, config: PlatformConfig, rng: np.random.Generator) -> None:
         self.config = config
         # one child stream per mechanism: upload screening draws stay in step across
-        # strategies whose sweeps see different numbers of live listings
-        self._rng_upload, self._rng_sweep, self._rng_fp = rng.spawn(3)
+        # strategies whose sweeps see different numbers of live listings, and across
+        # strategies with and without leads (lead draws have streams of their own, used
+        # only when there are leads to share)
+        (self._rng_upload, self._rng_sweep, self._rng_fp,
+         self._rng_upload_lead, self._rng_sweep_lead) = rng.spawn(5)  # fmt: skip
         ratio = (
             config.upload_recall_obfuscated / config.upload_recall if config.upload_recall else 0
         )
@@ -60,24 +63,36 @@ class Platform:
         recall: float,
         recall_obf: float,
         rng: np.random.Generator,
+        lead_rng: np.random.Generator,
     ) -> Screening:
-        p = np.where(obfuscated, recall_obf, recall)
-        u = rng.random((2, len(obfuscated)))
-        caught = u[0] < p
+        n = len(obfuscated)
+        caught = rng.random(n) < np.where(obfuscated, recall_obf, recall)
+        share = self.config.lead_share
+        if share <= 0:
+            return Screening(caught, np.zeros(n, dtype=bool))
         # among misses, a share is a low-confidence hit, shared as a lead with enrolled brands
-        lead = ~caught & enrolled & (u[1] < self.config.lead_share)
+        lead = ~caught & enrolled & (lead_rng.random(n) < share)
         return Screening(caught, lead)
 
     def screen_uploads(self, obfuscated: BoolArray, enrolled: BoolArray) -> Screening:
         """The upload classifier over new fakes."""
         c = self.config
         recall, recall_obf = c.upload_recall, c.upload_recall_obfuscated
-        return self._screen(obfuscated, enrolled, recall, recall_obf, self._rng_upload)
+        return self._screen(
+            obfuscated, enrolled, recall, recall_obf, self._rng_upload, self._rng_upload_lead
+        )
 
     def sweep(self, obfuscated: BoolArray, enrolled: BoolArray) -> Screening:
         """A periodic sweep over live fakes."""
         recall = self.config.sweep_recall
-        return self._screen(obfuscated, enrolled, recall, self.sweep_recall_obf, self._rng_sweep)
+        return self._screen(
+            obfuscated,
+            enrolled,
+            recall,
+            self.sweep_recall_obf,
+            self._rng_sweep,
+            self._rng_sweep_lead,
+        )
 
     def false_positives(self, k: int) -> IntArray:
         """Which of ``k`` genuine listings (positions, increasing) the classifier wrongly

@@ -85,6 +85,23 @@ def test_upload_screen_recall(obfuscated: bool) -> None:
     assert not none.lead.any()
 
 
+def test_screening_stays_in_step_with_and_without_leads() -> None:
+    """Common random numbers: the same seed catches the same listings, at upload and in
+    sweeps, whether a strategy shares leads or not (leads draw from streams of their
+    own), and a strategy without leads flags none."""
+    rng = np.random.default_rng(8)
+    batches = [(rng.random(n) < 0.3, rng.random(n) < 0.5) for n in (50, 0, 400, 1200)]
+    runs = {}
+    for share in (0.0, 0.4):
+        p = Platform(PlatformConfig(lead_share=share), np.random.default_rng(5))
+        runs[share] = [(p.screen_uploads(obf, enr), p.sweep(obf, enr)) for obf, enr in batches]
+    for (up0, sw0), (up1, sw1) in zip(runs[0.0], runs[0.4], strict=True):
+        assert np.array_equal(up0.caught, up1.caught)
+        assert np.array_equal(sw0.caught, sw1.caught)
+        assert not up0.lead.any() and not sw0.lead.any()
+    assert sum(int(up.lead.sum()) for up, _ in runs[0.4]) > 0
+
+
 def test_false_positives_are_a_bernoulli_process() -> None:
     """A binomial count spread over distinct positions: each listing flagged with the
     configured rate. Over 4 million listings at 0.0005 the count is within 4 sds (45)
