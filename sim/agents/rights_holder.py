@@ -100,14 +100,32 @@ class RightsHolders:
         return np.repeat([d.brand for d in valid], extra).tolist()
 
     def pick_genuine(self, catalog: GenuineCatalog, brand: int) -> IntArray:
-        """The genuine listings a mistaken notice of ``brand`` names (live, not under notice)."""
+        """The genuine listings a mistaken notice of ``brand`` names: ``want`` (1 to 3)
+        of its live listings not under notice, a uniform choice among them (or all, if
+        fewer).
+
+        A big brand has tens of thousands of listings, nearly all eligible, so the
+        choice is first tried on a few candidates: the distinct values of ``4 * want``
+        uniform draws, in order of first appearance, are listings in uniformly random
+        order, and so are the eligible ones among them; the first ``want`` of those are
+        a uniform choice. Only when the candidates hold too few does the choice go
+        through every listing of the brand (fresh draws, so the law is the same).
+        """
         own = self._genuine_of(catalog, brand)
-        pool = own[catalog.live[own] & ~catalog.noticed[own]]
-        if len(pool) == 0:
-            return pool
+        rng = self._rng_miss
         most = min(INVALID_NOTICE_MAX_LISTINGS, self.config.max_listings_per_notice)
-        k = min(len(pool), int(self._rng_miss.integers(1, most + 1)))
-        return np.sort(self._rng_miss.choice(pool, size=k, replace=False))
+        want = int(rng.integers(1, most + 1))
+        if len(own) == 0:
+            return own
+        draws = rng.integers(0, len(own), 4 * want)
+        _, first = np.unique(draws, return_index=True)
+        candidates = own[draws[np.sort(first)]]
+        eligible = candidates[catalog.live[candidates] & ~catalog.noticed[candidates]]
+        if len(eligible) >= want:
+            return np.sort(eligible[:want])
+        pool = own[catalog.live[own] & ~catalog.noticed[own]]
+        k = min(len(pool), want)
+        return np.sort(rng.choice(pool, size=k, replace=False))
 
     def _genuine_of(self, catalog: GenuineCatalog, brand: int) -> IntArray:
         """The genuine listings of ``brand``, in id order (the catalogue's brands never

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from scipy import stats
 
 from sim.agents.rights_holder import MIN_DECIDED_FOR_RECORD, RightsHolders, TrackRecord
 from sim.market import Brands, GenuineCatalog
@@ -108,3 +110,27 @@ def test_track_record_counts_every_noted_cell() -> None:
             assert np.array_equal(rec.counts("filed"), expected)
     assert np.array_equal(rec.counts("filed"), expected)
     assert rec.counts("decided").sum() == 0
+
+
+@pytest.mark.parametrize("eligible_share", [0.98, 0.05])
+def test_mistaken_notices_choose_uniformly_among_eligible_listings(eligible_share: float) -> None:
+    """A brand of 2 000 genuine listings, most eligible (the candidates' path) or few
+    (the path through every listing). Over 30 000 picks: how many each names follows
+    min(eligible, uniform 1..3) (chi-square), only eligible listings are named, and
+    each eligible one equally often (chi-square over the eligible listings; both at
+    p > 0.001, so a correct choice fails one in a thousand seeds)."""
+    rng = np.random.default_rng(6)
+    n = 2_000
+    catalog = GenuineCatalog.build(np.zeros(n, dtype=np.int64), np.arange(n))
+    catalog.live[:] = rng.random(n) < eligible_share
+    catalog.noticed[rng.choice(n, 10, replace=False)] = True
+    ok = catalog.live & ~catalog.noticed
+    rh = holders(max_listings_per_notice=300)
+    picks = [rh.pick_genuine(catalog, 0) for _ in range(30_000)]
+    sizes = np.bincount([len(p) for p in picks], minlength=4)[1:]
+    assert stats.chisquare(sizes).pvalue > 0.001  # 1, 2, 3 equally likely
+    named = np.concatenate(picks)
+    assert ok[named].all()
+    assert all(len(np.unique(p)) == len(p) for p in picks[:2000])
+    counts = np.bincount(named, minlength=n)[ok]
+    assert stats.chisquare(counts).pvalue > 0.001
