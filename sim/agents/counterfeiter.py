@@ -141,30 +141,26 @@ class _DueList:
             self.staged.append((due_h, *cols))
 
     def _sort_in(self, items: Items) -> None:
-        """Items into their hours' buckets if due before ``bound``, else into ``far``."""
+        """Items into their hours' buckets if due before ``bound`` (overdue ones into the
+        first hour not yet released), else into ``far``: one radix sort of their hour
+        offsets, with every far item at offset ``bound - low + 1``, so that each bucket
+        and ``far`` receive one slice, in the order pushed."""
+        far = self.bound - self.low + 1
+        small = far < 2**15  # always, unless a caller skips hours
         hour = np.floor(items[0])
-        soon = hour < self.bound
-        if soon.all():
-            self._place(items, hour)
-        elif not soon.any():
-            self.far.append(items)
-        else:
-            self._place(tuple(c[soon] for c in items), hour[soon])
-            later = ~soon
-            self.far.append(tuple(c[later] for c in items))
-
-    def _place(self, items: Items, hour: np.ndarray) -> None:
-        """Items due before ``bound`` into their hours' buckets (overdue ones into the
-        first hour not yet released)."""
-        small = self.bound - self.low < 2**15  # always, unless a caller skips hours
-        offset = (hour - self.low).clip(0, None).astype(np.int16 if small else np.int64)
+        offset = np.where(hour < self.bound, hour - self.low, far).clip(0, None)
+        offset = offset.astype(np.int16 if small else np.int64)
         order = np.argsort(offset, kind="stable")  # a radix sort: small integers
         offset = offset[order]
         items = tuple(c[order] for c in items)
         starts, ends = run_bounds(offset)
         for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-            key = self.low + int(offset[lo])
-            self.buckets.setdefault(key, []).append(tuple(c[lo:hi] for c in items))
+            part = tuple(c[lo:hi] for c in items)
+            at = int(offset[lo])
+            if at == far:
+                self.far.append(part)
+            else:
+                self.buckets.setdefault(self.low + at, []).append(part)
 
     def pop_before(self, t_h: float) -> Items:
         """Every item due before ``t_h`` (a whole hour), hour by hour, in the order they
