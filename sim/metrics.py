@@ -207,6 +207,16 @@ class NoticeLog:
             self.cols["removed_at_h"][notice_id] = t_h
         self.cols["listings_removed"][notice_id] += count
 
+    def removed_many(self, notice_ids: list[int], t_h: np.ndarray, counts: np.ndarray) -> None:
+        """``removed`` for several distinct notices at once."""
+        got = counts > 0
+        if not got.any():
+            return
+        rows = np.asarray(notice_ids, dtype=np.int64)[got]
+        at = self.cols["removed_at_h"]
+        at[rows] = np.where(np.isnan(at[rows]), t_h[got], at[rows])
+        self.cols["listings_removed"][rows] += counts[got]
+
     def _grow(self) -> None:
         for name, arr in self.cols.items():
             fill = np.nan if arr.dtype.kind == "f" and name != "t_h" else 0

@@ -471,9 +471,7 @@ class Model:
         rows, live = self.store.locate(ids[order])
         rows, owner = rows[live], owner[order][live]
         here = self._remove_rows(rows, t_h[owner], "notice")
-        counts = np.bincount(owner[here], minlength=len(nids))
-        for nid, t, count in zip(nids, t_h.tolist(), counts.tolist(), strict=True):
-            self.notices.removed(nid, t, count)
+        self.notices.removed_many(nids, t_h, np.bincount(owner[here], minlength=len(nids)))
 
     def _act_on_notice(self, nid: int, t_h: float) -> None:
         """Take down what one notice names (still live) at ``t_h``."""

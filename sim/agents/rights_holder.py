@@ -84,8 +84,9 @@ class RightsHolders:
         cap = self.config.max_listings_per_notice
         for brand, lo, hi in zip(b[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
             for start in range(lo, hi, cap):
-                # sorted by id already: the sort above is by brand, then id
-                out.append(Draft(brand, i[start : min(start + cap, hi)].copy(), True))
+                # sorted by id already: the sort above is by brand, then id (views of
+                # one array, which the sweep's notices keep alive together)
+                out.append(Draft(brand, i[start : min(start + cap, hi)], True))
         return out
 
     def invalid_brands(self, valid: list[Draft]) -> list[int]:

@@ -122,3 +122,23 @@ def test_notices_filed_together_are_logged_as_if_filed_one_by_one() -> None:
     assert len(many) == 16 and a.keys() == b.keys()
     for name in a:
         assert np.array_equal(a[name], b[name], equal_nan=a[name].dtype.kind == "f"), name
+
+
+def test_removals_of_several_notices_at_once_match_one_by_one() -> None:
+    """Distinct notices, some with nothing removed, some removed before (whose first
+    removal time stays)."""
+    one, many = NoticeLog(), NoticeLog()
+    for log in (one, many):
+        for i in range(6):
+            log.file(float(i), i, 5, True, "good_faith")
+        log.removed(0, 1.0, 2)
+    nids = [4, 0, 2, 5]
+    t_h = np.array([9.0, 8.0, 7.5, 6.0])
+    counts = np.array([3, 1, 0, 2])
+    for nid, t, count in zip(nids, t_h.tolist(), counts.tolist(), strict=True):
+        one.removed(nid, t, count)
+    many.removed_many(nids, t_h, counts)
+    a, b = one.table(), many.table()
+    assert np.array_equal(a["removed_at_h"], b["removed_at_h"], equal_nan=True)
+    assert a["removed_at_h"][0] == 1.0 and np.isnan(a["removed_at_h"][2])
+    assert a["listings_removed"].tolist() == b["listings_removed"].tolist() == [3, 0, 0, 0, 3, 2]
