@@ -41,6 +41,7 @@ ProgressFn = Callable[[float, int], None]
 DISPLACEMENT_WINDOW_DAYS = 7
 # what a removed fake leaves behind: the columns its removal is folded from
 FOLDED_COLUMNS = ("id", "brand", "account", "created_h", "first_sale_h", "price_usd")
+FOLDED_WITHOUT_EVENTS = FOLDED_COLUMNS[1:]  # the id is only for the event log
 
 
 def _version() -> str:
@@ -280,7 +281,7 @@ class Model:
         self.agg.count("fake_listings_created", new.created_h, daily="fakes_created")
         self._count_pressure("posted", new.brand, float(hour))
         self.agg.count("relists", new.created_h[new.relist], daily="relists")
-        screen = self.platform.screen_uploads(new.obfuscated, self.shares_leads[new.brand])
+        screen = self.platform.screen_uploads(new.obfuscated, self._enrolled(new.brand))
         # price, first sale and lifetime matter only for the fakes that go live: the two
         # thirds caught at upload draw none of them
         keep = ~screen.caught
@@ -319,6 +320,10 @@ class Model:
             }
             self._fold_removed(cols, new.created_h[caught], "proactive", at_upload=True)
 
+    def _enrolled(self, brand: IntArray) -> np.ndarray | None:
+        """Whether each of these fakes' brands takes leads (None when none are shared)."""
+        return self.shares_leads[brand] if self.platform.has_leads else None
+
     # ------------------------------------------------------------------ removals
 
     def _remove_rows(self, rows: IntArray, t_h: np.ndarray | float, channel: str) -> np.ndarray:
@@ -334,7 +339,9 @@ class Model:
         if not here.all():
             self._remove_rows(rows[~here], expires[~here], "seller")
             rows, t = rows[here], t[here]
-        cols = self.store.take(rows, FOLDED_COLUMNS)
+        cols = self.store.take(
+            rows, FOLDED_WITHOUT_EVENTS if self.events is None else FOLDED_COLUMNS
+        )
         self.store.kill(rows)
         self._fold_removed(cols, t, channel)
         return here
@@ -380,8 +387,10 @@ class Model:
     def _platform_sweep(self, now_h: float) -> None:
         """Proactive sweep of live fakes (removals and leads) and of genuine listings."""
         rows = np.flatnonzero(self.store.alive_mask())
-        brand = self.store.col("brand")[rows]
-        screen = self.platform.sweep(self.store.col("obfuscated")[rows], self.shares_leads[brand])
+        enrolled = None
+        if self.platform.has_leads:
+            enrolled = self.shares_leads[self.store.col("brand")[rows]]
+        screen = self.platform.sweep(self.store.col("obfuscated")[rows], enrolled)
         self.store.cols["lead"][rows[screen.lead]] = True
         self._remove_rows(rows[screen.caught], now_h, "proactive")
         live = np.flatnonzero(self.catalog.live)

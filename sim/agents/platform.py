@@ -56,10 +56,15 @@ class Platform:
         self.gap_h = config.strikes.min_gap_days * 24.0
         self._cannot = ByteMask()  # accounts a batch cannot strike (``_could_strike``)
 
+    @property
+    def has_leads(self) -> bool:
+        """Whether screening shares any leads (else it needs no enrolment flags)."""
+        return self.config.lead_share > 0
+
     def _screen(
         self,
         obfuscated: BoolArray,
-        enrolled: BoolArray,
+        enrolled: BoolArray | None,
         recall: float,
         recall_obf: float,
         rng: np.random.Generator,
@@ -70,20 +75,22 @@ class Platform:
         share = self.config.lead_share
         if share <= 0:
             return Screening(caught, np.zeros(n, dtype=bool))
+        assert enrolled is not None, "a platform that shares leads needs enrolment flags"
         # among misses, a share is a low-confidence hit, shared as a lead with enrolled brands
         lead = ~caught & enrolled & (lead_rng.random(n) < share)
         return Screening(caught, lead)
 
-    def screen_uploads(self, obfuscated: BoolArray, enrolled: BoolArray) -> Screening:
-        """The upload classifier over new fakes."""
+    def screen_uploads(self, obfuscated: BoolArray, enrolled: BoolArray | None) -> Screening:
+        """The upload classifier over new fakes (``enrolled``: whether each one's brand
+        takes leads; may be None when the platform shares none, see ``has_leads``)."""
         c = self.config
         recall, recall_obf = c.upload_recall, c.upload_recall_obfuscated
         return self._screen(
             obfuscated, enrolled, recall, recall_obf, self._rng_upload, self._rng_upload_lead
         )
 
-    def sweep(self, obfuscated: BoolArray, enrolled: BoolArray) -> Screening:
-        """A periodic sweep over live fakes."""
+    def sweep(self, obfuscated: BoolArray, enrolled: BoolArray | None) -> Screening:
+        """A periodic sweep over live fakes (``enrolled`` as in ``screen_uploads``)."""
         recall = self.config.sweep_recall
         return self._screen(
             obfuscated,
