@@ -1,6 +1,6 @@
 """Benchmark: the Alibaba-size year (scenarios/alibaba_2015_full.toml) and how cost grows.
 
-Every run is its own child process, so its peak resident memory (``ru_maxrss``) is its
+Every run is its own child process, so its peak resident memory (VmHWM) is its
 own. The tables print to stdout (``pytest -s``) and nothing is written into the tree:
 
 - the full year: wall time, peak memory, fake listings created (goal: 3 minutes, 2 GiB);
