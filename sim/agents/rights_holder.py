@@ -149,6 +149,7 @@ class TrackRecord:
     """
 
     KINDS = ("filed", "decided", "approved", "counter")
+    MAX_NOTED = 1 << 16
 
     def __init__(self, brands: int, days: int, window_days: float) -> None:
         self.window = max(1, round(window_days))
@@ -163,9 +164,17 @@ class TrackRecord:
         self._noted[what].append(brand * self.days + min(int(t_h // 24), self.days - 1))
 
     def add_many(self, what: str, brands: list[int], t_h: float) -> None:
-        """One more ``what`` for each of ``brands`` (repeats count), all at ``t_h``."""
+        """One more ``what`` for each of ``brands`` (repeats count), all at ``t_h``.
+
+        Notes are also added in here once they pile up, so that a run whose counts are
+        never read (no good-faith members) keeps no more than ``MAX_NOTED`` of a kind.
+        """
+        noted = self._noted[what]
         day = min(int(t_h // 24), self.days - 1)
-        self._noted[what].extend(b * self.days + day for b in brands)
+        noted.extend(b * self.days + day for b in brands)
+        if len(noted) > self.MAX_NOTED:
+            for kind in self.KINDS:
+                self.counts(kind)
 
     def counts(self, what: str) -> np.ndarray:
         """Per brand and day: how many ``what`` so far."""

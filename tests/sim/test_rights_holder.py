@@ -134,3 +134,18 @@ def test_mistaken_notices_choose_uniformly_among_eligible_listings(eligible_shar
     assert all(len(np.unique(p)) == len(p) for p in picks[:2000])
     counts = np.bincount(named, minlength=n)[ok]
     assert stats.chisquare(counts).pvalue > 0.001
+
+
+def test_track_record_notes_stay_bounded_when_never_read() -> None:
+    """A run without good-faith members never reads the counts: the notes are added in
+    once they pass the bound, and every one still counts."""
+    rec = TrackRecord(brands=3, days=2, window_days=1.0)
+    brands = [0, 1, 2, 1] * 1000
+    for hour in range(40):
+        rec.add_many("filed", brands, float(hour))
+        rec.add("decided", 2, float(hour))
+        assert all(len(n) <= TrackRecord.MAX_NOTED + len(brands) for n in rec._noted.values())
+    filed = rec.counts("filed")
+    assert filed[:, 0].tolist() == [24_000, 48_000, 24_000]
+    assert filed[:, 1].tolist() == [16_000, 32_000, 16_000]
+    assert rec.counts("decided").sum() == 40
