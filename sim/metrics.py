@@ -169,14 +169,7 @@ class NoticeLog:
 
     def file(self, t_h: float, brand: int, listings: int, valid: bool, channel: str) -> int:
         """Record a filed notice; returns its id (its row)."""
-        if self.n == len(self.cols["t_h"]):
-            self._grow()
-        i = self.n
-        c = self.cols
-        c["t_h"][i], c["brand_id"][i], c["listings"][i] = t_h, brand, listings
-        c["valid"][i], c["channel"][i] = valid, self.CHANNELS.index(channel)
-        self.n += 1
-        return i
+        return self.file_many(t_h, [brand], [listings], valid, [channel])[0]
 
     def file_many(
         self, t_h: float, brands: list[int], listings: list[int], valid: bool, channels: list[str]

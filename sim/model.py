@@ -407,8 +407,8 @@ class Model:
         valid = self.holders.drafts(
             self.store.col("brand")[found].astype(np.int64), self.store.col("id")[found]
         )
-        self.store.cols["noticed"][found] = True
-        immediate = self._file_found(valid, now_h)
+        self.store.cols["noticed"][found] = True  # filed together below
+        immediate = self._file_all(valid, now_h, True)
         self._take_down(immediate, np.full(len(immediate), now_h))
         # filed one by one: a genuine listing under a notice is not picked again
         for brand in self.holders.invalid_brands(valid):
@@ -418,10 +418,10 @@ class Model:
 
     # ------------------------------------------------------------------ notices
 
-    def _file_found(self, drafts: list[Draft], now_h: float) -> list[int]:
-        """File an hour's valid notices (their listings already flagged as under notice)
-        together; returns the ids of those whose fakes are to be taken down now. Each is
-        logged and submitted as ``_file`` would, in the same order."""
+    def _file_all(self, drafts: list[Draft], now_h: float, valid: bool) -> list[int]:
+        """File notices together at ``now_h``, all valid or all not: logged, counted and
+        submitted to their desks in order. Returns the ids of the remove-first ones,
+        whose listings the caller takes down now."""
         if not drafts:
             return []
         brands = [d.brand for d in drafts]
@@ -432,31 +432,21 @@ class Model:
             now_h,
             brands,
             [len(d.ids) for d in drafts],
-            True,
+            valid,
             [route_name(p, f) for p, f in zip(policies, first, strict=True)],
         )
         self.daily.add("notices_filed", now_h, weight=float(len(drafts)))
         record.add_many("filed", brands, now_h)
         for nid, draft, f in zip(nids, drafts, first, strict=True):
-            self.open_notices[nid] = OpenNotice(draft.ids, True, draft.brand, f)
-            self.desk_for(draft.brand).submit(ReviewItem(nid, draft.brand, True, now_h))
+            self.open_notices[nid] = OpenNotice(draft.ids, valid, draft.brand, f)
+            self.desk_for(draft.brand).submit(ReviewItem(nid, draft.brand, valid, now_h))
         return [nid for nid, f in zip(nids, first, strict=True) if f]
 
     def _file(self, draft: Draft, now_h: float) -> None:
         """File one notice and flag its listings as under notice; a remove-first one is
         acted on now."""
-        policy = self.policies[draft.brand]
-        first = policy.remove_first(draft.brand, self.holders.record)
-        nid = self.notices.file(
-            now_h, draft.brand, len(draft.ids), draft.valid, route_name(policy, first)
-        )
-        self.daily.add("notices_filed", now_h)
-        self.holders.record.add("filed", draft.brand, now_h)
         self._mark_noticed(draft.ids, draft.valid, True)
-        self.open_notices[nid] = OpenNotice(draft.ids, draft.valid, draft.brand, first)
-        item = ReviewItem(nid, draft.brand, draft.valid, now_h, "notice")
-        self.desk_for(draft.brand).submit(item)
-        if first:
+        for nid in self._file_all([draft], now_h, draft.valid):
             self._act_on_notice(nid, now_h)
 
     def _mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:

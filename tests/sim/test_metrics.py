@@ -107,21 +107,32 @@ def test_notice_log_keeps_the_first_removal_time() -> None:
     assert math.isnan(table["decided_at_h"][0])
 
 
-def test_notices_filed_together_are_logged_as_if_filed_one_by_one() -> None:
-    """Past the initial capacity too (the batch grows the columns more than once)."""
+def test_notices_filed_together_are_logged_row_by_row() -> None:
+    """Batches (one of them empty) and single notices, past the initial capacity (the
+    columns grow more than once): ids run on, and every row holds what was filed,
+    undecided and with nothing removed yet."""
     rng = np.random.default_rng(4)
-    one, many = NoticeLog(capacity=4), NoticeLog(capacity=4)
+    log = NoticeLog(capacity=4)
+    expected: list[tuple[float, int, int, bool, str]] = []
     for t_h, k in ((0.0, 3), (5.0, 0), (7.0, 11), (30.0, 2)):
         brands = rng.integers(0, 9, k).tolist()
         listings = rng.integers(1, 300, k).tolist()
         channels = [NoticeLog.CHANNELS[b % 3] for b in brands]
-        rows = zip(brands, listings, channels, strict=True)
-        ids = [one.file(t_h, b, n, True, c) for b, n, c in rows]
-        assert list(many.file_many(t_h, brands, listings, True, channels)) == ids
-    a, b = one.table(), many.table()
-    assert len(many) == 16 and a.keys() == b.keys()
-    for name in a:
-        assert np.array_equal(a[name], b[name], equal_nan=a[name].dtype.kind == "f"), name
+        valid = k != 11
+        ids = log.file_many(t_h, brands, listings, valid, channels)
+        assert list(ids) == list(range(len(expected), len(expected) + k))
+        expected += [
+            (t_h, b, n, valid, c) for b, n, c in zip(brands, listings, channels, strict=True)
+        ]
+        assert log.file(t_h + 0.5, 1, 2, True, "joint_force") == len(expected)
+        expected.append((t_h + 0.5, 1, 2, True, "joint_force"))
+    table = log.table()
+    assert len(log) == len(expected) == 20
+    names = ("t_h", "brand_id", "listings", "valid", "channel")
+    got = zip(*(table[c].tolist() for c in names), strict=True)
+    assert list(got) == expected
+    assert np.isnan(table["decided_at_h"]).all() and np.isnan(table["removed_at_h"]).all()
+    assert not table["listings_removed"].any()
 
 
 def test_removals_of_several_notices_at_once_match_one_by_one() -> None:
