@@ -194,11 +194,7 @@ class NoticeLog:
 
     def removed(self, notice_id: int, t_h: float, count: int) -> None:
         """``count`` of the notice's listings were removed at ``t_h`` (first time kept)."""
-        if count <= 0:
-            return
-        if np.isnan(self.cols["removed_at_h"][notice_id]):
-            self.cols["removed_at_h"][notice_id] = t_h
-        self.cols["listings_removed"][notice_id] += count
+        self.removed_many([notice_id], np.array([t_h]), np.array([count]))
 
     def removed_many(self, notice_ids: list[int], t_h: np.ndarray, counts: np.ndarray) -> None:
         """``removed`` for several distinct notices at once."""

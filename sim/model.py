@@ -387,9 +387,7 @@ class Model:
     def _platform_sweep(self, now_h: float) -> None:
         """Proactive sweep of live fakes (removals and leads) and of genuine listings."""
         rows = np.flatnonzero(self.store.alive_mask())
-        enrolled = None
-        if self.platform.has_leads:
-            enrolled = self.shares_leads[self.store.col("brand")[rows]]
+        enrolled = self._enrolled(self.store.col("brand")[rows])
         screen = self.platform.sweep(self.store.col("obfuscated")[rows], enrolled)
         self.store.cols["lead"][rows[screen.lead]] = True
         self._remove_rows(rows[screen.caught], now_h, "proactive")

@@ -72,12 +72,11 @@ class Platform:
     ) -> Screening:
         n = len(obfuscated)
         caught = rng.random(n) < np.where(obfuscated, recall_obf, recall)
-        share = self.config.lead_share
-        if share <= 0:
+        if not self.has_leads:
             return Screening(caught, np.zeros(n, dtype=bool))
         assert enrolled is not None, "a platform that shares leads needs enrolment flags"
         # among misses, a share is a low-confidence hit, shared as a lead with enrolled brands
-        lead = ~caught & enrolled & (lead_rng.random(n) < share)
+        lead = ~caught & enrolled & (lead_rng.random(n) < self.config.lead_share)
         return Screening(caught, lead)
 
     def screen_uploads(self, obfuscated: BoolArray, enrolled: BoolArray | None) -> Screening:
