@@ -32,13 +32,17 @@ demo: $(STAMP)
 	$(BIN)/takedown loadtest --duration 20s --slo loadtest/slos/default.toml --out out/loadtest-demo
 	$(BIN)/python -m sim.demo
 
-## test: the test suite and the regression gate (under 15 minutes)
+## test: the test suite and the regression gate (under 15 minutes); property tests run
+## derandomized (tests/hypo.py), so the same code gets the same verdict every run
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -m "not slow and not bench"
+	TAKEDOWN_HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q -m "not slow and not bench"
 
-## bench: benchmarks and slow checks
+## bench: benchmarks and slow checks, then every property test exploring afresh with ten
+## times the examples of make test
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or bench" -s
+	TAKEDOWN_HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -m "property and not slow" \
+	  --hypothesis-show-statistics
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim loadtest reports tests

@@ -291,7 +291,9 @@ class Model:
         price = np.asarray(
             self.scenario.market.genuine_price_usd.sample(rng, live), dtype=np.float64
         )
-        with np.errstate(divide="ignore"):
+        # a brand nobody buys (a zero or denormal sales rate) never sells: its first sale is
+        # at +inf on purpose, so division by zero and overflow are the intended results
+        with np.errstate(divide="ignore", over="ignore"):
             first_sale = created + rng.exponential(1.0, live) / self.demand.sales_rate_per_h(brand)
         ids = self.store.append(
             {

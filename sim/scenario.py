@@ -18,6 +18,7 @@ from pydantic import (
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
+    field_validator,
     model_validator,
 )
 
@@ -30,6 +31,19 @@ Dist = Annotated[AnyDist, BeforeValidator(coerce_dist)]
 Programme = Literal["standard", "good_faith", "joint_force"]
 PROGRAMMES: tuple[Programme, ...] = ("standard", "good_faith", "joint_force")
 StrikeStep = Literal["warn", "block_7d", "ban"]
+
+MIN_RATE_PER_DAY = 1e-6
+"""The smallest positive rate of events per day a scenario may give (one event in about
+2,700 years); write 0 for never. A rate distribution's draws below it count as 0."""
+
+
+def _rate_floor(value: float, what: str = "") -> None:
+    """A rate is 0 or at least MIN_RATE_PER_DAY: tinier ones mean nothing and overflow."""
+    if 0 < value < MIN_RATE_PER_DAY:
+        raise ValueError(
+            f"{what}below the smallest positive rate, {MIN_RATE_PER_DAY} per day "
+            "(write 0 for never)"
+        )
 
 
 class _Section(StrictSection):
@@ -97,9 +111,10 @@ class Counterfeiters(_Section):
     count: PositiveInt = 50
     """Counterfeiters in the market at the start."""
     arrivals_per_day: NonNegativeFloat = 0.5
-    """New counterfeiters entering per day (Poisson)."""
+    """New counterfeiters entering per day (Poisson); 0, or at least 1e-6."""
     listings_per_day: Dist = Field(default_factory=lambda: coerce_dist(10.0))
-    """Fake listings one active account posts per day."""
+    """Fake listings one active account posts per day; its mean is 0 or at least 1e-6, and an
+    account's drawn rate under 1e-6 counts as 0 (it never posts)."""
     obfuscation_share: Prob = 0.3
     """Share of fakes with obfuscated titles or images (harder to detect)."""
     listing_lifetime_days: Dist = Field(default_factory=lambda: Exponential(mean=30.0))
@@ -115,6 +130,20 @@ class Counterfeiters(_Section):
     displacement: NonNegativeFloat = 0.0
     """How strongly counterfeiters shift posting away from brands that file the most notices for
     their popularity (0: no adaptation)."""
+
+    @field_validator("arrivals_per_day")
+    @classmethod
+    def _arrival_rate(cls, value: float) -> float:
+        """A positive arrival rate is at least MIN_RATE_PER_DAY."""
+        _rate_floor(value)
+        return value
+
+    @field_validator("listings_per_day")
+    @classmethod
+    def _posting_rate(cls, value: AnyDist) -> AnyDist:
+        """A posting rate's mean is 0 or at least MIN_RATE_PER_DAY."""
+        _rate_floor(value.mean, "its mean is ")
+        return value
 
 
 class RightsHolders(_Section):

@@ -16,8 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.market import GuideTable, IntArray, pick_brands, run_bounds
+from sim.scenario import MIN_RATE_PER_DAY, Market
 from sim.scenario import Counterfeiters as CounterfeitersConfig
-from sim.scenario import Market
 
 FloatArray = NDArray[np.float64]
 
@@ -242,7 +242,10 @@ class Counterfeiters:
 
     def _rates(self, k: int, rng: np.random.Generator) -> FloatArray:
         per_day = np.asarray(self.config.listings_per_day.sample(rng, k), dtype=np.float64)
-        return np.maximum(per_day, 0.0) / 24.0
+        # by definition, a drawn rate under the scenario's floor is 0: such an account would
+        # post once in thousands of years, and a denormal rate's gap overflows to inf
+        per_day[per_day < MIN_RATE_PER_DAY] = 0.0
+        return per_day / 24.0
 
     def _next_post(self, rows: IntArray, after_h: FloatArray | float) -> FloatArray:
         """Each account's next post: ``after_h`` plus an exponential gap at its rate, the

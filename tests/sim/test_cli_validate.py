@@ -43,6 +43,15 @@ BROKEN: dict[str, tuple[bytes, str]] = {
         b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n",
         "invalid TOML: nested too deeply",
     ),
+    "denormal_rate.toml": (
+        b"[counterfeiters]\nlistings_per_day = 1e-310\n",
+        "counterfeiters.listings_per_day: bad value 1e-310: its mean is below the smallest "
+        "positive rate, 1e-06 per day (write 0 for never)",
+    ),
+    "tiny_arrivals.toml": (
+        b"[counterfeiters]\narrivals_per_day = 1e-9\n",
+        "counterfeiters.arrivals_per_day: bad value 1e-09: below the smallest positive rate",
+    ),
     "nan.toml": (
         b"[market]\nviews_per_listing_day = nan\n",
         "market.views_per_listing_day: bad value nan",

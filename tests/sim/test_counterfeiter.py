@@ -10,6 +10,7 @@ from scipy import stats
 from sim.agents.counterfeiter import Counterfeiters, _DueList, keyed_uniforms
 from sim.scenario import Counterfeiters as CounterfeitersConfig
 from sim.scenario import Market
+from tests.hypo import examples
 
 
 def crowd(**config: object) -> Counterfeiters:
@@ -41,6 +42,18 @@ def test_blocked_and_banned_accounts_do_not_post() -> None:
     assert ((posted.created_h >= 0.0) & (posted.created_h < 1.0)).all()
     later = c.post(5.0, np.cumsum(np.ones(4)))
     assert set(later.account.tolist()) == {0, 1}
+
+
+def test_drawn_posting_rates_under_the_floor_count_as_zero() -> None:
+    """A rate distribution may draw a denormal rate; such an account never posts (its gap
+    would overflow), and the rest post as usual, with no warning raised."""
+    rates = {"dist": "empirical", "values": [1e-310, 5e-7, 240.0]}
+    c = crowd(count=300, listings_per_day=rates, arrivals_per_day=0.0)
+    slow = c.accounts.rate_per_h[:300] < 240.0 / 24.0
+    assert slow.any() and (c.accounts.rate_per_h[:300][slow] == 0.0).all()
+    assert np.isinf(c.accounts.next_post_h[:300][slow]).all()
+    posted = c.post(0.0, np.cumsum(np.ones(4)))
+    assert len(posted) > 0 and not slow[posted.account].any()
 
 
 def test_relists_come_back_after_their_delay() -> None:
@@ -85,7 +98,7 @@ def test_banned_owners_return_when_they_pass_verification() -> None:
     assert c.accounts.active_count == 2 and c.accounts.strikes[0] == 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(
         st.lists(st.floats(-3.0, 60.0, allow_nan=False), max_size=30),

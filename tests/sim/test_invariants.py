@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.metrics import CHANNELS, METRIC_NAMES
 from sim.model import RunResult, run
-from sim.scenario import from_dict
+from sim.scenario import MIN_RATE_PER_DAY, from_dict
+from tests.hypo import examples
 
 prob = st.floats(0.0, 1.0)
+# a rate is 0 or at least the scenario floor (smaller positive rates fail validation)
+rate_per_day = st.one_of(st.just(0.0), st.floats(MIN_RATE_PER_DAY, 30.0))
 
 
 @st.composite
@@ -38,8 +41,19 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         },
         "counterfeiters": {
             "count": draw(st.integers(1, 12)),
-            "arrivals_per_day": draw(st.floats(0, 3)),
-            "listings_per_day": draw(st.floats(0, 30)),
+            "arrivals_per_day": draw(st.one_of(st.just(0.0), st.floats(MIN_RATE_PER_DAY, 3.0))),
+            "listings_per_day": draw(
+                st.one_of(
+                    rate_per_day,
+                    # draws below the floor count as 0: a rate of 1e-310 once overflowed
+                    st.builds(
+                        lambda v: {"dist": "empirical", "values": v},
+                        st.lists(st.floats(0.0, 30.0), min_size=1, max_size=3).filter(
+                            lambda v: sum(v) == 0 or sum(v) / len(v) >= MIN_RATE_PER_DAY
+                        ),
+                    ),
+                )
+            ),
             "obfuscation_share": draw(prob),
             "relist_prob": draw(prob),
             "exit_prob_after_ban": draw(prob),
@@ -129,10 +143,23 @@ def _check_events(result: RunResult) -> None:
 
 
 @settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+def _denormal_rate_example() -> dict[str, Any]:
+    """A scenario that once failed: a posting rate of 1e-310 per day, whose exponential gap
+    overflowed (now a draw under the floor counts as 0; a constant one fails validation)."""
+    return {
+        "scenario": {"name": "denormal", "horizon_days": 3.0, "warmup_days": 0.0},
+        "counterfeiters": {
+            "count": 3,
+            "listings_per_day": {"dist": "empirical", "values": [1e-310, 5.0]},
+        },
+    }
+
+
+@example(data=_denormal_rate_example(), seed=0)
 @given(data=scenarios(), seed=st.integers(0, 2**32))
 def test_invariants_hold_for_random_scenarios(data: dict[str, Any], seed: int) -> None:
     _check(run(from_dict(data), seed, events=True))

@@ -16,6 +16,7 @@ from sim.market import (
     run_bounds,
     zipf_weights,
 )
+from tests.hypo import examples
 
 
 def batch(brand: list[int], created_h: float = 0.0) -> dict[str, np.ndarray]:
@@ -66,7 +67,7 @@ def test_compaction_waits_until_half_is_dead() -> None:
     assert store.n == 1 and store.col("id").tolist() == [3]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=30))
 def test_store_keeps_id_order_under_any_appends_and_kills(ops: list[tuple[int, int]]) -> None:
     store = ListingStore(capacity=1)
@@ -83,7 +84,7 @@ def test_store_keeps_id_order_under_any_appends_and_kills(ops: list[tuple[int, i
         assert np.all(np.diff(store.col("id")) > 0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(
         st.tuples(
@@ -138,7 +139,7 @@ def test_pick_brands_follows_the_weights() -> None:
     assert np.abs(np.bincount(picks, minlength=3) / 200_000 - w).max() < 0.005
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(st.sampled_from([0.0, 1e-9, 0.01, 0.3, 1.0, 7.0, 1e6]), min_size=1, max_size=60),
     st.integers(0, 2**32),
@@ -164,7 +165,7 @@ def test_guide_table_on_the_full_brand_weights() -> None:
     assert GuideTable(cum).index(u).tolist() == expect.tolist()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.lists(st.lists(st.integers(0, 50), max_size=20), min_size=1, max_size=5),
     st.lists(st.integers(0, 80), max_size=10),

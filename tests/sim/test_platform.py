@@ -11,6 +11,7 @@ from sim.agents.counterfeiter import Accounts
 from sim.agents.platform import BLOCK_H, Platform
 from sim.scenario import Platform as PlatformConfig
 from sim.scenario import Strikes
+from tests.hypo import examples
 
 
 def platform(ladder: list[str], gap_days: float) -> Platform:
@@ -125,7 +126,7 @@ def test_false_positives_are_a_bernoulli_process() -> None:
     assert tiny.false_positives(10**9).tolist() == []
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     st.integers(0, 2**32),
     st.integers(1, 60),

@@ -24,6 +24,7 @@ from sim.scenario import (
     read_toml,
     scenario_dict,
 )
+from tests.hypo import examples
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -333,7 +334,7 @@ outside_unit = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(st.sampled_from(PROB_FIELDS), outside_unit)
 def test_any_probability_outside_0_1_is_refused_by_name(field: str, value: float) -> None:
     section, _, name = field.rpartition(".")
@@ -347,7 +348,7 @@ def test_any_probability_outside_0_1_is_refused_by_name(field: str, value: float
     assert problem(exc).startswith(f"p.toml: {field}: bad value ")
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.sampled_from(PROB_FIELDS), st.floats(0.0, 1.0))
 def test_any_probability_inside_0_1_is_accepted(field: str, value: float) -> None:
     """Set through --set (so the override path is exercised too) and read back."""
@@ -357,7 +358,7 @@ def test_any_probability_inside_0_1_is_accepted(field: str, value: float) -> Non
     assert obj == value
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,11}", fullmatch=True))
 def test_unknown_keys_are_always_refused(key: str) -> None:
     if key in Scenario.model_fields or key == "extends":
@@ -367,7 +368,7 @@ def test_unknown_keys_are_always_refused(key: str) -> None:
     assert problem(exc).startswith(f"k.toml: {key}: unknown key; ")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.binary(max_size=200))
 def test_any_bytes_give_a_scenario_or_one_line_per_problem(
     tmp_path_factory: Any, raw: bytes

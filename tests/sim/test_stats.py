@@ -19,6 +19,7 @@ from sim.stats import (
     t_quantile,
     unpaired_difference,
 )
+from tests.hypo import examples
 
 
 def test_mean_ci_matches_the_textbook_formula() -> None:
@@ -106,7 +107,7 @@ def test_coverage_of_the_t_interval() -> None:
     assert 0.93 <= hits / 2000 <= 0.97
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=30))
 def test_interval_contains_its_mean(values: list[float]) -> None:
     iv = mean_ci(values)

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
+from tests.hypo import examples
 from tests.loadtest.service.conftest import seed_db
 
 EXAMPLES = 12
@@ -75,14 +76,19 @@ def test_spec_covers_every_route(api_schema: Any) -> None:
     assert spec_ops == set(_operations())
 
 
+@pytest.mark.property
 @pytest.mark.parametrize(("method", "path"), _operations())
 def test_every_operation(method: str, path: str, api_schema: Any, seeded_app: FastAPI) -> None:
     operation = api_schema[path][method]
     headers = {"Authorization": f"Bearer {key_for(seeded_app.state.test_keys, method, path)}"}
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-              database=None)  # fmt: skip
+    @settings(
+        max_examples=examples(EXAMPLES),
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
     def run(case: Any) -> None:
         case.call_and_validate(headers=headers, excluded_checks=EXCLUDED)
 
