@@ -19,7 +19,11 @@ FloatArray = np.ndarray
 
 class _Dist(BaseModel):
     model_config = ConfigDict(
-        frozen=True, extra="forbid", allow_inf_nan=False, use_attribute_docstrings=True
+        frozen=True,
+        extra="forbid",
+        allow_inf_nan=False,
+        use_attribute_docstrings=True,
+        strict=True,
     )
 
     def sample(self, rng: np.random.Generator, n: int | None = None) -> Any:
@@ -67,6 +71,7 @@ class Exponential(_Dist):
         populate_by_name=True,
         allow_inf_nan=False,
         use_attribute_docstrings=True,
+        strict=True,
     )
 
     def sample(self, rng: np.random.Generator, n: int | None = None) -> Any:
@@ -92,6 +97,7 @@ class _MeanSd(_Dist):
         populate_by_name=True,
         allow_inf_nan=False,
         use_attribute_docstrings=True,
+        strict=True,
     )
 
     @property
@@ -154,7 +160,7 @@ class Empirical(_Dist):
     """Draws from observed values, optionally weighted."""
 
     dist: Literal["empirical"] = "empirical"
-    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
+    values: list[Annotated[float, Field(ge=0)]] = Field(min_length=1, max_length=1_000_000)
     """The observed values."""
     weights: list[Annotated[float, Field(ge=0)]] | None = None
     """Relative weight of each value (default: all equal)."""

@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    NonNegativeFloat,
-    PositiveFloat,
-    PositiveInt,
     field_validator,
     model_validator,
 )
@@ -31,6 +29,18 @@ Dist = Annotated[AnyDist, BeforeValidator(coerce_dist)]
 Programme = Literal["standard", "good_faith", "joint_force"]
 PROGRAMMES: tuple[Programme, ...] = ("standard", "good_faith", "joint_force")
 StrikeStep = Literal["warn", "block_7d", "ban"]
+
+# Upper bounds: far above any market the model is meant for (the full Alibaba year has 3,000
+# brands, 357,000 counterfeiters and a 395-day horizon), low enough that a typo fails
+# validation at once instead of running out of memory.
+MAX_DAYS = 3660.0
+"""Ten years: the longest horizon, window or delay given in days."""
+MAX_HOURS = MAX_DAYS * 24
+Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
+PositiveDays = Annotated[float, Field(gt=0, le=MAX_DAYS)]
+IntervalH = Annotated[float, Field(gt=0, le=MAX_HOURS)]
+MAX_PRODUCTS = 10_000_000
+MAX_GENUINE_LISTINGS = 50_000_000
 
 MIN_RATE_PER_DAY = 1e-6
 """The smallest positive rate of events per day a scenario may give (one event in about
@@ -47,7 +57,8 @@ def _rate_floor(value: float, what: str = "") -> None:
 
 
 class _Section(StrictSection):
-    model_config = ConfigDict(use_attribute_docstrings=True)
+    # strict: "0.5" is no number (pydantic alone would read it as 0.5); lists stay lists
+    model_config = ConfigDict(use_attribute_docstrings=True, strict=True)
 
 
 class Meta(_Section):
@@ -57,9 +68,9 @@ class Meta(_Section):
     """Short name used in outputs, reports and run tables."""
     description: str = ""
     """Free text shown in reports."""
-    horizon_days: PositiveFloat = 60.0
+    horizon_days: PositiveDays = 60.0
     """Simulated days, warm-up included."""
-    warmup_days: NonNegativeFloat = 0.0
+    warmup_days: Days = 0.0
     """Days at the start left out of every metric while the market fills up."""
 
     @model_validator(mode="after")
@@ -76,41 +87,63 @@ class Meta(_Section):
 class Market(_Section):
     """Brands, their catalogues and the shoppers' demand."""
 
-    brands: PositiveInt = 10
+    brands: Annotated[int, Field(ge=1, le=100_000)] = 10
     """Number of brands (rights holders)."""
-    products_per_brand: PositiveInt = 20
+    products_per_brand: Annotated[int, Field(ge=1, le=100_000)] = 20
     """Products in each brand's catalogue."""
-    popularity_zipf_s: NonNegativeFloat = 1.0
+    popularity_zipf_s: Annotated[float, Field(ge=0, le=10)] = 1.0
     """Zipf exponent of brand popularity (0: all brands equally popular); counterfeiters target
     brands by popularity."""
     genuine_price_usd: Dist = Field(default_factory=lambda: coerce_dist(80.0))
     """Price of a genuine product in USD (a distribution over products)."""
-    views_per_listing_day: NonNegativeFloat = 20.0
+    views_per_listing_day: Annotated[float, Field(ge=0, le=1e7)] = 20.0
     """Shopper views of one live listing per day."""
     fake_conversion: Prob = 0.01
     """Probability that one view of a fake ends in a sale."""
     fake_price_discount: Prob = 0.6
     """A fake's price is the genuine price times (1 - this)."""
 
+    @model_validator(mode="after")
+    def _catalogue_fits(self) -> Market:
+        """brands x products_per_brand is at most 10,000,000 (each product has a row)."""
+        products = self.brands * self.products_per_brand
+        if products > MAX_PRODUCTS:
+            raise ValueError(
+                f"brands x products_per_brand = {products:,} products, above the bound of "
+                f"{MAX_PRODUCTS:,}"
+            )
+        return self
+
 
 class LegitSellers(_Section):
     """Honest sellers of genuine products."""
 
-    count: PositiveInt = 100
+    count: Annotated[int, Field(ge=1, le=10_000_000)] = 100
     """Honest sellers of genuine products."""
-    listings_per_seller: PositiveInt = 5
+    listings_per_seller: Annotated[int, Field(ge=1, le=10_000)] = 5
     """Genuine listings each honest seller keeps live."""
     counter_notice_prob: Prob = 0.6
     """Probability that a seller whose genuine listing was wrongly removed files a
     counter-notice."""
 
+    @model_validator(mode="after")
+    def _listings_fit(self) -> LegitSellers:
+        """count x listings_per_seller is at most 50,000,000 (each listing has a row)."""
+        listings = self.count * self.listings_per_seller
+        if listings > MAX_GENUINE_LISTINGS:
+            raise ValueError(
+                f"count x listings_per_seller = {listings:,} genuine listings, above the bound "
+                f"of {MAX_GENUINE_LISTINGS:,}"
+            )
+        return self
+
 
 class Counterfeiters(_Section):
     """Counterfeit sellers: how they list, hide, relist and come back after bans."""
 
-    count: PositiveInt = 50
+    count: Annotated[int, Field(ge=1, le=10_000_000)] = 50
     """Counterfeiters in the market at the start."""
-    arrivals_per_day: NonNegativeFloat = 0.5
+    arrivals_per_day: Annotated[float, Field(ge=0, le=1_000_000)] = 0.5
     """New counterfeiters entering per day (Poisson); 0, or at least 1e-6."""
     listings_per_day: Dist = Field(default_factory=lambda: coerce_dist(10.0))
     """Fake listings one active account posts per day; its mean is 0 or at least 1e-6, and an
@@ -127,34 +160,39 @@ class Counterfeiters(_Section):
     """Hours from a ban to the counterfeiter's new account (if it stays and passes verification)."""
     exit_prob_after_ban: Prob = 0.3
     """Probability that a banned counterfeiter leaves the market for good."""
-    displacement: NonNegativeFloat = 0.0
+    displacement: Annotated[float, Field(ge=0, le=100)] = 0.0
     """How strongly counterfeiters shift posting away from brands that file the most notices for
     their popularity (0: no adaptation)."""
 
     @field_validator("arrivals_per_day")
     @classmethod
     def _arrival_rate(cls, value: float) -> float:
-        """A positive arrival rate is at least MIN_RATE_PER_DAY."""
+        """arrivals_per_day is 0 or at least 1e-6 (smaller positive rates mean nothing)."""
         _rate_floor(value)
         return value
 
     @field_validator("listings_per_day")
     @classmethod
     def _posting_rate(cls, value: AnyDist) -> AnyDist:
-        """A posting rate's mean is 0 or at least MIN_RATE_PER_DAY."""
+        """listings_per_day has a mean of 0 or at least 1e-6."""
         _rate_floor(value.mean, "its mean is ")
         return value
+
+
+MIX_TOLERANCE = 1e-6
+"""How far a programme mix's sum may be from 1 (rounding in a file's decimals)."""
 
 
 class RightsHolders(_Section):
     """Brands' monitoring and notices, and the programme each brand is in."""
 
-    programme_mix: dict[Programme, NonNegativeFloat] = Field(
+    programme_mix: dict[Programme, Prob] = Field(
         default_factory=lambda: dict[Programme, float]({"standard": 1.0})
     )
-    """Share of brands in each programme (standard, good_faith, joint_force); shares are
-    normalised, brands assigned deterministically."""
-    sweep_interval_h: PositiveFloat = 24.0
+    """Share of brands in each programme (standard, good_faith, joint_force); the shares sum to
+    1, brands are assigned deterministically. A file that ``extends`` another and sets this
+    table replaces the parent's table whole."""
+    sweep_interval_h: IntervalH = 24.0
     """Hours between a brand's monitoring sweeps."""
     detection_prob: Prob = 0.5
     """Probability that one sweep finds a given live fake of the brand."""
@@ -164,16 +202,18 @@ class RightsHolders(_Section):
     """Share of notices that name a real fake; the rest hit genuine listings."""
     max_listings_per_notice: Annotated[int, Field(ge=1, le=300)] = 300
     """Listings one notice may name (the portal allows 300)."""
-    track_record_window_days: PositiveFloat = 90.0
+    track_record_window_days: PositiveDays = 90.0
     """Window for a brand's success and counter-notice rates (good-faith status)."""
 
-    @model_validator(mode="after")
-    def _mix_sums(self) -> RightsHolders:
-        """programme_mix must give at least one programme a positive share."""
-        total = sum(self.programme_mix.values())
-        if total <= 0:
-            raise ValueError("programme_mix must give at least one programme a positive share")
-        return self
+    @field_validator("programme_mix")
+    @classmethod
+    def _mix_sums(cls, mix: dict[Programme, float]) -> dict[Programme, float]:
+        """programme_mix's shares must sum to 1."""
+        total = sum(mix.values())
+        if abs(total - 1.0) > MIX_TOLERANCE:
+            shares = ", ".join(f"{k} = {v:g}" for k, v in mix.items())
+            raise ValueError(f"shares must sum to 1, got {total:g} ({shares})")
+        return mix
 
 
 class GoodFaith(_Section):
@@ -183,23 +223,23 @@ class GoodFaith(_Section):
     """Share of a brand's notices upheld needed to gain or keep remove-first status."""
     max_counter_notice_rate: Prob = 0.015
     """Highest counter-notice rate a brand may have and keep it."""
-    lockout_days: NonNegativeFloat = 90.0
+    lockout_days: Days = 90.0
     """Days after losing the status before a brand may qualify again."""
 
 
 class AccountManagers(_Section):
     """The review team: size, speed, hours and mistakes."""
 
-    pool_size: Annotated[int, Field(ge=0)] = 4
+    pool_size: Annotated[int, Field(ge=0, le=100_000)] = 4
     """Managers in the shared pool (brands without a dedicated manager)."""
-    dedicated_per_enrolled_brand: Annotated[int, Field(ge=0)] = 1
+    dedicated_per_enrolled_brand: Annotated[int, Field(ge=0, le=1_000)] = 1
     """Dedicated managers for each joint_force brand (0: they use the pool)."""
     review_time_h: Dist = Field(default_factory=lambda: Exponential(mean=0.5))
     """Hours one review takes."""
-    working_hours: tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]] = (
-        9,
-        18,
-    )
+    working_hours: Annotated[
+        tuple[Annotated[int, Field(ge=0, le=24)], Annotated[int, Field(ge=0, le=24)]],
+        Field(strict=False),  # a TOML array; its two entries are still checked as ints
+    ] = (9, 18)
     """[start, end) hour of day in which managers start reviews; a review in progress at the end
     is finished."""
     working_days: list[Annotated[int, Field(ge=0, le=6)]] = Field(
@@ -234,10 +274,12 @@ class Strikes(_Section):
     """The strike ladder for sellers whose listings are removed."""
 
     ladder: list[StrikeStep] = Field(
-        default_factory=lambda: list[StrikeStep](["warn", "block_7d", "ban"]), min_length=1
+        default_factory=lambda: list[StrikeStep](["warn", "block_7d", "ban"]),
+        min_length=1,
+        max_length=100,
     )
     """What each successive strike does: warn, block_7d (7-day listing block) or ban."""
-    min_gap_days: NonNegativeFloat = 5.0
+    min_gap_days: Days = 5.0
     """Least days between two strikes of one seller."""
 
 
@@ -250,7 +292,7 @@ class Platform(_Section):
     """The same for an obfuscated fake."""
     upload_false_positive_rate: Prob = 0.001
     """Probability that the classifier wrongly flags a genuine listing it scans."""
-    sweep_interval_h: PositiveFloat = 24.0
+    sweep_interval_h: IntervalH = 24.0
     """Hours between the platform's sweeps of live listings."""
     sweep_recall: Prob = 0.2
     """Probability that one sweep catches a given live fake."""
@@ -296,14 +338,23 @@ class ScenarioError(ConfigError):
 DIST_TAGS = Tags(noun="distribution", key="dist", members=DIST_CLASSES)
 
 
-def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+def _deep_merge(base: dict[str, Any], top: Mapping[str, Any], model: Any = None) -> dict[str, Any]:
+    """``top`` over ``base``: sections (``model``'s sub-models) merge key by key; any other
+    table, a distribution or ``programme_mix``, replaces the parent's whole."""
     out = dict(base)
+    fields = model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
     for key, value in top.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) and "dist" not in value:
-            out[key] = _deep_merge(dict(out[key]), value)
+        info = fields.get(key)
+        section = info is not None and _is_section(info.annotation)
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) and section:
+            out[key] = _deep_merge(dict(out[key]), value, info.annotation)  # type: ignore[union-attr]
         else:
             out[key] = value
     return out
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, StrictSection)
 
 
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -320,7 +371,7 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ScenarioError([f"{source}: extends: cycle through {parent}"])
     if not parent_path.exists():
         raise ScenarioError([f"{source}: extends: {parent}: file not found"])
-    return _deep_merge(read_toml(parent_path, (*_seen, path.resolve())), data)
+    return _deep_merge(read_toml(parent_path, (*_seen, path.resolve())), data, Scenario)
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -38,8 +38,12 @@ are errors (with a "did you mean"), numbers must be finite, and every error name
 file, the key path, the bad value and what is allowed (`takedown validate FILE`).
 
 - `extends = "base.toml"` at the top of a file starts from another file (a path relative
-  to the file that names it); tables merge key by key, chains may be any length, cycles
-  are errors. A distribution is replaced whole, never merged.
+  to the file that names it); sections (`[market]`, `[platform.strikes]`, ...) merge key
+  by key, chains may be any length, cycles are errors. Any other table, a distribution or
+  `programme_mix`, is replaced whole, never merged.
+- Numbers are written as numbers (`"0.5"` is refused), and every count, rate and span has
+  an upper bound (the "allowed" column), so a typo fails here instead of running out of
+  memory.
 - `--set path.to.key=value` on the command line overrides one key after `extends`; the
   value is read as TOML (`3`, `0.5`, `true`, `"text"`, `[0, 1]`,
   `{{dist = "gamma", mean = 2.0, sd = 1.0}}`), and anything else as a plain string.

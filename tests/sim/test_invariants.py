@@ -22,6 +22,11 @@ prob = st.floats(0.0, 1.0)
 rate_per_day = st.one_of(st.just(0.0), st.floats(MIN_RATE_PER_DAY, 30.0))
 
 
+def _shares(weights: list[float]) -> list[float]:
+    """Weights as shares summing to 1 (within rounding, which validation allows)."""
+    return [w / sum(weights) for w in weights]
+
+
 @st.composite
 def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     """Small random valid scenarios (whole-day warm-ups, so daily sums are exact)."""
@@ -61,7 +66,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
             "listing_lifetime_days": {"dist": "exponential", "mean": draw(st.floats(0.1, 20))},
         },
         "rights_holders": {
-            "programme_mix": dict(zip(("standard", "good_faith", "joint_force"), mix, strict=True)),
+            "programme_mix": dict(
+                zip(("standard", "good_faith", "joint_force"), _shares(mix), strict=True)
+            ),
             "sweep_interval_h": float(draw(st.integers(1, 48))),
             "detection_prob": draw(prob),
             "detection_prob_obfuscated": draw(prob),

@@ -118,6 +118,26 @@ def test_extends_chain_merges_tables_relative_to_each_file(tmp_path: Path) -> No
     assert s.account_managers.review_time_h == Exponential(mean=1.0)
 
 
+def test_a_child_table_replaces_the_parents_table_but_sections_merge(tmp_path: Path) -> None:
+    """A new programme mix in a child is the whole mix (it once kept the parent's other
+    programmes); a child's distribution replaces the parent's; sections merge key by key."""
+    write(
+        tmp_path / "parent.toml",
+        "[rights_holders]\nprogramme_mix = {standard = 0.5, good_faith = 0.5}\n"
+        "detection_prob = 0.4\n[counterfeiters]\n"
+        'relist_delay_h = {dist = "lognormal", mean = 5.0, sd = 2.0}\n',
+    )
+    write(
+        tmp_path / "child.toml",
+        'extends = "parent.toml"\n[rights_holders]\nprogramme_mix = {joint_force = 1.0}\n'
+        '[counterfeiters]\nrelist_delay_h = {dist = "exponential", mean = 3.0}\n',
+    )
+    sc = load_scenario(tmp_path / "child.toml")
+    assert sc.rights_holders.programme_mix == {"joint_force": 1.0}
+    assert sc.rights_holders.detection_prob == 0.4
+    assert repr(sc.counterfeiters.relist_delay_h) == "Exponential(mean=3.0)"
+
+
 def test_extends_cycle_is_reported(tmp_path: Path) -> None:
     write(tmp_path / "a.toml", 'extends = "b.toml"\n')
     write(tmp_path / "b.toml", 'extends = "sub/../a.toml"\n')
@@ -276,7 +296,41 @@ def test_overrides_go_through_validation(tmp_path: Path) -> None:
             {"account_managers": {"working_days": [7]}},
             "account_managers.working_days.0: bad value 7:",
         ),
-        ({"rights_holders": {"programme_mix": {"standard": 0.0}}}, "at least one programme"),
+        (
+            {"rights_holders": {"programme_mix": {"standard": 0.0}}},
+            "rights_holders.programme_mix: bad value {...}: shares must sum to 1, got 0",
+        ),
+        (
+            {"rights_holders": {"programme_mix": {"standard": 0.7, "good_faith": 0.7}}},
+            "shares must sum to 1, got 1.4 (standard = 0.7, good_faith = 0.7)",
+        ),
+        ({"market": {"brands": "10"}}, "market.brands: bad value '10': Input should be a valid"),
+        (
+            {"platform": {"upload_recall": "0.5"}},
+            "platform.upload_recall: bad value '0.5': Input should be a valid number",
+        ),
+        (
+            {"counterfeiters": {"relist_delay_h": {"dist": "exponential", "mean": "2"}}},
+            "counterfeiters.relist_delay_h.mean: bad value '2': Input should be a valid number",
+        ),
+        (
+            {"rights_holders": {"programme_mix": {"standard": "1"}}},
+            "rights_holders.programme_mix.standard: bad value '1'",
+        ),
+        ({"scenario": {"horizon_days": 1e9}}, "scenario.horizon_days: bad value 1000000000.0:"),
+        ({"counterfeiters": {"count": 10**9}}, "less than or equal to 10000000"),
+        ({"counterfeiters": {"arrivals_per_day": 1e12}}, "less than or equal to 1000000"),
+        (
+            {"market": {"brands": 100_000, "products_per_brand": 1_000}},
+            "market: bad value {...}: brands x products_per_brand = 100,000,000 products, above "
+            "the bound of 10,000,000",
+        ),
+        (
+            {"legit_sellers": {"count": 10_000_000, "listings_per_seller": 100}},
+            "count x listings_per_seller = 1,000,000,000 genuine listings, above the bound",
+        ),
+        ({"account_managers": {"pool_size": 10**9}}, "account_managers.pool_size: bad value"),
+        ({"platform": {"sweep_interval_h": 1e12}}, "platform.sweep_interval_h: bad value"),
         (
             {"rights_holders": {"max_listings_per_notice": 301}},
             "max_listings_per_notice: bad value 301",
