@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim import config
+from sim import config, shipped
 from sim.config import ConfigError, StrictSection, Tags
 from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
 
@@ -357,8 +357,24 @@ def _is_section(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, StrictSection)
 
 
+def resolve(path: str | Path) -> Path:
+    """A scenario file by path, or a shipped scenario by name (``smoke``) when no file of
+    that name exists here."""
+    given = Path(path)
+    if given.exists():
+        return given
+    found = shipped.path_of(str(path))
+    if found is not None:
+        return found
+    if shipped.is_name(str(path)):
+        hint = config.suggestion(given.stem, shipped.names(), "shipped scenarios")
+        raise ScenarioError([f"{path}: file not found, nor a shipped scenario; {hint}"])
+    return given  # read_toml says "file not found"
+
+
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read one scenario file, following ``extends`` chains (paths relative to the file)."""
+    """Read one scenario file, following ``extends`` chains (paths relative to the file,
+    else a shipped scenario's name)."""
     source = str(path)
     data = config.read_toml(path, ScenarioError)
     parent = data.pop("extends", None)
@@ -367,10 +383,14 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not isinstance(parent, str):
         raise ScenarioError([f"{source}: extends: bad value {parent!r}: expected a file path"])
     parent_path = (path.parent / parent).resolve()
+    if not parent_path.exists():
+        parent_path = (shipped.path_of(parent) or parent_path).resolve()
     if parent_path in _seen:
         raise ScenarioError([f"{source}: extends: cycle through {parent}"])
     if not parent_path.exists():
-        raise ScenarioError([f"{source}: extends: {parent}: file not found"])
+        raise ScenarioError(
+            [f"{source}: extends: {parent}: file not found, nor a shipped scenario"]
+        )
     return _deep_merge(read_toml(parent_path, (*_seen, path.resolve())), data, Scenario)
 
 
@@ -408,8 +428,9 @@ def from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
-    """Load, merge ``extends``, apply ``--set`` overrides and validate."""
-    path = Path(path)
+    """Load (a path, or a shipped scenario's name), merge ``extends``, apply ``--set``
+    overrides and validate."""
+    path = resolve(path)
     data = apply_overrides(read_toml(path), overrides)
     return from_dict(data, str(path))
 

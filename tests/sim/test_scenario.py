@@ -157,7 +157,7 @@ def test_extends_missing_parent_names_the_child(tmp_path: Path) -> None:
     child = write(tmp_path / "child.toml", 'extends = "gone.toml"\n')
     with pytest.raises(ScenarioError) as exc:
         load_scenario(child)
-    assert problem(exc) == f"{child}: extends: gone.toml: file not found"
+    assert problem(exc) == f"{child}: extends: gone.toml: file not found, nor a shipped scenario"
 
 
 def test_extends_must_be_a_path(tmp_path: Path) -> None:
