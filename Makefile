@@ -30,7 +30,7 @@ browser:
 ## demo: the main job on the embedded default (SQLite, local processes)
 demo: $(STAMP)
 	$(BIN)/takedown loadtest --duration 20s --slo loadtest/slos/default.toml --out out/loadtest-demo
-	$(BIN)/python -m sim.demo
+	$(BIN)/python -m sim.cli.demo
 
 ## test: the test suite and the regression gate (under 15 minutes)
 test: $(STAMP) browser

@@ -1,4 +1,4 @@
-"""The ``takedown report`` command (registered in sim/cli.py)."""
+"""The ``takedown report`` command (registered in sim.cli)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def report(
     """Render report.html, summary.md and PNG plots into FOLDER and print the report's path."""
     from reports.load import ReportError
     from reports.render import render_report
-    from sim.cli_common import fail
+    from sim.cli.common import fail
 
     try:
         path = render_report(folder)

@@ -63,7 +63,7 @@ def loadtest(
     Writes Locust's CSV and HTML, loadtest.json and junit.xml into --out. Exits 3 when an
     SLO threshold is breached, 2 for a usage mistake.
     """
-    from sim.cli_common import fail
+    from sim.cli.common import fail
 
     try:
         duration_s = parse_duration_s(duration)
@@ -91,7 +91,7 @@ def loadtest(
 
 def _run(**kwargs: Any) -> None:
     from loadtest.runner import DEFAULT_SCENARIO, LoadtestError, Options, run
-    from sim.cli_common import fail
+    from sim.cli.common import fail
 
     if kwargs["scenario"] is None:
         kwargs["scenario"] = DEFAULT_SCENARIO

@@ -15,7 +15,7 @@ import typer
 # typer vendors its own click; its exception types live here
 from typer._click import exceptions as click
 
-from sim.cli_common import SetOpt, fail
+from sim.cli.common import SetOpt, fail
 from sim.scenario import ScenarioError, load_scenario
 
 __all__ = ["SetOpt", "app", "fail", "main"]
@@ -58,11 +58,11 @@ def _root() -> None:
 
 def _register_commands() -> None:
     """Commands from other modules; each keeps its heavy imports inside the command."""
-    from loadtest.cli import loadtest
-    from loadtest.service.cli import serve
-    from reports.cli import report
-    from sim import experiment_cli as xp
-    from sim.run_cli import run
+    from sim.cli import experiment as xp
+    from sim.cli.loadtest import loadtest
+    from sim.cli.report import report
+    from sim.cli.run import run
+    from sim.cli.serve import serve
 
     for command in (run, xp.compare, xp.sweep, xp.check, report, serve, loadtest):
         app.command()(command)
@@ -90,7 +90,3 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo("interrupted", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
-
-
-if __name__ == "__main__":
-    main()

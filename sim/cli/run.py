@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sim.cli_common import SetOpt, fail
+from sim.cli.common import SetOpt, fail
 
 
 def run(
@@ -49,7 +49,7 @@ def run(
         fail(f"cannot write {exc.filename or folder}: {exc.strerror}")
     _print_table(result, folder, events)
     if not no_report:
-        from reports.cli import report_or_warn
+        from sim.cli.report import report_or_warn
 
         report = report_or_warn(folder)
         if report is not None:

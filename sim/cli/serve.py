@@ -40,7 +40,7 @@ def serve(
     from pydantic import ValidationError
 
     from loadtest.service.settings import Settings, env_for
-    from sim.cli_common import fail
+    from sim.cli.common import fail
 
     overrides: dict[str, object] = {}
     if db is not None:
@@ -67,7 +67,7 @@ def prepare(settings: object, scenario: Path | None, keys_out: Path | None, seed
     from loadtest.service import db
     from loadtest.service.seed import seed_market, write_keys
     from loadtest.service.settings import Settings
-    from sim.cli_common import fail
+    from sim.cli.common import fail
     from sim.scenario import ScenarioError, load_scenario
 
     assert isinstance(settings, Settings)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sim.cli_common import SetOpt, fail
+from sim.cli.common import SetOpt, fail
 
 if TYPE_CHECKING:
     from sim.experiment import ExperimentResult, ProgressEvent
@@ -130,7 +130,7 @@ def _render_report(out: Path, no_report: bool) -> None:
     """Render the folder's report; a failed report warns and never fails the experiment."""
     if no_report:
         return
-    from reports.cli import report_or_warn
+    from sim.cli.report import report_or_warn
 
     path = report_or_warn(out)
     if path is not None:
