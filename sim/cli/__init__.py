@@ -1,14 +1,15 @@
 """The ``takedown`` command: parses, calls the Python API, prints. Nothing else.
 
-User mistakes exit 2 with one line on stderr; a breached gate exits 1 (``check``) or
-3 (``loadtest`` SLOs).
+This package is the only place that imports across ``sim``, ``reports`` and
+``loadtest``. Every user mistake is a ``sim.errors.UserError`` carrying all its
+problems; ``main`` prints them, one line each, and exits 2 (or the error's code).
+A breached gate exits 1 (``check``) or 3 (``loadtest`` SLOs).
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import Annotated
+from typing import NoReturn
 
 import typer
 
@@ -16,7 +17,7 @@ import typer
 from typer._click import exceptions as click
 
 from sim.cli.common import SetOpt, fail
-from sim.scenario import ScenarioError, load_scenario
+from sim.errors import USAGE, UserError
 
 __all__ = ["SetOpt", "app", "fail", "main"]
 
@@ -31,61 +32,47 @@ app = typer.Typer(
 )
 
 
-@app.command()
-def validate(
-    files: Annotated[list[Path], typer.Argument(help="Scenario TOML files to check.")],
-    set_: SetOpt = None,
-) -> None:
-    """Check scenario files; exit 0 when all are valid, 2 with one line per problem."""
-    problems: list[str] = []
-    for path in files:
-        try:
-            load_scenario(path, set_ or ())
-        except ScenarioError as exc:
-            problems.extend(exc.problems)
-        else:
-            typer.echo(f"ok: {path}")
-    if problems:
-        for line in dict.fromkeys(problems):  # a bad --set is the same line for every file
-            typer.echo(line, err=True)
-        raise typer.Exit(2)
-
-
 @app.callback()
 def _root() -> None:
     """Simulate and load-test how an online marketplace fights counterfeits."""
 
 
 def _register_commands() -> None:
-    """Commands from other modules; each keeps its heavy imports inside the command."""
+    """Commands from their modules; each keeps its heavy imports inside the command."""
     from sim.cli import experiment as xp
     from sim.cli.loadtest import loadtest
     from sim.cli.report import report
     from sim.cli.run import run
     from sim.cli.serve import serve
+    from sim.cli.validate import validate
 
-    for command in (run, xp.compare, xp.sweep, xp.check, report, serve, loadtest):
+    for command in (validate, run, xp.compare, xp.sweep, xp.check, report, serve, loadtest):
         app.command()(command)
 
 
 _register_commands()
 
 
+def _exit(lines: list[str], code: int) -> NoReturn:
+    for line in dict.fromkeys(lines):  # a bad --set is the same line for every file
+        typer.echo(f"error: {line}", err=True)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: usage errors become one line and exit 2, never a traceback."""
+    """Entry point: every user mistake becomes its lines and an exit code, never a traceback."""
     try:
         code = app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        _exit(exc.problems, exc.code)
     except click.UsageError as exc:
         where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        typer.echo(f"error: {exc.format_message()}{where}", err=True)
-        sys.exit(2)
+        _exit([f"{exc.format_message()}{where}"], USAGE)
     except click.ClickException as exc:
-        typer.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
+        _exit([exc.format_message()], exc.exit_code)
     except OSError as exc:  # an unreadable input or unwritable output path the user gave
         where = f"{exc.filename}: " if exc.filename else ""
-        typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
-        sys.exit(2)
+        _exit([f"{where}{exc.strerror or exc}"], USAGE)
     except (KeyboardInterrupt, typer.Abort):
         typer.echo("interrupted", err=True)
         sys.exit(130)

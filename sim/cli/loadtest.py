@@ -8,13 +8,45 @@ from typing import Annotated, Any
 
 import typer
 
+from sim.cli.common import fail
+
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 UNIT_S = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-MAX_DURATION_S = 24 * 3600.0
+
+ProfileOpt = Annotated[
+    str, typer.Option(help="Shipped profile name (default, smoke, ramp, ...) or TOML path.")
+]
+SloOpt = Annotated[Path | None, typer.Option(help="SLO thresholds TOML; breach exits 3.")]
+HostOpt = Annotated[
+    str | None, typer.Option(help="Service base URL; without it a local one is started.")
+]
+KeysOpt = Annotated[
+    Path | None, typer.Option(help="Keys JSON written by the service (needed with --host).")
+]
+DurationOpt = Annotated[str, typer.Option(help="How long arrivals run: 20s, 5m, 1h.")]
+WorkersOpt = Annotated[
+    int, typer.Option(help="Local Locust worker processes (0: one local runner).")
+]
+RemoteOpt = Annotated[
+    int, typer.Option(help="Workers on other machines to wait for (see the load-test guide).")
+]
+PortOpt = Annotated[int, typer.Option(help="Port the master listens on for remote workers.")]
+BindOpt = Annotated[str, typer.Option(help="Address the master listens on for remote workers.")]
+ReplayOpt = Annotated[
+    Path | None, typer.Option(help="Simulated notices.csv to replay as notice arrivals.")
+]
+SpeedupOpt = Annotated[float, typer.Option(help="Replay this many times faster.")]
+OutOpt = Annotated[Path, typer.Option(help="Directory for results.")]
+SeedOpt = Annotated[int | None, typer.Option(help="Root seed of the load's randomness.")]
+ScenarioOpt = Annotated[
+    Path | None, typer.Option(help="Scenario that seeds the local service's data.")
+]
 
 
 def parse_duration_s(text: str) -> float:
     """'60s', '2m', '1h' or plain seconds; ValueError naming the flag otherwise."""
+    from loadtest.runner import MAX_DURATION_S
+
     match = DURATION.match(text)
     if not match:
         raise ValueError(f"--duration {text!r}: expected e.g. 20s, 5m or 1h")
@@ -25,81 +57,54 @@ def parse_duration_s(text: str) -> float:
 
 
 def loadtest(
-    profile: Annotated[
-        str, typer.Option(help="Shipped profile name (default, smoke, ramp, ...) or TOML path.")
-    ] = "default",
-    slo: Annotated[Path | None, typer.Option(help="SLO thresholds TOML; breach exits 3.")] = None,
-    host: Annotated[
-        str | None, typer.Option(help="Service base URL; without it a local one is started.")
-    ] = None,
-    keys: Annotated[
-        Path | None, typer.Option(help="Keys JSON written by the service (needed with --host).")
-    ] = None,
-    duration: Annotated[str, typer.Option(help="How long arrivals run: 20s, 5m, 1h.")] = "60s",
-    workers: Annotated[
-        int, typer.Option(help="Local Locust worker processes (0: one local runner).")
-    ] = 0,
-    remote_workers: Annotated[
-        int, typer.Option(help="Workers on other machines to wait for (see the load-test guide).")
-    ] = 0,
-    master_port: Annotated[
-        int, typer.Option(help="Port the master listens on for remote workers.")
-    ] = 5557,
-    master_bind_host: Annotated[
-        str, typer.Option(help="Address the master listens on for remote workers.")
-    ] = "0.0.0.0",
-    replay: Annotated[
-        Path | None, typer.Option(help="Simulated notices.csv to replay as notice arrivals.")
-    ] = None,
-    speedup: Annotated[float, typer.Option(help="Replay this many times faster.")] = 60.0,
-    out: Annotated[Path, typer.Option(help="Directory for results.")] = Path("out/loadtest"),
-    seed: Annotated[int | None, typer.Option(help="Root seed of the load's randomness.")] = None,
-    scenario: Annotated[
-        Path | None, typer.Option(help="Scenario that seeds the local service's data.")
-    ] = None,
+    profile: ProfileOpt = "default",
+    slo: SloOpt = None,
+    host: HostOpt = None,
+    keys: KeysOpt = None,
+    duration: DurationOpt = "60s",
+    workers: WorkersOpt = 0,
+    remote_workers: RemoteOpt = 0,
+    master_port: PortOpt = 5557,
+    master_bind_host: BindOpt = "0.0.0.0",
+    replay: ReplayOpt = None,
+    speedup: SpeedupOpt = 60.0,
+    out: OutOpt = Path("out/loadtest"),
+    seed: SeedOpt = None,
+    scenario: ScenarioOpt = None,
 ) -> None:
     """Load-test the takedown service: open-model arrivals per role, e2e takedown latency, SLOs.
 
     Writes Locust's CSV and HTML, loadtest.json and junit.xml into --out. Exits 3 when an
-    SLO threshold is breached, 2 for a usage mistake.
+    SLO threshold is breached, 2 for a usage mistake (every problem, one line each).
     """
-    from sim.cli.common import fail
+    from loadtest.runner import DEFAULT_SCENARIO, LoadtestError, Options, prepare
 
+    problems: list[str] = []
     try:
         duration_s = parse_duration_s(duration)
     except ValueError as exc:
-        fail(str(exc))
-    if not 0 <= workers <= 32:
-        fail(f"--workers {workers}: must lie between 0 and 32")
-    if not 0 <= remote_workers <= 256:
-        fail(f"--remote-workers {remote_workers}: must lie between 0 and 256")
-    if not 1024 <= master_port <= 65535:
-        fail(f"--master-port {master_port}: must lie between 1024 and 65535")
-    if not 0 < speedup <= 1e6:
-        fail(f"--speedup {speedup}: must be > 0")
-    if host is not None and not re.match(r"^https?://[^/\s]+(/\S*)?$", host):
-        fail(f"--host {host!r}: expected a base URL like http://127.0.0.1:8000")
-    if seed is not None and seed < 0:
-        fail(f"--seed {seed}: must be >= 0")
-    _run(
+        problems.append(str(exc))
+        duration_s = 60.0  # checked no further: the line above already says what is wrong
+    opts = Options(
         profile=profile, slo=slo, host=host.rstrip("/") if host else None, keys=keys,
         duration_s=duration_s, workers=workers, replay=replay, speedup=speedup, out_dir=out,
-        seed=seed, scenario=scenario, remote_workers=remote_workers, master_port=master_port,
-        master_bind_host=master_bind_host,
+        seed=seed, scenario=scenario or DEFAULT_SCENARIO, remote_workers=remote_workers,
+        master_port=master_port, master_bind_host=master_bind_host,
     )  # fmt: skip
-
-
-def _run(**kwargs: Any) -> None:
-    from loadtest.runner import DEFAULT_SCENARIO, LoadtestError, Options, run
-    from sim.cli.common import fail
-
-    if kwargs["scenario"] is None:
-        kwargs["scenario"] = DEFAULT_SCENARIO
     try:
-        outcome = run(Options(**kwargs), notify=lambda line: typer.echo(line, err=True))
+        prepare(opts)
     except LoadtestError as exc:
-        fail(str(exc), exc.code)
-    _print(outcome.doc, outcome.verdicts, kwargs["out_dir"])
+        problems += exc.problems
+    if problems:
+        fail(problems)
+    _run(opts)
+
+
+def _run(opts: Any) -> None:
+    from loadtest.runner import run
+
+    outcome = run(opts, notify=lambda line: typer.echo(line, err=True))
+    _print(outcome.doc, outcome.verdicts, opts.out_dir)
     if not outcome.passed:
         raise typer.Exit(3)
 

@@ -111,11 +111,11 @@ def test_labels_fall_back_to_file_stems_then_suffixes() -> None:
         (["compare", "scenarios/does_not_exist.toml", "--reps", "2"], "file not found"),
         (["compare", "{tiny}", "--reps", "0"], "--reps 0"),
         (["compare", "{tiny}", "--reps", "many"], "--reps 'many'"),
-        (["compare", "{tiny}", "--jobs", "0", "--reps", "2"], "--jobs 0"),
+        (["compare", "{tiny}", "--jobs", "0", "--reps", "2"], "jobs 0"),
         (["sweep", "{tiny}", "--grid", "market.brands=1:2"], "lo:hi:n"),
         (["sweep", "{tiny}", "--grid", "market.brandz=1,2"], "did you mean 'brands'"),
         (["sweep", "{tiny}", "--grid", "market.brands=0,1"], "market.brands"),
-        (["compare", "{tiny}", "--dask", "nonsense"], "--dask 'nonsense'"),
+        (["compare", "{tiny}", "--dask", "nonsense"], "dask 'nonsense'"),
         (["compare", "{tiny}", "--set", "market.brands=-1"], "market.brands"),
     ],
 )
@@ -130,16 +130,15 @@ def test_bad_input_exits_2_with_one_line(
     assert not (tmp_path / "o").exists()
 
 
-def test_unreachable_dask_address_exits_2_quickly(
+def test_unreachable_dask_address_exits_2(
     capsys: pytest.CaptureFixture[str], tiny: Path, tmp_path: Path
 ) -> None:
-    start = time.perf_counter()
+    """How soon it gives up is measured in tests/bench/test_experiment_bench.py."""
     args = ["compare", str(tiny), "--dask", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")]
     code, _, err = run_cli(args, capsys)
     assert code == 2
     assert err.strip().splitlines() == [err.strip()]
     assert "cannot connect" in err and "tcp://127.0.0.1:9" in err
-    assert time.perf_counter() - start < 15  # connect timeout 3 s plus scenario loading
 
 
 # --------------------------------------------------------------------------- the real model
