@@ -44,6 +44,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check sim loadtest reports tests
 	$(BIN)/ruff format --check sim loadtest reports tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info
