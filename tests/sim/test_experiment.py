@@ -4,6 +4,7 @@ numbers, outputs, sequential replications, Ctrl-C, and one-line errors for bad i
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -17,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.experiment import ExperimentResult, compare, sweep
+from sim.experiment import ExperimentOptions, ExperimentResult, compare, sweep
 from sim.experiment.design import DesignError, factorial, parse_grid, rep_seed, unique_labels
+from sim.experiment.options import resolve
 from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,6 +102,30 @@ def test_factorial_first_key_varies_slowest() -> None:
 def test_labels_fall_back_to_file_stems_then_suffixes() -> None:
     assert unique_labels(["s", "s", "t"], ["a", "b", "c"]) == ["a", "b", "t"]
     assert unique_labels(["s", "s"], ["a", "a"]) == ["a#1", "a#2"]
+
+
+# --------------------------------------------------------------------------- options
+
+
+def test_keywords_and_an_options_object_are_the_same_settings() -> None:
+    opts = ExperimentOptions(reps=2, seed=1, overrides=["a.b=1"], out_dir="o")  # type: ignore[arg-type]
+    assert opts == resolve(None, 10, 2, {"seed": 1, "overrides": ("a.b=1",), "out_dir": Path("o")})
+    assert resolve(opts, 10, None, {}) is opts
+    assert resolve(opts, 10, 3, {}).reps == 3 and opts.reps == 2  # frozen: a copy changes
+    assert resolve(None, 5, None, {}).reps == 5  # the command's own default
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.seed = 2  # type: ignore[misc]
+
+
+def test_every_replication_problem_is_reported_before_any_run(tiny: Path, tmp_path: Path) -> None:
+    opts = ExperimentOptions(reps="auto", precision=1.5, max_reps=1, out_dir=tmp_path / "o")
+    with pytest.raises(DesignError) as exc:
+        compare([tiny], options=opts)
+    assert exc.value.problems == [
+        "precision 1.5: must be between 0 and 1",
+        "max_reps 1: must be at least 2",
+    ]
+    assert exc.value.code == 2 and not (tmp_path / "o").exists()
 
 
 # --------------------------------------------------------------------------- bad input
