@@ -64,7 +64,7 @@ def serve(
 
 def prepare(settings: object, scenario: Path | None, keys_out: Path | None, seed: int,
             reset: bool, overrides: list[str]) -> None:  # fmt: skip
-    """Migrate, and seed when asked; every user mistake exits 2 with one line."""
+    """Migrate, and seed when asked; a user mistake ends in UserError naming each problem."""
     from sqlalchemy.exc import OperationalError
 
     from loadtest.service import db
