@@ -30,7 +30,7 @@ browser:
 ## demo: the main job on the embedded default (SQLite, local processes)
 demo: $(STAMP)
 	$(BIN)/takedown loadtest --duration 20s --slo loadtest/slos/default.toml --out out/loadtest-demo
-	$(BIN)/python -m sim.demo
+	$(BIN)/python -m sim.cli.demo
 
 ## test: the test suite and the regression gate (under 15 minutes); property tests run
 ## derandomized (tests/hypo.py), so the same code gets the same verdict every run
@@ -48,6 +48,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check sim loadtest reports tests
 	$(BIN)/ruff format --check sim loadtest reports tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -279,11 +279,6 @@ def notice_program(reply: Reply, default: str) -> str:
     return str(body.get("program") or default)
 
 
-def notice_removed_now(reply: Reply) -> bool:
-    """Whether the notice removed its listings on filing (joint_force)."""
-    return isinstance(reply.body, dict) and reply.body.get("status") == "removed"
-
-
 def notice_created_at(reply: Reply) -> float | None:
     """The service's filing time of a notice, as epoch seconds."""
     body = reply.body if isinstance(reply.body, dict) else {}

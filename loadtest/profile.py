@@ -145,7 +145,7 @@ def resolve_profile_path(name_or_path: str) -> Path:
         if not shipped.exists():
             known = sorted(p.stem for p in PROFILES_DIR.glob("*.toml"))
             tip = suggestion(name_or_path, known, fallback="shipped")
-            raise ProfileError([f"--profile {name_or_path!r}: no such profile; {tip}"])
+            raise ProfileError([f"profile {name_or_path!r}: no such profile; {tip}"])
         return shipped
     return path
 

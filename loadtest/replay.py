@@ -19,13 +19,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from loadtest.arrivals import Schedule
+from sim.errors import UserError
 
 REQUIRED = ("t_h", "brand_id", "listings", "valid")
 TRUE = {"1", "true", "yes", "t"}
 FALSE = {"0", "false", "no", "f", ""}
 
 
-class TraceError(ValueError):
+class TraceError(UserError, ValueError):
     """A trace could not be read; the message names the file, line and column."""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,22 +36,22 @@ from loadtest.results import (
 )
 from loadtest.results import write_junit as _write_junit
 from loadtest.slo import Threshold, Verdict, load_slo
+from sim.errors import UserError
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 TAKEDOWN = (sys.executable, "-c", "from sim.cli import main; main()")  # the console script
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.toml"
 HEALTH_TIMEOUT_S = 120.0
 END_SLACK_S = 60.0  # beyond the duration: drain, flush and Locust's own shutdown
+MAX_DURATION_S = 24 * 3600.0
+BASE_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 REMOTE_WAIT_S = 300.0  # how long the master waits for remote workers to connect
 Notify = Callable[[str], None]
 
 
-class LoadtestError(RuntimeError):
-    """A run could not be made; ``code`` is the exit code (2: the user's input)."""
-
-    def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
-        self.code = code
+class LoadtestError(UserError, RuntimeError):
+    """A run could not be made: every problem, and ``code`` the exit code (2: the user's
+    input, 1: the run failed)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,26 @@ class Options:
     remote_workers: int = 0
     master_port: int = 5557
     master_bind_host: str = "0.0.0.0"
+
+    def problems(self) -> list[str]:
+        """Every problem with the values themselves, one line each naming the field."""
+        checks = [
+            (1.0 <= self.duration_s <= MAX_DURATION_S, f"duration_s {self.duration_s:g}: "
+             f"must lie between 1 and {MAX_DURATION_S:.0f} (1 s to 24 h)"),
+            (0 <= self.workers <= 32, f"workers {self.workers}: must lie between 0 and 32"),
+            (0 <= self.remote_workers <= 256,
+             f"remote_workers {self.remote_workers}: must lie between 0 and 256"),
+            (1024 <= self.master_port <= 65535,
+             f"master_port {self.master_port}: must lie between 1024 and 65535"),
+            (0 < self.speedup <= 1e6, f"speedup {self.speedup:g}: must be > 0 and <= 1e6"),
+            (self.host is None or bool(BASE_URL.match(self.host)),
+             f"host {self.host!r}: expected a base URL like http://127.0.0.1:8000"),
+            (self.seed is None or self.seed >= 0, f"seed {self.seed}: must be >= 0"),
+            (not self.host or self.keys is not None,
+             "host needs keys: the keys file the service wrote"),
+            (self.keys is None or self.keys.is_file(), f"keys {self.keys}: file not found"),
+        ]  # fmt: skip
+        return [message for ok, message in checks if not ok]
 
 
 @dataclass(frozen=True)
@@ -254,23 +275,24 @@ def _replay_rows(opts: Options) -> int:
 
 
 def prepare(opts: Options) -> tuple[Profile, list[Threshold]]:
-    """Check the user's inputs before starting anything (LoadtestError, exit 2)."""
-    from loadtest.profile import ProfileError
-    from loadtest.replay import TraceError
-    from loadtest.slo import SloError
-
+    """Check the user's inputs before starting anything: LoadtestError (exit 2) with
+    every problem of the options, the profile, the SLO file and the trace."""
+    problems = opts.problems()
+    profile, thresholds = None, []
     try:
         profile = load_profile(opts.profile)
+    except UserError as exc:
+        problems += exc.problems
+    try:
         thresholds = load_slo(opts.slo, KNOWN_METRICS) if opts.slo else []
+    except UserError as exc:
+        problems += exc.problems
+    try:
         _replay_rows(opts)
-    except (ProfileError, SloError) as exc:
-        raise LoadtestError(exc.problems[0]) from None
-    except TraceError as exc:
-        raise LoadtestError(str(exc)) from None
-    if opts.host and opts.keys is None:
-        raise LoadtestError("--host needs --keys: the keys file the service wrote")
-    if opts.keys is not None and not opts.keys.is_file():
-        raise LoadtestError(f"--keys {opts.keys}: file not found")
+    except UserError as exc:
+        problems += exc.problems
+    if problems or profile is None:
+        raise LoadtestError(problems)
     return profile, thresholds
 
 

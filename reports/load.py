@@ -18,13 +18,15 @@ from typing import Any, Literal
 import pandas as pd
 
 from reports.wording import is_number
+from sim.contract import safe_name
+from sim.errors import UserError
 
 Kind = Literal["run", "compare", "sweep"]
 Stats = dict[str, dict[str, dict[str, Any]]]
 _RUN_COLUMNS = {"scenario", "rep", "seed", "label", "wall_s", "version", "point"}
 
 
-class ReportError(ValueError):
+class ReportError(UserError, ValueError):
     """The folder cannot be reported on; the message is one line for the user."""
 
 
@@ -222,10 +224,6 @@ def _baseline(comparison: Mapping[str, Any], labels: Sequence[str]) -> str:
 
 def _safe_names(labels: Sequence[str]) -> dict[str, str]:
     """Folder name -> label, using the experiment's own naming rule when available."""
-    try:
-        from sim.experiment.design import safe_name
-    except ImportError:
-        return {lbl: lbl for lbl in labels}
     return {safe_name(lbl): lbl for lbl in labels}
 
 

@@ -6,9 +6,7 @@ import shlex
 from collections.abc import Sequence
 
 from reports.load import ReportData
-from reports.tables import Cell, Headline, descriptions, scorecard, swept_rows
-
-ICONS = {"better": "▲", "worse": "▼", "changed": "◆", "same": ""}
+from reports.tables import MARKS, Cell, Headline, descriptions, scorecard, swept_rows
 
 
 def _escape(text: str) -> str:
@@ -21,7 +19,7 @@ def cell_text(cell: Cell, with_diff: bool) -> str:
     if cell.ci_text:
         text += f" ({cell.ci_text})"
     if with_diff and cell.diff_text:
-        icon = ICONS[cell.judgement]
+        icon = MARKS[cell.judgement]
         text += f"<br>Δ {cell.diff_text}{' ' + icon if icon else ''}"
     return _escape(text)
 
@@ -85,7 +83,7 @@ def render_markdown(
         lines.append("")
         for line in scorecard(data, table.metrics):
             lines += [f"**{line}**", ""]
-        lines += [f"- {ICONS[j] + ' ' if ICONS[j] else ''}{text}" for j, text in verdicts]
+        lines += [f"- {MARKS[j] + ' ' if MARKS[j] else ''}{text}" for j, text in verdicts]
         lines.append("")
     lines += ["## Headline", "", *headline_table(table, transpose), ""]
     if data.kind == "sweep":

@@ -95,7 +95,7 @@ def render_html(
         compared=data.kind != "run" and len(data.labels) > 1,
         verdicts=verdicts,
         scorecard=tables.scorecard(data, table.metrics),
-        icons=markdown.ICONS,
+        icons=tables.MARKS,
         table=table,
         more_table=more,
         transpose=len(table.labels) > TRANSPOSE_OVER,

@@ -13,7 +13,12 @@ from typing import Any
 from reports.load import ReportData
 from reports.wording import fmt_diff, fmt_value, is_number, judgement, verdict, wording
 
-MARKS = {"better": "▲", "worse": "▼", "changed": "◆", "same": ""}
+MARKS = {  # the glyph of each judgement, in every table, sentence and page
+    "better": "▲",
+    "worse": "▼",
+    "changed": "◆",
+    "same": "",
+}
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """How each metric is named, scaled and phrased for a policy reader.
 
-One table maps a metric to its label, display unit, the better direction and the
-words for "this strategy moved it up / down", so the headline sentences read like
-"joint_force removes fakes 3.2 h sooner at p95 (95% CI 2.9-3.5)".
+One table maps a metric to its label and the words for "this strategy moved it up /
+down"; its unit and better direction come from the contract (``sim.contract``). The
+headline sentences read like "joint_force removes fakes 3.2 h sooner at p95 (95% CI 2.9-3.5)".
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TypeGuard
+
+from sim.contract import HEADLINE_METRICS, METRIC_BY_NAME
 
 
 @dataclass(frozen=True)
@@ -32,166 +34,175 @@ class Wording:
     scale: float = 1.0
 
 
-def _share(label: str, up: str, down: str, higher_better: bool | None = True) -> Wording:
-    return Wording(label, "%", " pp", higher_better, up, down, 100.0)
+_DISPLAY = {  # contract unit -> (shown unit, unit of a difference, scale)
+    "share": ("%", " pp", 100.0),
+    "h": (" h", " h", 1.0),
+    "USD": (" USD", " USD", 1.0),
+}
 
 
-def _count(label: str, up: str, down: str, higher_better: bool | None) -> Wording:
-    return Wording(label, "", "", higher_better, up, down)
+def _rules(metric: str, label: str, up: str, down: str) -> Wording:
+    """The wording of a metric of the contract: its unit and direction come from there."""
+    spec = METRIC_BY_NAME[metric]
+    unit, diff_unit, scale = _DISPLAY.get(spec.unit, ("", "", 1.0))
+    return Wording(label, unit, diff_unit, spec.higher_better, up, down, scale)
 
 
-def _hours(label: str, at: str) -> Wording:
-    return Wording(
-        label,
-        " h",
-        " h",
-        False,
-        f"removes fakes {{v}} later {at}",
-        f"removes fakes {{v}} sooner {at}",
+def _hours(metric: str, label: str, at: str) -> Wording:
+    return _rules(
+        metric, label, f"removes fakes {{v}} later {at}", f"removes fakes {{v}} sooner {at}"
     )
 
 
 WORDING: dict[str, Wording] = {
-    "fake_listings_created": _count(
-        "fake listings created", "sees {v} more fakes listed", "sees {v} fewer fakes listed", False
+    "fake_listings_created": _rules(
+        "fake_listings_created",
+        "fake listings created",
+        "sees {v} more fakes listed",
+        "sees {v} fewer fakes listed",
     ),
-    "fake_removed_proactive": _count(
+    "fake_removed_proactive": _rules(
+        "fake_removed_proactive",
         "fakes removed proactively",
         "removes {v} more fakes proactively",
         "removes {v} fewer fakes proactively",
-        True,
     ),
-    "fake_removed_notice": _count(
+    "fake_removed_notice": _rules(
+        "fake_removed_notice",
         "fakes removed on notice",
         "removes {v} more fakes on notice",
         "removes {v} fewer fakes on notice",
-        None,
     ),
-    "fake_removed_lead": _count(
+    "fake_removed_lead": _rules(
+        "fake_removed_lead",
         "fakes removed via leads",
         "removes {v} more fakes via leads",
         "removes {v} fewer fakes via leads",
-        True,
     ),
-    "fake_removed_ban": _count(
+    "fake_removed_ban": _rules(
+        "fake_removed_ban",
         "fakes removed by bans",
         "removes {v} more fakes by bans",
         "removes {v} fewer fakes by bans",
-        True,
     ),
-    "fake_removed_seller": _count(
+    "fake_removed_seller": _rules(
+        "fake_removed_seller",
         "fakes ended by seller",
         "sees sellers end {v} more fakes",
         "sees sellers end {v} fewer fakes",
-        None,
     ),
-    "proactive_to_notice_ratio": _count(
+    "proactive_to_notice_ratio": _rules(
+        "proactive_to_notice_ratio",
         "proactive:notice removal ratio",
         "raises the proactive:notice ratio by {v}",
         "lowers the proactive:notice ratio by {v}",
-        True,
     ),
-    "removed_before_first_sale_share": _share(
+    "removed_before_first_sale_share": _rules(
+        "removed_before_first_sale_share",
         "removed before a first sale",
         "removes {v} more fakes before a first sale",
         "removes {v} fewer fakes before a first sale",
     ),
-    "fake_exposure_listing_days": _count(
+    "fake_exposure_listing_days": _rules(
+        "fake_exposure_listing_days",
         "fake exposure (listing-days)",
         "leaves fakes up {v} listing-days longer",
         "cuts fake exposure by {v} listing-days",
-        False,
     ),
-    "fake_views": _count(
-        "fake views", "lets {v} more fake views through", "prevents {v} fake views", False
+    "fake_views": _rules(
+        "fake_views", "fake views", "lets {v} more fake views through", "prevents {v} fake views"
     ),
-    "fake_sales": _count(
-        "fake sales", "lets {v} more fake sales through", "prevents {v} fake sales", False
+    "fake_sales": _rules(
+        "fake_sales", "fake sales", "lets {v} more fake sales through", "prevents {v} fake sales"
     ),
-    "fake_sales_value": Wording(
+    "fake_sales_value": _rules(
+        "fake_sales_value",
         "fake sales value",
-        " USD",
-        " USD",
-        False,
         "lets {v} more fake sales value through",
         "prevents {v} of fake sales",
     ),
-    "notices_filed": _count(
-        "notices filed", "draws {v} more notices", "draws {v} fewer notices", None
+    "notices_filed": _rules(
+        "notices_filed", "notices filed", "draws {v} more notices", "draws {v} fewer notices"
     ),
-    "notice_precision": _share(
-        "notice precision", "has {v} more precise notices", "has {v} less precise notices"
+    "notice_precision": _rules(
+        "notice_precision",
+        "notice precision",
+        "has {v} more precise notices",
+        "has {v} less precise notices",
     ),
-    "notice_to_removal_h_p50": _hours("notice to removal, median", "at the median"),
-    "notice_to_removal_h_p90": _hours("notice to removal, p90", "at p90"),
-    "notice_to_removal_h_p95": _hours("notice to removal, p95", "at p95"),
-    "notice_to_removal_h_p99": _hours("notice to removal, p99", "at p99"),
-    "notices_within_24h_share": _share(
+    "notice_to_removal_h_p50": _hours(
+        "notice_to_removal_h_p50", "notice to removal, median", "at the median"
+    ),
+    "notice_to_removal_h_p90": _hours(
+        "notice_to_removal_h_p90", "notice to removal, p90", "at p90"
+    ),
+    "notice_to_removal_h_p95": _hours(
+        "notice_to_removal_h_p95", "notice to removal, p95", "at p95"
+    ),
+    "notice_to_removal_h_p99": _hours(
+        "notice_to_removal_h_p99", "notice to removal, p99", "at p99"
+    ),
+    "notices_within_24h_share": _rules(
+        "notices_within_24h_share",
         "notices handled within 24 h",
         "handles {v} more notices within 24 h",
         "handles {v} fewer notices within 24 h",
     ),
-    "genuine_wrongly_removed": _count(
+    "genuine_wrongly_removed": _rules(
+        "genuine_wrongly_removed",
         "genuine listings wrongly removed",
         "wrongly removes {v} more genuine listings",
         "wrongly removes {v} fewer genuine listings",
-        False,
     ),
-    "wrongful_removal_days": _count(
+    "wrongful_removal_days": _rules(
+        "wrongful_removal_days",
         "wrongful removal (listing-days)",
         "keeps genuine listings down {v} listing-days longer",
         "keeps genuine listings down {v} listing-days less",
-        False,
     ),
-    "counter_notices": _count(
+    "counter_notices": _rules(
+        "counter_notices",
         "counter-notices",
         "draws {v} more counter-notices",
         "draws {v} fewer counter-notices",
-        False,
     ),
-    "restorations": _count(
-        "restorations", "restores {v} more listings", "restores {v} fewer listings", None
+    "restorations": _rules(
+        "restorations", "restorations", "restores {v} more listings", "restores {v} fewer listings"
     ),
-    "am_utilization": _share(
+    "am_utilization": _rules(
+        "am_utilization",
         "account-manager utilisation",
         "keeps account managers {v} busier",
         "keeps account managers {v} less busy",
-        None,
     ),
-    "am_queue_wait_h_p50": Wording(
+    "am_queue_wait_h_p50": _rules(
+        "am_queue_wait_h_p50",
         "review queue wait, median",
-        " h",
-        " h",
-        False,
         "makes notices wait {v} longer for review (median)",
         "makes notices wait {v} less for review (median)",
     ),
-    "am_queue_wait_h_p95": Wording(
+    "am_queue_wait_h_p95": _rules(
+        "am_queue_wait_h_p95",
         "review queue wait, p95",
-        " h",
-        " h",
-        False,
         "makes notices wait {v} longer for review (p95)",
         "makes notices wait {v} less for review (p95)",
     ),
-    "am_hours": Wording(
+    "am_hours": _rules(
+        "am_hours",
         "account-manager hours",
-        " h",
-        " h",
-        False,
         "costs {v} more account-manager hours",
         "saves {v} account-manager hours",
     ),
-    "accounts_banned": _count(
-        "accounts banned", "bans {v} more accounts", "bans {v} fewer accounts", None
+    "accounts_banned": _rules(
+        "accounts_banned", "accounts banned", "bans {v} more accounts", "bans {v} fewer accounts"
     ),
-    "counterfeiters_active_end": _count(
+    "counterfeiters_active_end": _rules(
+        "counterfeiters_active_end",
         "counterfeiters active at the end",
         "ends with {v} more active counterfeiters",
         "ends with {v} fewer active counterfeiters",
-        False,
     ),
-    "relists": _count("relists", "sees {v} more relists", "sees {v} fewer relists", False),
+    "relists": _rules("relists", "relists", "sees {v} more relists", "sees {v} fewer relists"),
 }
 
 
@@ -205,10 +216,8 @@ def wording(metric: str) -> Wording:
 
 
 def headline_metrics() -> tuple[str, ...]:
-    """The metrics for tables: the model's own headline list (one source of truth)."""
-    from sim.metrics import HEADLINE_METRICS
-
-    return tuple(HEADLINE_METRICS)
+    """The metrics for tables: the contract's headline list (one source of truth)."""
+    return HEADLINE_METRICS
 
 
 def is_number(value: object) -> TypeGuard[float]:

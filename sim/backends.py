@@ -17,10 +17,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
+from sim.errors import UserError
+
 CONNECT_TIMEOUT_S = 3.0
 
 
-class BackendError(RuntimeError):
+class BackendError(UserError, RuntimeError):
     """A backend could not start or connect; the message is one line for the user."""
 
 
@@ -123,7 +125,7 @@ class DaskBackend:
         except (OSError, TimeoutError, ValueError) as exc:
             self.close()
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise BackendError(f"--dask {address}: cannot connect: {reason}") from None
+            raise BackendError(f"dask {address}: cannot connect: {reason}") from None
         self.name = "dask-local" if address == "local" else f"dask {address}"
         self.workers = max(1, sum(self._client.nthreads().values()))
         self._futures: list[Any] = []
@@ -152,17 +154,15 @@ def validate_dask_address(address: str) -> None:
     scheme, sep, rest = address.partition("://")
     host, colon, port = rest.rpartition(":")
     if not sep or scheme not in {"tcp", "tls", "ucx", "inproc"} or not colon or not host:
-        raise BackendError(
-            f"--dask {address!r}: expected 'local' or an address like tcp://host:8786"
-        )
+        raise BackendError(f"dask {address!r}: expected 'local' or an address like tcp://host:8786")
     if not port.isdigit() or not 0 < int(port) < 65536:
-        raise BackendError(f"--dask {address!r}: port must be a number in 1..65535")
+        raise BackendError(f"dask {address!r}: port must be a number in 1..65535")
 
 
 def make_backend(jobs: int | None = None, dask: str | None = None) -> Backend:
     """The backend for ``--jobs`` / ``--dask``; raises BackendError for bad values."""
     if jobs is not None and jobs < 1:
-        raise BackendError(f"--jobs {jobs}: must be at least 1")
+        raise BackendError(f"jobs {jobs}: must be at least 1")
     n = jobs or default_jobs()
     if dask is not None:
         validate_dask_address(dask)

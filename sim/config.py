@@ -17,6 +17,8 @@ from typing import Annotated, Any, TypeVar, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
+from sim.errors import UserError
+
 M = TypeVar("M", bound=BaseModel)
 
 # pydantic's error types for a key the model does not have (a model, a dataclass)
@@ -25,12 +27,11 @@ _UNKNOWN_KEY = ("extra_forbidden", "unexpected_keyword_argument")
 _IN_UNION = object()
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config file could not be loaded; ``problems`` holds one line per problem."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
+        super().__init__(problems)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,48 +13,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-METRIC_NAMES: tuple[str, ...] = (
-    "fake_listings_created",
-    "fake_removed_proactive",
-    "fake_removed_notice",
-    "fake_removed_lead",
-    "fake_removed_ban",
-    "fake_removed_seller",
-    "proactive_to_notice_ratio",
-    "removed_before_first_sale_share",
-    "fake_exposure_listing_days",
-    "fake_views",
-    "fake_sales",
-    "fake_sales_value",
-    "notices_filed",
-    "notice_precision",
-    "notice_to_removal_h_p50",
-    "notice_to_removal_h_p90",
-    "notice_to_removal_h_p95",
-    "notice_to_removal_h_p99",
-    "notices_within_24h_share",
-    "genuine_wrongly_removed",
-    "wrongful_removal_days",
-    "counter_notices",
-    "restorations",
-    "am_utilization",
-    "am_queue_wait_h_p50",
-    "am_queue_wait_h_p95",
-    "am_hours",
-    "accounts_banned",
-    "counterfeiters_active_end",
-    "relists",
-)
-
-HEADLINE_METRICS: tuple[str, ...] = (
-    "proactive_to_notice_ratio",
-    "notices_within_24h_share",
-    "notice_to_removal_h_p95",
-    "removed_before_first_sale_share",
-    "fake_sales",
-    "am_utilization",
-    "genuine_wrongly_removed",
-)
+# the names are the contract's; importing them from here keeps working
+from sim.contract import HEADLINE_METRICS as HEADLINE_METRICS
+from sim.contract import METRIC_NAMES
 
 CHANNELS: tuple[str, ...] = ("proactive", "notice", "lead", "ban", "seller")
 PLATFORM_CHANNELS: tuple[str, ...] = ("proactive", "lead", "ban")
@@ -185,9 +146,6 @@ class NoticeLog:
         c["channel"][rows] = [self.CHANNELS.index(name) for name in channels]
         self.n += k
         return range(rows.start, rows.stop)
-
-    def filed_h(self, notice_id: int) -> float:
-        return float(self.cols["t_h"][notice_id])
 
     def decided(self, notice_id: int, t_h: float) -> None:
         self.cols["decided_at_h"][notice_id] = t_h

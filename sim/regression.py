@@ -20,6 +20,8 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import sim
+from sim.contract import HEADLINE_METRICS
+from sim.errors import UserError
 from sim.experiment import compare, rep_seed
 from sim.experiment.writers import write_json
 from sim.scenario import load_scenario, scenario_dict
@@ -33,7 +35,7 @@ DEFAULT_REPS = 8
 _FLOAT_SLACK = 1e-9
 
 
-class BaselineError(ValueError):
+class BaselineError(UserError, ValueError):
     """A baseline is missing or unreadable; the message is one line for the user."""
 
 
@@ -113,9 +115,7 @@ def baseline_path(baselines_dir: Path, scenario_file: Path) -> Path:
 
 
 def _headline() -> tuple[str, ...]:
-    from sim.metrics import HEADLINE_METRICS
-
-    return tuple(HEADLINE_METRICS)
+    return HEADLINE_METRICS
 
 
 def _replicate(path: Path, reps: int, seed: int, overrides: Sequence[str], jobs: int | None):

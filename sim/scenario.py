@@ -399,7 +399,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key or any(not part for part in key.split(".")):
-        raise ScenarioError([f"--set {text!r}: expected dotted.path=value"])
+        raise ScenarioError([f"overrides {text!r}: expected dotted.path=value"])
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:

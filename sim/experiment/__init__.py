@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from importlib import metadata
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.backends import Backend, BackendError, make_backend
+from sim.contract import HEADLINE_METRICS
 from sim.experiment.design import (
     DesignError,
     DesignPoint,
+    RunTask,
     load_points,
     make_tasks,
     parse_grids,
     rep_seed,
     sweep_points,
 )
+from sim.experiment.options import DEFAULT_MAX_REPS, ExperimentOptions, resolve
 from sim.experiment.result import ExperimentResult, build_rows, metric_order
 from sim.experiment.runner import (
     ProgressEvent,
@@ -38,11 +41,14 @@ from sim.experiment.writers import write_outputs
 from sim.rng import draw_seed
 from sim.scenario import Scenario
 from sim.stats import next_rep_count
+from sim.version import package_version
 
 __all__ = [
+    "DEFAULT_MAX_REPS",
     "BackendError",
     "DesignError",
     "ExperimentInterrupted",
+    "ExperimentOptions",
     "ExperimentResult",
     "ProgressEvent",
     "compare",
@@ -51,7 +57,6 @@ __all__ = [
 ]
 
 AUTO_FIRST_REPS = 5
-DEFAULT_MAX_REPS = 50
 
 
 class ExperimentInterrupted(KeyboardInterrupt):
@@ -63,132 +68,114 @@ class ExperimentInterrupted(KeyboardInterrupt):
         self.result = result
 
 
-def _version() -> str:
-    try:
-        return metadata.version("takedown-lab")
-    except metadata.PackageNotFoundError:  # pragma: no cover - not installed
-        return "0+unknown"
+@dataclass
+class _Plan:
+    """One experiment under way: its options, seeds, backend and the tasks handed out."""
 
+    kind: str
+    points: Sequence[DesignPoint]
+    parameters: tuple[str, ...]
+    options: ExperimentOptions
+    base_seed: int
+    start: float = field(default_factory=time.perf_counter)
+    backend: str = ""
+    jobs: int = 1
+    tasks: list[RunTask] = field(default_factory=list)
 
-def _check_reps(reps: int | str, precision: float, max_reps: int) -> None:
-    if reps == "auto":
-        if not 0.0 < precision < 1.0:
-            raise DesignError(f"--precision {precision}: must be between 0 and 1")
-        if max_reps < 2:
-            raise DesignError(f"--max-reps {max_reps}: must be at least 2")
-        return
-    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
-        raise DesignError(f"--reps {reps}: must be a whole number >= 1, or 'auto'")
+    @property
+    def runs_dir(self) -> Path | None:
+        out = self.options.out_dir
+        return out / "runs" if out is not None else None
 
-
-def _headline() -> tuple[str, ...]:
-    from sim.metrics import HEADLINE_METRICS
-
-    return tuple(HEADLINE_METRICS)
+    @property
+    def write_on_worker(self) -> bool:
+        return self.options.dask in (None, "local")
 
 
 def _run_rounds(
-    backend: Backend,
-    points: Sequence[DesignPoint],
-    reps: int | str,
-    plan: dict[str, Any],
-    sink: list[RunOutcome],
-    progress: ProgressFn | None,
+    backend: Backend, plan: _Plan, sink: list[RunOutcome], progress: ProgressFn | None
 ) -> int:
     """Run fixed ``reps``, or sequential rounds until the headline CIs are precise enough.
 
     Returns the number of replications per design point.
     """
+    points, opts = plan.points, plan.options
     n_now = 0
-    n_next = reps if isinstance(reps, int) else min(AUTO_FIRST_REPS, plan["max_reps"])
+    n_next = opts.reps if isinstance(opts.reps, int) else min(AUTO_FIRST_REPS, opts.max_reps)
     while n_next > n_now:
         tasks = make_tasks(
-            points, range(n_now, n_next), plan["base_seed"], plan["runs_dir"],
-            plan["write_on_worker"], start_index=len(sink),
+            points, range(n_now, n_next), plan.base_seed, plan.runs_dir,
+            plan.write_on_worker, start_index=len(sink),
         )  # fmt: skip
-        plan["tasks"].extend(tasks)
+        plan.tasks.extend(tasks)
         execute(backend, tasks, sink, progress, total=n_next * len(points))
         n_now = n_next
-        if isinstance(reps, int):
+        if isinstance(opts.reps, int):
             break
         metrics = metric_order(sink)
-        partial = _assemble("compare", points, (), n_now, plan, sink, metrics)
+        partial = _assemble(plan, n_now, sink, metrics)
         intervals = [
-            partial.interval(m, p.label) for m in _headline() if m in metrics for p in points
+            partial.interval(m, p.label) for m in HEADLINE_METRICS if m in metrics for p in points
         ]
-        n_next = next_rep_count(n_now, intervals, plan["precision"], plan["max_reps"])
+        n_next = next_rep_count(n_now, intervals, opts.precision, opts.max_reps)
     return n_now
 
 
 def _assemble(
-    kind: str,
-    points: Sequence[DesignPoint],
-    parameters: Sequence[str],
+    plan: _Plan,
     reps: int,
-    plan: dict[str, Any],
     sink: Sequence[RunOutcome],
     metrics: Sequence[str],
     interrupted: bool = False,
 ) -> ExperimentResult:
-    version = sink[0].version if sink else _version()
+    version = sink[0].version if sink else package_version()
     return ExperimentResult(
-        kind=kind,
-        points=tuple(points),
-        parameters=tuple(parameters),
+        kind=plan.kind,
+        points=tuple(plan.points),
+        parameters=plan.parameters,
         reps=reps,
-        base_seed=plan["base_seed"],
-        rows=build_rows(points, sink, metrics),
+        base_seed=plan.base_seed,
+        rows=build_rows(plan.points, sink, metrics),
         metric_names=tuple(metrics),
-        backend=plan.get("backend", ""),
-        jobs=plan.get("jobs", 1),
-        wall_s=time.perf_counter() - plan["start"],
+        backend=plan.backend,
+        jobs=plan.jobs,
+        wall_s=time.perf_counter() - plan.start,
         version=version,
         interrupted=interrupted,
-        out_dir=plan["out_dir"],
-        requested=plan["requested"],
+        out_dir=plan.options.out_dir,
+        requested=plan.options.requested(),
     )
+
+
+def _replicate(plan: _Plan, progress: ProgressFn | None) -> tuple[list[RunOutcome], int, bool]:
+    """Run the replications; on Ctrl-C keep what finished. (outcomes, reps done, interrupted)"""
+    backend = make_backend(plan.options.jobs, plan.options.dask)
+    plan.backend, plan.jobs = backend.name, backend.workers
+    sink: list[RunOutcome] = []
+    try:
+        return sink, _run_rounds(backend, plan, sink, progress), False
+    except KeyboardInterrupt:
+        pass
+    finally:
+        backend.close()
+    sink.extend(recover_finished(plan.tasks, sink))
+    return sink, max((o.rep + 1 for o in sink), default=0), True
 
 
 def _experiment(
     kind: str,
     points: Sequence[DesignPoint],
     parameters: Sequence[str],
-    reps: int | str,
-    opts: dict[str, Any],
+    opts: ExperimentOptions,
+    progress: ProgressFn | None,
 ) -> ExperimentResult:
-    _check_reps(reps, opts["precision"], opts["max_reps"])
-    out_dir = Path(opts["out_dir"]) if opts["out_dir"] is not None else None
-    plan: dict[str, Any] = {
-        "start": time.perf_counter(),
-        "base_seed": opts["seed"] if opts["seed"] is not None else draw_seed(),
-        "runs_dir": out_dir / "runs" if out_dir is not None else None,
-        "out_dir": out_dir,
-        "precision": opts["precision"],
-        "max_reps": opts["max_reps"],
-        "write_on_worker": opts["dask"] in (None, "local"),
-        "tasks": [],
-        "requested": {"reps": reps, "precision": opts["precision"], "max_reps": opts["max_reps"]}
-        if reps == "auto"
-        else {"reps": reps},
-    }
-    backend = make_backend(opts["jobs"], opts["dask"])
-    plan.update(backend=backend.name, jobs=backend.workers)
-    sink: list[RunOutcome] = []
-    done_reps, interrupted = 0, False
-    try:
-        done_reps = _run_rounds(backend, points, reps, plan, sink, opts["progress"])
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        backend.close()
-    if interrupted:
-        sink.extend(recover_finished(plan["tasks"], sink))
-        done_reps = max((o.rep + 1 for o in sink), default=0)
-    result = _assemble(
-        kind, points, parameters, done_reps, plan, sink, metric_order(sink), interrupted
-    )
-    if out_dir is not None:
-        write_outputs(result, out_dir, opts["command"])
+    opts.check()
+    seed = opts.seed if opts.seed is not None else draw_seed()
+    plan = _Plan(kind, points, tuple(parameters), opts, seed)
+    sink, done_reps, interrupted = _replicate(plan, progress)
+    result = _assemble(plan, done_reps, sink, metric_order(sink), interrupted)
+    if opts.out_dir is not None:
+        write_outputs(result, opts.out_dir, opts.command)
     if interrupted:
         raise ExperimentInterrupted(result)
     return result
@@ -196,62 +183,45 @@ def _experiment(
 
 def compare(
     scenarios: Sequence[str | Path | Scenario],
-    reps: int | str = 10,
+    reps: int | str | None = None,
     *,
-    precision: float = 0.05,
-    max_reps: int = DEFAULT_MAX_REPS,
-    seed: int | None = None,
-    jobs: int | None = None,
-    dask: str | None = None,
-    out_dir: str | Path | None = None,
-    overrides: Sequence[str] = (),
+    options: ExperimentOptions | None = None,
     progress: ProgressFn | None = None,
-    command: Sequence[str] | None = None,
+    **fields: Any,
 ) -> ExperimentResult:
     """Replicate each scenario with common random numbers and compare them with the first.
 
-    ``reps="auto"`` adds replications until every headline metric's CI half-width is
-    within ``precision`` of its mean (at most ``max_reps``). ``jobs`` defaults to all
-    cores; ``dask`` is ``"local"`` or a scheduler address. With ``out_dir`` the run
-    folders, comparison.json, runs.csv/.parquet and experiment.json are written there.
-    Raises ScenarioError, DesignError or BackendError for bad input.
+    ``options`` holds every setting (see ExperimentOptions; 10 replications by default);
+    ``reps`` and keyword ``fields`` (``seed=1, jobs=2, out_dir=...``) set single ones.
+    With ``out_dir`` the run folders, comparison.json, runs.csv/.parquet and
+    experiment.json are written there. Raises ScenarioError, DesignError or
+    BackendError (all UserError) for bad input.
     """
+    opts = resolve(options, 10, reps, fields)
     if not scenarios:
-        raise DesignError("compare: give at least one scenario")
-    points = load_points(scenarios, overrides)
-    opts = dict(
-        precision=precision, max_reps=max_reps, seed=seed, jobs=jobs, dask=dask,
-        out_dir=out_dir, progress=progress, command=command,
-    )  # fmt: skip
-    return _experiment("compare", points, (), reps, opts)
+        raise DesignError("scenarios: give at least one scenario")
+    points = load_points(scenarios, opts.overrides)
+    return _experiment("compare", points, (), opts, progress)
 
 
 def sweep(
     scenario: str | Path,
     grid: Mapping[str, Sequence[Any]] | Sequence[str],
-    reps: int | str = 5,
+    reps: int | str | None = None,
     *,
-    precision: float = 0.05,
-    max_reps: int = DEFAULT_MAX_REPS,
-    seed: int | None = None,
-    jobs: int | None = None,
-    dask: str | None = None,
-    out_dir: str | Path | None = None,
-    overrides: Sequence[str] = (),
+    options: ExperimentOptions | None = None,
     progress: ProgressFn | None = None,
-    command: Sequence[str] | None = None,
+    **fields: Any,
 ) -> ExperimentResult:
     """Replicate every point of a full factorial design over ``grid``.
 
-    ``grid`` maps dotted scenario keys to values, or is a list of ``--grid`` strings
+    ``grid`` maps dotted scenario keys to values, or is a list of grid strings
     (``key=v1,v2`` or ``key=lo:hi:n``). Replication i of every point shares its seed.
+    Options as for :func:`compare` (5 replications by default).
     """
+    opts = resolve(options, 5, reps, fields)
     parsed = parse_grids(grid) if not isinstance(grid, Mapping) else dict(grid)
     if not parsed or any(len(v) == 0 for v in parsed.values()):
-        raise DesignError("sweep: every grid key needs at least one value")
-    points = sweep_points(scenario, parsed, overrides)
-    opts = dict(
-        precision=precision, max_reps=max_reps, seed=seed, jobs=jobs, dask=dask,
-        out_dir=out_dir, progress=progress, command=command,
-    )  # fmt: skip
-    return _experiment("sweep", points, tuple(parsed), reps, opts)
+        raise DesignError("grid: every key needs at least one value")
+    points = sweep_points(scenario, parsed, opts.overrides)
+    return _experiment("sweep", points, tuple(parsed), opts, progress)

@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
+from sim.contract import safe_name
+from sim.errors import UserError
 from sim.scenario import Scenario, apply_overrides, from_dict, read_toml, scenario_dict
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-_SAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 
 
-class DesignError(ValueError):
+class DesignError(UserError, ValueError):
     """A bad experiment design (grid, reps, labels); the message is one line for the user."""
 
 
@@ -69,7 +70,7 @@ def _parse_scalar(text: str) -> Any:
 def _number(text: str, spec: str) -> int | float:
     value = _parse_scalar(text.strip())
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise DesignError(f"--grid {spec!r}: {text.strip()!r} is not a number")
+        raise DesignError(f"grid {spec!r}: {text.strip()!r} is not a number")
     return value
 
 
@@ -77,7 +78,7 @@ def _linspace(spec: str, raw: str) -> list[Any]:
     lo_s, hi_s, n_s = raw.split(":")
     lo, hi = _number(lo_s, spec), _number(hi_s, spec)
     if not n_s.strip().isdigit() or int(n_s) < 2:
-        raise DesignError(f"--grid {spec!r}: the point count after lo:hi: must be an integer >= 2")
+        raise DesignError(f"grid {spec!r}: the point count after lo:hi: must be an integer >= 2")
     points = np.linspace(lo, hi, int(n_s))
     if isinstance(lo, int) and isinstance(hi, int) and np.all(points == np.round(points)):
         return [int(p) for p in np.round(points)]
@@ -93,19 +94,19 @@ def parse_grid(spec: str) -> tuple[str, list[Any]]:
     key, sep, raw = spec.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not _KEY.match(key):
-        raise DesignError(f"--grid {spec!r}: expected dotted.key=v1,v2,... or dotted.key=lo:hi:n")
+        raise DesignError(f"grid {spec!r}: expected dotted.key=v1,v2,... or dotted.key=lo:hi:n")
     if not raw:
-        raise DesignError(f"--grid {spec!r}: no values after '='")
+        raise DesignError(f"grid {spec!r}: no values after '='")
     if ":" in raw and not raw.startswith(("'", '"', "[", "{")):
         if raw.count(":") != 2:
-            raise DesignError(f"--grid {spec!r}: a range is lo:hi:n (quote string values)")
+            raise DesignError(f"grid {spec!r}: a range is lo:hi:n (quote string values)")
         return key, _linspace(spec, raw)
     parts = [p.strip() for p in raw.split(",")]
     if any(not p for p in parts):
-        raise DesignError(f"--grid {spec!r}: empty value in the list")
+        raise DesignError(f"grid {spec!r}: empty value in the list")
     values = [_parse_scalar(p) for p in parts]
     if len(set(map(repr, values))) != len(values):
-        raise DesignError(f"--grid {spec!r}: a value is repeated")
+        raise DesignError(f"grid {spec!r}: a value is repeated")
     return key, values
 
 
@@ -115,10 +116,10 @@ def parse_grids(specs: Iterable[str]) -> dict[str, list[Any]]:
     for spec in specs:
         key, values = parse_grid(spec)
         if key in grid:
-            raise DesignError(f"--grid {key}: given twice")
+            raise DesignError(f"grid {key}: given twice")
         grid[key] = values
     if not grid:
-        raise DesignError("--grid: at least one is required")
+        raise DesignError("grid: at least one is required")
     return grid
 
 
@@ -146,11 +147,6 @@ def _set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
 def point_label(params: Mapping[str, Any]) -> str:
     """A readable label for a sweep point, e.g. ``account_managers.pool_size=3``."""
     return " ".join(f"{k}={v}" for k, v in params.items())
-
-
-def safe_name(label: str) -> str:
-    """A label made safe for a folder name."""
-    return _SAFE.sub("_", label).strip("_") or "scenario"
 
 
 def unique_labels(names: Sequence[str], fallbacks: Sequence[str]) -> list[str]:

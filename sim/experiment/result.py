@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.contract import METRIC_NAMES
 from sim.experiment.design import DesignPoint
 from sim.experiment.runner import RunOutcome
 from sim.stats import Interval, mean_ci, paired_difference
@@ -19,10 +20,6 @@ ID_COLUMNS = ("scenario", "scenario_file", "rep", "seed")
 
 def metric_order(outcomes: Sequence[RunOutcome]) -> tuple[str, ...]:
     """The contract's metric names first (in their order), then any extra, sorted."""
-    try:
-        from sim.metrics import METRIC_NAMES
-    except ImportError:  # pragma: no cover - the model is not installed
-        METRIC_NAMES = ()
     seen: set[str] = set()
     for o in outcomes:
         seen.update(o.metrics)

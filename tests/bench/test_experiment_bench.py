@@ -11,6 +11,7 @@ failed.
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -47,3 +48,35 @@ def test_two_jobs_are_at_least_1_7x_faster_than_one(tmp_path: Path) -> None:
     if speedup < 1.7 and busy > 0.5:
         pytest.skip(f"machine busy (load {busy + 2:.1f} on 2 cores): speed-up {speedup:.2f}x")
     assert speedup >= 1.7
+
+
+def _median_failure_s(tiny: Path, **fields: object) -> float:
+    """Median wall time of three compare() calls that end in a user error."""
+    from sim.errors import UserError
+
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        with pytest.raises(UserError):
+            compare([tiny], 2, **fields)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+@pytest.mark.bench
+def test_an_unreachable_dask_address_gives_up_after_its_connect_timeout(tmp_path: Path) -> None:
+    """Side by side: the same compare failing on --jobs 0 (scenario loaded, no connection
+    tried) is the baseline; an unreachable scheduler may add at most twice the connect
+    timeout (3 s) on top, so a hang or a retry loop fails this."""
+    from sim.backends import CONNECT_TIMEOUT_S
+
+    tiny = tmp_path / "tiny.toml"
+    tiny.write_text('[scenario]\nname = "tiny"\n')
+    baseline = _median_failure_s(tiny, jobs=0)
+    unreachable = _median_failure_s(tiny, dask="tcp://127.0.0.1:9")
+    extra = unreachable - baseline
+    print(
+        f"\nunreachable dask: median {unreachable:.2f} s, baseline (--jobs 0) median "
+        f"{baseline:.2f} s, extra {extra:.2f} s (limit {2 * CONNECT_TIMEOUT_S:.0f} s)"
+    )
+    assert extra <= 2 * CONNECT_TIMEOUT_S

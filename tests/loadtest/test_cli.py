@@ -14,11 +14,10 @@ from tests.loadtest.conftest import takedown
     [
         (["--duration", "soon"], "--duration 'soon'"),
         (["--duration", "0s"], "between 1s and 24h"),
-        (["--workers", "-1"], "--workers -1"),
+        (["--workers", "-1"], "workers -1"),
         (["--profile", "defualt"], "did you mean 'default'"),
-        (["--host", "http://127.0.0.1:9"], "--host needs --keys"),
-        (["--host", "ftp://x"], "--host 'ftp://x'"),
-        (["--speedup", "0"], "--speedup"),
+        (["--host", "http://127.0.0.1:9"], "host needs keys"),
+        (["--speedup", "0"], "speedup 0"),
         (["--bogus"], "No such option"),
     ],
 )
@@ -28,6 +27,20 @@ def test_usage_mistakes_exit_2_with_one_line(args: list[str], needle: str, tmp_p
     assert needle in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
     assert not (tmp_path / "o").exists()  # nothing was started or written
+
+
+def test_every_mistake_is_reported_at_once(tmp_path: Path) -> None:
+    """Like the sim commands, loadtest names all its problems, one line each, not the first."""
+    args = ["--duration", "soon", "--workers", "-1", "--host", "ftp://x", "--profile", "defualt"]
+    run = takedown("loadtest", *args, "--out", str(tmp_path / "o"), timeout_s=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    lines = run.stderr.strip().splitlines()
+    assert all(line.startswith("error: ") for line in lines)
+    for needle in ("--duration 'soon'", "workers -1", "host 'ftp://x'", "host needs keys",
+                   "did you mean 'default'"):  # fmt: skip
+        assert sum(needle in line for line in lines) == 1, (needle, lines)
+    assert len(lines) == 5
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_bad_slo_file_exits_2_naming_its_line(tmp_path: Path) -> None:

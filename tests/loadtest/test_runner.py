@@ -37,9 +37,9 @@ def test_children_and_their_children_are_stopped_even_on_error(tmp_path: Path) -
 
 
 def test_prepare_checks_inputs_before_starting_anything(tmp_path: Path) -> None:
-    with pytest.raises(LoadtestError, match="--host needs --keys"):
+    with pytest.raises(LoadtestError, match="host needs keys"):
         prepare(Options(host="http://127.0.0.1:9", out_dir=tmp_path))
-    with pytest.raises(LoadtestError, match=r"--keys .*: file not found"):
+    with pytest.raises(LoadtestError, match=r"keys .*: file not found"):
         prepare(Options(host="http://127.0.0.1:9", keys=tmp_path / "k.json", out_dir=tmp_path))
     profile, thresholds = prepare(Options(out_dir=tmp_path))
     assert profile.profile.name == "default" and thresholds == []

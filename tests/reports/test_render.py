@@ -212,7 +212,7 @@ def test_weighted_cdf_counts_listings_not_notices() -> None:
     """Two notices: 1 listing removed at 2 h, 3 listings at 30 h -> 25% within 24 h."""
     import numpy as np
 
-    from reports.plots import weighted_cdf
+    from reports.latency_plots import weighted_cdf
 
     y = weighted_cdf(np.array([30.0, 2.0]), np.array([3.0, 1.0]), np.array([0.0, 2.0, 24.0, 30.0]))
     assert y.tolist() == [0.0, 0.25, 0.25, 1.0]

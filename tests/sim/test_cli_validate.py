@@ -74,7 +74,7 @@ def test_broken_file_exits_2_with_one_line(
     code, out, err = run_cli(["validate", str(path)], capsys)
     assert (code, out) == (2, "")
     assert err.count("\n") == 1, err
-    assert err.startswith(f"{path}: ") and BROKEN[name][1] in err
+    assert err.startswith(f"error: {path}: ") and BROKEN[name][1] in err
 
 
 def test_missing_file_and_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,8 +83,8 @@ def test_missing_file_and_directory(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, _, err = run_cli(["validate", str(missing), str(folder)], capsys)
     assert code == 2
     assert err.splitlines() == [
-        f"{missing}: file not found",
-        f"{folder}: is a directory, expected a .toml file",
+        f"error: {missing}: file not found",
+        f"error: {folder}: is a directory, expected a .toml file",
     ]
 
 
@@ -109,12 +109,15 @@ def test_set_overrides_are_validated(capsys: pytest.CaptureFixture[str]) -> None
     code, _, err = run_cli(["validate", str(SMOKE), "--set", "platform.sweep_recall=2"], capsys)
     assert code == 2 and "platform.sweep_recall: bad value 2" in err
     code, _, err = run_cli(["validate", str(SMOKE), "--set", "platform.sweep_recall"], capsys)
-    assert (code, err) == (2, "--set 'platform.sweep_recall': expected dotted.path=value\n")
+    assert (code, err) == (
+        2,
+        "error: overrides 'platform.sweep_recall': expected dotted.path=value\n",
+    )
 
 
 def test_a_bad_set_is_reported_once_for_many_files(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(["validate", str(SMOKE), str(SMOKE), "--set", "oops"], capsys)
-    assert (code, out, err) == (2, "", "--set 'oops': expected dotted.path=value\n")
+    assert (code, out, err) == (2, "", "error: overrides 'oops': expected dotted.path=value\n")
 
 
 def test_usage_errors_exit_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,7 +150,9 @@ def test_real_process_exit_codes(tmp_path: Path) -> None:
     done = cli("validate", "garbage.toml", "dist_typo.toml", "gone.toml", cwd=tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     lines = done.stderr.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["garbage.toml", "dist_typo.toml", "gone.toml"]
+    named = [line.split(": ")[1] for line in lines]
+    assert named == ["garbage.toml", "dist_typo.toml", "gone.toml"]
+    assert all(line.startswith("error: ") for line in lines)
     assert "Traceback" not in done.stderr
     ok = cli("validate", str(SMOKE), cwd=tmp_path)
     assert (ok.returncode, ok.stdout, ok.stderr) == (0, f"ok: {SMOKE}\n", "")

@@ -4,6 +4,7 @@ numbers, outputs, sequential replications, Ctrl-C, and one-line errors for bad i
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -17,8 +18,9 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.experiment import ExperimentResult, compare, sweep
+from sim.experiment import ExperimentOptions, ExperimentResult, compare, sweep
 from sim.experiment.design import DesignError, factorial, parse_grid, rep_seed, unique_labels
+from sim.experiment.options import resolve
 from tests.cli_helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,6 +104,30 @@ def test_labels_fall_back_to_file_stems_then_suffixes() -> None:
     assert unique_labels(["s", "s"], ["a", "a"]) == ["a#1", "a#2"]
 
 
+# --------------------------------------------------------------------------- options
+
+
+def test_keywords_and_an_options_object_are_the_same_settings() -> None:
+    opts = ExperimentOptions(reps=2, seed=1, overrides=["a.b=1"], out_dir="o")  # type: ignore[arg-type]
+    assert opts == resolve(None, 10, 2, {"seed": 1, "overrides": ("a.b=1",), "out_dir": Path("o")})
+    assert resolve(opts, 10, None, {}) is opts
+    assert resolve(opts, 10, 3, {}).reps == 3 and opts.reps == 2  # frozen: a copy changes
+    assert resolve(None, 5, None, {}).reps == 5  # the command's own default
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        opts.seed = 2  # type: ignore[misc]
+
+
+def test_every_replication_problem_is_reported_before_any_run(tiny: Path, tmp_path: Path) -> None:
+    opts = ExperimentOptions(reps="auto", precision=1.5, max_reps=1, out_dir=tmp_path / "o")
+    with pytest.raises(DesignError) as exc:
+        compare([tiny], options=opts)
+    assert exc.value.problems == [
+        "precision 1.5: must be between 0 and 1",
+        "max_reps 1: must be at least 2",
+    ]
+    assert exc.value.code == 2 and not (tmp_path / "o").exists()
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -111,11 +137,11 @@ def test_labels_fall_back_to_file_stems_then_suffixes() -> None:
         (["compare", "scenarios/does_not_exist.toml", "--reps", "2"], "file not found"),
         (["compare", "{tiny}", "--reps", "0"], "--reps 0"),
         (["compare", "{tiny}", "--reps", "many"], "--reps 'many'"),
-        (["compare", "{tiny}", "--jobs", "0", "--reps", "2"], "--jobs 0"),
+        (["compare", "{tiny}", "--jobs", "0", "--reps", "2"], "jobs 0"),
         (["sweep", "{tiny}", "--grid", "market.brands=1:2"], "lo:hi:n"),
         (["sweep", "{tiny}", "--grid", "market.brandz=1,2"], "did you mean 'brands'"),
         (["sweep", "{tiny}", "--grid", "market.brands=0,1"], "market.brands"),
-        (["compare", "{tiny}", "--dask", "nonsense"], "--dask 'nonsense'"),
+        (["compare", "{tiny}", "--dask", "nonsense"], "dask 'nonsense'"),
         (["compare", "{tiny}", "--set", "market.brands=-1"], "market.brands"),
     ],
 )
@@ -130,16 +156,15 @@ def test_bad_input_exits_2_with_one_line(
     assert not (tmp_path / "o").exists()
 
 
-def test_unreachable_dask_address_exits_2_quickly(
+def test_unreachable_dask_address_exits_2(
     capsys: pytest.CaptureFixture[str], tiny: Path, tmp_path: Path
 ) -> None:
-    start = time.perf_counter()
+    """How soon it gives up is measured in tests/bench/test_experiment_bench.py."""
     args = ["compare", str(tiny), "--dask", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o")]
     code, _, err = run_cli(args, capsys)
     assert code == 2
     assert err.strip().splitlines() == [err.strip()]
     assert "cannot connect" in err and "tcp://127.0.0.1:9" in err
-    assert time.perf_counter() - start < 15  # connect timeout 3 s plus scenario loading
 
 
 # --------------------------------------------------------------------------- the real model

@@ -203,7 +203,7 @@ def test_parse_override_reads_values_as_toml(text: str, path: list[str], value: 
 def test_bad_override_syntax_is_one_line(text: str) -> None:
     with pytest.raises(ScenarioError) as exc:
         parse_override(text)
-    assert problem(exc) == f"--set {text!r}: expected dotted.path=value"
+    assert problem(exc) == f"overrides {text!r}: expected dotted.path=value"
 
 
 def test_overrides_apply_in_order_and_leave_the_input_alone() -> None:

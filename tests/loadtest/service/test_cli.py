@@ -109,3 +109,15 @@ def test_programme_counts_give_every_positive_share_a_brand() -> None:
     assert programme_counts({"standard": 0.7, "good_faith": 0.3, "joint_force": 0.0}, 40) == {
         "standard": 28, "good_faith": 12
     }  # fmt: skip
+
+
+def test_every_problem_of_the_seed_scenario_is_reported(tmp_path: Path) -> None:
+    """serve reports all its problems like the sim commands, not the first one only."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[market]\nbrands = -1\n\n[platform]\nsweep_recall = 2\n")
+    db = f"sqlite:///{tmp_path}/d.db"
+    out = takedown("serve", "--db", db, "--seed-scenario", str(bad), "--keys-out", "k.json")
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"error: {bad}: ") for line in lines)
+    assert "market.brands" in lines[0] and "platform.sweep_recall" in lines[1]

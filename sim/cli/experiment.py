@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sim.cli_common import SetOpt, fail
+from sim.cli.common import SetOpt, fail
 
 if TYPE_CHECKING:
-    from sim.experiment import ExperimentResult, ProgressEvent
+    from sim.experiment import ExperimentOptions, ExperimentResult, ProgressEvent
     from sim.regression import CheckReport
 
 RepsOpt = Annotated[
@@ -102,7 +102,7 @@ def _print_result(result: ExperimentResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.metrics import HEADLINE_METRICS
+    from sim.contract import HEADLINE_METRICS
 
     table = Table(title=f"{result.kind}: {result.reps} replications, 95% CI")
     table.add_column("metric", no_wrap=True)
@@ -130,49 +130,52 @@ def _render_report(out: Path, no_report: bool) -> None:
     """Render the folder's report; a failed report warns and never fails the experiment."""
     if no_report:
         return
-    from reports.cli import report_or_warn
+    from sim.cli.report import report_or_warn
 
     path = report_or_warn(out)
     if path is not None:
         typer.echo(f"report: {path}")
 
 
-def _command_line(out: Path, kwargs: dict[str, Any]) -> list[str]:
-    """The invocation as a command line, rebuilt from the parsed options (provenance)."""
-    name = "compare" if "scenarios" in kwargs else "sweep"
-    words = ["takedown", name]
-    words += [str(p) for p in kwargs.get("scenarios", [kwargs.get("scenario")])]
-    for key, value in kwargs.items():
-        if key in ("scenarios", "scenario") or value is None:
-            continue
-        flag = "--set" if key == "overrides" else "--" + key.replace("_", "-")
-        for item in value if isinstance(value, list | tuple) else [value]:
+def _command_line(head: list[str], options: ExperimentOptions) -> tuple[str, ...]:
+    """The invocation rebuilt from the parsed options (provenance)."""
+    words = ["takedown", *head]
+    for name in ("reps", "precision", "max_reps", "seed", "jobs", "dask", "overrides"):
+        value = getattr(options, name)
+        flag = "--set" if name == "overrides" else "--" + name.replace("_", "-")
+        for item in value if isinstance(value, tuple) else [] if value is None else [value]:
             words += [flag, str(item)]
-    return [*words, "--out", str(out)]
+    return (*words, "--out", str(options.out_dir))
 
 
-def _run_experiment(call: Callable[..., ExperimentResult], out: Path, **kwargs: Any) -> None:
-    """Call compare/sweep, turning user mistakes into one line and Ctrl-C into exit 130."""
-    from sim.backends import BackendError
-    from sim.experiment import DesignError, ExperimentInterrupted
-    from sim.scenario import ScenarioError
+def _options(out: Path, reps: str, set_: list[str] | None, **fields: Any) -> ExperimentOptions:
+    from sim.experiment import ExperimentOptions
 
+    return ExperimentOptions(
+        reps=_parse_reps(reps), overrides=tuple(set_ or ()), out_dir=out, **fields
+    )
+
+
+def _run_experiment(
+    run: Callable[..., ExperimentResult], head: list[str], opts: ExperimentOptions
+) -> None:
+    """Call compare/sweep with a progress display; Ctrl-C keeps what finished (exit 130)."""
+    from sim.experiment import ExperimentInterrupted
+
+    opts = opts.with_(command=_command_line(head, opts))
     try:
         with _progress() as progress:
-            result = call(
-                out_dir=out, progress=progress, command=_command_line(out, kwargs), **kwargs
-            )
-    except ScenarioError as exc:
-        fail("; ".join(exc.problems))
-    except (DesignError, BackendError) as exc:
-        fail(str(exc))
+            result = run(options=opts, progress=progress)
     except ExperimentInterrupted as exc:
         typer.echo(
-            f"interrupted: {len(exc.result.rows)} finished replications kept in {out}", err=True
+            f"interrupted: {len(exc.result.rows)} finished replications kept in {opts.out_dir}",
+            err=True,
         )
         raise typer.Exit(130) from None
     _print_result(result)
-    typer.echo(f"wrote {out} ({len(result.rows)} runs, {result.wall_s:.1f} s, {result.backend})")
+    typer.echo(
+        f"wrote {opts.out_dir} ({len(result.rows)} runs, {result.wall_s:.1f} s, {result.backend})"
+    )
 
 
 def compare(
@@ -190,12 +193,15 @@ def compare(
     no_report: NoReportOpt = False,
 ) -> None:
     """Replicate scenarios with common random numbers; paired differences vs the first."""
+    from functools import partial
+
     from sim.experiment import compare as run_compare
 
-    _run_experiment(
-        run_compare, out, scenarios=scenarios, reps=_parse_reps(reps), precision=precision,
-        max_reps=max_reps, seed=seed, jobs=jobs, dask=dask, overrides=set_ or (),
-    )  # fmt: skip
+    opts = _options(
+        out, reps, set_, precision=precision, max_reps=max_reps, seed=seed, jobs=jobs, dask=dask
+    )
+    head = ["compare", *map(str, scenarios)]
+    _run_experiment(partial(run_compare, scenarios), head, opts)
     _render_report(out, no_report)
 
 
@@ -216,13 +222,15 @@ def sweep(
     no_report: NoReportOpt = False,
 ) -> None:
     """Full factorial sweep over --grid values, each point replicated."""
+    from functools import partial
+
     from sim.experiment import sweep as run_sweep
 
-    _run_experiment(
-        run_sweep, out, scenario=scenario, grid=grid, reps=_parse_reps(reps),
-        precision=precision, max_reps=max_reps, seed=seed, jobs=jobs, dask=dask,
-        overrides=set_ or (),
-    )  # fmt: skip
+    opts = _options(
+        out, reps, set_, precision=precision, max_reps=max_reps, seed=seed, jobs=jobs, dask=dask
+    )
+    head = ["sweep", str(scenario), *(w for g in grid for w in ("--grid", g))]
+    _run_experiment(partial(run_sweep, scenario, grid), head, opts)
     _render_report(out, no_report)
 
 
@@ -268,20 +276,13 @@ def check(
     set_: SetOpt = None,
 ) -> None:
     """Regression gate: rerun the smoke scenarios' seeds; exit 1 if a headline metric moved."""
-    from sim.backends import BackendError
-    from sim.regression import BASELINES_DIR, BaselineError, junit_xml
+    from sim.regression import BASELINES_DIR, junit_xml
     from sim.regression import check as run_check
-    from sim.scenario import ScenarioError
 
-    try:
-        report = run_check(
-            scenarios or (), baselines_dir=baselines or BASELINES_DIR, update=update,
-            overrides=set_ or (), jobs=jobs, reps=reps,
-        )  # fmt: skip
-    except ScenarioError as exc:
-        fail("; ".join(exc.problems))
-    except (BaselineError, BackendError) as exc:
-        fail(str(exc))
+    report = run_check(
+        scenarios or (), baselines_dir=baselines or BASELINES_DIR, update=update,
+        overrides=set_ or (), jobs=jobs, reps=reps,
+    )  # fmt: skip
     if update:
         for path in report.updated:
             typer.echo(f"baseline written: {path}")

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from sim.cli.common import fail
+
 DbOpt = Annotated[
     str | None,
     typer.Option("--db", help="sqlite:///path (default sqlite:///takedown.db) or postgresql://..."),
@@ -40,20 +42,21 @@ def serve(
     from pydantic import ValidationError
 
     from loadtest.service.settings import Settings, env_for
-    from sim.cli_common import fail
 
     overrides: dict[str, object] = {}
     if db is not None:
         overrides["db"] = db
     if rate_limit is not None:
         overrides["rate_limit"] = rate_limit
+    problems = []
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        err = exc.errors()[0]
-        fail(f"TAKEDOWN_{str(err['loc'][0]).upper()}: {err['msg']}")
+        problems += [f"TAKEDOWN_{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()]
     if (seed_scenario is None) != (keys_out is None):
-        fail("--seed-scenario and --keys-out go together")
+        problems.append("--seed-scenario and --keys-out go together")
+    if problems:
+        fail(problems)
     prepare(settings, seed_scenario, keys_out, seed, reset, set_ or [])
     os.environ.update(env_for(settings))
     run(settings, host, port, workers)
@@ -61,14 +64,13 @@ def serve(
 
 def prepare(settings: object, scenario: Path | None, keys_out: Path | None, seed: int,
             reset: bool, overrides: list[str]) -> None:  # fmt: skip
-    """Migrate, and seed when asked; every user mistake exits 2 with one line."""
+    """Migrate, and seed when asked; a user mistake ends in UserError naming each problem."""
     from sqlalchemy.exc import OperationalError
 
     from loadtest.service import db
     from loadtest.service.seed import seed_market, write_keys
     from loadtest.service.settings import Settings
-    from sim.cli_common import fail
-    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario import load_scenario
 
     assert isinstance(settings, Settings)
     try:
@@ -82,8 +84,6 @@ def prepare(settings: object, scenario: Path | None, keys_out: Path | None, seed
         if sc is not None and keys_out is not None:
             write_keys(keys_out, seed_market(engine, sc, seed))
         engine.dispose()
-    except ScenarioError as exc:
-        fail(exc.problems[0])
     except db.DatabaseUrlError as exc:
         fail(str(exc))
     except OperationalError as exc:

@@ -1,4 +1,4 @@
-"""The ``takedown report`` command (registered in sim/cli.py)."""
+"""The ``takedown report`` command (registered in sim.cli)."""
 
 from __future__ import annotations
 
@@ -16,15 +16,9 @@ def report(
     ],
 ) -> None:
     """Render report.html, summary.md and PNG plots into FOLDER and print the report's path."""
-    from reports.load import ReportError
     from reports.render import render_report
-    from sim.cli_common import fail
 
-    try:
-        path = render_report(folder)
-    except ReportError as exc:
-        fail(str(exc))
-    typer.echo(str(path))
+    typer.echo(str(render_report(folder)))
 
 
 def report_or_warn(folder: Path, command: Sequence[str] | None = None) -> Path | None:

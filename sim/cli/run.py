@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sim.cli_common import SetOpt, fail
+from sim.cli.common import SetOpt, fail
 
 
 def run(
@@ -30,16 +30,10 @@ def run(
     from sim.model import run as simulate
     from sim.outputs import write_run
     from sim.rng import draw_seed
-    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario import load_scenario
 
-    try:
-        scenario = load_scenario(file, set_ or ())
-    except ScenarioError as exc:
-        fail("; ".join(exc.problems))
-    if events is not None and events.suffix != ".parquet":
-        fail(f"--events: bad value {str(events)!r}: expected a .parquet file")
-    if events is not None and not events.parent.is_dir():
-        fail(f"--events: folder {str(events.parent)!r} does not exist")
+    scenario = load_scenario(file, set_ or ())
+    _check_events(events)
     seed = draw_seed() if seed is None else seed
     result = _simulate(simulate, scenario, seed, events is not None)
     folder = out or Path("out") / f"run-{scenario.scenario.name}-{seed}"
@@ -49,11 +43,18 @@ def run(
         fail(f"cannot write {exc.filename or folder}: {exc.strerror}")
     _print_table(result, folder, events)
     if not no_report:
-        from reports.cli import report_or_warn
+        from sim.cli.report import report_or_warn
 
         report = report_or_warn(folder)
         if report is not None:
             typer.echo(f"report: {report}")
+
+
+def _check_events(events: Path | None) -> None:
+    if events is not None and events.suffix != ".parquet":
+        fail(f"--events: bad value {str(events)!r}: expected a .parquet file")
+    if events is not None and not events.parent.is_dir():
+        fail(f"--events: folder {str(events.parent)!r} does not exist")
 
 
 def _simulate(simulate: Any, scenario: Any, seed: int, events: bool) -> Any:
@@ -78,7 +79,7 @@ def _print_table(result: Any, folder: Path, events: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.metrics import HEADLINE_METRICS
+    from sim.contract import HEADLINE_METRICS
 
     name = result.scenario.scenario.name
     table = Table(title=f"{name} (seed {result.seed})")

@@ -10,13 +10,14 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from sim.errors import USAGE, UserError
+
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override a scenario value: dotted.path=value (repeatable)."),
 ]
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """One line on stderr and a non-zero exit: the way every user mistake ends."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+def fail(problems: str | list[str], code: int = USAGE) -> NoReturn:
+    """End the command with these problems; ``sim.cli.main`` prints them, one line each."""
+    raise UserError(problems, code)

@@ -32,7 +32,7 @@ def compare_strategies(out_dir: Path = OUT_DIR) -> Path:
 
 
 def main() -> None:
-    """Entry point of ``python -m sim.demo``; the last line printed is the report's path."""
+    """Entry point of ``python -m sim.cli.demo``; the last line printed is the report's path."""
     report = compare_strategies()
     print(f"report: {report.resolve()}")
     sys.stdout.flush()

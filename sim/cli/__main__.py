@@ -1,0 +1,5 @@
+"""``python -m sim.cli``: the ``takedown`` command."""
+
+from sim.cli import main
+
+main()

@@ -1,0 +1,135 @@
+"""The ``takedown loadtest`` command: parse, run, print the SLO table, pick the exit code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sim.cli.common import fail
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+UNIT_S = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+ProfileOpt = Annotated[
+    str, typer.Option(help="Shipped profile name (default, smoke, ramp, ...) or TOML path.")
+]
+SloOpt = Annotated[Path | None, typer.Option(help="SLO thresholds TOML; breach exits 3.")]
+HostOpt = Annotated[
+    str | None, typer.Option(help="Service base URL; without it a local one is started.")
+]
+KeysOpt = Annotated[
+    Path | None, typer.Option(help="Keys JSON written by the service (needed with --host).")
+]
+DurationOpt = Annotated[str, typer.Option(help="How long arrivals run: 20s, 5m, 1h.")]
+WorkersOpt = Annotated[
+    int, typer.Option(help="Local Locust worker processes (0: one local runner).")
+]
+RemoteOpt = Annotated[
+    int, typer.Option(help="Workers on other machines to wait for (see the load-test guide).")
+]
+PortOpt = Annotated[int, typer.Option(help="Port the master listens on for remote workers.")]
+BindOpt = Annotated[str, typer.Option(help="Address the master listens on for remote workers.")]
+ReplayOpt = Annotated[
+    Path | None, typer.Option(help="Simulated notices.csv to replay as notice arrivals.")
+]
+SpeedupOpt = Annotated[float, typer.Option(help="Replay this many times faster.")]
+OutOpt = Annotated[Path, typer.Option(help="Directory for results.")]
+SeedOpt = Annotated[int | None, typer.Option(help="Root seed of the load's randomness.")]
+ScenarioOpt = Annotated[
+    Path | None, typer.Option(help="Scenario that seeds the local service's data.")
+]
+
+
+def parse_duration_s(text: str) -> float:
+    """'60s', '2m', '1h' or plain seconds; ValueError naming the flag otherwise."""
+    from loadtest.runner import MAX_DURATION_S
+
+    match = DURATION.match(text)
+    if not match:
+        raise ValueError(f"--duration {text!r}: expected e.g. 20s, 5m or 1h")
+    value = float(match[1]) * UNIT_S[match[2]]
+    if not 1.0 <= value <= MAX_DURATION_S:
+        raise ValueError(f"--duration {text!r}: must lie between 1s and 24h")
+    return value
+
+
+def loadtest(
+    profile: ProfileOpt = "default",
+    slo: SloOpt = None,
+    host: HostOpt = None,
+    keys: KeysOpt = None,
+    duration: DurationOpt = "60s",
+    workers: WorkersOpt = 0,
+    remote_workers: RemoteOpt = 0,
+    master_port: PortOpt = 5557,
+    master_bind_host: BindOpt = "0.0.0.0",
+    replay: ReplayOpt = None,
+    speedup: SpeedupOpt = 60.0,
+    out: OutOpt = Path("out/loadtest"),
+    seed: SeedOpt = None,
+    scenario: ScenarioOpt = None,
+) -> None:
+    """Load-test the takedown service: open-model arrivals per role, e2e takedown latency, SLOs.
+
+    Writes Locust's CSV and HTML, loadtest.json and junit.xml into --out. Exits 3 when an
+    SLO threshold is breached, 2 for a usage mistake (every problem, one line each).
+    """
+    from loadtest.runner import DEFAULT_SCENARIO, LoadtestError, Options, prepare
+
+    problems: list[str] = []
+    try:
+        duration_s = parse_duration_s(duration)
+    except ValueError as exc:
+        problems.append(str(exc))
+        duration_s = 60.0  # checked no further: the line above already says what is wrong
+    opts = Options(
+        profile=profile, slo=slo, host=host.rstrip("/") if host else None, keys=keys,
+        duration_s=duration_s, workers=workers, replay=replay, speedup=speedup, out_dir=out,
+        seed=seed, scenario=scenario or DEFAULT_SCENARIO, remote_workers=remote_workers,
+        master_port=master_port, master_bind_host=master_bind_host,
+    )  # fmt: skip
+    try:
+        prepare(opts)
+    except LoadtestError as exc:
+        problems += exc.problems
+    if problems:
+        fail(problems)
+    _run(opts)
+
+
+def _run(opts: Any) -> None:
+    from loadtest.runner import run
+
+    outcome = run(opts, notify=lambda line: typer.echo(line, err=True))
+    _print(outcome.doc, outcome.verdicts, opts.out_dir)
+    if not outcome.passed:
+        raise typer.Exit(3)
+
+
+def _print(doc: dict[str, Any], verdicts: list[Any], out_dir: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    arr, e2e = doc["arrivals"], doc["e2e_takedown"]
+    pcts = " ".join(f"{p}={_secs(e2e[f'{p}_s'])}" for p in ("p50", "p95", "p99"))
+    console.print(
+        f"arrivals: target {arr['target_rate']}/s, achieved {arr['achieved_rate']}/s, "
+        f"dropped {arr['dropped']}; e2e_takedown: n={e2e['count']} {pcts}"
+    )
+    if verdicts:
+        table = Table(title="SLO thresholds")
+        for col in ("metric", "threshold", "value", "verdict"):
+            table.add_column(col)
+        for v in verdicts:
+            verdict = "pass" if v.passed else "BREACH"
+            table.add_row(v.threshold.metric, v.threshold.text, v.shown_value(), verdict)
+        console.print(table)
+    console.print(f"results: {out_dir / 'loadtest.json'}")
+
+
+def _secs(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}s"
