@@ -9,14 +9,16 @@ and dropped whenever a decision or counter-notice of the brand commits.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text
 
-from loadtest.service import enforcement
+from loadtest.service import enforcement, events, misuse, sor
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal
 from loadtest.service.context import Outcome, Service
+from loadtest.service.events import Act
 from loadtest.service.models import NoticeIn, iso
 from loadtest.service.problems import Problem
 
@@ -27,16 +29,19 @@ CHECK = text(
 ).bindparams(bindparam("ids", expanding=True))
 INSERT_NOTICE = text(
     "INSERT INTO notices (brand_id, filed_by, program, mode, status, reason, evidence, "
-    "created_at, review_pending) VALUES (:brand_id, :filed_by, :program, :mode, :status, "
-    ":reason, :evidence, :created_at, :review_pending) RETURNING id"
+    "created_at, review_pending, notifier_name, notifier_email, right_relied_on, good_faith, "
+    "source_type, priority) VALUES (:brand_id, :filed_by, :program, :mode, :status, "
+    ":reason, :evidence, :created_at, :review_pending, :notifier_name, :notifier_email, "
+    ":right_relied_on, :good_faith, :source_type, :priority) RETURNING id"
 )
 INSERT_ITEM = text(
-    "INSERT INTO notice_items (notice_id, listing_id, state_at_filing) "
-    "VALUES (:notice_id, :listing_id, :state)"
+    "INSERT INTO notice_items (notice_id, listing_id, state_at_filing, url) "
+    "VALUES (:notice_id, :listing_id, :state, :url)"
 )
 REMOVE = text(
     "UPDATE listings SET status = 'removed', removed_at = :now, removed_reason = 'notice', "
-    "removed_by_notice = :notice_id WHERE id IN :ids AND status = 'live' RETURNING id"
+    "removed_by_notice = :notice_id WHERE id IN :ids AND status = 'live' "
+    "RETURNING id, brand_id, seller_id, created_at"
 ).bindparams(bindparam("ids", expanding=True))
 AUDIT = text(
     "INSERT INTO audit (at, actor_id, actor_role, action, listing_id, brand_id, program, "
@@ -79,43 +84,80 @@ def _remove_first(conn: Connection, svc: Service, brand_id: int, program: str, n
     return verdict
 
 
-def file_job(svc: Service, who: Principal, body: NoticeIn, now: float) -> Any:
+def _values(who: Principal, body: NoticeIn, program: str, first: bool, now: float
+            ) -> dict[str, Any]:  # fmt: skip
+    trusted = who.notifier_type == "trusted_flagger"
+    assert who.brand_id is not None
+    return {
+        "brand_id": who.brand_id, "filed_by": who.id, "program": program,
+        "mode": "remove_first" if first else "review_first",
+        "status": "removed" if first else "pending_review", "reason": body.reason,
+        "evidence": body.evidence, "created_at": now, "review_pending": True,
+        "notifier_name": body.notifier_name, "notifier_email": body.notifier_email,
+        "right_relied_on": body.right_relied_on, "good_faith": True,
+        "source_type": sor.SOURCE_TRUSTED_FLAGGER if trusted else sor.SOURCE_ARTICLE_16,
+        "priority": 0 if trusted else 1,
+    }  # fmt: skip
+
+
+def _remove_now(conn: Connection, act: Act, notice: Any, ids: list[int]) -> list[Any]:
+    params = {"now": act.now, "notice_id": notice.id, "ids": ids}
+    removed = sorted(conn.execute(REMOVE, params).all(), key=lambda r: r.id)
+    if removed:
+        conn.execute(
+            AUDIT,
+            [{"at": act.now, "actor_id": act.actor_id, "listing_id": r.id,
+              "brand_id": r.brand_id, "program": notice.program, "notice_id": notice.id}
+             for r in removed],
+        )  # fmt: skip
+        conn.execute(s.statements.insert(), sor.rows_for(act, removed, notice, sor.FULLY))
+        events.log_rows(conn, [
+            events.row(act, "listing.remove", "listing", r.id, r.brand_id, automated=True,
+                       notice_id=notice.id) for r in removed
+        ])  # fmt: skip
+    return removed
+
+
+def file_job(svc: Service, who: Principal, body: NoticeIn, act: Act) -> Any:
     """The write job filing ``body`` for ``who``'s brand."""
 
     def job(conn: Connection) -> Outcome:
         assert who.brand_id is not None
+        now = act.now
+        misuse.check_not_suspended(conn, who.id, now)
         brand_id = who.brand_id
-        ids = list(dict.fromkeys(body.listing_ids))
+        urls = dict(zip(body.listing_ids, body.urls, strict=True))
+        ids = list(urls)
         states = _states(conn, brand_id, ids)
         program = _program(conn, svc, brand_id)
         first = _remove_first(conn, svc, brand_id, program, now)
-        values = {
-            "brand_id": brand_id, "filed_by": who.id, "program": program,
-            "mode": "remove_first" if first else "review_first",
-            "status": "removed" if first else "pending_review", "reason": body.reason,
-            "evidence": body.evidence, "created_at": now, "review_pending": True,
-        }  # fmt: skip
+        values = _values(who, body, program, first, now)
         notice_id = int(conn.execute(INSERT_NOTICE, values).scalar_one())
-        conn.execute(
-            INSERT_ITEM,
-            [{"notice_id": notice_id, "listing_id": i, "state": states[i]} for i in ids],
+        conn.execute(INSERT_ITEM, [{"notice_id": notice_id, "listing_id": i,
+                                    "state": states[i], "url": urls[i]} for i in ids])  # fmt: skip
+        events.log(
+            conn,
+            act,
+            "notice.file",
+            "notice",
+            notice_id,
+            brand_id,
+            mode=values["mode"],
+            source_type=values["source_type"],
+            listings=len(ids),
         )
-        removed: list[int] = []
-        if first:
-            params = {"now": now, "notice_id": notice_id, "ids": ids}
-            removed = [r for (r,) in conn.execute(REMOVE, params)]
-        if removed:
-            conn.execute(
-                AUDIT,
-                [{"at": now, "actor_id": who.id, "listing_id": lid, "brand_id": brand_id,
-                  "program": program, "notice_id": notice_id} for lid in sorted(removed)],
-            )  # fmt: skip
+        removed = (
+            _remove_now(conn, act, SimpleNamespace(id=notice_id, **values), ids) if first else []
+        )
         notice = {
-            **values, "id": notice_id, "created_at": iso(now), "review_pending": True,
-            "decision": None, "decided_at": None,
-            "items": [{"listing_id": i, "state_at_filing": states[i]} for i in sorted(ids)],
+            **values, "id": notice_id, "created_at": iso(now), "decision": None,
+            "decided_at": None,
+            "items": [{"listing_id": i, "state_at_filing": states[i], "url": urls[i]}
+                      for i in sorted(ids)],
         }  # fmt: skip
-        del notice["filed_by"]
-        return Outcome(201, notice, program=program, removed=len(removed), filed=True)
+        for private in ("filed_by", "priority"):
+            del notice[private]
+        return Outcome(201, notice, program=program, removed=len(removed), filed=True,
+                       removal_delay_s=0.0)  # fmt: skip
 
     return job

@@ -25,8 +25,10 @@ _STOP = object()
 class Writer:
     """The process's single writer; ``submit`` from any thread, ``close`` on shutdown."""
 
-    def __init__(self, engine: Engine, batch_max: int = 256) -> None:
+    def __init__(self, engine: Engine, batch_max: int = 256,
+                 on_commit: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.engine = engine
+        self.on_commit = on_commit
         self.batch_max = batch_max
         self.batches = 0
         self.jobs = 0
@@ -101,6 +103,8 @@ class Writer:
                 return
             self.batches += 1
             self.jobs += len(batch)
+            if self.on_commit is not None:
+                self.on_commit(len(batch))
             for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
                 if ok:
                     future.set_result(value)

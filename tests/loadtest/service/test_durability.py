@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from loadtest.service import db
 from loadtest.service import schema as s
-from tests.loadtest.service.conftest import LiveServer, Seeded, auth
+from tests.loadtest.service.conftest import LiveServer, Seeded, auth, notice_body
 
 KILLS = 3
 WRITERS = 8
@@ -40,7 +40,7 @@ def _hammer(base: str, key: str, ids: list[int], tag: str, stop: threading.Event
         n = 0
         while not stop.is_set():
             reason = f"{tag}-{n}"
-            body: dict[str, Any] = {"reason": reason, "evidence": "e", "listing_ids": ids}
+            body: dict[str, Any] = notice_body(ids, reason=reason, evidence="e")
             n += 1
             sent[reason] = (key, body)
             try:
