@@ -9,7 +9,7 @@ notifier's notices answer 403 naming the end of the suspension. An admin reinsta
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, case, func, select
 
@@ -28,10 +28,15 @@ def check_not_suspended(conn: Connection, principal_id: int, now: float) -> None
         select(p.c.suspended_until).where(p.c.id == principal_id)
     ).scalar_one_or_none()
     if until is not None and until > now:
-        raise Problem(
-            403, f"notifier suspended for misuse (DSA Art. 23) until {iso(until)}",
-            suspended_until=iso(until),
-        )  # fmt: skip
+        refuse(until)
+
+
+def refuse(until: float) -> NoReturn:
+    """The 403 a suspended notifier gets, naming the end of its suspension."""
+    raise Problem(
+        403, f"notifier suspended for misuse (DSA Art. 23) until {iso(until)}",
+        suspended_until=iso(until),
+    )  # fmt: skip
 
 
 def _record(conn: Connection, notifier_id: int, since: float) -> tuple[int, int]:

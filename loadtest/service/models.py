@@ -346,3 +346,19 @@ class Health(BaseModel):
     status: Literal["ok"]
     schema_version: int
     database: str
+
+
+def notice_elements(
+    listing_ids: list[int], base_url: str = "https://marketplace.example",
+    notifier_name: str = "Brand legal team", notifier_email: str = "legal@brand.example",
+    right_relied_on: str = "EU trade mark of the notifying brand",
+) -> dict[str, object]:  # fmt: skip
+    """The Art. 16 fields a notice needs besides ``listing_ids``, ``reason`` and
+    ``evidence`` (for clients such as the load harness)."""
+    return {
+        "urls": [f"{base_url.rstrip('/')}/listings/{i}" for i in listing_ids],
+        "notifier_name": notifier_name,
+        "notifier_email": notifier_email,
+        "right_relied_on": right_relied_on,
+        "good_faith_statement": True,
+    }

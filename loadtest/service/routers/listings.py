@@ -57,7 +57,7 @@ def list_listings(
 ) -> Any:
     """Live listings, optionally of one brand or matching ``q`` in the title, by id."""
     after = decode_cursor(cursor)
-    return svc.read(lambda conn: _page(conn, brand_id, q, after, limit))
+    return JSONResponse(svc.read(lambda conn: _page(conn, brand_id, q, after, limit)))
 
 
 @router.get(
@@ -83,7 +83,7 @@ def get_listing(listing_id: ListingId, svc: Annotated[Service, Depends(service)]
             statement_of_reasons=f"/v1/statements/{sid}" if sid else None,
         )  # fmt: skip
         return JSONResponse(body, status_code=410, media_type=PROBLEM_TYPE)
-    return listing_json(row)
+    return JSONResponse(listing_json(row))  # already the documented shape: no re-validation
 
 
 def _create_job(who: Principal, body: ListingIn, act: Act) -> Any:

@@ -85,7 +85,9 @@ async def file_notice(
     require(who, "rights_holder")
     key = check_key(idempotency_key)
     act = svc.act(who)
-    fingerprint = request_hash("POST", "/v1/notices", body.model_dump(mode="json"))
+    fingerprint = (
+        "" if key is None else request_hash("POST", "/v1/notices", body.model_dump(mode="json"))
+    )
     ttl_s = svc.settings.idempotency_ttl_h * 3600.0
     job = idempotent(who.id, key, fingerprint, act.now, ttl_s, file_job(svc, who, body, act))
     try:
