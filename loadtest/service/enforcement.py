@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
-from loadtest.service import events, sor
+from loadtest.service import events, misuse, sor
 from loadtest.service import schema as s
 from loadtest.service.events import Act
+from loadtest.service.settings import Settings
 from sim.agents.rights_holder import MIN_DECIDED_FOR_RECORD
 
 # the model's threshold: fewer decided notices in the window give no verdict
@@ -46,7 +47,7 @@ def _audit(
 
 def remove(
     conn: Connection, act: Act, listing_ids: Sequence[int], program: str, reason: str,
-    notice: Any,
+    notice: Any, settings: Settings,
 ) -> int:  # fmt: skip
     """Take the live ones of ``listing_ids`` down on ``notice`` after review, each with
     its statement of reasons; returns how many were removed."""
@@ -68,6 +69,7 @@ def remove(
     )  # fmt: skip
     _audit(conn, act, "remove", live, program, notice_id=notice.id)
     conn.execute(s.statements.insert(), sor.rows_for(act, live, notice, sor.NOT_AUTOMATED))
+    misuse.judge_sellers(conn, act, [r.seller_id for r in live], settings)
     return len(live)
 
 

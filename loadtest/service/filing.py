@@ -122,7 +122,8 @@ def _values(who: Principal, body: NoticeIn, program: str, first: bool, now: floa
     }  # fmt: skip
 
 
-def _remove_now(raw: Raw, act: Act, notice: Any, ids: list[int]) -> list[Any]:
+def _remove_now(conn: Connection, raw: Raw, svc: Service, act: Act, notice: Any,
+                ids: list[int]) -> list[Any]:  # fmt: skip
     place, params = in_list("id", ids)
     rows = raw.all(REMOVE.format(ids=place), {"now": act.now, "notice_id": notice.id, **params})
     removed = sorted((Listed(*r) for r in rows), key=lambda r: r.id)
@@ -135,6 +136,7 @@ def _remove_now(raw: Raw, act: Act, notice: Any, ids: list[int]) -> list[Any]:
             events.row(act, "listing.remove", "listing", r.id, r.brand_id, automated=True,
                        notice_id=notice.id) for r in removed
         ])  # fmt: skip
+        misuse.judge_sellers(conn, act, [r.seller_id for r in removed], svc.settings)
     return removed
 
 
@@ -160,7 +162,7 @@ def file_job(svc: Service, who: Principal, body: NoticeIn, act: Act) -> Any:
         raw.many(INSERT_EVENT, [events.row(act, "notice.file", "notice", notice_id, brand_id,
                                            **detail)])  # fmt: skip
         notice_row = SimpleNamespace(id=notice_id, **values)
-        removed = _remove_now(raw, act, notice_row, ids) if first else []
+        removed = _remove_now(conn, raw, svc, act, notice_row, ids) if first else []
         notice = {
             **values, "id": notice_id, "created_at": iso(now), "decision": None,
             "decided_at": None,

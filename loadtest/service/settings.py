@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     misuse_window_s: float = Field(
         default=30 * 86400.0, gt=0, description="window of the misuse record"
     )
+    seller_strikes: int = Field(
+        default=0, ge=0, description="removals that stood before a seller is warned; 0 = off"
+    )
     suspension_s: float = Field(
         default=14 * 86400.0, gt=0, description="how long a suspension lasts"
     )

@@ -22,6 +22,7 @@ from loadtest.service.context import Outcome, Service, service
 from loadtest.service.events import Act
 from loadtest.service.models import Complaint, ComplaintDecisionIn, ComplaintIn, ListingId, iso
 from loadtest.service.problems import Problem, responses
+from loadtest.service.settings import Settings
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
 
@@ -117,7 +118,7 @@ def get_complaint(
     return complaint_json(row)
 
 
-def _uphold(conn: Connection, act: Act, row: Any) -> tuple[str, int, int]:
+def _uphold(conn: Connection, act: Act, row: Any, settings: Settings) -> tuple[str, int, int]:
     n = s.notices
     notice = conn.execute(select(n).where(n.c.id == row.notice_id).with_for_update()).one()
     if row.kind == "seller":
@@ -133,13 +134,14 @@ def _uphold(conn: Connection, act: Act, row: Any) -> tuple[str, int, int]:
             select(s.notice_items.c.listing_id).where(s.notice_items.c.notice_id == notice.id)
         )
     ]
-    removed = enforcement.remove(conn, act, ids, notice.program, "notice", notice)
+    removed = enforcement.remove(conn, act, ids, notice.program, "notice", notice, settings)
     conn.execute(n.update().where(n.c.id == notice.id).values(
         status="approved", decision="approve", unfounded=False))  # fmt: skip
     return notice.program, removed, 0
 
 
-def _decide_job(who: Principal, complaint_id: int, uphold: bool, act: Act) -> Any:
+def _decide_job(who: Principal, complaint_id: int, uphold: bool, act: Act,
+                settings: Settings) -> Any:  # fmt: skip
     def job(conn: Connection) -> Outcome:
         c = s.complaints
         row = conn.execute(select(c).where(c.c.id == complaint_id).with_for_update()).first()
@@ -149,7 +151,7 @@ def _decide_job(who: Principal, complaint_id: int, uphold: bool, act: Act) -> An
             raise Problem(409, f"complaint {complaint_id} is already decided")
         if row.first_decider_id == who.id:
             raise Problem(409, "the first decision's reviewer may not decide its complaint")
-        program, removed, restored = _uphold(conn, act, row) if uphold else ("", 0, 0)
+        program, removed, restored = _uphold(conn, act, row, settings) if uphold else ("", 0, 0)
         conn.execute(
             c.update()
             .where(c.c.id == complaint_id)
@@ -176,7 +178,7 @@ async def decide_complaint(
     """Uphold or reject a complaint (a manager of the brand or an admin, not the first
     decision's reviewer)."""
     require(who, "account_manager", "admin")
-    job = _decide_job(who, complaint_id, body.decision == "uphold", svc.act(who))
+    job = _decide_job(who, complaint_id, body.decision == "uphold", svc.act(who), svc.settings)
     outcome = await svc.write(job)
     svc.record(outcome)
     return outcome.body

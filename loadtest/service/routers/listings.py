@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from loadtest.service import enforcement, events
+from loadtest.service import enforcement, events, misuse
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal, principal, require
 from loadtest.service.context import Outcome, Service, decode_cursor, encode_cursor, service
@@ -88,6 +88,7 @@ def get_listing(listing_id: ListingId, svc: Annotated[Service, Depends(service)]
 
 def _create_job(who: Principal, body: ListingIn, act: Act) -> Any:
     def job(conn: Connection) -> Outcome:
+        misuse.check_not_suspended(conn, who.id, act.now, "seller")
         if (
             conn.execute(select(s.brands.c.id).where(s.brands.c.id == body.brand_id)).first()
             is None
@@ -117,7 +118,8 @@ async def create_listing(
     who: Annotated[Principal, Depends(principal)],
     svc: Annotated[Service, Depends(service)],
 ) -> Any:
-    """A seller lists an item (its fake flag follows the seller's kind in the seed data)."""
+    """A seller lists an item (its fake flag follows the seller's kind in the seed data);
+    403 while the seller is suspended for repeated infringements."""
     require(who, "seller")
     outcome = await svc.write(_create_job(who, body, svc.act(who)))
     return JSONResponse(outcome.body, status_code=201)

@@ -102,7 +102,7 @@ def _decide_job(svc: Service, who: Principal, notice_id: int, body: DecisionIn, 
         )]  # fmt: skip
         removed = restored = 0
         if approve and row.mode == "review_first":
-            removed = enforcement.remove(conn, act, ids, row.program, "notice", row)
+            removed = enforcement.remove(conn, act, ids, row.program, "notice", row, svc.settings)
         if not approve and row.mode == "remove_first":
             mine = [i for (i,) in conn.execute(
                 select(s.listings.c.id).where(s.listings.c.removed_by_notice == notice_id)

@@ -77,7 +77,9 @@ def report(conn: Connection, lo: float, hi: float) -> dict[str, Any]:
     actions, delays, automated = _actions(conn, lo, hi)
     ev = s.events
     suspensions = conn.execute(
-        select(func.count()).where(ev.c.action == "notifier.suspend", ev.c.at >= lo, ev.c.at < hi)
+        select(func.count()).where(
+            ev.c.action.in_(["notifier.suspend", "seller.suspend"]), ev.c.at >= lo, ev.c.at < hi
+        )
     ).scalar_one()
     return {
         "period": {"from": iso(lo) or "", "to": iso(min(hi, 253402300799.0)) or ""},

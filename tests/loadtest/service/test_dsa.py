@@ -276,3 +276,32 @@ def test_a_suspension_ends_when_its_time_is_up(seeded: Seeded, clock: ManualCloc
         assert (
             c.post("/v1/notices", json=notice_body(ids), headers=auth(rh["key"])).status_code == 201
         )
+
+
+def test_a_seller_with_repeated_removals_is_warned_then_suspended(
+    seeded: Seeded, clock: ManualClock
+) -> None:
+    with make_client(seeded.url, clock=clock, rate_limit=0, anon_rate_limit=0,
+                     seller_strikes=2) as c:  # fmt: skip
+        jf = seeded.holder("joint_force")
+        items = c.get("/v1/listings", params={"brand_id": jf["brand_id"], "limit": 100}).json()
+        by_seller: dict[int, list[int]] = {}
+        for item in items["items"]:
+            by_seller.setdefault(item["seller_id"], []).append(item["id"])
+        sid, lids = max(by_seller.items(), key=lambda kv: len(kv[1]))
+        assert len(lids) >= 3
+        seller = next(s for s in seeded.keys["sellers"] if s["seller_id"] == sid)
+        new = {"brand_id": jf["brand_id"], "title": "bag", "price_usd": 10.0}
+        for lid in lids[:2]:  # two removals that stand: a warning, still allowed to list
+            c.post("/v1/notices", json=notice_body([lid]), headers=auth(jf["key"]))
+        assert c.post("/v1/listings", json=new, headers=auth(seller["key"])).status_code == 201
+        c.post("/v1/notices", json=notice_body([lids[2]]), headers=auth(jf["key"]))
+        refused = c.post("/v1/listings", json=new, headers=auth(seller["key"]))
+        assert refused.status_code == 403 and refused.json()["suspended_until"]
+        assert refused.json()["detail"].startswith("seller suspended")
+        events = c.get("/v1/audit/events", params={"limit": 1000}, headers=admin(seeded)).json()
+        marks = [e for e in events["items"] if e["action"].startswith("seller.")]
+        assert [e["action"] for e in marks] == ["seller.warn", "seller.suspend"]
+        pid = marks[0]["object_id"]
+        assert c.post(f"/v1/admin/principals/{pid}/reinstate", headers=admin(seeded)).is_success
+        assert c.post("/v1/listings", json=new, headers=auth(seller["key"])).status_code == 201

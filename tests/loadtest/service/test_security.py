@@ -205,7 +205,7 @@ def _recount(events: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         "complaints": sum(1 for e in events if e["action"] == "complaint.file"),
         "upheld": sum(1 for e in decided if e["detail"]["outcome"] == "upheld"),
-        "suspensions": sum(1 for e in events if e["action"] == "notifier.suspend"),
+        "suspensions": sum(1 for e in events if e["action"].endswith(".suspend")),
     }
 
 
