@@ -114,6 +114,7 @@ def run(settings: object, host: str, port: int, workers: int) -> None:
             uvicorn.run(
                 "loadtest.service.app:create_app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level=level, access_log=False, log_config=log_config,
+                http="loadtest.service.nodelay:NoDelayProtocol",
             )  # fmt: skip
         finally:
             shutil.rmtree(shared, ignore_errors=True)
