@@ -16,8 +16,6 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from loadtest.service.clock import Clock, system_clock
-
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 ACCESS = logging.getLogger("takedown.access")
 
@@ -73,10 +71,9 @@ def configure(level: str) -> dict[str, Any]:
 class RequestIdMiddleware:
     """Sets the request id, echoes it as ``X-Request-ID`` and writes the access log line."""
 
-    def __init__(self, app: ASGIApp, access_log: bool = True, clock: Clock = system_clock):
+    def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
         self.app = app
         self.access_log = access_log
-        self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
