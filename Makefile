@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint venv lock browser clean
+.PHONY: demo test bench lint venv lock browser wrk clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,12 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install chromium'"; fi; }
 
+## wrk: the HTTP load generator of the service bench (Debian package)
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk missing: run 'sudo apt-get install wrk'"; fi; }
+
 ## demo: the main job on the embedded default (SQLite, local processes)
 demo: $(STAMP)
 	$(BIN)/takedown loadtest --duration 20s --slo loadtest/slos/default.toml --out out/loadtest-demo
@@ -39,7 +45,7 @@ test: $(STAMP) browser
 
 ## bench: benchmarks and slow checks, then every property test exploring afresh with ten
 ## times the examples of make test
-bench: $(STAMP)
+bench: $(STAMP) wrk
 	$(BIN)/python -m pytest -q -m "slow or bench" -s
 	TAKEDOWN_HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -m "property and not slow" \
 	  --hypothesis-show-statistics

@@ -10,44 +10,62 @@ from fastapi import FastAPI
 
 from loadtest.service import db, problems
 from loadtest.service.auth import KeyStore
+from loadtest.service.clock import Clock, system_clock
 from loadtest.service.context import Service, load_params
+from loadtest.service.logs import RequestIdMiddleware
 from loadtest.service.metrics import MetricsMiddleware, ServiceMetrics
 from loadtest.service.problems import ProblemModel
 from loadtest.service.ratelimit import BodyLimitMiddleware, RateLimitMiddleware, TokenBuckets
-from loadtest.service.routers import audit, counter_notices, health, listings, notices, review
+from loadtest.service.routers import (
+    admin,
+    audit,
+    complaints,
+    counter_notices,
+    health,
+    listings,
+    notices,
+    review,
+    statements,
+    transparency,
+)
 from loadtest.service.settings import Settings
 from loadtest.service.writer import Writer
 
-ROUTERS = (health, listings, notices, review, counter_notices, audit)
+ROUTERS = (
+    health, listings, notices, review, counter_notices, audit, admin, statements, complaints,
+    transparency,
+)  # fmt: skip
 
 
-def build_service(settings: Settings) -> Service:
+def build_service(settings: Settings, clock: Clock = system_clock) -> Service:
     """Engines (migrated), the group-commit writer, the key store and metrics."""
     write_engine = db.make_engine(settings.db, pool_size=1, writer=True)
-    version = db.migrate(write_engine)
+    version = db.migrate(write_engine, clock)
     read_engine = db.make_engine(settings.db, pool_size=settings.read_pool)
     holder: list[Service] = []
-    metrics = ServiceMetrics(
-        lambda: holder[0].queue_depth(),
-        lambda: (holder[0].writer.batches, holder[0].writer.jobs),
-    )
+    metrics = ServiceMetrics(lambda: holder[0].queue_depth())
     svc = Service(
         settings=settings,
         engine=read_engine,
-        writer=Writer(write_engine, settings.batch_max),
-        keys=KeyStore(read_engine),
+        writer=Writer(write_engine, settings.batch_max, on_commit=metrics.committed),
+        keys=KeyStore(read_engine, clock, settings.key_refresh_s),
         metrics=metrics,
         params=load_params(read_engine),
         schema_version=version,
+        clock=clock,
     )
     holder.append(svc)
     return svc
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A ready app: its database migrated, its writer running."""
+def _buckets(rate: float, burst: float, clock: Clock) -> TokenBuckets | None:
+    return TokenBuckets(rate, burst or 2.0 * rate, clock=clock) if rate else None
+
+
+def create_app(settings: Settings | None = None, clock: Clock = system_clock) -> FastAPI:
+    """A ready app: its database migrated, its writer running; ``clock`` is its only time."""
     settings = settings or Settings()
-    svc = build_service(settings)
+    svc = build_service(settings, clock)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -66,11 +84,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     for module in ROUTERS:
         app.include_router(module.router)
-    buckets = TokenBuckets(settings.rate_limit, settings.burst) if settings.rate_limit else None
-    # outermost first on the way in: metrics see every answer, including 413 and 429
-    app.add_middleware(RateLimitMiddleware, buckets=buckets)
+    # the last added is outermost: request ids and metrics see every answer, 413 and 429 too
+    app.add_middleware(
+        RateLimitMiddleware,
+        buckets=_buckets(settings.rate_limit, settings.burst, clock),
+        anonymous=_buckets(settings.anon_rate_limit, 2.0 * settings.anon_rate_limit, clock),
+        keys=svc.keys,
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=svc.metrics)
+    app.add_middleware(RequestIdMiddleware, access_log=settings.access_log)
     _document_problem(app)
     return app
 
@@ -92,6 +115,10 @@ def _document_problem(app: FastAPI) -> None:
         spec = original()
         schemas = spec.setdefault("components", {}).setdefault("schemas", {})
         schemas["ProblemModel"] = ProblemModel.model_json_schema()
+        # the bearer scheme is declared by the auth dependency; name it for readers
+        schemes = spec["components"].get("securitySchemes", {})
+        for scheme in schemes.values():
+            scheme.setdefault("bearerFormat", "opaque API key")
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -12,7 +12,10 @@ from fastapi import Request
 from sqlalchemy import Connection, Engine, func, select
 
 from loadtest.service import schema as s
-from loadtest.service.auth import KeyStore
+from loadtest.service.auth import KeyStore, Principal
+from loadtest.service.clock import Clock, system_clock
+from loadtest.service.events import Act
+from loadtest.service.logs import request_id
 from loadtest.service.metrics import ServiceMetrics
 from loadtest.service.problems import Problem
 from loadtest.service.settings import Settings
@@ -42,6 +45,8 @@ class Outcome:
     filed: bool = False
     replayed: bool = False
     brand_id: int | None = None  # set when the brand's track record changed
+    removal_delay_s: float | None = None  # notice filed -> listings removed
+    keys_changed: bool = False
 
 
 @dataclass
@@ -59,6 +64,15 @@ class Service:
     # brand -> (remove-first verdict, valid until); written by the writer thread only,
     # dropped after any decision or counter-notice of the brand commits
     verdicts: dict[int, tuple[bool, float]] = field(default_factory=dict)
+    clock: Clock = system_clock
+
+    def now(self) -> float:
+        """The service's time (epoch seconds): the only clock handlers read."""
+        return self.clock()
+
+    def act(self, who: Principal) -> Act:
+        """The actor, time and request id a write job records in the audit log."""
+        return Act(who.id, who.role, self.clock(), request_id())
 
     async def write(self, job: Callable[[Connection], T]) -> T:
         """Run ``job`` in the group-commit writer; returns once it is committed."""
@@ -90,8 +104,14 @@ class Service:
             self.metrics.notices.labels(outcome.program).inc()
         if outcome.removed:
             self.metrics.removals.labels(outcome.program, outcome.channel).inc(outcome.removed)
+            if outcome.removal_delay_s is not None:
+                hist = self.metrics.notice_to_removal.labels(outcome.program)
+                for _ in range(outcome.removed):
+                    hist.observe(max(outcome.removal_delay_s, 0.0))
         if outcome.restored:
             self.metrics.restorations.labels(outcome.program).inc(outcome.restored)
+        if outcome.keys_changed:
+            self.keys.refresh(force=True)
 
 
 async def service(request: Request) -> Service:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -96,11 +96,34 @@ def _create(tables: list) -> Callable[[Connection], None]:
     return apply
 
 
+def _add_columns(tables: list, columns: dict[str, list[str]]) -> Callable[[Connection], None]:
+    """Create ``tables`` and add ``columns`` (all nullable) where a table lacks them."""
+
+    def apply(conn: Connection) -> None:
+        _create(tables)(conn)
+        inspector = inspect(conn)
+        for table_name, names in columns.items():
+            have = {c["name"] for c in inspector.get_columns(table_name)}
+            table = s.metadata.tables[table_name]
+            for name in names:
+                if name in have:
+                    continue
+                kind = table.c[name].type.compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {name} {kind}")
+
+    return apply
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "brands, sellers, principals, listings, notices, reviews, audit", _create(s.V1_TABLES)
     ),
     Migration(2, "Idempotency-Key records", _create(s.V2_TABLES)),
+    Migration(
+        3,
+        "Art. 16 notices, statements of reasons, complaints, misuse, events, key changes",
+        _add_columns(s.V3_TABLES, s.V3_COLUMNS),
+    ),
 )
 
 
@@ -111,7 +134,7 @@ def current_version(conn: Connection) -> int:
     return int(conn.execute(select(func.max(s.schema_version.c.version))).scalar() or 0)
 
 
-def migrate(engine: Engine) -> int:
+def migrate(engine: Engine, clock: Callable[[], float] = time.time) -> int:
     """Apply pending migrations in order, each in its own transaction; returns the version."""
     version = 0
     for migration in MIGRATIONS:
@@ -122,7 +145,7 @@ def migrate(engine: Engine) -> int:
             migration.apply(conn)
             conn.execute(
                 s.schema_version.insert().values(
-                    version=migration.version, applied_at=time.time(), note=migration.note
+                    version=migration.version, applied_at=clock(), note=migration.note
                 )
             )
             version = migration.version

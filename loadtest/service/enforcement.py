@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
+from loadtest.service import events, misuse, sor
 from loadtest.service import schema as s
-from loadtest.service.auth import Principal
+from loadtest.service.events import Act
+from loadtest.service.settings import Settings
 from sim.agents.rights_holder import MIN_DECIDED_FOR_RECORD
 
 # the model's threshold: fewer decided notices in the window give no verdict
@@ -19,8 +21,8 @@ MIN_DECIDED = MIN_DECIDED_FOR_RECORD
 
 
 def _audit(
-    conn: Connection, who: Principal, action: str, rows: Sequence[Any], now: float,
-    program: str, notice_id: int | None = None, counter_notice_id: int | None = None,
+    conn: Connection, act: Act, action: str, rows: Sequence[Any], program: str,
+    notice_id: int | None = None, counter_notice_id: int | None = None,
 ) -> None:  # fmt: skip
     if not rows:
         return
@@ -28,25 +30,32 @@ def _audit(
         s.audit.insert(),
         [
             {
-                "at": now, "actor_id": who.id, "actor_role": who.role, "action": action,
-                "listing_id": r.id, "brand_id": r.brand_id, "program": program,
-                "notice_id": notice_id, "counter_notice_id": counter_notice_id,
+                "at": act.now, "actor_id": act.actor_id, "actor_role": act.actor_role,
+                "action": action, "listing_id": r.id, "brand_id": r.brand_id,
+                "program": program, "notice_id": notice_id,
+                "counter_notice_id": counter_notice_id,
             }
             for r in rows
         ],
     )  # fmt: skip
+    events.log_rows(conn, [
+        events.row(act, f"listing.{action}", "listing", r.id, r.brand_id, notice_id=notice_id,
+                   counter_notice_id=counter_notice_id,
+                   **({"automated": False} if action == "remove" else {})) for r in rows
+    ])  # fmt: skip
 
 
 def remove(
-    conn: Connection, who: Principal, listing_ids: Sequence[int], now: float, program: str,
-    reason: str, notice_id: int | None = None,
+    conn: Connection, act: Act, listing_ids: Sequence[int], program: str, reason: str,
+    notice: Any, settings: Settings,
 ) -> int:  # fmt: skip
-    """Take the live ones of ``listing_ids`` down; returns how many were removed."""
+    """Take the live ones of ``listing_ids`` down on ``notice`` after review, each with
+    its statement of reasons; returns how many were removed."""
     if not listing_ids:
         return 0
     lt = s.listings
     live = conn.execute(
-        select(lt.c.id, lt.c.brand_id)
+        select(lt.c.id, lt.c.brand_id, lt.c.seller_id, lt.c.created_at)
         .where(lt.c.id.in_(listing_ids), lt.c.status == "live")
         .with_for_update()
     ).all()
@@ -55,21 +64,24 @@ def remove(
     conn.execute(
         lt.update()
         .where(lt.c.id.in_([r.id for r in live]), lt.c.status == "live")
-        .values(status="removed", removed_at=now, removed_reason=reason,
-                removed_by_notice=notice_id)
+        .values(status="removed", removed_at=act.now, removed_reason=reason,
+                removed_by_notice=notice.id)
     )  # fmt: skip
-    _audit(conn, who, "remove", live, now, program, notice_id=notice_id)
+    _audit(conn, act, "remove", live, program, notice_id=notice.id)
+    conn.execute(s.statements.insert(), sor.rows_for(act, live, notice, sor.NOT_AUTOMATED))
+    misuse.judge_sellers(conn, act, [r.seller_id for r in live], settings)
     return len(live)
 
 
 def restore(
-    conn: Connection, who: Principal, listing_ids: Sequence[int], now: float, program: str,
+    conn: Connection, act: Act, listing_ids: Sequence[int], program: str,
     notice_id: int | None = None, counter_notice_id: int | None = None,
 ) -> int:  # fmt: skip
-    """Put the removed ones of ``listing_ids`` back live; returns how many were restored."""
+    """Put the removed ones of ``listing_ids`` back live, ending their statements of
+    reasons; returns how many were restored."""
     if not listing_ids:
         return 0
-    lt = s.listings
+    lt, st = s.listings, s.statements
     gone = conn.execute(
         select(lt.c.id, lt.c.brand_id)
         .where(lt.c.id.in_(listing_ids), lt.c.status == "removed")
@@ -77,12 +89,17 @@ def restore(
     ).all()
     if not gone:
         return 0
+    ids = [r.id for r in gone]
     conn.execute(
         lt.update()
-        .where(lt.c.id.in_([r.id for r in gone]))
+        .where(lt.c.id.in_(ids))
         .values(status="live", removed_at=None, removed_reason=None, removed_by_notice=None)
     )
-    _audit(conn, who, "restore", gone, now, program, notice_id, counter_notice_id)
+    conn.execute(
+        st.update().where(st.c.listing_id.in_(ids), st.c.ended_at.is_(None))
+        .values(ended_at=act.now)
+    )  # fmt: skip
+    _audit(conn, act, "restore", gone, program, notice_id, counter_notice_id)
     return len(gone)
 
 

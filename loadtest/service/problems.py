@@ -82,7 +82,10 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-        out.append({"field": loc or "body", "message": str(err.get("msg", "invalid"))})
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if not loc and ": " in message:  # a whole-body rule names its field first
+            loc, _, message = message.partition(": ")
+        out.append({"field": loc or "body", "message": message})
     return out
 
 

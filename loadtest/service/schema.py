@@ -67,6 +67,12 @@ principals = Table(
     Column("name", String(200), nullable=False),
     Column("brand_id", Id, ForeignKey("brands.id"), nullable=True),
     Column("seller_id", Id, ForeignKey("sellers.id"), nullable=True),
+    # migration 3: Art. 16 notifier profile, Art. 22 status, Art. 23 misuse, revocation
+    Column("email", String(320), nullable=True),
+    Column("notifier_type", String(16), nullable=True),  # rights_holder|trusted_flagger|other
+    Column("revoked_at", Float, nullable=True),
+    Column("warned_at", Float, nullable=True),
+    Column("suspended_until", Float, nullable=True),
 )
 
 manager_brands = Table(
@@ -111,6 +117,14 @@ notices = Table(
     Column("decision", String(8), nullable=True),
     Column("decided_by", Id, nullable=True),
     Column("decided_at", Float, nullable=True),
+    # migration 3: the Art. 16 elements, the source and the queue priority (Art. 22)
+    Column("notifier_name", String(200), nullable=True),
+    Column("notifier_email", String(320), nullable=True),
+    Column("right_relied_on", String(500), nullable=True),
+    Column("good_faith", Boolean, nullable=True),
+    Column("source_type", String(32), nullable=True),  # SOURCE_ARTICLE_16 | ..._TRUSTED_FLAGGER
+    Column("priority", Integer, nullable=True),  # 0 trusted flagger, 1 ordinary
+    Column("unfounded", Boolean, nullable=True),  # rejected as manifestly unfounded
     Index("ix_notices_queue", "review_pending", "brand_id", "id"),
     Index("ix_notices_brand", "brand_id", "id"),
 )
@@ -121,6 +135,7 @@ notice_items = Table(
     Column("notice_id", Id, ForeignKey("notices.id"), primary_key=True),
     Column("listing_id", Id, ForeignKey("listings.id"), primary_key=True),
     Column("state_at_filing", String(16), nullable=False),  # live | removed | pending
+    Column("url", String(500), nullable=True),  # migration 3: the exact location named
     Index("ix_notice_items_listing", "listing_id"),
 )
 
@@ -184,6 +199,69 @@ idempotency = Table(
     Index("ix_idempotency_created", "created_at"),
 )
 
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("actor_id", Id, nullable=False),
+    Column("actor_role", String(16), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("object_type", String(24), nullable=False),
+    Column("object_id", Id, nullable=False),
+    Column("brand_id", Id, nullable=True),
+    Column("detail", Text, nullable=False),  # JSON object
+    Index("ix_events_at", "at"),
+)
+
+key_changes = Table(
+    "key_changes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("principal_id", Id, nullable=False),
+)
+
+statements = Table(
+    "statements",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("puid", String(64), nullable=False, unique=True),
+    Column("listing_id", Id, ForeignKey("listings.id"), nullable=False),
+    Column("seller_id", Id, ForeignKey("sellers.id"), nullable=False),
+    Column("brand_id", Id, ForeignKey("brands.id"), nullable=False),
+    Column("notice_id", Id, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("content_created_at", Float, nullable=False),
+    Column("source_type", String(32), nullable=False),
+    Column("automated_decision", String(40), nullable=False),
+    Column("legal_ground", String(500), nullable=False),
+    Column("explanation", Text, nullable=False),
+    Column("facts", Text, nullable=False),
+    Column("ended_at", Float, nullable=True),
+    Index("ix_statements_seller", "seller_id", "id"),
+    Index("ix_statements_created", "created_at"),
+)
+
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # seller | notifier
+    Column("complainant_id", Id, nullable=False),
+    Column("brand_id", Id, nullable=False),
+    Column("notice_id", Id, nullable=True),
+    Column("statement_id", Id, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | upheld | rejected
+    Column("first_decider_id", Id, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("decided_by", Id, nullable=True),
+    Column("decided_at", Float, nullable=True),
+    Index("ix_complaints_status", "status", "brand_id", "id"),
+)
+
 # Tables in creation order for migration 1 (the rest of ``metadata`` is later versions).
 V1_TABLES = [
     schema_version,
@@ -200,4 +278,12 @@ V1_TABLES = [
     audit,
 ]
 V2_TABLES = [idempotency]
+V3_TABLES = [events, key_changes, statements, complaints]
+# columns migration 3 adds to tables that existed before it
+V3_COLUMNS = {
+    "principals": ["email", "notifier_type", "revoked_at", "warned_at", "suspended_until"],
+    "notices": ["notifier_name", "notifier_email", "right_relied_on", "good_faith",
+                "source_type", "priority", "unfounded"],
+    "notice_items": ["url"],
+}  # fmt: skip
 DATA_TABLES = [t for t in reversed(metadata.sorted_tables) if t.name not in ("schema_version",)]

@@ -25,8 +25,10 @@ _STOP = object()
 class Writer:
     """The process's single writer; ``submit`` from any thread, ``close`` on shutdown."""
 
-    def __init__(self, engine: Engine, batch_max: int = 256) -> None:
+    def __init__(self, engine: Engine, batch_max: int = 256,
+                 on_commit: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.engine = engine
+        self.on_commit = on_commit
         self.batch_max = batch_max
         self.batches = 0
         self.jobs = 0
@@ -89,7 +91,8 @@ class Writer:
         for attempt in range(5):
             try:
                 outcomes = self._attempt(batch)
-            except OperationalError as exc:  # e.g. the database is locked by another process
+            except (OperationalError, self.engine.dialect.loaded_dbapi.OperationalError) as exc:
+                # e.g. the database is locked by another process
                 if attempt == 4:
                     for _, future in batch:
                         future.set_exception(exc)
@@ -101,6 +104,8 @@ class Writer:
                 return
             self.batches += 1
             self.jobs += len(batch)
+            if self.on_commit is not None:
+                self.on_commit(len(batch))
             for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
                 if ok:
                     future.set_result(value)
@@ -111,18 +116,23 @@ class Writer:
     def _attempt(self, batch: list[Job]) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []
         with self.engine.begin() as conn:
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            cur = dbapi.cursor()  # plain SAVEPOINT statements on the driver's own cursor
+            # a driver-level operational error (jobs may use the DBAPI cursor) fails the batch
+            # for a retry, as SQLAlchemy's does
+            retry = (OperationalError, self.engine.dialect.loaded_dbapi.OperationalError)
             for job, _ in batch:
-                # plain SAVEPOINT statements: cheaper than nested transaction objects
-                conn.exec_driver_sql("SAVEPOINT job")
+                cur.execute("SAVEPOINT job")
                 try:
                     value = job(conn)
-                except OperationalError:
+                except retry:
                     raise
                 except Exception as exc:
-                    conn.exec_driver_sql("ROLLBACK TO SAVEPOINT job")
-                    conn.exec_driver_sql("RELEASE SAVEPOINT job")
+                    cur.execute("ROLLBACK TO SAVEPOINT job")
+                    cur.execute("RELEASE SAVEPOINT job")
                     outcomes.append((False, exc))
                 else:
-                    conn.exec_driver_sql("RELEASE SAVEPOINT job")
+                    cur.execute("RELEASE SAVEPOINT job")
                     outcomes.append((True, value))
         return outcomes

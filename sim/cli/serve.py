@@ -93,17 +93,32 @@ def prepare(settings: object, scenario: Path | None, keys_out: Path | None, seed
 
 
 def run(settings: object, host: str, port: int, workers: int) -> None:
-    """Serve until interrupted; several workers re-create the app from the environment."""
+    """Serve until interrupted; several workers re-create the app from the environment
+    and share one metrics view (Prometheus multiprocess mode)."""
+    import shutil
+    import tempfile
+
     import uvicorn
 
     from loadtest.service.app import create_app
+    from loadtest.service.logs import configure
+    from loadtest.service.settings import Settings
 
-    log = "warning"
+    assert isinstance(settings, Settings)
+    log_config = configure(settings.log_level)
+    level = settings.log_level
     if workers > 1:
-        uvicorn.run(
-            "loadtest.service.app:create_app_from_env", factory=True, host=host, port=port,
-            workers=workers, log_level=log, access_log=False,
-        )  # fmt: skip
+        shared = tempfile.mkdtemp(prefix="takedown-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = shared
+        try:
+            uvicorn.run(
+                "loadtest.service.app:create_app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level=level, access_log=False, log_config=log_config,
+                http="loadtest.service.nodelay:NoDelayProtocol",
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(shared, ignore_errors=True)
         return
-    app = create_app(settings)  # type: ignore[arg-type]
-    uvicorn.run(app, host=host, port=port, log_level=log, access_log=False)
+    app = create_app(settings)
+    uvicorn.run(app, host=host, port=port, log_level=level, access_log=False,
+                log_config=log_config)  # fmt: skip

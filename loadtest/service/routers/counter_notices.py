@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from loadtest.service import enforcement
+from loadtest.service import enforcement, events
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal, principal, require
 from loadtest.service.context import Outcome, Service, service
+from loadtest.service.events import Act
 from loadtest.service.models import CounterNotice, CounterNoticeIn, DecisionIn, ListingId, iso
 from loadtest.service.problems import Problem, responses
 from loadtest.service.routers.review import check_open
@@ -34,7 +34,7 @@ def _load(conn: Connection, counter_id: int) -> Any:
     return conn.execute(select(cn).where(cn.c.id == counter_id)).one()
 
 
-def _create_job(who: Principal, listing_id: int, body: CounterNoticeIn, now: float) -> Any:
+def _create_job(who: Principal, listing_id: int, body: CounterNoticeIn, act: Act) -> Any:
     def job(conn: Connection) -> Outcome:
         lt, cn = s.listings, s.counter_notices
         row = conn.execute(select(lt).where(lt.c.id == listing_id).with_for_update()).first()
@@ -50,9 +50,11 @@ def _create_job(who: Principal, listing_id: int, body: CounterNoticeIn, now: flo
         values = {
             "listing_id": listing_id, "seller_id": who.seller_id, "brand_id": row.brand_id,
             "notice_id": row.removed_by_notice, "statement": body.statement,
-            "status": "pending", "created_at": now, "review_pending": True,
+            "status": "pending", "created_at": act.now, "review_pending": True,
         }  # fmt: skip
         new_id = conn.execute(cn.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
+        events.log(conn, act, "counter_notice.file", "counter_notice", int(new_id),
+                   row.brand_id, listing_id=listing_id)  # fmt: skip
         return Outcome(201, counter_json(_load(conn, new_id)), brand_id=row.brand_id)
 
     return job
@@ -70,17 +72,18 @@ async def file_counter_notice(
 ) -> Any:
     """The listing's seller contests its removal (409 while live or already contested)."""
     require(who, "seller")
-    outcome = await svc.write(_create_job(who, listing_id, body, time.time()))
+    outcome = await svc.write(_create_job(who, listing_id, body, svc.act(who)))
     svc.record(outcome)
     return JSONResponse(outcome.body, status_code=201)
 
 
-def _decide_job(who: Principal, counter_id: int, approve: bool, now: float) -> Any:
+def _decide_job(who: Principal, counter_id: int, approve: bool, act: Act) -> Any:
     def job(conn: Connection) -> Outcome:
         cn = s.counter_notices
         row = conn.execute(select(cn).where(cn.c.id == counter_id).with_for_update()).first()
         if row is None or not who.sees_brand(row.brand_id):
             raise Problem(404, f"no counter-notice {counter_id} among your brands")
+        now = act.now
         check_open(row, who, now, "counter-notice")
         program = conn.execute(
             select(s.brands.c.program).where(s.brands.c.id == row.brand_id)
@@ -88,7 +91,7 @@ def _decide_job(who: Principal, counter_id: int, approve: bool, now: float) -> A
         restored = 0
         if approve:
             restored = enforcement.restore(
-                conn, who, [row.listing_id], now, program, row.notice_id, counter_notice_id=row.id
+                conn, act, [row.listing_id], program, row.notice_id, counter_notice_id=row.id
             )
         conn.execute(
             cn.update().where(cn.c.id == counter_id).values(
@@ -96,6 +99,8 @@ def _decide_job(who: Principal, counter_id: int, approve: bool, now: float) -> A
                 decided_by=who.id, decided_at=now, lease_holder=None, lease_until=None,
             )
         )  # fmt: skip
+        events.log(conn, act, "counter_notice.decide", "counter_notice", counter_id,
+                   row.brand_id, decision="approve" if approve else "reject")  # fmt: skip
         return Outcome(200, counter_json(_load(conn, counter_id)), program=program,
                        restored=restored, brand_id=row.brand_id)  # fmt: skip
 
@@ -114,7 +119,7 @@ async def decide_counter_notice(
 ) -> Any:
     """Approve (restore the listing) or reject (it stays down) a counter-notice."""
     require(who, "account_manager")
-    job = _decide_job(who, counter_notice_id, body.decision == "approve", time.time())
+    job = _decide_job(who, counter_notice_id, body.decision == "approve", svc.act(who))
     outcome = await svc.write(job)
     svc.record(outcome)
     return outcome.body

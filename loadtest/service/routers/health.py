@@ -1,4 +1,4 @@
-"""Liveness and Prometheus metrics."""
+"""Liveness, readiness (a database round trip) and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
+from loadtest.service import schema as s
 from loadtest.service.context import Service, service
 from loadtest.service.models import Health
+from loadtest.service.problems import Problem, responses
 
 router = APIRouter(tags=["health"])
 
@@ -24,6 +28,22 @@ async def healthz(svc: Annotated[Service, Depends(service)]) -> Any:
     }
 
 
+@router.get("/readyz", response_model=Health, responses=responses(503))
+def readyz(svc: Annotated[Service, Depends(service)]) -> Any:
+    """200 when the database answers a query at the migrated version, else 503."""
+    try:
+        version = svc.read(
+            lambda c: c.execute(
+                select(s.schema_version.c.version).order_by(s.schema_version.c.version.desc())
+            ).scalar()
+        )
+    except SQLAlchemyError as exc:
+        raise Problem(503, f"database unavailable: {type(exc).__name__}") from None
+    if version != svc.schema_version:
+        raise Problem(503, f"database at schema {version}, expected {svc.schema_version}")
+    return {"status": "ok", "schema_version": version, "database": svc.engine.dialect.name}
+
+
 @router.get(
     "/metrics",
     response_class=Response,
@@ -31,4 +51,4 @@ async def healthz(svc: Annotated[Service, Depends(service)]) -> Any:
 )
 def metrics(svc: Annotated[Service, Depends(service)]) -> Response:
     """Prometheus text: requests, latency, notices, removals, restorations, queue depth."""
-    return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(svc.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from loadtest.service import enforcement
+from loadtest.service import enforcement, events, misuse
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal, principal, require
 from loadtest.service.context import Outcome, Service, decode_cursor, encode_cursor, service
+from loadtest.service.events import Act
 from loadtest.service.models import Listing, ListingId, ListingIn, ListingPage, iso
 from loadtest.service.problems import PROBLEM_TYPE, Problem, problem_body, responses
 
@@ -57,7 +57,7 @@ def list_listings(
 ) -> Any:
     """Live listings, optionally of one brand or matching ``q`` in the title, by id."""
     after = decode_cursor(cursor)
-    return svc.read(lambda conn: _page(conn, brand_id, q, after, limit))
+    return JSONResponse(svc.read(lambda conn: _page(conn, brand_id, q, after, limit)))
 
 
 @router.get(
@@ -72,17 +72,23 @@ def get_listing(listing_id: ListingId, svc: Annotated[Service, Depends(service)]
     if row is None:
         raise Problem(404, f"no listing {listing_id}")
     if row.status == "removed":
+        st = s.statements
+        sid = svc.read(lambda c: c.execute(
+            select(st.c.id).where(st.c.listing_id == listing_id, st.c.ended_at.is_(None))
+            .order_by(st.c.id.desc()).limit(1)).scalar())  # fmt: skip
         body = problem_body(
             410, f"listing {listing_id} was removed", id=row.id, brand_id=row.brand_id,
             removed_at=iso(row.removed_at), reason=row.removed_reason,
-            notice_id=row.removed_by_notice,
+            notice_id=row.removed_by_notice, statement_id=sid,
+            statement_of_reasons=f"/v1/statements/{sid}" if sid else None,
         )  # fmt: skip
         return JSONResponse(body, status_code=410, media_type=PROBLEM_TYPE)
-    return listing_json(row)
+    return JSONResponse(listing_json(row))  # already the documented shape: no re-validation
 
 
-def _create_job(who: Principal, body: ListingIn, now: float) -> Any:
+def _create_job(who: Principal, body: ListingIn, act: Act) -> Any:
     def job(conn: Connection) -> Outcome:
+        misuse.check_not_suspended(conn, who.id, act.now, "seller")
         if (
             conn.execute(select(s.brands.c.id).where(s.brands.c.id == body.brand_id)).first()
             is None
@@ -94,9 +100,10 @@ def _create_job(who: Principal, body: ListingIn, now: float) -> Any:
         values = {
             "seller_id": who.seller_id, "brand_id": body.brand_id, "title": body.title,
             "price_usd": body.price_usd, "is_fake": kind == "counterfeit", "status": "live",
-            "created_at": now,
+            "created_at": act.now,
         }  # fmt: skip
         new_id = conn.execute(s.listings.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
+        events.log(conn, act, "listing.create", "listing", int(new_id), body.brand_id)
         row = conn.execute(select(s.listings).where(s.listings.c.id == new_id)).one()
         return Outcome(201, listing_json(row))
 
@@ -111,13 +118,14 @@ async def create_listing(
     who: Annotated[Principal, Depends(principal)],
     svc: Annotated[Service, Depends(service)],
 ) -> Any:
-    """A seller lists an item (its fake flag follows the seller's kind in the seed data)."""
+    """A seller lists an item (its fake flag follows the seller's kind in the seed data);
+    403 while the seller is suspended for repeated infringements."""
     require(who, "seller")
-    outcome = await svc.write(_create_job(who, body, time.time()))
+    outcome = await svc.write(_create_job(who, body, svc.act(who)))
     return JSONResponse(outcome.body, status_code=201)
 
 
-def _restore_job(who: Principal, listing_id: int, now: float) -> Any:
+def _restore_job(who: Principal, listing_id: int, act: Act) -> Any:
     def job(conn: Connection) -> Outcome:
         lt = s.listings
         row = conn.execute(select(lt).where(lt.c.id == listing_id)).first()
@@ -128,7 +136,7 @@ def _restore_job(who: Principal, listing_id: int, now: float) -> Any:
         program = conn.execute(
             select(s.brands.c.program).where(s.brands.c.id == row.brand_id)
         ).scalar_one()
-        n = enforcement.restore(conn, who, [listing_id], now, program, row.removed_by_notice)
+        n = enforcement.restore(conn, act, [listing_id], program, row.removed_by_notice)
         fresh = conn.execute(select(lt).where(lt.c.id == listing_id)).one()
         return Outcome(200, listing_json(fresh), program=program, restored=n)
 
@@ -147,6 +155,6 @@ async def restore_listing(
 ) -> Any:
     """An account manager (of the listing's brand) or an admin puts a removed listing back."""
     require(who, "account_manager", "admin")
-    outcome = await svc.write(_restore_job(who, listing_id, time.time()))
+    outcome = await svc.write(_restore_job(who, listing_id, svc.act(who)))
     svc.record(outcome)
     return outcome.body

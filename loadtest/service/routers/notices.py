@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from typing import Annotated, Any
 
@@ -11,9 +10,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
+from loadtest.service import events
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal, Role, principal, require
 from loadtest.service.context import Outcome, Service, decode_cursor, encode_cursor, service
+from loadtest.service.events import Act
 from loadtest.service.filing import file_job
 from loadtest.service.idempotency import check_key, idempotent, request_hash
 from loadtest.service.models import (
@@ -39,8 +40,12 @@ def notice_json(row: Any, items: list[Any]) -> dict[str, Any]:
         "status": row.status, "reason": row.reason, "evidence": row.evidence,
         "created_at": iso(row.created_at), "review_pending": bool(row.review_pending),
         "decision": row.decision, "decided_at": iso(row.decided_at),
-        "items": [{"listing_id": i.listing_id, "state_at_filing": i.state_at_filing}
-                  for i in items],
+        "notifier_name": row.notifier_name, "notifier_email": row.notifier_email,
+        "right_relied_on": row.right_relied_on,
+        "good_faith": None if row.good_faith is None else bool(row.good_faith),
+        "source_type": row.source_type,
+        "items": [{"listing_id": i.listing_id, "state_at_filing": i.state_at_filing,
+                   "url": i.url} for i in items],
     }  # fmt: skip
 
 
@@ -75,13 +80,16 @@ async def file_notice(
     svc: Annotated[Service, Depends(service)],
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> Any:
-    """A rights holder files a notice; joint_force (and qualifying good_faith) removes at once."""
+    """A rights holder files a notice with the Art. 16 elements; joint_force (and qualifying
+    good_faith) removes at once. 403 while the notifier is suspended for misuse."""
     require(who, "rights_holder")
     key = check_key(idempotency_key)
-    now = time.time()
-    fingerprint = request_hash("POST", "/v1/notices", body.model_dump(mode="json"))
+    act = svc.act(who)
+    fingerprint = (
+        "" if key is None else request_hash("POST", "/v1/notices", body.model_dump(mode="json"))
+    )
     ttl_s = svc.settings.idempotency_ttl_h * 3600.0
-    job = idempotent(who.id, key, fingerprint, now, ttl_s, file_job(svc, who, body, now))
+    job = idempotent(who.id, key, fingerprint, act.now, ttl_s, file_job(svc, who, body, act))
     try:
         outcome = await svc.write(job)
     except IntegrityError:  # another process stored the same key first: replay its answer
@@ -155,14 +163,16 @@ def message_json(row: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _message_job(who: Principal, notice_id: int, body: MessageIn, now: float) -> Any:
+def _message_job(who: Principal, notice_id: int, body: MessageIn, act: Act) -> Any:
     def job(conn: Connection) -> Outcome:
-        visible_notice(conn, who, notice_id)
+        row = visible_notice(conn, who, notice_id)
         values = {
             "notice_id": notice_id, "author_id": who.id, "author_role": who.role,
-            "body": body.body, "created_at": now,
+            "body": body.body, "created_at": act.now,
         }  # fmt: skip
         new_id = conn.execute(s.messages.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
+        events.log(conn, act, "message.post", "message", int(new_id), row.brand_id,
+                   notice_id=notice_id)  # fmt: skip
         return Outcome(201, message_json(conn.execute(
             select(s.messages).where(s.messages.c.id == new_id)).one()))  # fmt: skip
 
@@ -181,7 +191,7 @@ async def post_message(
 ) -> Any:
     """The brand or its account manager writes on a notice's thread."""
     require(who, "rights_holder", "account_manager")
-    outcome = await svc.write(_message_job(who, notice_id, body, time.time()))
+    outcome = await svc.write(_message_job(who, notice_id, body, svc.act(who)))
     return JSONResponse(outcome.body, status_code=201)
 
 

@@ -140,12 +140,29 @@ def seeded(db_url: str, scenario_file: Path) -> Seeded:
     return seed_db(db_url, scenario_file)
 
 
-def make_client(url: str, **settings: Any) -> TestClient:
-    """An in-process client of a fresh app on ``url``."""
+def make_client(url: str, clock: Any = None, **settings: Any) -> TestClient:
+    """An in-process client of a fresh app on ``url`` (on ``clock`` when given)."""
     from loadtest.service.app import create_app
+    from loadtest.service.clock import system_clock
     from loadtest.service.settings import Settings
 
-    return TestClient(create_app(Settings(db=url, **settings)), raise_server_exceptions=True)
+    app = create_app(Settings(db=url, **settings), clock=clock or system_clock)
+    return TestClient(app, raise_server_exceptions=True)
+
+
+def notice_body(ids: list[int], **over: Any) -> dict[str, Any]:
+    """A complete notice (every DSA Art. 16 element) naming ``ids``."""
+    return {
+        "listing_ids": ids,
+        "urls": [f"https://marketplace.example/listings/{i}" for i in ids],
+        "reason": "counterfeit",
+        "evidence": "test purchase, photos attached",
+        "notifier_name": "Brand legal team",
+        "notifier_email": "legal@brand.example",
+        "right_relied_on": "EU trade mark 018000001",
+        "good_faith_statement": True,
+        **over,
+    }
 
 
 @pytest.fixture

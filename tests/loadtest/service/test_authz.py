@@ -7,16 +7,27 @@ object answers 404, a wrong role 403, no or a bad key 401; public reads answer a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 
-from tests.loadtest.service.conftest import Seeded, auth, brand_listing_ids, make_client, seed_db
+from loadtest.service import db
+from loadtest.service import schema as s
+from loadtest.service.auth import hash_key
+from tests.loadtest.service.conftest import (
+    Seeded,
+    auth,
+    brand_listing_ids,
+    make_client,
+    notice_body,
+    reset_pg,
+    seed_db,
+)
 
-NOTICE = {"reason": "counterfeit", "evidence": "photos"}
 ROLES = ("anonymous", "bad_key", "rights_holder", "account_manager", "seller", "admin")
 
 
@@ -30,6 +41,8 @@ class World:
     std: dict[str, Any]
     jf: dict[str, Any]
     me: dict[str, Any]  # the seller-role caller
+    engine: Engine
+    statements: dict[str, int] = field(default_factory=dict)
 
     def key(self, role: str) -> str | None:
         k = self.seeded.keys
@@ -46,13 +59,13 @@ class World:
     def notice(self, tenant: str) -> int:
         h = self.holder(tenant)
         ids = brand_listing_ids(self.c, h["brand_id"], 1)
-        r = self.c.post("/v1/notices", json={**NOTICE, "listing_ids": ids}, headers=auth(h["key"]))
+        r = self.c.post("/v1/notices", json=notice_body(ids), headers=auth(h["key"]))
         return int(r.json()["id"])
 
     def remove(self, item: dict[str, Any]) -> tuple[int, str]:
         """Take a listing down through its brand; returns it and its seller's key."""
         h = next(r for r in self.seeded.keys["rights_holders"] if r["brand_id"] == item["brand_id"])
-        nid = self.c.post("/v1/notices", json={**NOTICE, "listing_ids": [item["id"]]},
+        nid = self.c.post("/v1/notices", json=notice_body([item["id"]]),
                           headers=auth(h["key"])).json()["id"]  # fmt: skip
         if h["program"] != "joint_force":
             am = self.seeded.manager_of(item["brand_id"])
@@ -82,6 +95,44 @@ class World:
         assert r.status_code == 201, r.text
         return int(r.json()["id"])
 
+    def statement(self, tenant: str) -> int:
+        """A statement of reasons for the seller-role caller's (own) or another's listing
+        (one per tenant: a seller has few listings to lose)."""
+        if tenant not in self.statements:
+            lid = self.removed_of_seller(tenant)
+            sid = self.c.get(f"/v1/listings/{lid}").json()["statement_id"]
+            self.statements[tenant] = int(sid)
+        return self.statements[tenant]
+
+    def rejected_notice(self, tenant: str) -> int:
+        """A notice of the tenant's brand rejected by a manager other than the caller."""
+        h = self.holder(tenant)
+        nid = self.notice(tenant)
+        mine = self.key("account_manager")
+        other = next(m for m in self.seeded.keys["account_managers"]
+                     if h["brand_id"] in m["brand_ids"] and m["key"] != mine)  # fmt: skip
+        r = self.c.post(f"/v1/notices/{nid}/decision", json={"decision": "reject"},
+                        headers=auth(other["key"]))  # fmt: skip
+        assert r.status_code == 200, r.text
+        return nid
+
+    def complaint(self, tenant: str) -> int:
+        """A notifier's complaint about the tenant's brand."""
+        nid = self.rejected_notice(tenant)
+        r = self.c.post("/v1/complaints", json={"notice_id": nid, "text": "fakes"},
+                        headers=auth(self.holder(tenant)["key"]))  # fmt: skip
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])
+
+    def victim(self, tenant: str, nth: int) -> int:
+        """The principal id of a seller no other case uses (for key changes)."""
+        sellers = self.seeded.keys["sellers"]
+        key = sellers[-1 - 2 * nth - (tenant == "other")]["key"]
+        p = s.principals
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(p.c.id).where(p.c.key_hash == hash_key(key)))
+                       .scalar_one())  # fmt: skip
+
     def _all_live(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         cursor = None
@@ -102,7 +153,7 @@ ENDPOINTS: dict[str, Callable[[World, str], Request]] = {
     "get listing": lambda w, t: ("GET", f"/v1/listings/{brand_listing_ids(w.c, w.holder(t)['brand_id'], 1)[0]}", None),  # noqa: E501
     "create listing": lambda w, t: ("POST", "/v1/listings", {"brand_id": w.holder(t)["brand_id"], "title": "bag", "price_usd": 10.0}),  # noqa: E501
     "restore listing": lambda w, t: ("POST", f"/v1/listings/{w.removed_of_brand(t)[0]}/restore", None),  # noqa: E501
-    "file notice": lambda w, t: ("POST", "/v1/notices", {**NOTICE, "listing_ids": brand_listing_ids(w.c, w.holder(t)["brand_id"], 1)}),  # noqa: E501
+    "file notice": lambda w, t: ("POST", "/v1/notices", notice_body(brand_listing_ids(w.c, w.holder(t)["brand_id"], 1))),  # noqa: E501
     "list notices": lambda w, t: ("GET", "/v1/notices", None),
     "get notice": lambda w, t: ("GET", f"/v1/notices/{w.notice(t)}", None),
     "post message": lambda w, t: ("POST", f"/v1/notices/{w.notice(t)}/messages", {"body": "hi"}),
@@ -112,9 +163,26 @@ ENDPOINTS: dict[str, Callable[[World, str], Request]] = {
     "file counter-notice": lambda w, t: ("POST", f"/v1/listings/{w.removed_of_seller(t)}/counter-notices", {"statement": "genuine"}),  # noqa: E501
     "decide counter-notice": lambda w, t: ("POST", f"/v1/counter-notices/{w.counter(t)}/decision", {"decision": "reject"}),  # noqa: E501
     "audit": lambda w, t: ("GET", "/v1/audit", None),
+    "audit events": lambda w, t: ("GET", "/v1/audit/events", None),
+    "readyz": lambda w, t: ("GET", "/readyz", None),
+    "transparency": lambda w, t: ("GET", "/v1/transparency", None),
+    "transparency csv": lambda w, t: ("GET", "/v1/transparency/csv", None),
+    "list statements": lambda w, t: ("GET", "/v1/statements", None),
+    "get statement": lambda w, t: ("GET", f"/v1/statements/{w.statement(t)}", None),
+    "export statements": lambda w, t: ("GET", "/v1/statements/export", None),
+    "file seller complaint": lambda w, t: ("POST", "/v1/complaints", {"statement_id": w.statement(t), "text": "genuine"}),  # noqa: E501
+    "file notifier complaint": lambda w, t: ("POST", "/v1/complaints", {"notice_id": w.rejected_notice(t), "text": "fakes"}),  # noqa: E501
+    "get complaint": lambda w, t: ("GET", f"/v1/complaints/{w.complaint(t)}", None),
+    "decide complaint": lambda w, t: ("POST", f"/v1/complaints/{w.complaint(t)}/decision", {"decision": "reject"}),  # noqa: E501
+    "get principal": lambda w, t: ("GET", f"/v1/admin/principals/{w.victim(t, 0)}", None),
+    "set notifier type": lambda w, t: ("PUT", f"/v1/admin/principals/{w.victim(t, 0)}/notifier", {"notifier_type": "other"}),  # noqa: E501
+    "reinstate": lambda w, t: ("POST", f"/v1/admin/principals/{w.victim(t, 0)}/reinstate", None),
+    "rotate key": lambda w, t: ("POST", f"/v1/admin/principals/{w.victim(t, 1)}/rotate", None),
+    "revoke key": lambda w, t: ("POST", f"/v1/admin/principals/{w.victim(t, 2)}/revoke", None),
 }  # fmt: skip
 
-PUBLIC = {"healthz", "metrics", "list listings", "get listing"}
+PUBLIC = {"healthz", "metrics", "list listings", "get listing", "readyz", "transparency",
+          "transparency csv"}  # fmt: skip
 # role -> (own, other) for endpoints that need a key; 422: another brand's listing in a notice
 EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "create listing": {"seller": (201, 201)},
@@ -129,6 +197,22 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "file counter-notice": {"seller": (201, 404)},
     "decide counter-notice": {"account_manager": (200, 404)},
     "audit": {"admin": (200, 200)},
+    "audit events": {"admin": (200, 200)},
+    "list statements": {"seller": (200, 200), "admin": (200, 200)},
+    "get statement": {"seller": (200, 404), "admin": (200, 200)},
+    "export statements": {"admin": (200, 200)},
+    # a seller complains about its statements, a notifier about its rejected notices
+    "file seller complaint": {"seller": (201, 404), "rights_holder": (422, 422)},
+    "file notifier complaint": {"rights_holder": (201, 404), "seller": (422, 422)},
+    "get complaint": {"rights_holder": (200, 404), "account_manager": (200, 404),
+                      "seller": (404, 404), "admin": (200, 200)},
+    "decide complaint": {"account_manager": (200, 404), "admin": (200, 200)},
+    # sellers are not notifiers: an admin setting one's notifier type is a 409
+    "get principal": {"admin": (200, 200)},
+    "set notifier type": {"admin": (409, 409)},
+    "reinstate": {"admin": (200, 200)},
+    "rotate key": {"admin": (200, 200)},
+    "revoke key": {"admin": (200, 200)},
 }  # fmt: skip
 
 
@@ -142,18 +226,28 @@ def expected(endpoint: str, role: str, tenant: str) -> int:
     return own if tenant == "own" else other
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, scenario_file: Path) -> Iterator[World]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('authz') / 'authz.db'}"
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, scenario_file: Path
+) -> Iterator[World]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('authz') / 'authz.db'}"
+    else:
+        url = str(request.getfixturevalue("pg_server"))
+        reset_pg(url)
     seeded = seed_db(url, scenario_file)
-    with make_client(url, rate_limit=0) as c:
+    engine = db.make_engine(url, pool_size=1)
+    with make_client(url, rate_limit=0, anon_rate_limit=0) as c:
         std = next(r for r in seeded.keys["rights_holders"] if r["program"] == "standard")
         jf = next(r for r in seeded.keys["rights_holders"] if r["program"] == "joint_force")
         seller_id = c.get("/v1/listings", params={"brand_id": std["brand_id"]}).json()["items"][0][
             "seller_id"
         ]
         me = next(s for s in seeded.keys["sellers"] if s["seller_id"] == seller_id)
-        yield World(c, seeded, std, jf, me)
+        yield World(c, seeded, std, jf, me, engine)
+    engine.dispose()
 
 
 CASES = [(e, r, t) for e in ENDPOINTS for r in ROLES for t in ("own", "other")]

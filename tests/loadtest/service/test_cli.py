@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.loadtest.service.conftest import TAKEDOWN, LiveServer, auth, keys_json
+from tests.loadtest.service.conftest import TAKEDOWN, LiveServer, auth, keys_json, notice_body
 
 REPO = Path(__file__).resolve().parents[3]
 SMOKE = REPO / "scenarios" / "smoke.toml"
@@ -68,7 +68,7 @@ def test_smoke_seed_keys_refusal_and_restart(tmp_path: Path) -> None:
                     :2
                 ]
             ]
-            nid = c.post("/v1/notices", json={"listing_ids": ids, "reason": "r", "evidence": "e"},
+            nid = c.post("/v1/notices", json=notice_body(ids),
                          headers=auth(rh["key"])).json()["id"]  # fmt: skip
     finally:
         server.stop()

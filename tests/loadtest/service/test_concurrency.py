@@ -9,9 +9,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.loadtest.service.conftest import LiveServer, Seeded, auth, reset_pg, seed_db
-
-NOTICE = {"reason": "counterfeit", "evidence": "test purchase"}
+from tests.loadtest.service.conftest import (
+    LiveServer,
+    Seeded,
+    auth,
+    notice_body,
+    reset_pg,
+    seed_db,
+)
 
 
 @pytest.fixture(
@@ -43,7 +48,7 @@ def test_200_concurrent_retries_make_one_notice(live: tuple[LiveServer, Seeded])
             i["id"]
             for i in c.get("/v1/listings", params={"brand_id": rh["brand_id"]}).json()["items"][:3]
         ]
-    body = {**NOTICE, "listing_ids": ids}
+    body = notice_body(ids)
     headers = {**auth(rh["key"]), "Idempotency-Key": "retry-storm-1"}
 
     def send(_: int) -> tuple[int, int]:
@@ -76,7 +81,7 @@ def test_four_managers_claiming_never_decide_the_same_item(
         ]
         filed = set()
         for k in range(60):
-            r = c.post("/v1/notices", json={**NOTICE, "listing_ids": [ids[k % len(ids)]]},
+            r = c.post("/v1/notices", json=notice_body([ids[k % len(ids)]]),
                        headers=auth(rh["key"]))  # fmt: skip
             filed.add(r.json()["id"])
 

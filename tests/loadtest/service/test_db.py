@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from loadtest.service import db
 from loadtest.service import schema as s
@@ -14,12 +14,27 @@ from loadtest.service.writer import Writer
 
 def test_migrations_apply_in_order_once(db_url: str) -> None:
     engine = db.make_engine(db_url, pool_size=1, writer=True)
-    assert db.migrate(engine) == len(db.MIGRATIONS) == 2
-    assert db.migrate(engine) == 2  # a restart applies nothing twice
+    assert db.migrate(engine) == len(db.MIGRATIONS) == 3
+    assert db.migrate(engine) == 3  # a restart applies nothing twice
     with engine.connect() as conn:
         versions = [v for (v,) in conn.execute(select(s.schema_version.c.version))]
     engine.dispose()
-    assert versions == [1, 2]
+    assert versions == [1, 2, 3]
+
+
+def test_migration_3_adds_its_columns_to_an_older_database(db_url: str) -> None:
+    engine = db.make_engine(db_url, pool_size=1, writer=True)
+    db.migrate(engine)
+    with engine.begin() as conn:  # back to version 2: without migration 3's columns
+        for table, names in s.V3_COLUMNS.items():
+            for name in names:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {name}")
+        conn.execute(s.schema_version.delete().where(s.schema_version.c.version == 3))
+    assert db.migrate(engine) == 3
+    with engine.connect() as conn:
+        have = {c["name"] for c in inspect(conn).get_columns("notices")}
+    engine.dispose()
+    assert set(s.V3_COLUMNS["notices"]) <= have
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:

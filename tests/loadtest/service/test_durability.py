@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from loadtest.service import db
 from loadtest.service import schema as s
-from tests.loadtest.service.conftest import LiveServer, Seeded, auth
+from tests.loadtest.service.conftest import LiveServer, Seeded, auth, notice_body
 
 KILLS = 3
 WRITERS = 8
@@ -40,7 +40,7 @@ def _hammer(base: str, key: str, ids: list[int], tag: str, stop: threading.Event
         n = 0
         while not stop.is_set():
             reason = f"{tag}-{n}"
-            body: dict[str, Any] = {"reason": reason, "evidence": "e", "listing_ids": ids}
+            body: dict[str, Any] = notice_body(ids, reason=reason, evidence="e")
             n += 1
             sent[reason] = (key, body)
             try:
@@ -57,6 +57,27 @@ def _stored(url: str) -> Counter[str]:
         reasons = Counter(r for (r,) in conn.execute(select(s.notices.c.reason)))
     engine.dispose()
     return reasons
+
+
+def _consistent(url: str) -> int:
+    """Removals, statements of reasons and events committed together survive together:
+    every removed listing has exactly one open statement, every notice its filing event.
+    Returns the number of open statements."""
+    engine = db.make_engine(url, pool_size=1)
+    with engine.connect() as conn:
+        removed = {i for (i,) in conn.execute(
+            select(s.listings.c.id).where(s.listings.c.status == "removed"))}  # fmt: skip
+        st = s.statements
+        open_ = Counter(i for (i,) in conn.execute(
+            select(st.c.listing_id).where(st.c.ended_at.is_(None))))  # fmt: skip
+        notices = {i for (i,) in conn.execute(select(s.notices.c.id))}
+        ev = s.events
+        filed = {i for (i,) in conn.execute(
+            select(ev.c.object_id).where(ev.c.action == "notice.file"))}  # fmt: skip
+    engine.dispose()
+    assert set(open_) == removed and set(open_.values()) <= {1}, "a removal lost its statement"
+    assert filed == notices, "a notice lost its audit event"
+    return len(open_)
 
 
 def _retry_previous(base: str, sent: Sent, acked: dict[str, int]) -> int:
@@ -117,6 +138,8 @@ def kill_loop(seeded: Seeded, tmp_path: Path, kills: int, workers: int) -> int:
         stored = _stored(seeded.url)
         assert set(acked) <= set(stored), "an acknowledged notice was lost"
         assert max(stored.values()) == 1, "a notice was stored twice"
+        statements = _consistent(seeded.url)
+    assert statements > 0, "joint_force notices should have removed listings"
     return len(acked)
 
 

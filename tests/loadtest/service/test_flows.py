@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.loadtest.service.conftest import Seeded, auth, brand_listing_ids
-
-NOTICE = {"reason": "counterfeit", "evidence": "test purchase, photos attached"}
+from tests.loadtest.service.conftest import Seeded, auth, brand_listing_ids, notice_body
 
 
 def file(c: TestClient, key: str, ids: list[int], **headers: str):  # type: ignore[no-untyped-def,unused-ignore]
-    return c.post(
-        "/v1/notices", json={**NOTICE, "listing_ids": ids}, headers={**auth(key), **headers}
-    )
+    return c.post("/v1/notices", json=notice_body(ids), headers={**auth(key), **headers})
 
 
 def test_standard_notice_waits_for_review_then_removes(client: TestClient, seeded: Seeded) -> None:
@@ -117,9 +113,11 @@ def test_counter_notice_restores_on_approval(client: TestClient, seeded: Seeded)
 
 
 def test_lease_blocks_other_managers_until_it_expires(seeded: Seeded) -> None:
+    from loadtest.service.clock import ManualClock
     from tests.loadtest.service.conftest import make_client
 
-    with make_client(seeded.url, rate_limit=0, lease_s=2.0) as c:
+    clock = ManualClock()
+    with make_client(seeded.url, clock=clock, rate_limit=0, lease_s=60.0) as c:
         rh = seeded.holder("standard")
         pool = [m for m in seeded.keys["account_managers"] if rh["brand_id"] in m["brand_ids"]]
         nid = file(c, rh["key"], brand_listing_ids(c, rh["brand_id"], 1)).json()["id"]
@@ -130,9 +128,10 @@ def test_lease_blocks_other_managers_until_it_expires(seeded: Seeded) -> None:
         path = f"/v1/notices/{nid}/decision"
         blocked = c.post(path, json={"decision": "approve"}, headers=auth(pool[1]["key"]))
         assert blocked.status_code == 409
-        import time
-
-        time.sleep(2.1)
+        clock.advance(59.0)  # still leased one second before the end
+        early = c.post("/v1/review-queue/claim", json={"limit": 5}, headers=auth(pool[1]["key"]))
+        assert early.json()["items"] == []
+        clock.advance(1.5)
         back = c.post("/v1/review-queue/claim", json={"limit": 5}, headers=auth(pool[1]["key"]))
         assert [i["id"] for i in back.json()["items"]] == [nid]
 
@@ -170,25 +169,34 @@ def test_listings_page_through_every_live_listing(client: TestClient, seeded: Se
 
 
 def test_limits_answer_413_422_and_429(seeded: Seeded) -> None:
+    from loadtest.service.clock import ManualClock
     from tests.loadtest.service.conftest import make_client
 
     rh = seeded.holder("standard")
-    with make_client(seeded.url, rate_limit=2, rate_burst=3, max_body_bytes=2048) as c:
-        big = {**NOTICE, "listing_ids": [1], "evidence": "x" * 5000}
+    clock = ManualClock()
+    with make_client(seeded.url, clock=clock, rate_limit=2, rate_burst=3, anon_rate_limit=2,
+                     max_body_bytes=2048) as c:  # fmt: skip
+        big = notice_body([1], evidence="x" * 5000)
         too_big = c.post("/v1/notices", json=big, headers=auth(rh["key"]))
         assert too_big.status_code == 413
         assert too_big.headers["content-type"].startswith("application/problem+json")
-        over = c.post("/v1/notices", json={**NOTICE, "listing_ids": list(range(1, 302))},
-                      headers=auth(rh["key"]))  # fmt: skip
+        clock.advance(10)
+        many = notice_body(list(range(1, 302)), urls=["https://marketplace.example/listings/1"])
+        over = c.post("/v1/notices", json=many, headers=auth(rh["key"]))
         assert over.status_code == 422 and "listing_ids" in over.json()["detail"]
+        clock.advance(10)  # a full bucket of 3
         codes = [c.get("/v1/notices", headers=auth(rh["key"])).status_code for _ in range(4)]
-        assert codes[-1] == 429
+        assert codes == [200, 200, 200, 429]
         limited = c.get("/v1/notices", headers=auth(rh["key"]))
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
-        # public reads carry no key and are not limited; other keys have their own bucket
-        assert c.get("/v1/listings").status_code == 200
+        assert limited.headers["ratelimit-remaining"] == "0"
+        clock.advance(0.5)  # one token back at 2 per second
+        assert c.get("/v1/notices", headers=auth(rh["key"])).status_code == 200
+        # other keys have their own bucket; anonymous reads have their address's
         other = seeded.holder("joint_force")
         assert c.get("/v1/notices", headers=auth(other["key"])).status_code == 200
+        anon = [c.get("/v1/listings").status_code for _ in range(5)]
+        assert anon == [200, 200, 200, 200, 429]
 
 
 def test_metrics_count_notices_removals_and_queue(client: TestClient, seeded: Seeded) -> None:

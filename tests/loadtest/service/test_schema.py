@@ -64,6 +64,8 @@ def key_for(keys: dict[str, Any], method: str, path: str) -> str:
         return str(keys["rights_holders"][0]["key"])
     if "review-queue" in path or "decision" in path or path.endswith("/restore"):
         return str(keys["account_managers"][0]["key"])
+    if path == "/v1/complaints" and method == "POST":
+        return str(keys["sellers"][0]["key"])
     if "counter-notices" in path or (path == "/v1/listings" and method == "POST"):
         return str(keys["sellers"][0]["key"])
     if path.startswith("/v1/notices"):

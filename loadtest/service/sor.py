@@ -1,0 +1,103 @@
+"""Statements of reasons (DSA Art. 17) and their export to the Transparency Database.
+
+A statement is written in the same transaction as every removal of a listing: the
+facts relied on, the ground (illegal content: the right the notice relied on), whether
+detection and decision were automated, the source (an Art. 16 notice or a trusted
+flagger's) and the redress open to the seller. ``tdb_record`` renders one in the field
+names and enumeration keys of the Transparency Database's statement submission API;
+``schemas/tdb_statement.schema.json`` is the JSON Schema every exported line meets.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from loadtest.service.events import Act
+
+SOURCE_ARTICLE_16 = "SOURCE_ARTICLE_16"
+SOURCE_TRUSTED_FLAGGER = "SOURCE_TRUSTED_FLAGGER"
+FULLY = "AUTOMATED_DECISION_FULLY"
+NOT_AUTOMATED = "AUTOMATED_DECISION_NOT_AUTOMATED"
+REDRESS = (
+    "Internal complaint (DSA Art. 20): POST /v1/complaints with this statement's id within "
+    "six months; out-of-court dispute settlement (Art. 21); judicial redress."
+)
+
+
+def _date(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d")
+
+
+def rows_for(act: Act, listings: Sequence[Any], notice: Any, automated_decision: str
+             ) -> list[dict[str, Any]]:  # fmt: skip
+    """Statement rows for ``listings`` (id, seller_id, brand_id, created_at) removed
+    on ``notice`` (id, source_type, right_relied_on, evidence, created_at)."""
+    source = notice.source_type or SOURCE_ARTICLE_16
+    who = "a trusted flagger" if source == SOURCE_TRUSTED_FLAGGER else "the rights holder"
+    how = "at once on receipt, before review" if automated_decision == FULLY else "after review"
+    return [
+        {
+            "puid": f"sor-{uuid.uuid4().hex}", "listing_id": r.id, "seller_id": r.seller_id,
+            "brand_id": r.brand_id, "notice_id": notice.id, "created_at": act.now,
+            "content_created_at": r.created_at, "source_type": source,
+            "automated_decision": automated_decision,
+            "legal_ground": notice.right_relied_on or "trade mark of the notifying brand",
+            "explanation": notice.evidence,
+            "facts": (f"Notice {notice.id} from {who} named listing {r.id} as infringing its "
+                      f"trade mark; the listing was removed {how}."),
+        }
+        for r in listings
+    ]  # fmt: skip
+
+
+def tdb_record(row: Any, base_url: str) -> dict[str, Any]:
+    """One statement in the Transparency Database submission API's fields and keys."""
+    record: dict[str, Any] = {
+        "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"],
+        "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT",
+        "illegal_content_legal_ground": row.legal_ground[:500],
+        "illegal_content_explanation": row.explanation[:2000],
+        "content_type": ["CONTENT_TYPE_PRODUCT"],
+        "category": "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
+        "category_specification": ["KEYWORD_TRADEMARK_INFRINGEMENT"],
+        "account_type": "ACCOUNT_TYPE_BUSINESS",
+        "application_date": _date(row.created_at),
+        "content_date": _date(row.content_created_at),
+        "decision_facts": row.facts[:5000],
+        "source_type": row.source_type,
+        "automated_detection": "No",
+        "automated_decision": row.automated_decision,
+        "puid": row.puid,
+        "url": f"{base_url.rstrip('/')}/listings/{row.listing_id}",
+    }
+    if row.ended_at is not None:
+        record["end_date_visibility_restriction"] = _date(row.ended_at)
+    return record
+
+
+def statement_json(row: Any, base_url: str) -> dict[str, Any]:
+    """The API view a seller reads: the statement, its TDB form and the redress open."""
+    from loadtest.service.models import iso
+
+    return {
+        "id": row.id, "listing_id": row.listing_id, "seller_id": row.seller_id,
+        "brand_id": row.brand_id, "notice_id": row.notice_id,
+        "created_at": iso(row.created_at), "ended_at": iso(row.ended_at),
+        "restriction": "listing_removed", "ground": "illegal_content",
+        "legal_ground": row.legal_ground, "explanation": row.explanation,
+        "facts": row.facts, "source_type": row.source_type,
+        "automated_detection": False,
+        "automated_decision": row.automated_decision == FULLY,
+        "redress": REDRESS, "transparency_database": tdb_record(row, base_url),
+    }  # fmt: skip
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema an exported statement meets."""
+    text = resources.files("loadtest.service").joinpath("tdb_statement.schema.json").read_text()
+    return dict(json.loads(text))
