@@ -14,8 +14,6 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
-FloatArray = np.ndarray
-
 
 class _Dist(BaseModel):
     model_config = ConfigDict(
