@@ -1,10 +1,10 @@
-"""The numpy array aliases every simulator module annotates with (defined once, here)."""
+"""Array aliases shared by the simulator's modules: one definition each."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
 
-IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]

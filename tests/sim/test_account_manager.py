@@ -27,6 +27,7 @@ from sim.agents.account_manager import (
 )
 from sim.rng import Streams
 from sim.scenario import AccountManagers
+from tests.hypo import examples
 
 MONDAY_9 = 9.0
 WEEK_H = 168.0
@@ -203,7 +204,7 @@ def on_shift(cal: ShiftCalendar, t_h: float) -> bool:
     return int(day) % 7 in cal.days and cal.start_h <= hour < cal.end_h
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(calendars, st.floats(0.0, 3 * WEEK_H))
 def test_next_start_is_the_first_on_shift_moment(config: AccountManagers, t_h: float) -> None:
     """next_start(t) is on shift, not before t, and no grid point in between is on shift."""
@@ -214,7 +215,7 @@ def test_next_start_is_the_first_on_shift_moment(config: AccountManagers, t_h: f
     assert not any(on_shift(cal, float(g)) for g in grid)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(calendars, st.floats(0.0, 3 * WEEK_H))
 def test_hours_on_shift_matches_a_fine_sum(config: AccountManagers, until_h: float) -> None:
     """Closed form against a sum over 1/8-hour slices (exact for integer shift bounds)."""

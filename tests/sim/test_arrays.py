@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from sim.arrays import ByteMask, GuideTable, run_bounds
 from sim.market import pick_brands, zipf_weights
+from tests.hypo import examples
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(st.sampled_from([0.0, 1e-9, 0.01, 0.3, 1.0, 7.0, 1e6]), min_size=1, max_size=60),
     st.integers(0, 2**32),
@@ -36,7 +37,7 @@ def test_guide_table_on_the_full_brand_weights() -> None:
     assert GuideTable(cum).index(u).tolist() == expect.tolist()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.lists(st.lists(st.integers(0, 50), max_size=20), min_size=1, max_size=5),
     st.lists(st.integers(0, 80), max_size=10),

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.due_list import DueList
+from tests.hypo import examples
 
 
 def test_due_list_releases_items_in_their_hour() -> None:
@@ -24,7 +25,7 @@ def test_due_list_releases_items_in_their_hour() -> None:
     assert len(due) == 1
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(
         st.lists(st.floats(-3.0, 60.0, allow_nan=False), max_size=30),

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.store import ListingStore
+from tests.hypo import examples
 
 
 def batch(brand: list[int], created_h: float = 0.0) -> dict[str, np.ndarray]:
@@ -57,7 +58,7 @@ def test_compaction_waits_until_half_is_dead() -> None:
     assert store.n == 1 and store.col("id").tolist() == [3]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)), min_size=1, max_size=30))
 def test_store_keeps_id_order_under_any_appends_and_kills(ops: list[tuple[int, int]]) -> None:
     store = ListingStore(capacity=1)
@@ -74,7 +75,7 @@ def test_store_keeps_id_order_under_any_appends_and_kills(ops: list[tuple[int, i
         assert np.all(np.diff(store.col("id")) > 0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(
         st.tuples(
