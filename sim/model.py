@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -39,16 +38,10 @@ from sim.scenario import Scenario, scenario_dict
 from sim.store import ListingStore
 from sim.traces import EventLog, NoticeLog
 from sim.types import BoolArray, IntArray
+from sim.version import package_version
 
 # progress(fraction of the horizon done, fake listings created so far), once a simulated day
 ProgressFn = Callable[[float, int], None]
-
-
-def _version() -> str:
-    try:
-        return metadata.version("takedown-lab")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
 
 
 @dataclass(frozen=True)
@@ -87,7 +80,7 @@ def run(
     return RunResult(
         scenario=scenario,
         seed=seed,
-        version=_version(),
+        version=package_version(),
         metrics=model.metrics(),
         daily=model.daily.table(),
         notices=model.notices.table(),
