@@ -1,8 +1,9 @@
-"""Recorders for one run: running aggregates, daily series and the notice trace.
+"""Recorders for one run: running aggregates and daily series, and the metrics they give.
 
 Removed listings are folded in here at removal time (counts, exposure, views, sales),
 so the live store never has to remember them. Aggregates only count what happens
-after the warm-up; daily series cover every day.
+after the warm-up; daily series cover every day. (The notice trace and the event log
+are in ``sim.traces``.)
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+from sim.types import BoolArray, FloatArray, IntArray
 
 # the names are the contract's; importing them from here keeps working
 from sim.contract import HEADLINE_METRICS as HEADLINE_METRICS
@@ -50,11 +52,11 @@ NOTICE_COLUMNS: tuple[str, ...] = (
 class Demand:
     """Shoppers' demand per brand, turned into views and sales in closed form."""
 
-    views_per_day: NDArray[np.float64]  # per brand
+    views_per_day: FloatArray  # per brand
     conversion: float
     discount: float
 
-    def sales_rate_per_h(self, brand: NDArray[np.int64]) -> NDArray[np.float64]:
+    def sales_rate_per_h(self, brand: IntArray) -> FloatArray:
         return self.views_per_day[brand] * self.conversion / 24.0
 
 
@@ -75,11 +77,11 @@ class DailySeries:
 
     def __init__(self, days: int) -> None:
         self.days = days
-        self.cols: dict[str, NDArray[np.float64]] = {
+        self.cols: dict[str, FloatArray] = {
             name: np.zeros(days) for name in DAILY_COLUMNS if name != "day"
         }
 
-    def add(self, name: str, t_h: NDArray[np.float64] | float, weight: float = 1.0) -> None:
+    def add(self, name: str, t_h: FloatArray | float, weight: float = 1.0) -> None:
         """Count events at times ``t_h`` into their days."""
         if isinstance(t_h, float | int):  # one event: no arrays
             self.cols[name][min(int(t_h // 24.0), self.days - 1)] += weight
@@ -104,124 +106,6 @@ class DailySeries:
         for name in DAILY_COLUMNS[1:]:
             out[name] = np.rint(self.cols[name]).astype(np.int64)
         return out
-
-
-class NoticeLog:
-    """The notice trace, one row per notice (growable numpy columns), filled in as notices
-    are decided and acted on. The notice id is its row."""
-
-    CHANNELS = ("notice_and_takedown", "good_faith", "joint_force")
-
-    def __init__(self, capacity: int = 1024) -> None:
-        self.n = 0
-        self.cols: dict[str, np.ndarray] = {
-            "t_h": np.zeros(capacity),
-            "brand_id": np.zeros(capacity, dtype=np.int64),
-            "listings": np.zeros(capacity, dtype=np.int64),
-            "valid": np.zeros(capacity, dtype=bool),
-            "channel": np.zeros(capacity, dtype=np.int8),
-            "decided_at_h": np.full(capacity, np.nan),
-            "removed_at_h": np.full(capacity, np.nan),
-            "listings_removed": np.zeros(capacity, dtype=np.int64),
-        }
-
-    def __len__(self) -> int:
-        return self.n
-
-    def file(self, t_h: float, brand: int, listings: int, valid: bool, channel: str) -> int:
-        """Record a filed notice; returns its id (its row)."""
-        return self.file_many(t_h, [brand], [listings], valid, [channel])[0]
-
-    def file_many(
-        self, t_h: float, brands: list[int], listings: list[int], valid: bool, channels: list[str]
-    ) -> range:
-        """Record notices filed together at ``t_h``; returns their ids (rows)."""
-        k = len(brands)
-        while self.n + k > len(self.cols["t_h"]):
-            self._grow()
-        rows = slice(self.n, self.n + k)
-        c = self.cols
-        c["t_h"][rows], c["brand_id"][rows], c["listings"][rows] = t_h, brands, listings
-        c["valid"][rows] = valid
-        c["channel"][rows] = [self.CHANNELS.index(name) for name in channels]
-        self.n += k
-        return range(rows.start, rows.stop)
-
-    def decided(self, notice_id: int, t_h: float) -> None:
-        self.cols["decided_at_h"][notice_id] = t_h
-
-    def removed(self, notice_id: int, t_h: float, count: int) -> None:
-        """``count`` of the notice's listings were removed at ``t_h`` (first time kept)."""
-        self.removed_many([notice_id], np.array([t_h]), np.array([count]))
-
-    def removed_many(self, notice_ids: list[int], t_h: np.ndarray, counts: np.ndarray) -> None:
-        """``removed`` for several distinct notices at once."""
-        got = counts > 0
-        if not got.any():
-            return
-        rows = np.asarray(notice_ids, dtype=np.int64)[got]
-        at = self.cols["removed_at_h"]
-        at[rows] = np.where(np.isnan(at[rows]), t_h[got], at[rows])
-        self.cols["listings_removed"][rows] += counts[got]
-
-    def _grow(self) -> None:
-        for name, arr in self.cols.items():
-            fill = np.nan if arr.dtype.kind == "f" and name != "t_h" else 0
-            grown = np.full(2 * len(arr), fill, dtype=arr.dtype)
-            grown[: self.n] = arr[: self.n]
-            self.cols[name] = grown
-
-    def table(self) -> dict[str, np.ndarray]:
-        out = {name: arr[: self.n].copy() for name, arr in self.cols.items()}
-        out["channel"] = np.asarray(self.CHANNELS, dtype=object)[out["channel"]]
-        return out
-
-
-class EventLog:
-    """Optional per-listing event log: removals and restorations (kept as array chunks)."""
-
-    COLUMNS = ("t_h", "kind", "listing_id", "brand_id", "fake", "channel")
-
-    def __init__(self) -> None:
-        self.chunks: list[dict[str, np.ndarray]] = []
-
-    def add(
-        self,
-        kind: str,
-        t_h: NDArray[np.float64] | float,
-        ids: NDArray[np.int64],
-        brand: NDArray[np.int64],
-        fake: bool,
-        channel: str,
-    ) -> None:
-        k = len(ids)
-        if k == 0:
-            return
-        self.chunks.append(
-            {
-                "t_h": np.broadcast_to(np.asarray(t_h, dtype=np.float64), (k,)).copy(),
-                "kind": np.full(k, kind, dtype=object),
-                "listing_id": np.asarray(ids, dtype=np.int64),
-                "brand_id": np.asarray(brand, dtype=np.int64),
-                "fake": np.full(k, fake),
-                "channel": np.full(k, channel, dtype=object),
-            }
-        )
-
-    def table(self) -> dict[str, np.ndarray]:
-        if not self.chunks:
-            empty: dict[str, np.ndarray] = {
-                "t_h": np.empty(0),
-                "kind": np.empty(0, dtype=object),
-                "listing_id": np.empty(0, dtype=np.int64),
-                "brand_id": np.empty(0, dtype=np.int64),
-                "fake": np.empty(0, dtype=bool),
-                "channel": np.empty(0, dtype=object),
-            }
-            return empty
-        out = {c: np.concatenate([ch[c] for ch in self.chunks]) for c in self.COLUMNS}
-        order = np.argsort(out["t_h"], kind="stable")
-        return {c: v[order] for c, v in out.items()}
 
 
 def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -268,10 +152,10 @@ class Aggregates:
         self.sales_value = 0.0
         self.wrongful_days = 0.0
 
-    def in_window(self, t_h: NDArray[np.float64]) -> NDArray[np.bool_]:
+    def in_window(self, t_h: FloatArray) -> BoolArray:
         return np.asarray(t_h) >= self.window.warmup_h
 
-    def count(self, name: str, t_h: NDArray[np.float64] | float, daily: str | None = None) -> None:
+    def count(self, name: str, t_h: FloatArray | float, daily: str | None = None) -> None:
         """Count events at ``t_h`` (after warm-up into totals, every day into ``daily``)."""
         t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
         self.counts[name] += float(np.count_nonzero(self.in_window(t)))
@@ -280,10 +164,10 @@ class Aggregates:
 
     def exposure(
         self,
-        brand: NDArray[np.int64],
-        created_h: NDArray[np.float64],
-        price_usd: NDArray[np.float64],
-        end_h: NDArray[np.float64],
+        brand: IntArray,
+        created_h: FloatArray,
+        price_usd: FloatArray,
+        end_h: FloatArray,
     ) -> None:
         """Fold listing-days, views and expected sales of listings live until ``end_h``."""
         start = np.maximum(created_h, self.window.warmup_h)
@@ -301,7 +185,7 @@ class Aggregates:
     def fakes_removed(
         self,
         cols: dict[str, np.ndarray],
-        t_h: NDArray[np.float64],
+        t_h: FloatArray,
         channel: str,
         at_upload: bool = False,
     ) -> None:
@@ -318,7 +202,7 @@ class Aggregates:
             before = inside & (t < cols["first_sale_h"])
             self.counts["platform_removed_before_sale"] += float(np.count_nonzero(before))
 
-    def wrongful(self, removed_h: NDArray[np.float64], until_h: NDArray[np.float64]) -> None:
+    def wrongful(self, removed_h: FloatArray, until_h: FloatArray) -> None:
         """Days genuine listings removed (after warm-up) stayed down."""
         inside = self.in_window(removed_h)
         stop = np.minimum(until_h, self.window.horizon_h)
@@ -349,16 +233,25 @@ def _notice_metrics(notices: dict[str, np.ndarray], window: Window) -> dict[str,
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewTotals:
+    """The account managers' work over the measured window, all desks together."""
+
+    busy_h: float
+    available_h: float
+    waits_h: FloatArray  # the queue wait of every review started in the window
+
+
 def summarise(
     agg: Aggregates,
     notices: dict[str, np.ndarray],
-    am: dict[str, Any],
+    am: ReviewTotals,
     accounts_active: int,
 ) -> dict[str, float]:
     """The flat metrics dict of one run, in ``METRIC_NAMES`` order (NaN where no data)."""
     c = agg.counts
     platform = sum(c[f"fake_removed_{ch}"] for ch in PLATFORM_CHANNELS)
-    waits = np.asarray(am["waits_h"], dtype=np.float64)
+    waits = np.asarray(am.waits_h, dtype=np.float64)
     out: dict[str, float] = {
         **{k: c[k] for k in ("fake_listings_created",)},
         **{f"fake_removed_{ch}": c[f"fake_removed_{ch}"] for ch in CHANNELS},
@@ -375,10 +268,10 @@ def summarise(
         "wrongful_removal_days": agg.wrongful_days,
         "counter_notices": c["counter_notices"],
         "restorations": c["restorations"],
-        "am_utilization": share(am["busy_h"], am["available_h"]),
+        "am_utilization": share(am.busy_h, am.available_h),
         "am_queue_wait_h_p50": float(np.percentile(waits, 50)) if len(waits) else float("nan"),
         "am_queue_wait_h_p95": float(np.percentile(waits, 95)) if len(waits) else float("nan"),
-        "am_hours": float(am["busy_h"]),
+        "am_hours": float(am.busy_h),
         "accounts_banned": c["accounts_banned"],
         "counterfeiters_active_end": float(accounts_active),
         "relists": c["relists"],

@@ -5,50 +5,43 @@ expiries, the platform's and the brands' sweeps) and the account managers' revie
 Listings are never processes: they are rows of the live store, and every mechanism acts
 on them in vectorised batches. Decisions taken between ticks are queued and applied, at
 their true times, at the start of the next tick, before any sweep reads the store.
+
+This module wires one run and drives its hours. The parts it wires live in their own
+modules: the live store (``sim.store``), removals and the sellers' reactions
+(``sim.removals``), the notice lifecycle (``sim.notices``), the strategies and what
+their decisions do (``sim.policies``), displacement (``sim.displacement``) and the
+actors (``sim.agents``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from importlib import metadata
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import simpy
 
-from sim.agents.account_manager import Decision, ReviewDesk, ReviewItem
-from sim.agents.counterfeiter import Counterfeiters
+from sim.agents.account_manager import Decision, DeskSnapshot, ReviewDesks, ReviewItem
+from sim.agents.counterfeiter import Counterfeiters, NewListings
 from sim.agents.legit_seller import LegitSellers
-from sim.agents.platform import Platform
-from sim.agents.rights_holder import Draft, RightsHolders
-from sim.market import IntArray, ListingStore, build_brands
-from sim.metrics import (
-    Aggregates,
-    DailySeries,
-    Demand,
-    EventLog,
-    NoticeLog,
-    Window,
-    summarise,
-)
-from sim.policies import Policy, policy_table, route_name
+from sim.agents.platform import Platform, Screening
+from sim.agents.rights_holder import RightsHolders
+from sim.displacement import Displacement
+from sim.market import build_brands
+from sim.metrics import Aggregates, DailySeries, Demand, Window, summarise
+from sim.notices import NoticeLifecycle
+from sim.policies import Policy, policy_table
+from sim.removals import Removals
 from sim.rng import Streams, draw_seed
 from sim.scenario import Scenario, scenario_dict
+from sim.store import ListingStore
+from sim.traces import EventLog, NoticeLog
+from sim.types import BoolArray, IntArray
+from sim.version import package_version
 
 # progress(fraction of the horizon done, fake listings created so far), once a simulated day
 ProgressFn = Callable[[float, int], None]
-DISPLACEMENT_WINDOW_DAYS = 7
-# what a removed fake leaves behind: the columns its removal is folded from
-FOLDED_COLUMNS = ("id", "brand", "account", "created_h", "first_sale_h", "price_usd")
-FOLDED_WITHOUT_EVENTS = FOLDED_COLUMNS[1:]  # the id is only for the event log
-
-
-def _version() -> str:
-    try:
-        return metadata.version("takedown-lab")
-    except metadata.PackageNotFoundError:
-        return "0.0.0"
 
 
 @dataclass(frozen=True)
@@ -87,23 +80,12 @@ def run(
     return RunResult(
         scenario=scenario,
         seed=seed,
-        version=_version(),
+        version=package_version(),
         metrics=model.metrics(),
         daily=model.daily.table(),
         notices=model.notices.table(),
         events=model.events.table() if model.events is not None else None,
     )
-
-
-@dataclass
-class OpenNotice:
-    """A filed notice not yet decided: what it names and how it is being handled."""
-
-    ids: IntArray
-    valid: bool
-    brand: int
-    remove_first: bool
-    genuine_down: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
 
 class Model:
@@ -122,17 +104,30 @@ class Model:
         self.brand_cum = np.cumsum(self.brands.popularity)
         # a brand's shoppers are spread over its listings, and fakes follow popularity,
         # so each listing sees about the same views whatever its brand
-        demand = Demand(
+        self.demand = Demand(
             np.full(self.brands.count, sc.market.views_per_listing_day),
             sc.market.fake_conversion,
             sc.market.fake_price_discount,
         )
-        self.demand = demand
         self.daily = DailySeries(self.window.days)
-        self.agg = Aggregates(self.window, demand, self.daily)
+        self.agg = Aggregates(self.window, self.demand, self.daily)
         self.notices = NoticeLog()
         self.events = EventLog() if events else None
         self.store = ListingStore()
+        self._build_actors(streams)
+        self.listing_rng = streams.get("listings")
+        jf = self.brands.of_programme("joint_force")
+        self.desks = ReviewDesks(self.env, sc.account_managers, jf, streams, self._on_decided)
+        self.warm = DeskSnapshot()  # the desks at the end of the warm-up
+        self.displacement = Displacement(
+            sc.counterfeiters.displacement, self.brands.popularity, self.window.days
+        )
+        self._build_flows()
+
+    # ------------------------------------------------------------------ setup
+
+    def _build_actors(self, streams: Streams) -> None:
+        sc = self.scenario
         self.legit = LegitSellers(
             sc.legit_sellers, self.brand_cum, streams.get("legit.catalog"), self.agg, self.events
         )
@@ -148,42 +143,24 @@ class Model:
             sc.rights_holders, self.brands, self.window.days, streams.get("rights_holders")
         )
         self.holders.record.trusted[self.brands.of_programme("good_faith")] = True
-        self.listing_rng = streams.get("listings")
-        self.open_notices: dict[int, OpenNotice] = {}
-        self._closed: dict[int, OpenNotice] = {}  # decided, removals still to apply
-        self.pending: list[tuple[float, int]] = []  # (approved at, notice id), review-first
-        self.floor_h = 0.0  # the hour being processed: nothing may be scheduled before it
-        self._decided_by_kind = {
-            "notice": self._notice_decided,
-            "counter_notice": self._counter_decided,
-        }
-        self.pool, self.desks = self._build_desks(streams)
-        self.warm: dict[str, Any] = {"busy_h": 0.0, "waits": {}}
-        shape = (
-            (self.brands.count, self.window.days) if sc.counterfeiters.displacement > 0 else (0, 0)
+
+    def _build_flows(self) -> None:
+        self.removals = Removals(
+            self.store, self.agg, self.events, self.counterfeiters, self.platform, self.displacement
         )
-        self.pressure = {"enforced": np.zeros(shape), "posted": np.zeros(shape)}
+        self.lifecycle = NoticeLifecycle(
+            store=self.store,
+            legit=self.legit,
+            holders=self.holders,
+            policies=self.policies,
+            log=self.notices,
+            daily=self.daily,
+            desks=self.desks,
+            removals=self.removals,
+        )
 
-    # ------------------------------------------------------------------ setup
-
-    def _build_desks(self, streams: Streams) -> tuple[ReviewDesk, dict[int, ReviewDesk]]:
-        am = self.scenario.account_managers
-        on = self._on_decided
-        pool = ReviewDesk(self.env, am, am.pool_size, streams.get("am.pool"), on, "pool")
-        desks: dict[int, ReviewDesk] = {}
-        if am.dedicated_per_enrolled_brand > 0:
-            for b in self.brands.of_programme("joint_force").tolist():
-                rng = streams.get(f"am.brand.{b}")
-                desks[b] = ReviewDesk(
-                    self.env, am, am.dedicated_per_enrolled_brand, rng, on, f"brand-{b}"
-                )
-        return pool, desks
-
-    def all_desks(self) -> list[ReviewDesk]:
-        return [self.pool, *(self.desks[b] for b in sorted(self.desks))]
-
-    def desk_for(self, brand: int) -> ReviewDesk:
-        return self.desks.get(brand, self.pool)
+    def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
+        self.lifecycle.decided(item, decision)
 
     # ------------------------------------------------------------------ the run
 
@@ -195,9 +172,9 @@ class Model:
         self.env.run(until=horizon_h)
         if progress is not None:
             progress(1.0, self._fakes_so_far())
-        self.floor_h = horizon_h
-        self._apply_pending()
-        self._expire(horizon_h)
+        self.removals.floor_h = horizon_h
+        self.lifecycle.apply_pending()
+        self.removals.expire(horizon_h)
         self._end_of_day(self.window.days)
         self._close()
 
@@ -207,8 +184,7 @@ class Model:
 
     def _snapshot_warmup(self) -> Generator[simpy.Event, Any, None]:
         yield self.env.timeout(self.window.warmup_h)
-        self.warm["busy_h"] = sum(d.busy_hours for d in self.all_desks())
-        self.warm["waits"] = {d.name: len(d.waits_h) for d in self.all_desks()}
+        self.warm = self.desks.snapshot()
 
     def _tick(self, progress: ProgressFn | None) -> Generator[simpy.Event, Any, None]:
         """The hourly step: decisions applied, expiries, sweeps, then the hour's posts."""
@@ -216,9 +192,9 @@ class Model:
         platform_every = max(1, round(self.scenario.platform.sweep_interval_h))
         for hour in range(hours):
             now = float(hour)
-            self.floor_h = now
-            self._apply_pending()
-            self._expire(now)
+            self.removals.floor_h = now  # nothing may be scheduled before this hour
+            self.lifecycle.apply_pending()
+            self.removals.expire(now)
             if hour % 24 == 0 and hour > 0:
                 self._end_of_day(hour // 24)
                 if progress is not None:
@@ -236,36 +212,14 @@ class Model:
         """Close day ``day - 1``: snapshots, the good-faith review and displacement."""
         now = day * 24.0
         self.daily.set("fakes_live", day - 1, float(len(self.store)))
-        self.daily.set(
-            "queue_length", day - 1, float(sum(d.queue_length for d in self.all_desks()))
-        )
+        self.daily.set("queue_length", day - 1, float(self.desks.queue_length))
         members = self.brands.of_programme("good_faith")
         if len(members):
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
-        if self.scenario.counterfeiters.displacement > 0:
-            self._displace(day - 1)
-
-    def _displace(self, day: int) -> None:
-        """Shift posting away from brands that enforce hardest: those whose own actions
-        (notices, confirmed leads) removed the largest share of the fakes posted to them
-        over the last week. Weights scale by exp(-displacement * pressure / mean)."""
-        lo = max(0, day - DISPLACEMENT_WINDOW_DAYS + 1)
-        enforced = self.pressure["enforced"][:, lo : day + 1].sum(axis=1)
-        posted = self.pressure["posted"][:, lo : day + 1].sum(axis=1)
-        rate = enforced / np.maximum(posted, 1.0)
-        if rate.mean() <= 0:
-            return
-        weights = self.brands.popularity * np.exp(
-            -self.scenario.counterfeiters.displacement * rate / rate.mean()
-        )
-        self.brand_cum = np.cumsum(weights)
-
-    def _count_pressure(self, what: str, brand: np.ndarray, t_h: float) -> None:
-        """Per brand and day: fakes posted, and fakes the brand itself had removed."""
-        if self.scenario.counterfeiters.displacement <= 0 or len(brand) == 0:
-            return
-        day = min(int(t_h // 24.0), self.window.days - 1)
-        self.pressure[what][:, day] += np.bincount(brand, minlength=self.brands.count)
+        if self.displacement.on:
+            moved = self.displacement.brand_cum(day - 1)
+            if moved is not None:
+                self.brand_cum = moved
 
     # ------------------------------------------------------------------ posting
 
@@ -275,13 +229,18 @@ class Model:
         new = self.counterfeiters.post(float(hour), self.brand_cum)
         if hour + 1 > self.window.horizon_h:  # a horizon that ends inside this hour
             new = new.before(self.window.horizon_h)
-        k = len(new)
-        if k == 0:
+        if len(new) == 0:
             return
         self.agg.count("fake_listings_created", new.created_h, daily="fakes_created")
-        self._count_pressure("posted", new.brand, float(hour))
+        self.displacement.posted(new.brand, float(hour))
         self.agg.count("relists", new.created_h[new.relist], daily="relists")
         screen = self.platform.screen_uploads(new.obfuscated, self._enrolled(new.brand))
+        self._list(new, screen)
+        if screen.caught.any():
+            self._caught_at_upload(new, screen.caught)
+
+    def _list(self, new: NewListings, screen: Screening) -> None:
+        """The fakes that pass the upload check go live (leads flagged as such)."""
         # price, first sale and lifetime matter only for the fakes that go live: the two
         # thirds caught at upload draw none of them
         keep = ~screen.caught
@@ -310,79 +269,22 @@ class Model:
         if screen.lead[keep].any():
             rows = self.store.rows_of(ids[screen.lead[keep]])
             self.store.cols["lead"][rows] = True
-        caught = screen.caught
-        if caught.any():
-            n = int(caught.sum())
-            cols = {
-                "id": self.store.reserve_ids(n),
-                "brand": new.brand[caught],
-                "account": new.account[caught],
-                "created_h": new.created_h[caught],
-                "first_sale_h": np.full(n, np.inf),  # never on sale
-            }
-            self._fold_removed(cols, new.created_h[caught], "proactive", at_upload=True)
 
-    def _enrolled(self, brand: IntArray) -> np.ndarray | None:
+    def _caught_at_upload(self, new: NewListings, caught: BoolArray) -> None:
+        """Fakes removed as they were posted: ids of their own, never on sale."""
+        n = int(caught.sum())
+        cols = {
+            "id": self.store.reserve_ids(n),
+            "brand": new.brand[caught],
+            "account": new.account[caught],
+            "created_h": new.created_h[caught],
+            "first_sale_h": np.full(n, np.inf),  # never on sale
+        }
+        self.removals.fold(cols, new.created_h[caught], "proactive", at_upload=True)
+
+    def _enrolled(self, brand: IntArray) -> BoolArray | None:
         """Whether each of these fakes' brands takes leads (None when none are shared)."""
         return self.shares_leads[brand] if self.platform.has_leads else None
-
-    # ------------------------------------------------------------------ removals
-
-    def _remove_rows(self, rows: IntArray, t_h: np.ndarray | float, channel: str) -> np.ndarray:
-        """Remove live fakes at ``t_h``; rows the seller had already ended go as "seller".
-
-        Returns which of ``rows`` went by ``channel``.
-        """
-        t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), rows.shape)
-        expires = self.store.col("expires_h")[rows]
-        here = (expires > t) | (channel == "seller")
-        if len(rows) == 0:
-            return here
-        if not here.all():
-            self._remove_rows(rows[~here], expires[~here], "seller")
-            rows, t = rows[here], t[here]
-        cols = self.store.take(
-            rows, FOLDED_WITHOUT_EVENTS if self.events is None else FOLDED_COLUMNS
-        )
-        self.store.kill(rows)
-        self._fold_removed(cols, t, channel)
-        return here
-
-    def _fold_removed(
-        self, cols: dict[str, np.ndarray], t: np.ndarray, channel: str, at_upload: bool = False
-    ) -> None:
-        """Aggregates, events and the sellers' reaction (relists, strikes, bans)."""
-        self.agg.fakes_removed(cols, t, channel, at_upload)
-        if self.events is not None:
-            self.events.add("removed", t, cols["id"], cols["brand"], True, channel)
-        if channel in ("seller", "ban"):
-            return
-        account = cols["account"].astype(np.int64)
-        brand = cols["brand"].astype(np.int64)
-        if channel in ("notice", "lead"):
-            self._count_pressure("enforced", brand, float(t.min()) if len(t) else 0.0)
-        self.counterfeiters.schedule_relists(account, brand, t, self.floor_h)
-        outcome = self.platform.strike(self.counterfeiters.accounts, account, t)
-        if len(outcome.banned):
-            self._ban(outcome.banned, outcome.banned_h)
-
-    def _ban(self, accounts: IntArray, t_h: np.ndarray) -> None:
-        """Close accounts and take down every live listing they still have."""
-        self.agg.count("accounts_banned", t_h, daily="accounts_banned")
-        self.counterfeiters.banned(accounts, t_h, self.floor_h)
-        rows = self.store.rows_where("account", accounts)
-        acc_col = self.store.col("account")
-        order = np.argsort(accounts, kind="stable")
-        ban_h = np.asarray(t_h, dtype=np.float64)[order]
-        at = np.searchsorted(accounts[order], acc_col[rows])
-        t = np.maximum(ban_h[at], self.store.col("created_h")[rows])
-        self._remove_rows(rows, t, "ban")
-
-    def _expire(self, now_h: float) -> None:
-        """Listings whose sellers ended them by now."""
-        rows = self.store.expiring(now_h)
-        if len(rows):
-            self._remove_rows(rows, self.store.col("expires_h")[rows], "seller")
 
     # ------------------------------------------------------------------ sweeps
 
@@ -392,177 +294,28 @@ class Model:
         enrolled = self._enrolled(self.store.col("brand")[rows])
         screen = self.platform.sweep(self.store.col("obfuscated")[rows], enrolled)
         self.store.cols["lead"][rows[screen.lead]] = True
-        self._remove_rows(rows[screen.caught], now_h, "proactive")
+        self.removals.remove_rows(rows[screen.caught], now_h, "proactive")
         live = np.flatnonzero(self.catalog.live)
         wrong = live[self.platform.false_positives(len(live))]
         removed = self.legit.take_down(wrong, now_h, "proactive")
-        self._contest(removed, now_h, charge_brand=False)
+        self.lifecycle.contest(removed, now_h, charge_brand=False)
 
     def _brand_sweep(self, now_h: float) -> None:
         """All brands sweeping this hour: confirmed leads removed, finds cut into notices."""
         lead_p = self.scenario.platform.lead_confirm_prob
         hits = self.holders.sweep(self.store, int(now_h), lead_p)
-        self._remove_rows(hits.lead_rows, now_h, "lead")
-        found = hits.found_rows
-        valid = self.holders.drafts(
-            self.store.col("brand")[found].astype(np.int64), self.store.col("id")[found]
-        )
-        self.store.cols["noticed"][found] = True  # filed together below
-        immediate = self._file_all(valid, now_h, True)
-        self._take_down(immediate, np.full(len(immediate), now_h))
-        # filed one by one: a genuine listing under a notice is not picked again
-        for brand in self.holders.invalid_brands(valid):
-            ids = self.holders.pick_genuine(self.catalog, brand)
-            if len(ids):
-                self._file(Draft(brand, ids, False), now_h)
-
-    # ------------------------------------------------------------------ notices
-
-    def _file_all(self, drafts: list[Draft], now_h: float, valid: bool) -> list[int]:
-        """File notices together at ``now_h``, all valid or all not: logged, counted and
-        submitted to their desks in order. Returns the ids of the remove-first ones,
-        whose listings the caller takes down now."""
-        if not drafts:
-            return []
-        brands = [d.brand for d in drafts]
-        record = self.holders.record
-        policies = [self.policies[b] for b in brands]
-        first = [p.remove_first(b, record) for p, b in zip(policies, brands, strict=True)]
-        nids = self.notices.file_many(
-            now_h,
-            brands,
-            [len(d.ids) for d in drafts],
-            valid,
-            [route_name(p, f) for p, f in zip(policies, first, strict=True)],
-        )
-        self.daily.add("notices_filed", now_h, weight=float(len(drafts)))
-        record.add_many("filed", brands, now_h)
-        for nid, draft, f in zip(nids, drafts, first, strict=True):
-            self.open_notices[nid] = OpenNotice(draft.ids, valid, draft.brand, f)
-            self.desk_for(draft.brand).submit(ReviewItem(nid, draft.brand, valid, now_h))
-        return [nid for nid, f in zip(nids, first, strict=True) if f]
-
-    def _file(self, draft: Draft, now_h: float) -> None:
-        """File one notice and flag its listings as under notice; a remove-first one is
-        acted on now."""
-        self._mark_noticed(draft.ids, draft.valid, True)
-        for nid in self._file_all([draft], now_h, draft.valid):
-            self._act_on_notice(nid, now_h)
-
-    def _mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:
-        if valid:
-            self.store.cols["noticed"][self.store.rows_of(ids)] = flag
-        else:
-            self.catalog.noticed[ids] = flag
-
-    def _notice(self, nid: int) -> OpenNotice:
-        return self.open_notices.get(nid) or self._closed[nid]
-
-    def _take_down(self, nids: list[int], t_h: np.ndarray) -> None:
-        """Take down the live fakes of valid notices, notice ``nids[i]`` at ``t_h[i]``,
-        in one batch."""
-        if not nids:
-            return
-        parts = [self._notice(nid).ids for nid in nids]
-        owner = np.repeat(np.arange(len(nids)), [len(p) for p in parts])
-        ids = np.concatenate(parts)
-        order = np.argsort(ids, kind="stable")
-        rows, live = self.store.locate(ids[order])
-        rows, owner = rows[live], owner[order][live]
-        here = self._remove_rows(rows, t_h[owner], "notice")
-        self.notices.removed_many(nids, t_h, np.bincount(owner[here], minlength=len(nids)))
-
-    def _act_on_notice(self, nid: int, t_h: float) -> None:
-        """Take down what one notice names (still live) at ``t_h``."""
-        notice = self._notice(nid)
-        if notice.valid:
-            self._take_down([nid], np.array([t_h]))
-            return
-        notice.genuine_down = self.legit.take_down(notice.ids, t_h, "notice")
-        self.notices.removed(nid, t_h, len(notice.genuine_down))
-
-    def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
-        """A desk decided something: dispatch on what it was."""
-        self._decided_by_kind[item.kind](item, decision)
-
-    def _notice_decided(self, item: ReviewItem, d: Decision) -> None:
-        nid = item.item_id
-        notice = self.open_notices.pop(nid)
-        self.notices.decided(nid, d.decided_h)
-        record = self.holders.record
-        record.add("decided", notice.brand, d.decided_h)
-        if d.approved:
-            record.add("approved", notice.brand, d.decided_h)
-            self._approved(nid, notice, d.decided_h)
-        else:
-            self._rejected(notice, d.decided_h)
-
-    def _approved(self, nid: int, notice: OpenNotice, t_h: float) -> None:
-        if notice.valid and not notice.remove_first:
-            self._closed[nid] = notice
-            self.pending.append((t_h, nid))
-            return
-        if not notice.valid:
-            if not notice.remove_first:
-                self._closed[nid] = notice
-                self._act_on_notice(nid, t_h)
-                del self._closed[nid]
-            down = notice.genuine_down
-            self.catalog.noticed[notice.ids] = False
-            self._contest(down, t_h, charge_brand=True)
-
-    def _rejected(self, notice: OpenNotice, t_h: float) -> None:
-        """A rejected notice frees its listings for later notices; genuine listings taken
-        down on filing are restored. Fakes taken down on filing stay down even when a
-        valid notice is wrongly rejected (the platform does not put a fake back up)."""
-        self._mark_noticed(notice.ids, notice.valid, False)
-        if notice.remove_first and not notice.valid:
-            self.legit.restore(notice.genuine_down, t_h)
-
-    def _apply_pending(self) -> None:
-        """Approved review-first notices: their removals, at their true approval times."""
-        if not self.pending:
-            return
-        ordered = sorted(self.pending)
-        nids = [nid for _, nid in ordered]
-        self._take_down(nids, np.array([t for t, _ in ordered]))
-        for nid in nids:
-            del self._closed[nid]
-        self.pending.clear()
-
-    # ------------------------------------------------------------------ counter-notices
-
-    def _contest(self, ids: IntArray, t_h: float, charge_brand: bool) -> None:
-        """Sellers counter-notify some wrongful removals; the brand's desk reviews those
-        against its notices (and they count against its record), the pool the rest."""
-        for cid, gid in self.legit.file_counters(ids, t_h):
-            brand = int(self.catalog.brand[gid])
-            if charge_brand:
-                self.holders.record.add("counter", brand, t_h)
-            desk = self.desk_for(brand) if charge_brand else self.pool
-            desk.submit(ReviewItem(cid, brand, True, t_h, "counter_notice"))
-
-    def _counter_decided(self, item: ReviewItem, d: Decision) -> None:
-        self.legit.counter_decided(item.item_id, d.approved, d.decided_h)
+        self.removals.remove_rows(hits.lead_rows, now_h, "lead")
+        self.lifecycle.file_found(hits.found_rows, now_h)
 
     # ------------------------------------------------------------------ the end
 
     def metrics(self) -> dict[str, float]:
         """Every metric of the measured window."""
-        desks = self.all_desks()
         w = self.window
-        waits = [np.asarray(d.waits_h[self.warm["waits"].get(d.name, 0) :]) for d in desks]
-        am = {
-            "busy_h": sum(d.busy_hours for d in desks) - self.warm["busy_h"],
-            "available_h": sum(
-                d.available_hours(w.horizon_h) - d.available_hours(w.warmup_h) for d in desks
-            ),
-            "waits_h": np.concatenate([np.empty(0), *waits]),
-        }
         return summarise(
             self.agg,
             self.notices.table(),
-            am,
+            self.desks.totals(self.warm, w.warmup_h, w.horizon_h),
             self.counterfeiters.accounts.active_count,
         )
 

@@ -2,8 +2,10 @@
 
 Each strategy is a small object with the same interface; the model picks one per brand
 from the brand's programme with a table (``POLICIES``), never a chain of type checks.
-Proactive intensity and strike ladders are separate settings that combine with any of
-them.
+What a review decision then does to a notice's listings depends only on the route the
+strategy chose (remove first or review first) and on the notice's validity: a second
+table (``CONSEQUENCES``). Proactive intensity and strike ladders are separate settings
+that combine with any of them.
 """
 
 from __future__ import annotations
@@ -93,3 +95,39 @@ def route_name(policy: Policy, remove_first: bool) -> str:
     if policy.name == "good_faith" and not remove_first:
         return NoticeAndTakedown.name
     return policy.name
+
+
+@dataclass(frozen=True, slots=True)
+class Consequence:
+    """What a review decision does to a notice's listings, beyond what filing did.
+
+    A remove-first notice's listings came down when it was filed; a review-first one's
+    come down only if it is approved. Listings no longer under a notice are released
+    (a later notice may name them again); sellers may counter-notify genuine listings a
+    notice wrongly took down, and the counter-notices count against the brand."""
+
+    take_down: bool = False  # the listings come down, at the decision's time
+    release: bool = False  # the listings are no longer under notice
+    contest: bool = False  # sellers may counter-notify what the notice took down
+    restore: bool = False  # genuine listings taken down on filing go back up
+
+
+# (approved, valid, remove_first) -> its consequence. A valid notice's fakes are never
+# released once approved: they are down or come down. Fakes a remove-first notice took
+# down stay down even when the notice is wrongly rejected (the platform does not put a
+# fake back up).
+CONSEQUENCES: dict[tuple[bool, bool, bool], Consequence] = {
+    (True, True, False): Consequence(take_down=True),
+    (True, True, True): Consequence(),
+    (True, False, False): Consequence(take_down=True, release=True, contest=True),
+    (True, False, True): Consequence(release=True, contest=True),
+    (False, True, False): Consequence(release=True),
+    (False, True, True): Consequence(release=True),
+    (False, False, False): Consequence(release=True),
+    (False, False, True): Consequence(release=True, restore=True),
+}
+
+
+def consequence(approved: bool, valid: bool, remove_first: bool) -> Consequence:
+    """What deciding a notice does, by the decision, the notice's validity and its route."""
+    return CONSEQUENCES[(approved, valid, remove_first)]

@@ -37,14 +37,17 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
 import simpy
 
+from sim.metrics import ReviewTotals
+from sim.rng import Streams
 from sim.scenario import AccountManagers
+from sim.types import IntArray
 
 HOURS_PER_DAY = 24.0
 DAYS_PER_WEEK = 7
@@ -252,3 +255,59 @@ class ReviewDesk:
         )
         self.decided += 1
         self._on_decided(ticket.item, decision)
+
+
+@dataclass(frozen=True, slots=True)
+class DeskSnapshot:
+    """The desks' bookkeeping at one moment (the end of the warm-up), to measure from."""
+
+    busy_h: float = 0.0
+    waits: Mapping[str, int] = field(default_factory=dict)  # reviews started, per desk
+
+
+class ReviewDesks:
+    """A run's review desks: the shared pool and a dedicated desk per brand that has one.
+
+    Built in a fixed order (the pool, then the dedicated desks by brand), as each
+    desk's managers are SimPy processes, whose creation order breaks ties in time."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        config: AccountManagers,
+        dedicated_brands: IntArray,
+        streams: Streams,
+        on_decided: Callable[[ReviewItem, Decision], None],
+    ) -> None:
+        self.pool = ReviewDesk(env, config, config.pool_size, streams.get("am.pool"), on_decided)
+        self.dedicated: dict[int, ReviewDesk] = {}
+        if config.dedicated_per_enrolled_brand > 0:
+            for b in dedicated_brands.tolist():
+                rng = streams.get(f"am.brand.{b}")
+                self.dedicated[b] = ReviewDesk(
+                    env, config, config.dedicated_per_enrolled_brand, rng, on_decided, f"brand-{b}"
+                )
+        self.all = (self.pool, *(self.dedicated[b] for b in sorted(self.dedicated)))
+
+    def for_brand(self, brand: int) -> ReviewDesk:
+        """The desk that reviews this brand's notices."""
+        return self.dedicated.get(brand, self.pool)
+
+    @property
+    def queue_length(self) -> int:
+        return sum(d.queue_length for d in self.all)
+
+    def snapshot(self) -> DeskSnapshot:
+        return DeskSnapshot(
+            sum(d.busy_hours for d in self.all), {d.name: len(d.waits_h) for d in self.all}
+        )
+
+    def totals(self, since: DeskSnapshot, since_h: float, until_h: float) -> ReviewTotals:
+        """The desks' work from the snapshot ``since``, taken at ``since_h``, to ``until_h``."""
+        desks = self.all
+        waits = [np.asarray(d.waits_h[since.waits.get(d.name, 0) :]) for d in desks]
+        return ReviewTotals(
+            busy_h=sum(d.busy_hours for d in desks) - since.busy_h,
+            available_h=sum(d.available_hours(until_h) - d.available_hours(since_h) for d in desks),
+            waits_h=np.concatenate([np.empty(0), *waits]),
+        )

@@ -13,24 +13,25 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from numpy.typing import NDArray
 
-from sim.market import GuideTable, IntArray, pick_brands, run_bounds
+from sim.arrays import GuideTable
+from sim.due_list import DueList
+from sim.market import pick_brands
+from sim.rng import keyed_uniforms
 from sim.scenario import MIN_RATE_PER_DAY, Market
 from sim.scenario import Counterfeiters as CounterfeitersConfig
+from sim.types import BoolArray, FloatArray, IntArray
 
-FloatArray = NDArray[np.float64]
 
-
-@dataclass
+@dataclass(frozen=True, slots=True)
 class NewListings:
     """A batch of fakes posted in one hour (before the upload check)."""
 
     account: IntArray
     brand: IntArray
     created_h: FloatArray
-    obfuscated: NDArray[np.bool_]
-    relist: NDArray[np.bool_]
+    obfuscated: BoolArray
+    relist: BoolArray
 
     def __len__(self) -> int:
         return len(self.account)
@@ -98,119 +99,6 @@ class Accounts:
         return int(np.count_nonzero(self.active[: self.n]))
 
 
-Items = tuple[np.ndarray, ...]  # (due time, then one array per column)
-
-
-def _join(parts: list[Items], width: int) -> Items:
-    if len(parts) == 1:
-        return parts[0]
-    if not parts:
-        return (np.empty(0), *(np.empty(0, dtype=np.int64) for _ in range(width - 1)))
-    return tuple(np.concatenate(cols) for cols in zip(*parts, strict=True))
-
-
-class _DueList:
-    """Future items (a due time and ``width - 1`` more columns), released hour by hour.
-
-    A calendar with a horizon: items due within ``WINDOW_H`` hours of the next hour to
-    release sit in buckets by hour (placed with one radix sort of small hour offsets
-    per push), later ones wait unsorted in ``far``. Each time the clock reaches the
-    horizon, it moves ``WINDOW_H`` hours on and the far items it now covers are placed.
-    So an item is placed once and released once, and the far backlog is read once per
-    window, never once per hour.
-    """
-
-    WINDOW_H = 24
-
-    def __init__(self, width: int = 3) -> None:
-        self.width = width
-        self.low = 0  # the first hour not yet released
-        self.bound = 0  # items due in hours before it are in buckets
-        self.buckets: dict[int, list[Items]] = {}
-        self.far: list[Items] = []
-        self.staged: list[Items] = []  # pushed since the last release
-
-    def __len__(self) -> int:
-        parts = [*(p for ps in self.buckets.values() for p in ps), *self.far, *self.staged]
-        return sum(len(p[0]) for p in parts)
-
-    def push(self, due_h: np.ndarray, *cols: np.ndarray) -> None:
-        """Queue items due at ``due_h`` (one array per further column in ``cols``);
-        they are sorted into place together at the next release."""
-        if len(due_h):
-            self.staged.append((due_h, *cols))
-
-    def _sort_in(self, items: Items) -> None:
-        """Items into their hours' buckets if due before ``bound`` (overdue ones into the
-        first hour not yet released), else into ``far``: one radix sort of their hour
-        offsets, with every far item at offset ``bound - low + 1``, so that each bucket
-        and ``far`` receive one slice, in the order pushed."""
-        far = self.bound - self.low + 1
-        small = far < 2**15  # always, unless a caller skips hours
-        hour = np.floor(items[0])
-        offset = np.where(hour < self.bound, hour - self.low, far).clip(0, None)
-        offset = offset.astype(np.int16 if small else np.int64)
-        order = np.argsort(offset, kind="stable")  # a radix sort: small integers
-        offset = offset[order]
-        items = tuple(c[order] for c in items)
-        starts, ends = run_bounds(offset)
-        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-            part = tuple(c[lo:hi] for c in items)
-            at = int(offset[lo])
-            if at == far:
-                self.far.append(part)
-            else:
-                self.buckets.setdefault(self.low + at, []).append(part)
-
-    def pop_before(self, t_h: float) -> Items:
-        """Every item due before ``t_h`` (a whole hour), hour by hour, in the order they
-        were placed within an hour."""
-        last = int(np.ceil(t_h)) - 1  # the last hour to release
-        if self.staged:
-            self._sort_in(_join(self.staged, self.width))
-            self.staged = []
-        if last >= self.bound:
-            self.bound = last + 1 + self.WINDOW_H
-            if self.far:
-                far = _join(self.far, self.width)
-                self.far = []
-                self._sort_in(far)
-        parts: list[Items] = []
-        hours: list[int] | range = range(self.low, last + 1)
-        if len(hours) > len(self.buckets):  # a caller that skips hours
-            hours = sorted(h for h in self.buckets if h <= last)
-        for hour in hours:
-            parts.extend(self.buckets.pop(hour, ()))
-        self.low = max(self.low, last + 1)
-        return _join(parts, self.width)
-
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_COUNTER_MIX = np.uint64(0xD1B54A32D192ED03)
-
-
-def keyed_uniforms(key: int, rows: IntArray, counter: IntArray | int) -> FloatArray:
-    """Uniforms in [0, 1), one per row, each a function of (key, row, counter) only.
-
-    A counter-based generator (SplitMix64's finaliser over the mixed counter): drawing
-    for some rows never shifts the draws of others, so an account's n-th draw is the
-    same whichever other accounts draw, and in whatever order. ``key`` comes from a
-    named stream; ``counter`` is one per row or one for all.
-    """
-    z = np.asarray(counter, dtype=np.int64).astype(np.uint64) * _COUNTER_MIX
-    z ^= np.uint64(key)
-    z = z + rows.astype(np.uint64) * _GOLDEN
-    z ^= z >> np.uint64(30)
-    z *= np.uint64(0xBF58476D1CE4E5B9)
-    z ^= z >> np.uint64(27)
-    z *= np.uint64(0x94D049BB133111EB)
-    z ^= z >> np.uint64(31)
-    z >>= np.uint64(11)
-    u = z.astype(np.float64)
-    u *= 2.0**-53
-    return u
-
-
 class Counterfeiters:
     """All counterfeiters: posting, relisting, bans, comebacks and new arrivals."""
 
@@ -233,10 +121,10 @@ class Counterfeiters:
         # the key of the posting schedules (see keyed_uniforms)
         self._post_key = int(self._rng_post.integers(0, 2**63))
         self.accounts = Accounts()
-        self.schedule = _DueList(width=2)  # each scheduled account's next post
+        self.schedule = DueList(width=2)  # each scheduled account's next post
         self._guide: GuideTable | None = None
-        self.relists = _DueList()
-        self.comebacks = _DueList(width=2)
+        self.relists = DueList()
+        self.comebacks = DueList(width=2)
         first = self.accounts.open(self._rates(config.count, self._rng_new))
         self._push_next(first, np.zeros(len(first)))
 
@@ -273,11 +161,37 @@ class Counterfeiters:
 
         Every account posts at the times of its own Poisson schedule (rate
         ``rate_per_h``), so its posts in an hour are a Poisson count at uniform times, as
-        a count-then-times draw would give. A post that falls due in an hour that starts
-        with the account blocked is skipped, and the schedule starts again where the
-        block ends; one that falls due while the account is closed pauses the schedule
-        until the owner comes back (``_reopen``). Only the accounts with a post due in
-        this hour cost anything.
+        a count-then-times draw would give (``_scheduled_posts``). Only the accounts with
+        a post due in this hour cost anything.
+        """
+        end = hour_h + 1.0
+        account, created = self._scheduled_posts(hour_h)
+        k = len(account)
+        rng = self._rng_detail
+        if self._guide is None or self._guide.cum is not brand_cum:
+            self._guide = GuideTable(brand_cum)  # the weights change at most daily
+        brand = pick_brands(brand_cum, rng, k, self._guide)
+        due_h, r_acc, r_brand = self.relists.pop_before(end)
+        ok = self.accounts.active[r_acc]
+        due_h, r_acc, r_brand = due_h[ok], r_acc[ok], r_brand[ok]
+        total = k + len(due_h)
+        obf = rng.random(total) < self.config.obfuscation_share
+        return NewListings(
+            np.concatenate([account, r_acc]),
+            np.concatenate([brand, r_brand]),
+            np.concatenate([created, due_h]),
+            obf,
+            np.concatenate([np.zeros(k, dtype=bool), np.ones(len(due_h), dtype=bool)]),
+        )
+
+    def _scheduled_posts(self, hour_h: float) -> tuple[IntArray, FloatArray]:
+        """The accounts posting in [hour_h, hour_h + 1) and when, from their schedules.
+
+        A post that falls due in an hour that starts with the account blocked is
+        skipped, and the schedule starts again where the block ends; one that falls due
+        while the account is closed pauses the schedule until the owner comes back
+        (``_reopen``). Each post draws the account's next one; those after this hour are
+        queued together at the end, the others posted in this same hour.
         """
         acc = self.accounts
         end = hour_h + 1.0
@@ -287,13 +201,7 @@ class Counterfeiters:
         next_t: list[FloatArray] = []  # next posts due after this hour: queued once, below
         next_rows: list[IntArray] = []
         while len(rows):
-            current = acc.next_post_h[rows] == t  # else rescheduled since (``_reopen``)
-            if not current.all():
-                rows, t = rows[current], t[current]
-            live = acc.active[rows]
-            if not live.all():
-                acc.next_post_h[rows[~live]] = np.nan  # paused: nothing queued for them
-                rows, t = rows[live], t[live]
+            rows, t = self._still_posting(rows, t)
             blocked_until = acc.blocked_until_h[rows]
             open_ = blocked_until <= hour_h
             got_acc.append(rows[open_])
@@ -310,23 +218,20 @@ class Counterfeiters:
             self.schedule.push(np.concatenate(next_t), np.concatenate(next_rows))
         account = np.concatenate(got_acc) if got_acc else np.empty(0, dtype=np.int64)
         created = np.concatenate(got_t) if got_t else np.empty(0)
-        k = len(account)
-        rng = self._rng_detail
-        if self._guide is None or self._guide.cum is not brand_cum:
-            self._guide = GuideTable(brand_cum)  # the weights change at most daily
-        brand = pick_brands(brand_cum, rng, k, self._guide)
-        due_h, r_acc, r_brand = self.relists.pop_before(end)
-        ok = acc.active[r_acc]
-        due_h, r_acc, r_brand = due_h[ok], r_acc[ok], r_brand[ok]
-        total = k + len(due_h)
-        obf = rng.random(total) < self.config.obfuscation_share
-        return NewListings(
-            np.concatenate([account, r_acc]),
-            np.concatenate([brand, r_brand]),
-            np.concatenate([created, due_h]),
-            obf,
-            np.concatenate([np.zeros(k, dtype=bool), np.ones(len(due_h), dtype=bool)]),
-        )
+        return account, created
+
+    def _still_posting(self, rows: IntArray, t: FloatArray) -> tuple[IntArray, FloatArray]:
+        """The due posts that still stand: not rescheduled since they were queued, and of
+        an open account (a closed one's schedule pauses: nothing is queued for it)."""
+        acc = self.accounts
+        current = acc.next_post_h[rows] == t  # else rescheduled since (``_reopen``)
+        if not current.all():
+            rows, t = rows[current], t[current]
+        live = acc.active[rows]
+        if not live.all():
+            acc.next_post_h[rows[~live]] = np.nan  # paused: nothing queued for them
+            rows, t = rows[live], t[live]
+        return rows, t
 
     def lifetimes_h(self, k: int) -> FloatArray:
         """How long the seller would keep each listing up if nobody removed it."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.market import BoolArray, GenuineCatalog, IntArray, pick_brands
-from sim.metrics import Aggregates, EventLog
+from sim.market import GenuineCatalog, pick_brands
+from sim.metrics import Aggregates
 from sim.scenario import LegitSellers as LegitSellersConfig
+from sim.traces import EventLog
+from sim.types import BoolArray, IntArray
 
 
 class LegitSellers:

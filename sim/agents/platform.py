@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from sim.agents.counterfeiter import Accounts
-from sim.market import BoolArray, ByteMask, IntArray, run_bounds
+from sim.arrays import ByteMask, run_bounds
 from sim.scenario import Platform as PlatformConfig
+from sim.types import BoolArray, FloatArray, IntArray
 
-FloatArray = NDArray[np.float64]
 BLOCK_H = 7 * 24.0  # the "block_7d" rung
 
 

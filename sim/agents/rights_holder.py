@@ -11,9 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.market import BoolArray, Brands, GenuineCatalog, IntArray, ListingStore, run_bounds
+from sim.arrays import run_bounds
+from sim.market import Brands, GenuineCatalog
 from sim.scenario import GoodFaith
 from sim.scenario import RightsHolders as RightsHoldersConfig
+from sim.store import ListingStore
+from sim.types import BoolArray, IntArray
 
 MIN_DECIDED_FOR_RECORD = 10  # fewer decided notices than this in the window: no verdict
 INVALID_NOTICE_MAX_LISTINGS = 3  # an invalid notice names 1..3 genuine listings

@@ -25,8 +25,9 @@ import numpy as np
 import pytest
 from test_sim_bench import PlainModel  # tests/bench is on the path (no __init__)
 
-from sim.market import GuideTable, ListingStore
+from sim.arrays import GuideTable
 from sim.scenario import load_scenario
+from sim.store import ListingStore
 
 pytestmark = pytest.mark.bench
 

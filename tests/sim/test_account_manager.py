@@ -18,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.agents.account_manager import Decision, ReviewDesk, ReviewItem, ShiftCalendar
+from sim.agents.account_manager import (
+    Decision,
+    ReviewDesk,
+    ReviewDesks,
+    ReviewItem,
+    ShiftCalendar,
+)
+from sim.rng import Streams
 from sim.scenario import AccountManagers
 from tests.hypo import examples
 
@@ -506,3 +513,27 @@ def test_a_million_items_a_year_through_one_desk() -> None:
     print(f"\n{n} items, 80 managers: {elapsed:.1f} s, {n / elapsed:,.0f} items/s")
     assert len(sojourn) == n and desk.queue_length == 0
     assert n / elapsed > 25_000
+
+
+def test_a_runs_desks_are_the_pool_then_dedicated_desks_by_brand() -> None:
+    """Brands 5 and 2 get desks of their own (listed by brand), the rest the pool; the
+    totals since a snapshot count only the work after it."""
+    env = simpy.Environment()
+    cfg = managers(pool_size=2, dedicated_per_enrolled_brand=1, always_on=True)
+    desks = ReviewDesks(env, cfg, np.array([5, 2]), Streams(3), lambda item, d: None)
+    assert [d.name for d in desks.all] == ["pool", "brand-2", "brand-5"]
+    assert desks.for_brand(0) is desks.pool
+    assert desks.for_brand(5).name == "brand-5"
+    for nid in range(4):
+        desks.for_brand(nid).submit(ReviewItem(nid, nid, True, 0.0))
+    assert desks.queue_length == 4
+    env.run(until=10.0)
+    before = desks.snapshot()
+    assert sum(before.waits.values()) == 4
+    for nid in range(4, 6):
+        desks.for_brand(2).submit(ReviewItem(nid, 2, True, 10.0))
+    env.run(until=500.0)
+    totals = desks.totals(before, 10.0, 500.0)
+    assert len(totals.waits_h) == 2  # the two reviews started after the snapshot
+    assert totals.available_h == 4 * 490.0  # 4 managers always on
+    assert 0 < totals.busy_h < sum(d.busy_hours for d in desks.all)

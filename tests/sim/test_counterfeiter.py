@@ -1,36 +1,18 @@
-"""Counterfeiters: posting, relists released hour by hour, bans and comebacks."""
+"""Counterfeiters: posting schedules, relists, bans and comebacks."""
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from scipy import stats
 
-from sim.agents.counterfeiter import Counterfeiters, _DueList, keyed_uniforms
+from sim.agents.counterfeiter import Counterfeiters
 from sim.scenario import Counterfeiters as CounterfeitersConfig
 from sim.scenario import Market
-from tests.hypo import examples
 
 
 def crowd(**config: object) -> Counterfeiters:
     cfg = CounterfeitersConfig(**config)  # type: ignore[arg-type]
     return Counterfeiters(cfg, Market(), 1.0, np.random.default_rng(0))
-
-
-def test_due_list_releases_items_in_their_hour() -> None:
-    due = _DueList()
-    due.push(np.array([5.5, 1.2, 1.9, 30.0]), np.array([0, 1, 2, 3]), np.array([9, 9, 9, 9]))
-    due.push(np.array([1.0]), np.array([4]), np.array([8]))
-    assert len(due) == 5
-    t, acc, _ = due.pop_before(1.0)
-    assert len(t) == 0
-    t, acc, brand = due.pop_before(2.0)
-    assert acc.tolist() == [1, 2, 4] and t.tolist() == [1.2, 1.9, 1.0]
-    assert brand.tolist() == [9, 9, 8]
-    t, acc, _ = due.pop_before(10.0)
-    assert acc.tolist() == [0]
-    assert len(due) == 1
 
 
 def test_blocked_and_banned_accounts_do_not_post() -> None:
@@ -96,38 +78,6 @@ def test_banned_owners_return_when_they_pass_verification() -> None:
     assert c.accounts.active_count == 1
     assert c.arrivals(15.0) == 1
     assert c.accounts.active_count == 2 and c.accounts.strikes[0] == 0
-
-
-@settings(max_examples=examples(60), deadline=None)
-@given(
-    st.lists(
-        st.lists(st.floats(-3.0, 60.0, allow_nan=False), max_size=30),
-        min_size=1,
-        max_size=40,
-    )
-)
-def test_due_list_pops_each_item_once_in_the_hour_it_falls_due(
-    pushes: list[list[float]],
-) -> None:
-    """Hour h pushes items due from h - 3 on (overdue ones as the model's relists of
-    fakes caught at upload, pushed after their hour was released) and pops those due
-    before h + 1: exactly the pending items due before h + 1, each once, whether they
-    were overdue, near, far or pushed since the last split (40 hours of pushes)."""
-    due = _DueList()
-    pending: list[tuple[float, int]] = []
-    serial = 0
-    for hour, offsets in enumerate(pushes):
-        t = np.array([hour + x for x in offsets])
-        ids = np.arange(serial, serial + len(t), dtype=np.int64)
-        serial += len(t)
-        due.push(t, ids, ids * 2)
-        pending += list(zip(t.tolist(), ids.tolist(), strict=True))
-        got_t, got_id, got_brand = due.pop_before(hour + 1.0)
-        expect = sorted(p for p in pending if p[0] < hour + 1.0)
-        pending = [p for p in pending if p[0] >= hour + 1.0]
-        assert sorted(zip(got_t.tolist(), got_id.tolist(), strict=True)) == expect
-        assert got_brand.tolist() == (got_id * 2).tolist()
-        assert len(due) == len(pending)
 
 
 def posts_per_hour(c: Counterfeiters, hours: int) -> tuple[np.ndarray, np.ndarray]:
@@ -208,20 +158,3 @@ def test_a_banned_owner_who_comes_back_posts_again() -> None:
         c.arrivals(float(h))
         back += len(c.post(float(h), np.ones(4).cumsum()))
     assert c.accounts.active[0] and back > 5
-
-
-def test_keyed_uniforms_depend_on_key_row_and_counter_only() -> None:
-    rows = np.arange(50_000, dtype=np.int64)
-    u = keyed_uniforms(11, rows, 5)
-    assert ((u >= 0.0) & (u < 1.0)).all()
-    # a row's draw is the same whatever other rows are drawn with it
-    assert keyed_uniforms(11, rows[::7], 5).tolist() == u[::7].tolist()
-    assert not np.array_equal(keyed_uniforms(11, rows, 6), u)
-    assert not np.array_equal(keyed_uniforms(12, rows, 5), u)
-    # one counter per row: each row's draw is its scalar-counter draw
-    counters = rows % 9
-    mixed = keyed_uniforms(11, rows, counters)
-    for k in range(9):
-        assert mixed[counters == k].tolist() == keyed_uniforms(11, rows[counters == k], k).tolist()
-    # uniform: each decile within 0.01 of 0.1 (binomial sd 0.0013 over 50k draws)
-    assert np.abs(np.histogram(u, bins=10, range=(0, 1))[0] / len(u) - 0.1).max() < 0.01

@@ -248,8 +248,8 @@ def test_displacement_moves_fakes_away_from_brands_that_enforce() -> None:
     model = Model(sc, Streams(6))
     model.simulate()
     jf = int(model.brands.of_programme("joint_force")[0])
-    posted = model.pressure["posted"][:, 6:].sum(axis=1)
-    enforced = model.pressure["enforced"][:, 6:].sum(axis=1)
+    posted = model.displacement.pressure.posted[:, 6:].sum(axis=1)
+    enforced = model.displacement.pressure.enforced[:, 6:].sum(axis=1)
     assert enforced[jf] / posted[jf] > enforced[1 - jf] / posted[1 - jf]
     assert posted[jf] / posted.sum() < 0.42
     weights = np.diff(np.r_[0.0, model.brand_cum])

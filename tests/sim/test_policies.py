@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
-from sim.policies import POLICIES, policy_table, route_name
+from sim.policies import CONSEQUENCES, POLICIES, consequence, policy_table, route_name
 from sim.scenario import PROGRAMMES
 
 
@@ -36,3 +38,25 @@ def test_route_name_shows_who_handled_the_notice() -> None:
     assert route_name(gf, True) == "good_faith"
     assert route_name(gf, False) == "notice_and_takedown"
     assert route_name(POLICIES["joint_force"], True) == "joint_force"
+
+
+def test_consequences_cover_every_decision_validity_and_route() -> None:
+    assert set(CONSEQUENCES) == set(itertools.product((True, False), repeat=3))
+    assert consequence(True, False, True) is CONSEQUENCES[(True, False, True)]
+
+
+def test_only_approved_review_first_notices_take_down_on_decision() -> None:
+    for (approved, _valid, first), then in CONSEQUENCES.items():
+        assert then.take_down == (approved and not first)
+
+
+def test_approved_fakes_stay_under_notice_and_rejected_listings_are_released() -> None:
+    for (approved, valid, _first), then in CONSEQUENCES.items():
+        assert then.release == (not approved or not valid)
+
+
+def test_only_wrongly_approved_notices_are_contested_and_rejected_ones_restored() -> None:
+    contested = {k for k, then in CONSEQUENCES.items() if then.contest}
+    restored = {k for k, then in CONSEQUENCES.items() if then.restore}
+    assert contested == {(True, False, False), (True, False, True)}
+    assert restored == {(False, False, True)}  # fakes taken down first stay down

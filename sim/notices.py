@@ -1,0 +1,211 @@
+"""The notice lifecycle: a notice from filing to its last consequence.
+
+Filed (logged, counted, submitted to its brand's desk); on a remove-first route its
+listings come down at once. Decided: what follows depends on the decision, the
+notice's validity and its route (``sim.policies.CONSEQUENCES``): the listings come down,
+are released for later notices or restored, and sellers may counter-notify genuine
+listings taken down wrongly. Every step is handed the notice it acts on.
+
+Fakes named by a review-first notice come down at the notice's approval time, but in
+one batch at the start of the next hourly tick, before any sweep reads the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from operator import itemgetter
+
+import numpy as np
+
+from sim.agents.account_manager import Decision, ReviewDesks, ReviewItem
+from sim.agents.legit_seller import LegitSellers
+from sim.agents.rights_holder import Draft, RightsHolders
+from sim.metrics import DailySeries
+from sim.policies import Policy, consequence, route_name
+from sim.removals import Removals
+from sim.store import ListingStore
+from sim.traces import NoticeLog
+from sim.types import FloatArray, IntArray
+
+
+def _no_ids() -> IntArray:
+    return np.empty(0, dtype=np.int64)
+
+
+@dataclass(slots=True)
+class OpenNotice:
+    """A filed notice not yet decided: what it names and how it is being handled."""
+
+    nid: int  # its row in the notice trace
+    ids: IntArray
+    valid: bool
+    brand: int
+    remove_first: bool
+    genuine_down: IntArray = field(default_factory=_no_ids)  # taken down by this notice
+
+
+class NoticeLifecycle:
+    """Every notice of a run, from filing to decision, and the counter-notices."""
+
+    def __init__(
+        self,
+        *,
+        store: ListingStore,
+        legit: LegitSellers,
+        holders: RightsHolders,
+        policies: tuple[Policy, ...],
+        log: NoticeLog,
+        daily: DailySeries,
+        desks: ReviewDesks,
+        removals: Removals,
+    ) -> None:
+        self.store = store
+        self.legit = legit
+        self.catalog = legit.catalog
+        self.holders = holders
+        self.policies = policies
+        self.log = log
+        self.daily = daily
+        self.desks = desks
+        self.removals = removals
+        self.open: dict[int, OpenNotice] = {}
+        # approved review-first valid notices: (approved at, notice id, notice)
+        self.pending: list[tuple[float, int, OpenNotice]] = []
+        self._decided_by_kind = {
+            "notice": self._notice_decided,
+            "counter_notice": self._counter_decided,
+        }
+
+    # ------------------------------------------------------------------ filing
+
+    def file_found(self, found_rows: IntArray, now_h: float) -> None:
+        """The brands sweeping now file notices on the fakes they found (valid, filed
+        together) and their mistaken ones on genuine listings (filed one by one: a
+        genuine listing under a notice is not picked again)."""
+        store = self.store
+        valid = self.holders.drafts(
+            store.col("brand")[found_rows].astype(np.int64), store.col("id")[found_rows]
+        )
+        store.cols["noticed"][found_rows] = True  # filed together below
+        immediate = self._file_all(valid, now_h, True)
+        self.take_down(immediate, np.full(len(immediate), now_h))
+        for brand in self.holders.invalid_brands(valid):
+            ids = self.holders.pick_genuine(self.catalog, brand)
+            if len(ids):
+                self.file(Draft(brand, ids, False), now_h)
+
+    def _file_all(self, drafts: list[Draft], now_h: float, valid: bool) -> list[OpenNotice]:
+        """File notices together at ``now_h``, all valid or all not: logged, counted and
+        submitted to their desks in order. Returns the remove-first ones, whose
+        listings the caller takes down now."""
+        if not drafts:
+            return []
+        brands = [d.brand for d in drafts]
+        record = self.holders.record
+        policies = [self.policies[b] for b in brands]
+        first = [p.remove_first(b, record) for p, b in zip(policies, brands, strict=True)]
+        nids = self.log.file_many(
+            now_h,
+            brands,
+            [len(d.ids) for d in drafts],
+            valid,
+            [route_name(p, f) for p, f in zip(policies, first, strict=True)],
+        )
+        self.daily.add("notices_filed", now_h, weight=float(len(drafts)))
+        record.add_many("filed", brands, now_h)
+        filed = []
+        for nid, draft, f in zip(nids, drafts, first, strict=True):
+            notice = OpenNotice(nid, draft.ids, valid, draft.brand, f)
+            self.open[nid] = notice
+            self.desks.for_brand(draft.brand).submit(ReviewItem(nid, draft.brand, valid, now_h))
+            filed.append(notice)
+        return [notice for notice in filed if notice.remove_first]
+
+    def file(self, draft: Draft, now_h: float) -> None:
+        """File one notice and flag its listings as under notice; a remove-first one is
+        acted on now."""
+        self._mark_noticed(draft.ids, draft.valid, True)
+        for notice in self._file_all([draft], now_h, draft.valid):
+            self._act_on(notice, now_h)
+
+    def _mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:
+        if valid:
+            self.store.cols["noticed"][self.store.rows_of(ids)] = flag
+        else:
+            self.catalog.noticed[ids] = flag
+
+    # ------------------------------------------------------------------ taking down
+
+    def take_down(self, notices: list[OpenNotice], t_h: FloatArray) -> None:
+        """Take down the live fakes of valid notices, ``notices[i]`` at ``t_h[i]``, in one
+        batch."""
+        if not notices:
+            return
+        parts = [n.ids for n in notices]
+        owner = np.repeat(np.arange(len(notices)), [len(p) for p in parts])
+        ids = np.concatenate(parts)
+        order = np.argsort(ids, kind="stable")
+        rows, live = self.store.locate(ids[order])
+        rows, owner = rows[live], owner[order][live]
+        here = self.removals.remove_rows(rows, t_h[owner], "notice")
+        self.log.removed_many(
+            [n.nid for n in notices], t_h, np.bincount(owner[here], minlength=len(notices))
+        )
+
+    def _act_on(self, notice: OpenNotice, t_h: float) -> None:
+        """Take down what one notice names (still live) at ``t_h``."""
+        if notice.valid:
+            self.take_down([notice], np.array([t_h]))
+            return
+        notice.genuine_down = self.legit.take_down(notice.ids, t_h, "notice")
+        self.log.removed(notice.nid, t_h, len(notice.genuine_down))
+
+    def apply_pending(self) -> None:
+        """Approved review-first notices: their removals, at their true approval times."""
+        if not self.pending:
+            return
+        ordered = sorted(self.pending, key=itemgetter(0, 1))
+        self.take_down([n for _, _, n in ordered], np.array([t for t, _, _ in ordered]))
+        self.pending.clear()
+
+    # ------------------------------------------------------------------ decisions
+
+    def decided(self, item: ReviewItem, decision: Decision) -> None:
+        """A desk decided something: dispatch on what it was."""
+        self._decided_by_kind[item.kind](item, decision)
+
+    def _notice_decided(self, item: ReviewItem, d: Decision) -> None:
+        notice = self.open.pop(item.item_id)
+        t_h = d.decided_h
+        self.log.decided(notice.nid, t_h)
+        record = self.holders.record
+        record.add("decided", notice.brand, t_h)
+        if d.approved:
+            record.add("approved", notice.brand, t_h)
+        then = consequence(d.approved, notice.valid, notice.remove_first)
+        if then.take_down:
+            if notice.valid:  # the store changes only at ticks: queued for the next one
+                self.pending.append((t_h, notice.nid, notice))
+            else:
+                self._act_on(notice, t_h)
+        if then.release:
+            self._mark_noticed(notice.ids, notice.valid, False)
+        if then.contest:
+            self.contest(notice.genuine_down, t_h, charge_brand=True)
+        if then.restore:
+            self.legit.restore(notice.genuine_down, t_h)
+
+    # ------------------------------------------------------------------ counter-notices
+
+    def contest(self, ids: IntArray, t_h: float, charge_brand: bool) -> None:
+        """Sellers counter-notify some wrongful removals; the brand's desk reviews those
+        against its notices (and they count against its record), the pool the rest."""
+        for cid, gid in self.legit.file_counters(ids, t_h):
+            brand = int(self.catalog.brand[gid])
+            if charge_brand:
+                self.holders.record.add("counter", brand, t_h)
+            desk = self.desks.for_brand(brand) if charge_brand else self.desks.pool
+            desk.submit(ReviewItem(cid, brand, True, t_h, "counter_notice"))
+
+    def _counter_decided(self, item: ReviewItem, d: Decision) -> None:
+        self.legit.counter_decided(item.item_id, d.approved, d.decided_h)
