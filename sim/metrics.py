@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.types import BoolArray, FloatArray, IntArray
-
 # the names are the contract's; importing them from here keeps working
 from sim.contract import HEADLINE_METRICS as HEADLINE_METRICS
 from sim.contract import METRIC_NAMES
+from sim.types import BoolArray, FloatArray, IntArray
 
 CHANNELS: tuple[str, ...] = ("proactive", "notice", "lead", "ban", "seller")
 PLATFORM_CHANNELS: tuple[str, ...] = ("proactive", "lead", "ban")

@@ -6,54 +6,39 @@ error names the file, the field path, the bad value and what is allowed.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
-from sim import config, shipped
-from sim.config import ConfigError, StrictSection, Tags
+from sim import config
+from sim import scenario_files as files
+from sim.config import StrictSection, Tags
 from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
-
-Prob = Annotated[float, Field(ge=0.0, le=1.0)]
-Dist = Annotated[AnyDist, BeforeValidator(coerce_dist)]
-Programme = Literal["standard", "good_faith", "joint_force"]
-PROGRAMMES: tuple[Programme, ...] = ("standard", "good_faith", "joint_force")
-StrikeStep = Literal["warn", "block_7d", "ban"]
-
-# Upper bounds: far above any market the model is meant for (the full Alibaba year has 3,000
-# brands, 357,000 counterfeiters and a 395-day horizon), low enough that a typo fails
-# validation at once instead of running out of memory.
-MAX_DAYS = 3660.0
-"""Ten years: the longest horizon, window or delay given in days."""
-MAX_HOURS = MAX_DAYS * 24
-Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
-PositiveDays = Annotated[float, Field(gt=0, le=MAX_DAYS)]
-IntervalH = Annotated[float, Field(gt=0, le=MAX_HOURS)]
-MAX_PRODUCTS = 10_000_000
-MAX_GENUINE_LISTINGS = 50_000_000
-
-MIN_RATE_PER_DAY = 1e-6
-"""The smallest positive rate of events per day a scenario may give (one event in about
-2,700 years); write 0 for never. A rate distribution's draws below it count as 0."""
-
-
-def _rate_floor(value: float, what: str = "") -> None:
-    """A rate is 0 or at least MIN_RATE_PER_DAY: tinier ones mean nothing and overflow."""
-    if 0 < value < MIN_RATE_PER_DAY:
-        raise ValueError(
-            f"{what}below the smallest positive rate, {MIN_RATE_PER_DAY} per day "
-            "(write 0 for never)"
-        )
+from sim.scenario_files import ScenarioError as ScenarioError
+from sim.scenario_files import apply_overrides as apply_overrides
+from sim.scenario_files import parse_override as parse_override
+from sim.scenario_types import (
+    MAX_GENUINE_LISTINGS,
+    MAX_PRODUCTS,
+    MIX_TOLERANCE,
+    Days,
+    Dist,
+    IntervalH,
+    PositiveDays,
+    Prob,
+    StrikeStep,
+    rate_floor,
+)
+from sim.scenario_types import MIN_RATE_PER_DAY as MIN_RATE_PER_DAY
+from sim.scenario_types import PROGRAMMES as PROGRAMMES
+from sim.scenario_types import Programme as Programme
 
 
 class _Section(StrictSection):
@@ -168,19 +153,15 @@ class Counterfeiters(_Section):
     @classmethod
     def _arrival_rate(cls, value: float) -> float:
         """arrivals_per_day is 0 or at least 1e-6 (smaller positive rates mean nothing)."""
-        _rate_floor(value)
+        rate_floor(value)
         return value
 
     @field_validator("listings_per_day")
     @classmethod
     def _posting_rate(cls, value: AnyDist) -> AnyDist:
         """listings_per_day has a mean of 0 or at least 1e-6."""
-        _rate_floor(value.mean, "its mean is ")
+        rate_floor(value.mean, "its mean is ")
         return value
-
-
-MIX_TOLERANCE = 1e-6
-"""How far a programme mix's sum may be from 1 (rounding in a file's decimals)."""
 
 
 class RightsHolders(_Section):
@@ -331,95 +312,13 @@ class Scenario(_Section):
 # --------------------------------------------------------------------------- loading
 
 
-class ScenarioError(ConfigError):
-    """A scenario could not be loaded; ``problems`` holds one line per problem."""
-
-
 DIST_TAGS = Tags(noun="distribution", key="dist", members=DIST_CLASSES)
 
 
-def _deep_merge(base: dict[str, Any], top: Mapping[str, Any], model: Any = None) -> dict[str, Any]:
-    """``top`` over ``base``: sections (``model``'s sub-models) merge key by key; any other
-    table, a distribution or ``programme_mix``, replaces the parent's whole."""
-    out = dict(base)
-    fields = model.model_fields if isinstance(model, type) and issubclass(model, BaseModel) else {}
-    for key, value in top.items():
-        info = fields.get(key)
-        section = info is not None and _is_section(info.annotation)
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) and section:
-            out[key] = _deep_merge(dict(out[key]), value, info.annotation)  # type: ignore[union-attr]
-        else:
-            out[key] = value
-    return out
-
-
-def _is_section(annotation: Any) -> bool:
-    return isinstance(annotation, type) and issubclass(annotation, StrictSection)
-
-
-def resolve(path: str | Path) -> Path:
-    """A scenario file by path, or a shipped scenario by name (``smoke``) when no file of
-    that name exists here."""
-    given = Path(path)
-    if given.exists():
-        return given
-    found = shipped.path_of(str(path))
-    if found is not None:
-        return found
-    if shipped.is_name(str(path)):
-        hint = config.suggestion(given.stem, shipped.names(), "shipped scenarios")
-        raise ScenarioError([f"{path}: file not found, nor a shipped scenario; {hint}"])
-    return given  # read_toml says "file not found"
-
-
-def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read one scenario file, following ``extends`` chains (paths relative to the file,
-    else a shipped scenario's name)."""
-    source = str(path)
-    data = config.read_toml(path, ScenarioError)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError([f"{source}: extends: bad value {parent!r}: expected a file path"])
-    parent_path = (path.parent / parent).resolve()
-    if not parent_path.exists():
-        parent_path = (shipped.path_of(parent) or parent_path).resolve()
-    if parent_path in _seen:
-        raise ScenarioError([f"{source}: extends: cycle through {parent}"])
-    if not parent_path.exists():
-        raise ScenarioError(
-            [f"{source}: extends: {parent}: file not found, nor a shipped scenario"]
-        )
-    return _deep_merge(read_toml(parent_path, (*_seen, path.resolve())), data, Scenario)
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """``dotted.path=value``; the value is read as TOML (number, bool, string, table)."""
-    key, sep, raw = text.partition("=")
-    key = key.strip()
-    if not sep or not key or any(not part for part in key.split(".")):
-        raise ScenarioError([f"overrides {text!r}: expected dotted.path=value"])
-    try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    return key.split("."), value
-
-
-def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
-    out = _deep_merge({}, data)
-    for text in overrides:
-        path, value = parse_override(text)
-        node = out
-        for part in path[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = {}
-            node[part] = child = dict(child)
-            node = child
-        node[path[-1]] = value
-    return out
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """One scenario file (a path, or a shipped scenario's name) as a mapping, ``extends``
+    chains merged; not yet validated."""
+    return files.read_chain(files.resolve(path), Scenario)
 
 
 def from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
@@ -430,8 +329,8 @@ def from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Load (a path, or a shipped scenario's name), merge ``extends``, apply ``--set``
     overrides and validate."""
-    path = resolve(path)
-    data = apply_overrides(read_toml(path), overrides)
+    path = files.resolve(path)
+    data = apply_overrides(files.read_chain(path, Scenario), overrides)
     return from_dict(data, str(path))
 
 

@@ -88,10 +88,5 @@ def oversized() -> list[str]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the model split lands in parallel: sim/model.py (573 lines) and sim/market.py "
-    "(411 lines) are still over",
-)
 def test_no_module_over_400_lines_no_function_over_60() -> None:
     assert oversized() == []
