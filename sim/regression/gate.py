@@ -160,9 +160,9 @@ def check(
     alphas = {bl.GateSettings.from_doc(d).alpha for d in docs}
     alpha = min(alphas)
     checks: list[MetricCheck] = []
-    notes = [f"baselines state different alphas {sorted(alphas)}; using {alpha}"] * (
-        len(alphas) > 1
-    )
+    notes = []
+    if len(alphas) > 1:
+        notes.append(f"baselines state different alphas {sorted(alphas)}; using {alpha}")
     for doc in docs:
         got, more = check_one(doc, overrides, jobs)
         checks.extend(got)
