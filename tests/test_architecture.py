@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("sim", "reports", "loadtest")
 LINT_IMPORTS = str(Path(sys.executable).with_name("lint-imports"))

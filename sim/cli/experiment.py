@@ -234,30 +234,56 @@ def sweep(
     _render_report(out, no_report)
 
 
-def _print_check(report: CheckReport) -> None:
+def _print_check(report: CheckReport, explain: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from sim.regression import render
+
     for note in report.notes:
         typer.echo(f"note: {note}", err=True)
+    console = Console(width=None if sys.stdout.isatty() else 200)
+    table = Table(title="regression gate: shift of each headline metric from its baseline")
+    for col in render.COLUMNS:
+        table.add_column(col, justify="left" if col in render.COLUMNS[:4] else "right")
+    for c in report.checks:
+        table.add_row(*render.cells(c))
+    console.print(table)
+    if explain:
+        table = Table(title="power: what the baselines' replications can detect")
+        for col in render.EXPLAIN_COLUMNS:
+            table.add_column(col, justify="left" if col in ("scenario", "metric") else "right")
+        for c in report.checks:
+            table.add_row(*render.explain_cells(c))
+        console.print(table)
+        typer.echo(render.EXPLANATION)
     if report.passed:
-        typer.echo(
-            f"check passed: {len(report.checks)} headline metrics within their baseline "
-            f"bands ({report.wall_s:.1f} s)"
-        )
+        typer.echo(f"{render.summary(report)} ({report.wall_s:.1f} s)")
         return
-    table = Table(title="check failed: metrics outside their baseline's 95% CI band")
-    for col in ("scenario", "metric", "baseline mean", "band", "now", "change"):
-        table.add_column(col, justify="left" if col in ("scenario", "metric") else "right")
-    for c in report.moved:
-        band = f"[{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]"
-        table.add_row(
-            c.scenario, c.metric, _fmt(c.baseline_mean), band, _fmt(c.mean), _fmt(c.change)
-        )
-    Console(stderr=True, width=None if sys.stderr.isatty() else 200).print(table)
+    typer.echo(render.summary(report), err=True)
+    typer.echo(f"failing: {', '.join(f'{c.scenario} {c.metric}' for c in report.failed)}", err=True)
     typer.echo(
         "if the change is intended, rewrite the baselines: takedown check --update", err=True
     )
+
+
+def _parse_margins(items: list[str] | None) -> dict[str, float]:
+    margins = {}
+    for item in items or ():
+        name, sep, text = item.partition("=")
+        try:
+            margins[name.strip()] = float(text)
+        except ValueError:
+            sep = ""
+        if not sep:
+            fail(f"--margin {item!r}: expected METRIC=NUMBER")
+    return margins
+
+
+def _write(path: Path | None, text: str) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
 
 
 def check(
@@ -266,30 +292,68 @@ def check(
     ] = None,
     update: Annotated[bool, typer.Option(help="Rewrite the baselines on purpose.")] = False,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    markdown: Annotated[
+        Path | None, typer.Option(help="Write a Markdown summary (for a pull request) here.")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option(help="Also print each metric's power and the replications needed.")
+    ] = False,
     baselines: Annotated[
         Path | None, typer.Option(help="Baseline folder (default: reports/baselines).")
     ] = None,
     reps: Annotated[
         int, typer.Option(min=2, help="With --update: replications per baseline.")
     ] = DEFAULT_CHECK_REPS,
+    margin: Annotated[
+        list[str] | None,
+        typer.Option(help="With --update: METRIC=SHIFT that matters (repeatable; kept)."),
+    ] = None,
+    alpha: Annotated[
+        float, typer.Option(min=0.0001, max=0.5, help="With --update: family-wise alpha.")
+    ] = 0.05,
+    force: Annotated[
+        bool, typer.Option(help="With --update: write despite uncommitted scenario changes.")
+    ] = False,
     jobs: JobsOpt = None,
     set_: SetOpt = None,
 ) -> None:
-    """Regression gate: rerun the smoke scenarios' seeds; exit 1 if a headline metric moved."""
-    from sim.regression import BASELINES_DIR, junit_xml
-    from sim.regression import check as run_check
+    """Regression gate: rerun the baselines' seeds; exit 1 if a headline metric
+    shifted beyond its margin (Holm-corrected tests, 5% family-wise false-alarm rate)."""
+    from sim.regression import GateSettings, junit_xml
+    from sim.regression import markdown as to_markdown
 
-    report = run_check(
-        scenarios or (), baselines_dir=baselines or BASELINES_DIR, update=update,
-        overrides=set_ or (), jobs=jobs, reps=reps,
-    )  # fmt: skip
+    where = (scenarios or [], baselines, set_ or [], jobs)
     if update:
-        for path in report.updated:
-            typer.echo(f"baseline written: {path}")
+        settings = GateSettings(alpha=alpha)
+        margins = _parse_margins(margin)
+        report = _run_gate(*where, dict(reps=reps, settings=settings, margins=margins, force=force))
+        for note in report.notes:
+            typer.echo(f"note: {note}", err=True)
+        for line in [*report.moves, *(f"baseline written: {p}" for p in report.updated)]:
+            typer.echo(line)
         return
-    if junit is not None:
-        junit.parent.mkdir(parents=True, exist_ok=True)
-        junit.write_text(junit_xml(report), encoding="utf-8")
-    _print_check(report)
+    report = _run_gate(*where, None)
+    _write(junit, junit_xml(report))
+    _write(markdown, to_markdown(report))
+    _print_check(report, explain)
     if not report.passed:
         raise typer.Exit(1)
+
+
+def _run_gate(
+    scenarios: list[Path],
+    baselines: Path | None,
+    overrides: list[str],
+    jobs: int | None,
+    update: dict[str, Any] | None,
+) -> CheckReport:
+    """Check (or with ``update``, rewrite) the baselines; user mistakes (a UserError) are
+    reported by main() and exit 2."""
+    from sim.regression import BASELINES_DIR
+    from sim.regression import check as run_check
+    from sim.regression import update as run_update
+
+    where = baselines or BASELINES_DIR
+    if update is not None:
+        return run_update(scenarios, baselines_dir=where, overrides=overrides, jobs=jobs, **update)
+    return run_check(scenarios, baselines_dir=where, overrides=overrides, jobs=jobs)
