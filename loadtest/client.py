@@ -30,6 +30,7 @@ LISTING_BROWSE = "GET /v1/listings"
 LISTING_SEARCH = "GET /v1/listings?q"
 LISTING_SWEEP = "GET /v1/listings (brand sweep)"
 LISTING_GET = "GET /v1/listings/{id}"
+LISTING_POLL = "GET /v1/listings/{id} (e2e poll)"
 LISTING_CREATE = "POST /v1/listings"
 COUNTER_CREATE = "POST /v1/listings/{id}/counter-notices"
 REQUEST_NAMES = (
@@ -45,6 +46,7 @@ REQUEST_NAMES = (
     LISTING_SEARCH,
     LISTING_SWEEP,
     LISTING_GET,
+    LISTING_POLL,
     LISTING_CREATE,
     COUNTER_CREATE,
 )
@@ -221,6 +223,11 @@ class TakedownClient:
         """One listing: 200 while live, 410 once removed (both expected)."""
         path = f"/v1/listings/{listing_id}"
         return self.t.send("GET", path, name=LISTING_GET, expect=(200, 410), since=since)
+
+    def poll_listing(self, listing_id: int) -> Reply:
+        """The e2e poller's look at a named listing (its own request name)."""
+        path = f"/v1/listings/{listing_id}"
+        return self.t.send("GET", path, name=LISTING_POLL, expect=(200, 410))
 
     # -- sellers
     def create_listing(self, key: str, fields: dict[str, Any], since: float | None) -> Reply:

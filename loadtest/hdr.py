@@ -32,10 +32,17 @@ def to_us(seconds: float) -> int:
 
 @dataclass
 class Series:
-    """One metric: latency histogram plus failure count (failures are in the histogram too)."""
+    """One metric: latency histogram plus failure and censored counts (both in the histogram).
+
+    A censored sample is a lower bound, not an observation: a notice still up when its
+    follow-up window closed (recorded at its elapsed time), or an arrival dropped for
+    want of a user (recorded at the time until a user was free). It stays in the
+    histogram so percentiles cannot improve by losing the slow cases.
+    """
 
     hist: HdrHistogram = field(default_factory=new_histogram)
     failures: int = 0
+    censored: int = 0
 
     @property
     def count(self) -> int:
@@ -80,6 +87,12 @@ class Recorder:
         if not ok:
             series.failures += 1
 
+    def record_censored(self, name: str, seconds: float) -> None:
+        """A lower bound of ``name``: at least ``seconds``, the true value never seen."""
+        series = self.get(name)
+        series.hist.record_value(to_us(seconds))
+        series.censored += 1
+
     def counts(self) -> dict[str, int]:
         """Samples per name (what a worker reports alongside its encoded histograms)."""
         return {name: s.count for name, s in sorted(self.series.items())}
@@ -87,7 +100,11 @@ class Recorder:
     def encode(self) -> dict[str, Any]:
         """A JSON- and msgpack-safe snapshot: name -> {hist (base64 text), failures}."""
         return {
-            name: {"hist": s.hist.encode().decode("ascii"), "failures": s.failures}
+            name: {
+                "hist": s.hist.encode().decode("ascii"),
+                "failures": s.failures,
+                "censored": s.censored,
+            }
             for name, s in sorted(self.series.items())
         }
 
@@ -97,6 +114,7 @@ class Recorder:
             series = self.get(name)
             series.hist.add(HdrHistogram.decode(item["hist"]))
             series.failures += int(item["failures"])
+            series.censored += int(item.get("censored", 0))
 
 
 def merge(snapshots: Iterable[Mapping[str, Mapping[str, Any]]]) -> Recorder:

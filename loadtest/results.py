@@ -38,7 +38,7 @@ class RunData:
         return sum(sum(w.get("arrivals", {}).get(key, {}).values()) for w in self.per_worker)
 
     def e2e_counter(self, key: str) -> int:
-        """Total of one e2e poller counter (followed, unfinished, skipped, stale)."""
+        """Total of one e2e poller counter (followed, unfinished, stale, nothing_to_name)."""
         return sum(int(w.get("e2e", {}).get(key, 0)) for w in self.per_worker)
 
 
@@ -68,7 +68,12 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 
 def request_summary(run: RunData) -> dict[str, Any]:
-    """Per request name: count, failures, rps and percentiles from the intended start."""
+    """Per request name: count, failures, rps and percentiles from the intended start.
+
+    ``count`` holds the requests ``sent`` and the arrivals ``dropped`` before they could
+    send theirs (censored at the time until a user was free): the percentiles include
+    both, so a figure cannot improve by dropping the slow cases.
+    """
     out = {}
     for name in REQUEST_NAMES:
         s = run.merged.series.get(name)
@@ -76,6 +81,9 @@ def request_summary(run: RunData) -> dict[str, Any]:
             continue
         out[name] = {
             "count": s.count,
+            "sent": s.count - s.censored,
+            "dropped": s.censored,
+            "dropped_ratio": _round(s.censored / s.count),
             "failures": s.failures,
             "rps": round(s.count / run.duration_s, 3),
             "p50_ms": _ms(s.percentile_s(50)),
@@ -89,6 +97,8 @@ def request_summary(run: RunData) -> dict[str, Any]:
 def _seconds(s: Series) -> dict[str, Any]:
     return {
         "count": s.count,
+        "unfinished": s.censored,
+        "unfinished_ratio": _round(s.censored / s.count) if s.count else None,
         "p50_s": _round(s.percentile_s(50)),
         "p95_s": _round(s.percentile_s(95)),
         "p99_s": _round(s.percentile_s(99)),
@@ -97,15 +107,23 @@ def _seconds(s: Series) -> dict[str, Any]:
 
 
 def e2e_summary(run: RunData) -> dict[str, Any]:
-    """End-to-end takedown latency, overall and per programme, with the poller counters."""
+    """End-to-end takedown latency, overall and per programme, with the poller counters.
+
+    Every followed notice is in the counts: those not seen removed within the timeout
+    (or by the end) are censored at their elapsed time and counted as ``unfinished``.
+    """
     out = _seconds(run.merged.get(E2E))
     out["by_program"] = {
         p: _seconds(run.merged.series[f"{E2E}.{p}"])
         for p in PROGRAMMES
         if f"{E2E}.{p}" in run.merged.series
     }
-    for key in ("followed", "unfinished", "skipped", "stale", "nothing_to_name"):
+    for key in ("followed", "stale", "nothing_to_name"):
         out[key] = run.e2e_counter(key)
+    out["follow_up_arrivals"] = {
+        k: sum(int(w.get("follow_up", {}).get(k, 0)) for w in run.per_worker)
+        for k in ("scheduled", "started", "dropped")
+    }
     diffs = sorted(d for w in run.per_worker for d in w.get("crosscheck_s", []))
     out["crosscheck"] = {
         "count": len(diffs),
@@ -184,7 +202,7 @@ def lookup(run: RunData, metric: str, stat: str) -> float | None:
         return values.get(stat)
     s = run.merged.series.get(metric)
     if s is None or s.count == 0:
-        return 0.0 if stat in ("count", "failures", "rps") else None
+        return 0.0 if stat in ("count", "failures", "rps", "dropped", "unfinished") else None
     q = percentile_of(stat)
     if q is not None:
         return s.percentile_s(q)
@@ -196,6 +214,10 @@ def lookup(run: RunData, metric: str, stat: str) -> float | None:
         "failures": float(s.failures),
         "fail_ratio": s.failures / s.count,
         "rps": s.count / run.duration_s,
+        "unfinished": float(s.censored),
+        "unfinished_ratio": s.censored / s.count,
+        "dropped": float(s.censored),
+        "dropped_ratio": s.censored / s.count,
     }
     return plain.get(stat)
 

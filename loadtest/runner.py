@@ -188,13 +188,21 @@ def start_service(procs: Processes, opts: Options) -> tuple[str, Path]:
     return url, keys
 
 
-def locust_args(opts: Options, host: str, config: Path, users: int) -> list[str]:
+def run_time_s(opts: Options, profile: Profile) -> int:
+    """Locust's run-time limit: the arrivals, the notices' follow-up window, then slack."""
+    return int(opts.duration_s + profile.e2e.timeout_s + END_SLACK_S)
+
+
+def locust_args(
+    opts: Options, host: str, config: Path, users: int, run_time: int | None = None
+) -> list[str]:
     """The master's (or local runner's) command line."""
     out = opts.out_dir
+    run_time = run_time if run_time is not None else int(opts.duration_s + END_SLACK_S)
     args = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "--host", host, "-u", str(users), "-r", str(min(max(users, 1), 100 * max(opts.workers, 1))),
-        "--run-time", f"{int(opts.duration_s + END_SLACK_S)}s", "--stop-timeout", "0",
+        "--run-time", f"{run_time}s", "--stop-timeout", "0",
         "--csv", str(out / "locust"), "--html", str(out / "locust.html"),
         "--td-config", str(config), "--loglevel", "WARNING", "--only-summary",
     ]  # fmt: skip
@@ -210,11 +218,17 @@ def remote_worker_command(opts: Options, host: str) -> str:
 
 
 def run_locust(
-    procs: Processes, opts: Options, host: str, config: Path, users: int, notify: Notify
+    procs: Processes,
+    opts: Options,
+    host: str,
+    config: Path,
+    users: int,
+    notify: Notify,
+    run_time: int | None = None,
 ) -> None:
     """Locust headless: one local runner, or a master with local (and remote) workers."""
-    args = locust_args(opts, host, config, users)
-    wait_s = opts.duration_s + END_SLACK_S + 60
+    args = locust_args(opts, host, config, users, run_time)
+    wait_s = (run_time or opts.duration_s + END_SLACK_S) + 60
     port = free_port()
     if opts.workers + opts.remote_workers > 0:
         expect = opts.workers + opts.remote_workers
@@ -306,7 +320,8 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
         config.write(opts.out_dir / "run.json")
         users = sum(profile.pool_of(r) for r in ("rights_holder", "account_manager"))
         users += profile.pool_of("shopper") + profile.pool_of("seller")
-        run_locust(procs, opts, host, opts.out_dir / "run.json", users, notify)
+        run_time = run_time_s(opts, profile)
+        run_locust(procs, opts, host, opts.out_dir / "run.json", users, notify, run_time)
     target = nominal_rate(profile, opts.duration_s, _replay_rows(opts))
     data = read_run(opts.out_dir / "harness.json", opts.duration_s, target)
     checked = verdicts(data, thresholds)

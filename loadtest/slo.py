@@ -31,8 +31,14 @@ OPS: dict[str, Callable[[float, float], bool]] = {
 }
 TIME_UNITS_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 TIME_STATS = ("mean", "max", "min")
-PLAIN_STATS = ("rps", "fail_ratio", "count", "failures", "dropped", "dropped_ratio")
-STAT_HELP = "p50..p99.9, mean, max, min, rps, fail_ratio, count, failures, dropped, dropped_ratio"
+PLAIN_STATS = (
+    "rps", "fail_ratio", "count", "failures", "dropped", "dropped_ratio", "unfinished",
+    "unfinished_ratio",
+)  # fmt: skip
+STAT_HELP = (
+    "p50..p99.9, mean, max, min, rps, fail_ratio, count, failures, dropped, dropped_ratio, "
+    "unfinished, unfinished_ratio"
+)
 
 _EXPR = re.compile(
     r"^\s*(?P<stat>[a-z_]+|p\d+(?:\.\d+)?)\s*(?P<op><=|>=|==|!=|<|>)\s*"

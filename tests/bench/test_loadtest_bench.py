@@ -73,3 +73,65 @@ def test_replay_of_a_simulated_trace_keeps_its_per_minute_counts(tmp_path: Path)
     print(f"\nreplay: {json.dumps({k: v for k, v in replay.items() if 'per_minute' not in k})}")
     assert replay["rows"] > 10 and replay["sent"] == replay["rows"]
     assert np.all(np.abs(got - want) <= np.ceil(0.05 * want)), (want, got)
+
+
+def _sleep_loop_lags(offsets: list[float]) -> list[float]:
+    """The baseline: a bare greenlet sleeping to each intended time, its lag per arrival."""
+    import time
+
+    import gevent
+
+    t0, lags = time.perf_counter(), []
+    for t_s in offsets:
+        delay = t0 + t_s - time.perf_counter()
+        if delay > 0:
+            gevent.sleep(delay)
+        lags.append(time.perf_counter() - (t0 + t_s))
+    return lags
+
+
+def _dispatcher_lags(offsets: list[float]) -> tuple[list[float], int, float]:
+    """Dispatcher with 1 user doing 0.22 s jobs: its users' start lags, starts, elapsed."""
+    import time
+
+    import gevent
+
+    from loadtest.arrivals import Dispatcher, Schedule, Slots
+
+    slots = {"r": Slots()}
+    lags: list[float] = []
+
+    def user() -> None:
+        while True:
+            arrival = slots["r"].take()
+            lags.append(time.perf_counter() - arrival.intended)
+            gevent.sleep(0.22)
+
+    g = gevent.spawn(user)
+    gevent.sleep(0)
+    schedule = Schedule(np.asarray(offsets), ("r",) * len(offsets))
+    started_at = time.perf_counter()
+    tally = Dispatcher(schedule, slots).run()
+    elapsed = time.perf_counter() - started_at
+    g.kill()
+    return lags, tally.started.get("r", 0), elapsed
+
+
+def test_dispatcher_start_lag_matches_a_bare_sleep_loop() -> None:
+    # arrivals every 0.1 s for 1 s; the one user is free again 80 ms before each
+    # fourth arrival, so it starts 4; the dispatcher must keep its schedule (last
+    # offer at 0.95 s) and its users start as promptly as a bare sleep loop wakes
+    offsets = [0.05 + 0.1 * k for k in range(10)]
+    base, disp, elapsed, starts = [], [], [], []
+    for _ in range(5):  # side by side, alternating
+        base.append(max(_sleep_loop_lags(offsets)))
+        lags, started, took = _dispatcher_lags(offsets)
+        disp.append(max(lags))
+        starts.append(started)
+        elapsed.append(took)
+    b, d, e = float(np.median(base)), float(np.median(disp)), float(np.median(elapsed))
+    print(f"\nmax start lag, medians of 5: bare sleep {b * 1e3:.2f} ms, dispatcher {d * 1e3:.2f}")
+    print(f"dispatcher elapsed median {e:.3f} s (schedule 0.95 s), started {starts}")
+    assert starts.count(4) >= 3
+    assert e == pytest.approx(0.95, abs=0.1)
+    assert d <= 2.0 * b + 0.01  # within twice the bare loop's wake-up lag, plus 10 ms

@@ -61,3 +61,29 @@ def test_replay_rows_follow_the_rights_holders(tmp_path: Path) -> None:
         got.append(sorted(p.row for p in h.schedule().payloads if p is not None))
     # owners by user: worker 0 holds one rights holder, worker 1 three: rows 0, 4 | rest
     assert got == [[0, 4], [1, 2, 3, 5, 6, 7]]
+
+
+def test_polls_back_off_but_never_later_than_the_accuracy_allows(tmp_path: Path) -> None:
+    h = _harness(tmp_path, 0)
+    e2e = h.profile.e2e  # 50 ms start, x1.5, at most 5% of the elapsed time, cap 1 s
+    assert h.next_poll_gap_s(0.05, 0.2) == e2e.poll_interval_s  # early: the floor
+    assert h.next_poll_gap_s(0.05, 10.0) == pytest.approx(0.075)  # backing off
+    assert h.next_poll_gap_s(0.9, 10.0) == pytest.approx(0.5)  # 5% of 10 s, not 1 s
+    assert h.next_poll_gap_s(0.9, 100.0) == e2e.poll_interval_max_s
+
+
+def test_constant_workers_get_distinct_phases_and_brands_one_owner(tmp_path: Path) -> None:
+    plan = {0: {"shopper": 2, "rights_holder": 1}, 1: {"shopper": 2, "rights_holder": 1}}
+    times, brands = [], []
+    for k in (0, 1):
+        h = _harness(tmp_path, k)
+        h.plan = plan
+        sched = h.schedule()
+        pairs = zip(sched.times_s.tolist(), sched.roles, strict=True)
+        times.append([t for t, r in pairs if r == "shopper"])
+        brands.append(h.own_brands())
+    # 12/s split evenly: each worker 6/s, offset by half a gap, so together every 1/12 s
+    assert set(times[0]).isdisjoint(times[1])
+    merged = sorted(times[0] + times[1])
+    assert merged == pytest.approx([(j + 0.5) / 12 for j in range(120)])
+    assert brands == [[1], [2]]  # each brand swept (and filed for) by one worker

@@ -53,6 +53,25 @@ seller = 1
 """
 
 
+STARVED = """\
+[profile]
+name = "starved"
+process = "constant"
+[rates]
+rights_holder = 2.0
+account_manager = 0.0
+shopper = 2.0
+seller = 0.0
+[e2e]
+timeout_s = 3.0
+"""
+E2E_SLO = """\
+[thresholds]
+"e2e_takedown" = ["p95 < 2s"]
+"e2e_takedown.standard" = ["unfinished_ratio < 0.05"]
+"""
+
+
 def _doc(out: Path) -> dict[str, Any]:
     return json.loads((out / "loadtest.json").read_text())
 
@@ -84,6 +103,31 @@ def test_two_workers_merge_exactly_and_a_met_slo_exits_0(
     suite = ET.parse(out / "junit.xml").getroot()
     assert (suite.get("tests"), suite.get("failures")) == ("4", "0")
     assert set(doc["requests"]) <= set(REQUEST_NAMES)
+
+
+def test_notices_nobody_decides_fail_the_e2e_gate_as_unfinished(
+    lt_service: tuple[str, Path], tmp_path: Path
+) -> None:
+    # no account managers: standard brands' notices wait for a decision that never comes
+    url, keys = lt_service
+    profile, slo = tmp_path / "starved.toml", tmp_path / "slo.toml"
+    profile.write_text(STARVED)
+    slo.write_text(E2E_SLO)
+    out = tmp_path / "out"
+    run = takedown(
+        "loadtest", "--host", url, "--keys", str(keys), "--profile", str(profile),
+        "--duration", "6s", "--slo", str(slo), "--out", str(out), "--seed", "3",
+    )  # fmt: skip
+    assert run.returncode == 3, run.stderr + run.stdout
+    assert "unfinished_ratio < 0.05" in run.stdout and "BREACH" in run.stdout
+    e2e = _doc(out)["e2e_takedown"]
+    standard = e2e["by_program"]["standard"]
+    # every followed notice is in the figure: seen removed, or censored when its 3 s ran out
+    assert e2e["count"] == e2e["followed"] - e2e["stale"] > 0
+    assert standard["unfinished"] == standard["count"] > 0
+    assert standard["unfinished_ratio"] == 1.0
+    assert standard["p50_s"] >= 3.0  # censored at (at least) the timeout, not left out
+    assert e2e["unfinished"] == standard["unfinished"]  # the other programmes remove on filing
 
 
 def _bursty_trace(path: Path, seed: int = 5) -> None:
@@ -181,9 +225,9 @@ def test_open_model_holds_the_rate_on_a_slow_server_and_shows_the_stall(
     # the 1 s stall holds ~20 arrivals for up to 1 s on top of the 200 ms: measured
     # from their intended start, the slowest percent sits near 1.2 s
     assert max(r["p99_ms"] for r in rows) >= 900.0
-    # and the dispatcher itself was not held up by the stall (it would lag ~1 s);
-    # the margin below that is for a busy shared machine
-    assert arrivals["start_lag_p99_ms"] < 250.0
+    # the generator's own start lag is reported (how small it stays is a bench claim:
+    # tests/bench/test_loadtest_bench.py)
+    assert arrivals["start_lag_p99_ms"] is not None and arrivals["start_lag_p99_ms"] >= 0.0
 
 
 def test_a_worker_elsewhere_joins_from_a_copy_of_the_results_folder(
