@@ -6,7 +6,9 @@ and the ones that must fail are impossible; timing claims carry their own margin
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import subprocess
 import sys
 import time
@@ -270,3 +272,54 @@ def test_a_worker_elsewhere_joins_from_a_copy_of_the_results_folder(
     remote = json.loads((elsewhere / "worker-0.json").read_text())  # written where it ran
     assert doc["workers"] == 1 and not (out / "worker-0.json").exists()
     assert doc["arrivals"]["started"] == sum(remote["arrivals"]["started"].values()) > 0
+
+
+def _service_counts(url: str) -> dict[str, float]:
+    """Requests the service answered per 'METHOD /route', from its own /metrics."""
+    counts: dict[str, float] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=5.0).text.splitlines():
+        if not line.startswith("takedown_http_requests_total{"):
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', line.rsplit("}", 1)[0]))
+        key = _endpoint(f"{labels['method']} {labels['route']}")
+        counts[key] = counts.get(key, 0.0) + float(line.rsplit(" ", 1)[1])
+    return counts
+
+
+def _endpoint(name: str) -> str:
+    """A request name or a service route as one endpoint key: 'GET /v1/listings/{}'."""
+    name = re.sub(r"\s+\(.*\)$", "", name).split("?", 1)[0]
+    return re.sub(r"\{[^}]*\}", "{}", name)
+
+
+def test_service_counts_every_request_the_harness_reports(
+    lt_service: tuple[str, Path], tmp_path: Path
+) -> None:
+    # pollers, sweeps and reviewers' follow-up included: what the service answered
+    # per endpoint is what loadtest.json (and Locust's own table) says was sent
+    url, keys = lt_service
+    out = tmp_path / "out"
+    before = _service_counts(url)
+    run = takedown(
+        "loadtest", "--host", url, "--keys", str(keys), "--profile", "smoke",
+        "--duration", "8s", "--workers", "2", "--out", str(out), "--seed", "11",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr + run.stdout
+    after = _service_counts(url)
+    served = {k: after[k] - before.get(k, 0.0) for k in after if after[k] > before.get(k, 0.0)}
+    served = {k: v for k, v in served.items() if not k.startswith(("GET /metrics", "GET /healthz"))}
+    doc = _doc(out)
+    sent: dict[str, int] = {}
+    for name, row in doc["requests"].items():
+        sent[_endpoint(name)] = sent.get(_endpoint(name), 0) + row["sent"]
+    print(f"\nservice: {served}\nharness: {sent}")
+    assert set(served) == set(sent)
+    for key, n in sent.items():
+        assert served[key] == pytest.approx(n, rel=0.01, abs=1), key
+    assert doc["requests"]["GET /v1/listings/{id} (e2e poll)"]["sent"] > 0
+    assert doc["requests"]["GET /v1/listings (brand sweep)"]["sent"] > 0
+    # Locust's final CSV holds the same requests under the same names (dropped ones too)
+    with (out / "locust_stats.csv").open() as fh:
+        locust = {r["Name"]: int(r["Request Count"]) for r in csv.DictReader(fh)}
+    for name, row in doc["requests"].items():
+        assert locust.get(name) == row["count"], name
