@@ -114,14 +114,21 @@ class Slots:
         self.grow: Callable[[], None] | None = None
         self.on_free: Callable[[list[Arrival]], None] | None = None
         self.dropped: list[Arrival] = []
+        self.closed = False
 
     @property
     def free(self) -> int:
         """Users waiting that have no arrival handed to them yet."""
         return self._idle - self._queue.qsize()
 
-    def take(self) -> Arrival:
-        """Block until an arrival is handed over (called by a user greenlet)."""
+    def take(self) -> Arrival | None:
+        """Block until an arrival is handed over (called by a user greenlet); None once
+        the slots are closed (the run is stopping: the user has nothing more to do)."""
+        if self.closed:
+            import gevent
+
+            gevent.sleep(0.1)  # a user looping on a closed slot does not spin
+            return None
         if self.dropped:
             dropped, self.dropped = self.dropped, []
             if self.on_free is not None:
@@ -132,8 +139,16 @@ class Slots:
         finally:
             self._idle -= 1
 
+    def close(self) -> None:
+        """Wake every waiting user with None, and refuse further offers."""
+        self.closed = True
+        for _ in range(max(self._idle - self._queue.qsize(), 0)):
+            self._queue.put_nowait(None)
+
     def offer(self, arrival: Arrival) -> bool:
         """Hand ``arrival`` to a free (or new) user; False (dropped) when none can take it."""
+        if self.closed:
+            return False
         if self.free <= 0:
             if self.grow is None or self.grown >= self.room:
                 self.dropped.append(arrival)

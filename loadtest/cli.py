@@ -57,6 +57,10 @@ def loadtest(
     scenario: Annotated[
         Path | None, typer.Option(help="Scenario that seeds the local service's data.")
     ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="A previous loadtest.json; the SLO's [baseline] regressions gate on it."),
+    ] = None,
 ) -> None:
     """Load-test the takedown service: open-model arrivals per role, e2e takedown latency, SLOs.
 
@@ -85,7 +89,7 @@ def loadtest(
         profile=profile, slo=slo, host=host.rstrip("/") if host else None, keys=keys,
         duration_s=duration_s, workers=workers, replay=replay, speedup=speedup, out_dir=out,
         seed=seed, scenario=scenario, remote_workers=remote_workers, master_port=master_port,
-        master_bind_host=master_bind_host,
+        master_bind_host=master_bind_host, baseline=baseline,
     )  # fmt: skip
 
 

@@ -83,6 +83,7 @@ class Harness:
         self._snapshot: dict[str, Any] | None = None
         self.started_wall: float | None = None
         self.plan: dict[int, dict[str, int]] = {worker_index: {}}
+        self.aborted: dict[str, Any] | None = None  # the threshold that stopped the run
 
     # ---------------------------------------------------------------- set-up
     def user_rng(self, role: str) -> np.random.Generator:
@@ -155,6 +156,8 @@ class Harness:
             return
         self.plan = plan
         self._cpu0_s = time.process_time()
+        if self.config.warmup_s > 0:
+            self.recorder.warm_up(self.config.warmup_s)
         if self.profile.rate_of("rights_holder") > 0 or self.config.replay:
             for brand_id in self.own_brands():
                 self._sweep(brand_id)
@@ -171,6 +174,28 @@ class Harness:
         self._dispatcher = Dispatcher(self.schedule(), self.slots)
         self.started_wall = time.time()
         self._greenlet = gevent.spawn(self._dispatcher.run)
+
+    def role_record(self, role: str) -> api.Record:
+        """What a user of ``role`` records with: each request under its name and under
+        ``role.<role>`` (the role's scope for SLO gates)."""
+        record, scope = self.recorder.record, f"role.{role}"
+
+        def both(name: str, seconds: float, ok: bool) -> None:
+            record(name, seconds, ok)
+            record(scope, seconds, ok)
+
+        return both
+
+    def live(self) -> dict[str, Any]:
+        """What the gates see so far (for thresholds that abort): histograms, arrivals."""
+        rec = self.recorder.steady if self.recorder.steady is not None else self.recorder
+        tally = self._dispatcher.tally if self._dispatcher else None
+        return {
+            "worker_index": self.worker_index,
+            "recorder": rec.encode(),
+            "arrivals": tally.as_dict() if tally else {},
+            "since_start_s": self.since_start_s(),
+        }
 
     @property
     def started(self) -> bool:
@@ -234,6 +259,13 @@ class Harness:
             self.follow_up["started" if started else "dropped"] += 1
             due += gap_s
 
+    def close_slots(self) -> None:
+        """The run is stopping: no more arrivals, and users waiting for one are released."""
+        if self._greenlet is not None:
+            self._greenlet.kill(block=True)
+        for slots in self.slots.values():
+            slots.close()
+
     def finish(self) -> dict[str, Any]:
         """Stop everything and return this process's snapshot (the same one every call)."""
         if self._snapshot is not None:
@@ -255,6 +287,8 @@ class Harness:
         self._snapshot = {
             "worker_index": self.worker_index,
             "recorder": self.recorder.encode(),
+            "steady": self.recorder.steady.encode() if self.recorder.steady else None,
+            "aborted": self.aborted,
             "counts": self.recorder.counts(),
             "arrivals": tally.as_dict() if tally else {},
             "e2e": dict(self.e2e),
@@ -340,10 +374,12 @@ class Harness:
 
         event = self.request_event if self.request_event is not None else EventHook()
         session = FastHttpSession(self.host, request_event=event, user=None)
-        client = api.TakedownClient(api.LocustTransport(session, self.recorder.record))
+        client = api.TakedownClient(api.LocustTransport(session, self.role_record(role)))
         actor = Actor(client, self.user_rng(role), self)
         while True:
             arrival = self.slots[role].take()
+            if arrival is None:
+                return
             self.recorder.record("arrivals.start_lag", perform(actor, role, arrival))
 
     def _censor_dropped(self, dropped: list[Arrival], now: float | None = None) -> None:
@@ -356,6 +392,7 @@ class Harness:
             name = defining_request(self, arrival, self._drop_rng)
             waited_s = max(now - arrival.intended, 0.0)
             self.recorder.record_censored(name, waited_s)
+            self.recorder.record_censored(f"role.{arrival.role}", waited_s)
             if self.request_event is not None:
                 self.request_event.fire(
                     request_type=name.split()[0], name=name, response_time=waited_s * 1000.0,

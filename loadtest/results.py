@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,15 +13,24 @@ import numpy as np
 
 from loadtest.client import REQUEST_NAMES
 from loadtest.hdr import Recorder, Series
+from loadtest.profile import ROLES
 from loadtest.replay import Trace, offsets_s, per_minute_counts
 from loadtest.shapes import mean_multiplier
 from loadtest.slo import Threshold, Verdict, evaluate, percentile_of
 
 E2E = "e2e_takedown"
 PROGRAMMES = ("standard", "good_faith", "joint_force")
+ROLE_SCOPES = tuple(f"role.{r}" for r in ROLES)  # every request of a role's arrivals
 KNOWN_METRICS = frozenset(
-    [*REQUEST_NAMES, E2E, *(f"{E2E}.{p}" for p in PROGRAMMES), "arrivals", "arrivals.start_lag"]
-)
+    [
+        *REQUEST_NAMES, E2E, *(f"{E2E}.{p}" for p in PROGRAMMES), *ROLE_SCOPES, "arrivals",
+        "arrivals.start_lag",
+    ]
+)  # fmt: skip
+STATS = (
+    "p50", "p90", "p95", "p99", "p99.9", "mean", "max", "min", "count", "failures",
+    "fail_ratio", "rps", "dropped", "dropped_ratio", "unfinished", "unfinished_ratio",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,23 @@ class RunData:
     workers: int
     duration_s: float
     target_rate: float
+    gated: Recorder | None = None  # what the gates judge: after the warm-up (None: merged)
+    seen_workers: tuple[int, ...] = ()  # worker indexes the master saw connect
+    aborted: dict[str, Any] | None = None
+
+    @property
+    def gate(self) -> Recorder:
+        """The series the SLO gates judge (the warm-up left out when one was set)."""
+        return self.gated if self.gated is not None else self.merged
+
+    def missing_workers(self) -> list[str]:
+        """Workers that did not report: by index when the master saw them, else by count."""
+        reported = {int(w["worker_index"]) for w in self.per_worker}
+        missing = [f"worker {k}" for k in sorted(set(self.seen_workers) - reported)]
+        short = max(self.workers, 1) - len(reported) - len(missing)
+        if short > 0:
+            missing.append(f"{short} worker(s) that never connected")
+        return missing
 
     def arrivals(self, key: str) -> int:
         """Total of one arrivals counter (scheduled, started or dropped) over workers."""
@@ -47,7 +74,14 @@ def read_run(path: Path, duration_s: float, target_rate: float) -> RunData:
     doc = json.loads(path.read_text())
     merged = Recorder()
     merged.add_encoded(doc["merged"])
-    return RunData(merged, doc["per_worker"], int(doc["workers"]), duration_s, target_rate)
+    gated = None
+    if doc.get("steady") is not None:
+        gated = Recorder()
+        gated.add_encoded(doc["steady"])
+    return RunData(
+        merged, doc["per_worker"], int(doc["workers"]), duration_s, target_rate, gated,
+        tuple(int(k) for k in doc.get("seen_workers", [])), doc.get("aborted"),
+    )  # fmt: skip
 
 
 def nominal_rate(profile: Any, duration_s: float, replay_rows: int = 0) -> float:
@@ -200,7 +234,7 @@ def lookup(run: RunData, metric: str, stat: str) -> float | None:
             "dropped_ratio": dropped / total if total else 0.0,
         }
         return values.get(stat)
-    s = run.merged.series.get(metric)
+    s = run.gate.series.get(metric)
     if s is None or s.count == 0:
         return 0.0 if stat in ("count", "failures", "rps", "dropped", "unfinished") else None
     q = percentile_of(stat)
@@ -227,6 +261,35 @@ def verdicts(run: RunData, thresholds: list[Threshold]) -> list[Verdict]:
     return evaluate(thresholds, lambda m, s: lookup(run, m, s))
 
 
+def run_verdicts(run: RunData, thresholds: list[Threshold]) -> list[Verdict]:
+    """The thresholds, plus the gates every run has: every worker's results are in, and
+    no threshold stopped the run early (abort_on_fail)."""
+    out = verdicts(run, thresholds)
+    expected = max(run.workers, 1)
+    missing = run.missing_workers()
+    text = f"reported == {expected}" + (f" (missing: {', '.join(missing)})" if missing else "")
+    th = Threshold("workers", "reported", "==", float(expected), text, 0)
+    out.append(Verdict(th, float(len(run.per_worker)), not missing))
+    if run.aborted:
+        a = run.aborted
+        text = f"{a['threshold']} (abort_on_fail: stopped the run at {a['at_s']:.1f}s)"
+        th = Threshold(str(a["metric"]), str(a["stat"]), "abort", math.nan, text, int(a["line"]))
+        out.append(Verdict(th, a.get("value"), False))
+    return out
+
+
+def stats_table(run: RunData) -> dict[str, dict[str, float | None]]:
+    """Every gateable statistic of every metric with data (the baseline of a later run)."""
+    names = [n for n in sorted(run.gate.series) if run.gate.series[n].count > 0]
+    return {n: {st: lookup(run, n, st) for st in STATS} for n in [*names, "arrivals"]}
+
+
+def baseline_thresholds(regressions: list[Any], baseline_doc: dict[str, Any]) -> list[Threshold]:
+    """Each allowed regression as a threshold on the previous run's value."""
+    stats = baseline_doc.get("stats", {})
+    return [r.threshold(stats.get(r.metric, {}).get(r.stat)) for r in regressions]
+
+
 def loadtest_doc(run: RunData, checked: list[Verdict], extra: dict[str, Any]) -> dict[str, Any]:
     """The ``loadtest.json`` document."""
     return {
@@ -243,6 +306,9 @@ def loadtest_doc(run: RunData, checked: list[Verdict], extra: dict[str, Any]) ->
             for v in checked
         ],
         "passed": all(v.passed for v in checked),
+        "stats": stats_table(run),
+        "aborted": run.aborted,
+        "missing_workers": run.missing_workers(),
         "load_generator": load_generator_summary(run),
         "workers": run.workers,
         "worker_counts": {

@@ -27,14 +27,15 @@ from loadtest.profile import Profile, load_profile
 from loadtest.replay import load_trace, offsets_s
 from loadtest.results import (
     KNOWN_METRICS,
+    baseline_thresholds,
     loadtest_doc,
     nominal_rate,
     read_run,
     replay_summary,
-    verdicts,
+    run_verdicts,
 )
 from loadtest.results import write_junit as _write_junit
-from loadtest.slo import Threshold, Verdict, load_slo
+from loadtest.slo import SloSpec, Threshold, Verdict, load_spec
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 TAKEDOWN = (sys.executable, "-c", "from sim.cli import main; main()")  # the console script
@@ -72,6 +73,7 @@ class Options:
     remote_workers: int = 0
     master_port: int = 5557
     master_bind_host: str = "0.0.0.0"
+    baseline: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -267,15 +269,34 @@ def _replay_rows(opts: Options) -> int:
     return int((offsets < opts.duration_s).sum())
 
 
+def read_baseline(path: Path) -> dict[str, Any]:
+    """A previous run's ``loadtest.json``; LoadtestError (exit 2) naming the flag otherwise."""
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LoadtestError(f"--baseline {path}: file not found") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise LoadtestError(f"--baseline {path}: not a loadtest.json: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("stats"), dict):
+        raise LoadtestError(f"--baseline {path}: no 'stats' table (written by an older harness?)")
+    return doc
+
+
 def prepare(opts: Options) -> tuple[Profile, list[Threshold]]:
     """Check the user's inputs before starting anything (LoadtestError, exit 2)."""
+    profile, spec = prepare_spec(opts)
+    return profile, spec.thresholds
+
+
+def prepare_spec(opts: Options) -> tuple[Profile, SloSpec]:
+    """The profile and the whole SLO file, checked (LoadtestError, exit 2)."""
     from loadtest.profile import ProfileError
     from loadtest.replay import TraceError
     from loadtest.slo import SloError
 
     try:
         profile = load_profile(opts.profile)
-        thresholds = load_slo(opts.slo, KNOWN_METRICS) if opts.slo else []
+        spec = load_spec(opts.slo, KNOWN_METRICS) if opts.slo else SloSpec([])
         _replay_rows(opts)
     except (ProfileError, SloError) as exc:
         raise LoadtestError(exc.problems[0]) from None
@@ -285,7 +306,13 @@ def prepare(opts: Options) -> tuple[Profile, list[Threshold]]:
         raise LoadtestError("--host needs --keys: the keys file the service wrote")
     if opts.keys is not None and not opts.keys.is_file():
         raise LoadtestError(f"--keys {opts.keys}: file not found")
-    return profile, thresholds
+    if opts.baseline is not None:
+        read_baseline(opts.baseline)
+        if not spec.regressions:
+            raise LoadtestError(
+                "--baseline needs a [baseline] table of allowed regressions in --slo"
+            )
+    return profile, spec
 
 
 def _bundle(opts: Options, keys: Path) -> tuple[str, str | None]:
@@ -304,7 +331,10 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
     """Run the whole load test and write its results into ``opts.out_dir``."""
     from sim.rng import draw_seed
 
-    profile, thresholds = prepare(opts)
+    profile, spec = prepare_spec(opts)
+    thresholds = list(spec.thresholds)
+    if opts.baseline is not None:
+        thresholds += baseline_thresholds(spec.regressions, read_baseline(opts.baseline))
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     (opts.out_dir / "harness.json").unlink(missing_ok=True)
     seed = opts.seed if opts.seed is not None else (profile.profile.seed or draw_seed())
@@ -316,6 +346,7 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
             profile=profile.model_dump(mode="json"), keys_file=keys_name,
             duration_s=opts.duration_s, workers=opts.workers + opts.remote_workers,
             out_dir=".", seed=seed, replay=trace_name, speedup=opts.speedup,
+            warmup_s=spec.warmup_s, slo_text=opts.slo.read_text() if opts.slo else None,
         )  # fmt: skip
         config.write(opts.out_dir / "run.json")
         users = sum(profile.pool_of(r) for r in ("rights_holder", "account_manager"))
@@ -324,9 +355,11 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
         run_locust(procs, opts, host, opts.out_dir / "run.json", users, notify, run_time)
     target = nominal_rate(profile, opts.duration_s, _replay_rows(opts))
     data = read_run(opts.out_dir / "harness.json", opts.duration_s, target)
-    checked = verdicts(data, thresholds)
+    checked = run_verdicts(data, thresholds)
     extra: dict[str, Any] = {
         "seed": seed, "profile": profile.profile.name, "duration_s": opts.duration_s,
+        "warmup_s": spec.warmup_s,
+        "baseline": str(opts.baseline) if opts.baseline is not None else None,
     }  # fmt: skip
     if opts.replay is not None:
         extra["replay"] = replay_summary(data, load_trace(opts.replay), opts.speedup)
