@@ -135,3 +135,94 @@ def test_dispatcher_start_lag_matches_a_bare_sleep_loop() -> None:
     assert starts.count(4) >= 3
     assert e == pytest.approx(0.95, abs=0.1)
     assert d <= 2.0 * b + 0.01  # within twice the bare loop's wake-up lag, plus 10 ms
+
+
+EFFICIENCY_RATE = 150.0  # browse reads per second, for both generators
+EFFICIENCY_S = 15
+BROWSE_PROFILE = f"""\
+[profile]
+name = "browse"
+process = "constant"
+[rates]
+rights_holder = 0.0
+account_manager = 0.0
+shopper = {EFFICIENCY_RATE}
+seller = 0.0
+[pool]
+shopper = 32
+[shopper]
+browse = 1.0
+search = 0.0
+view = 0.0
+"""
+PLAIN_LOCUSTFILE = """\
+from locust import FastHttpUser, constant_throughput, task
+
+
+class Reader(FastHttpUser):
+    wait_time = constant_throughput(1.0)
+
+    @task
+    def browse(self):
+        self.client.get("/v1/listings?brand_id={brand}&limit=20", name="GET /v1/listings")
+"""
+
+
+def _cpu_of_child(args: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """Run ``args``; CPU seconds (user + system) it used, with its result."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, done
+
+
+def test_generator_efficiency_against_plain_locust_users(tmp_path: Path) -> None:
+    """Requests per CPU-second of the harness (open-model dispatch, HDR recording,
+    from-intended-start timing) against plain FastHttpUser tasks sending the same
+    GET /v1/listings?brand_id=..&limit=20 at the same rate, side by side on one service,
+    alternating, three rounds; medians quoted (the CPU includes each process's start)."""
+    import csv
+    import sys
+
+    from loadtest.runner import DEFAULT_SCENARIO, LOCUSTFILE, Options, processes, start_service
+
+    with processes() as procs:
+        url, keys = start_service(procs, Options(out_dir=tmp_path, scenario=DEFAULT_SCENARIO))
+        brand = json.loads(keys.read_text())["rights_holders"][0]["brand_id"]
+        (tmp_path / "browse.toml").write_text(BROWSE_PROFILE)
+        (tmp_path / "plain.py").write_text(PLAIN_LOCUSTFILE.replace("{brand}", str(brand)))
+        users = int(EFFICIENCY_RATE)
+        ours, theirs = [], []
+        for k in range(3):
+            out = tmp_path / f"h{k}"
+            cpu, done = _cpu_of_child(
+                [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+                 "-t", f"{EFFICIENCY_S}s", "--host", url, "--only-summary",
+                 "--td-profile", str(tmp_path / "browse.toml"), "--td-keys", str(keys),
+                 "--td-out", str(out), "--td-seed", "1"],
+                tmp_path,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr[-2000:]
+            sent = sum(r["sent"] for r in json.loads((out / "loadtest.json").read_text())[
+                "requests"].values())  # fmt: skip
+            ours.append((sent, cpu))
+            cpu, done = _cpu_of_child(
+                [sys.executable, "-m", "locust", "-f", str(tmp_path / "plain.py"), "--headless",
+                 "-t", f"{EFFICIENCY_S}s", "--host", url, "--only-summary", "-u", str(users),
+                 "-r", str(users), "--csv", str(tmp_path / f"p{k}")],
+                tmp_path,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stderr[-2000:]
+            with (tmp_path / f"p{k}_stats.csv").open() as fh:
+                row = next(r for r in csv.DictReader(fh) if r["Name"] == "Aggregated")
+            theirs.append((int(row["Request Count"]), cpu))
+    ours_rate = float(np.median([n / c for n, c in ours]))
+    theirs_rate = float(np.median([n / c for n, c in theirs]))
+    print(f"\nharness: {ours} -> median {ours_rate:.0f} requests per CPU-second")
+    print(f"plain FastHttpUser: {theirs} -> median {theirs_rate:.0f} requests per CPU-second")
+    print(f"ratio harness/plain: {ours_rate / theirs_rate:.2f} (the issue's target: >= 0.7)")
+    # both sent their load (the figure is only meaningful if they did the same work)
+    assert all(n > 0.8 * EFFICIENCY_RATE * (EFFICIENCY_S - 2) for n, _ in ours + theirs)
