@@ -87,3 +87,36 @@ def test_constant_workers_get_distinct_phases_and_brands_one_owner(tmp_path: Pat
     merged = sorted(times[0] + times[1])
     assert merged == pytest.approx([(j + 0.5) / 12 for j in range(120)])
     assert brands == [[1], [2]]  # each brand swept (and filed for) by one worker
+
+
+def test_reviewers_keep_arriving_while_a_followed_notice_is_open(tmp_path: Path) -> None:
+    import time
+
+    import gevent
+
+    (tmp_path / "keys.json").write_text(json.dumps(KEYS))
+    profile = profile_from_dict({"rates": {"account_manager": 20.0}, "e2e": {"timeout_s": 30}})
+    config = RunConfig(
+        profile.model_dump(mode="json"), str(tmp_path / "keys.json"), 10.0, 0, str(tmp_path), 1
+    )
+    h = Harness(config, "http://127.0.0.1:9", 0)
+    h.plan = {0: {"account_manager": 1}}
+    got: list[str] = []
+
+    def reviewer() -> None:
+        while (arrival := h.slots["account_manager"].take()) is not None:
+            got.append(arrival.role)
+            if len(got) == 3:  # the third decision closes the last open notice
+                h._open.clear()
+
+    g = gevent.spawn(reviewer)
+    gevent.sleep(0)
+    h._open[0] = ("standard", time.perf_counter())
+    h.keep_reviewing()  # returns once nothing is open (the window itself is 31 s)
+    h.close_slots()
+    g.join()
+    assert got == ["account_manager"] * 3
+    # the reviewer frees only after clearing the last notice, so exactly 3 started (an
+    # offer made while it was still busy would be dropped and counted, not lost)
+    fu = h.follow_up
+    assert fu["started"] == 3 and fu["scheduled"] == fu["started"] + fu["dropped"]
