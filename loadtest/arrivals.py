@@ -4,8 +4,9 @@
 evenly spaced), computed up front with numpy. A ``Dispatcher`` greenlet hands each
 arrival, at its intended time, to an idle user of its role (``Slots``); when none is
 idle the arrival is dropped and counted, never delayed, so the offered rate does not
-fall when the server slows. Users measure latency from ``Arrival.intended`` (no
-coordinated omission).
+fall when the server slows. The pool of users may grow on demand up to a bound, and
+a dropped arrival is kept for a censored latency. Users measure latency from
+``Arrival.intended`` (no coordinated omission).
 """
 
 from __future__ import annotations
@@ -94,31 +95,66 @@ class Arrival:
 
 
 class Slots:
-    """Idle users of one role waiting for work; an offer succeeds only if one is free."""
+    """Idle users of one role waiting for work, a pool that may grow, and dropped arrivals.
+
+    An offer goes to an idle user; when none is idle and ``room`` allows, ``grow`` adds
+    a user that takes the arrival (as k6 adds VUs up to ``maxVUs``); beyond that the
+    arrival is dropped. Dropped arrivals wait in ``dropped`` until the next moment a
+    user of the role is free, when ``on_free`` receives them (the harness records each
+    as a censored latency: at least that late).
+    """
 
     def __init__(self) -> None:
         from gevent.queue import Queue
 
         self._queue: Queue = Queue()
         self._idle = 0
+        self.room = 0
+        self.grown = 0
+        self.grow: Callable[[], None] | None = None
+        self.on_free: Callable[[list[Arrival]], None] | None = None
+        self.dropped: list[Arrival] = []
+        self.closed = False
 
     @property
     def free(self) -> int:
         """Users waiting that have no arrival handed to them yet."""
         return self._idle - self._queue.qsize()
 
-    def take(self) -> Arrival:
-        """Block until an arrival is handed over (called by a user greenlet)."""
+    def take(self) -> Arrival | None:
+        """Block until an arrival is handed over (called by a user greenlet); None once
+        the slots are closed (the run is stopping: the user has nothing more to do)."""
+        if self.closed:
+            import gevent
+
+            gevent.sleep(0.1)  # a user looping on a closed slot does not spin
+            return None
+        if self.dropped:
+            dropped, self.dropped = self.dropped, []
+            if self.on_free is not None:
+                self.on_free(dropped)
         self._idle += 1
         try:
             return self._queue.get()
         finally:
             self._idle -= 1
 
+    def close(self) -> None:
+        """Wake every waiting user with None, and refuse further offers."""
+        self.closed = True
+        for _ in range(max(self._idle - self._queue.qsize(), 0)):
+            self._queue.put_nowait(None)
+
     def offer(self, arrival: Arrival) -> bool:
-        """Hand ``arrival`` to a free user; False (dropped) when every user is busy."""
-        if self.free <= 0:
+        """Hand ``arrival`` to a free (or new) user; False (dropped) when none can take it."""
+        if self.closed:
             return False
+        if self.free <= 0:
+            if self.grow is None or self.grown >= self.room:
+                self.dropped.append(arrival)
+                return False
+            self.grown += 1
+            self.grow()
         self._queue.put_nowait(arrival)
         return True
 

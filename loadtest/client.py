@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from loadtest.service.models import notice_elements
+
 # Stable request names: Locust's stats rows, the HDR series and SLO metric keys.
 NOTICE_CREATE = "POST /v1/notices"
 NOTICE_LIST = "GET /v1/notices"
@@ -30,6 +32,7 @@ LISTING_BROWSE = "GET /v1/listings"
 LISTING_SEARCH = "GET /v1/listings?q"
 LISTING_SWEEP = "GET /v1/listings (brand sweep)"
 LISTING_GET = "GET /v1/listings/{id}"
+LISTING_POLL = "GET /v1/listings/{id} (e2e poll)"
 LISTING_CREATE = "POST /v1/listings"
 COUNTER_CREATE = "POST /v1/listings/{id}/counter-notices"
 REQUEST_NAMES = (
@@ -45,6 +48,7 @@ REQUEST_NAMES = (
     LISTING_SEARCH,
     LISTING_SWEEP,
     LISTING_GET,
+    LISTING_POLL,
     LISTING_CREATE,
     COUNTER_CREATE,
 )
@@ -163,7 +167,12 @@ class TakedownClient:
         self, key: str, listing_ids: list[int], reason: str, evidence: str, since: float | None
     ) -> Reply:
         """File a notice naming ``listing_ids`` (1..300)."""
-        body = {"listing_ids": listing_ids, "reason": reason, "evidence": evidence}
+        body: dict[str, object] = {
+            "listing_ids": listing_ids,
+            "reason": reason,
+            "evidence": evidence,
+            **notice_elements(listing_ids),
+        }
         return self.t.send(
             "POST", "/v1/notices", name=NOTICE_CREATE, key=key, json=body, expect=(200, 201),
             since=since,
@@ -221,6 +230,11 @@ class TakedownClient:
         """One listing: 200 while live, 410 once removed (both expected)."""
         path = f"/v1/listings/{listing_id}"
         return self.t.send("GET", path, name=LISTING_GET, expect=(200, 410), since=since)
+
+    def poll_listing(self, listing_id: int) -> Reply:
+        """The e2e poller's look at a named listing (its own request name)."""
+        path = f"/v1/listings/{listing_id}"
+        return self.t.send("GET", path, name=LISTING_POLL, expect=(200, 410))
 
     # -- sellers
     def create_listing(self, key: str, fields: dict[str, Any], since: float | None) -> Reply:

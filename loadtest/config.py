@@ -14,7 +14,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Profile (as a dict), keys file, duration, workers, replay and where results go."""
+    """Profile (as a dict), keys file, duration, workers, replay, where results go, and
+    what the load generators need of the SLO file (warm-up, thresholds that abort)."""
 
     profile: dict[str, Any]
     keys_file: str
@@ -24,6 +25,8 @@ class RunConfig:
     seed: int
     replay: str | None = None
     speedup: float = 1.0
+    warmup_s: float = 0.0  # samples recorded before this are left out of the SLO gates
+    slo_text: str | None = None  # the SLO file, for thresholds that abort the run
 
     def write(self, path: Path) -> None:
         """Save as JSON (what ``--td-config`` points to)."""

@@ -1,14 +1,17 @@
 """The harness inside one Locust process that generates load (a worker, or the local runner).
 
-It owns this process's share of the arrival schedule, the slots its users wait in,
-the HDR recorder, the bounded e2e pollers and the small caches the roles share.
-``start`` begins dispatching; ``finish`` drains, stops and returns a snapshot the
-master merges (or the local runner writes).
+It owns this process's share of the arrival schedule, the slots its users wait in
+(and the users it adds when they are all busy), the HDR recorder, the e2e pollers,
+the sweeps of the brands this process owns and the small caches the roles share.
+``start`` begins dispatching; ``drain`` lets work finish and keeps reviewers working
+while notices are followed; ``finish`` censors what is still open, stops and returns
+a snapshot the master merges (or the local runner writes).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections import deque
 from typing import Any
@@ -16,7 +19,14 @@ from typing import Any
 import numpy as np
 
 from loadtest import client as api
-from loadtest.arrivals import Dispatcher, Schedule, Slots, arrival_times, merge_schedules
+from loadtest.arrivals import (
+    Arrival,
+    Dispatcher,
+    Schedule,
+    Slots,
+    arrival_times,
+    merge_schedules,
+)
 from loadtest.config import Keys, RunConfig, load_keys
 from loadtest.hdr import Recorder
 from loadtest.profile import ROLES, Profile, profile_from_dict
@@ -25,8 +35,11 @@ from sim.rng import Streams
 
 E2E = "e2e_takedown"
 DRAIN_S = 5.0  # in-flight arrivals may finish this long after the last one is dispatched
-POLL_GRACE_S = 3.0  # then pollers get this long before the unfinished ones are counted
 SWEEP_S = 1.0  # brands re-read the listings they picked from this often
+
+
+class DroppedArrival(Exception):
+    """How Locust's tables flag an arrival no user could start (a censored latency)."""
 
 
 class Harness:
@@ -48,14 +61,19 @@ class Harness:
         self.seen_listings: deque[int] = deque(maxlen=2000)
         self.own_listings: dict[str, deque[int]] = {}
         self.filed_notices: deque[tuple[str, int]] = deque(maxlen=500)
-        self.e2e = {"followed": 0, "unfinished": 0, "skipped": 0, "stale": 0, "nothing_to_name": 0}
+        self.e2e = {"followed": 0, "unfinished": 0, "stale": 0, "nothing_to_name": 0}
+        self.follow_up = {"scheduled": 0, "started": 0, "dropped": 0}
         self.brand_known: dict[int, list[int]] = {}
         self.crosscheck_s: list[float] = []
         self.replay_sent: list[tuple[int, float]] = []
         self._cpu0_s = time.process_time()
         self._user_no = itertools.count()
-        self._pollers: Any = None
-        self._quiet: api.TakedownClient | None = None
+        self._followers: Any = None
+        self._poll_gate: Any = None
+        self._open: dict[int, tuple[str, float]] = {}
+        self._follow_no = itertools.count()
+        self._poller: api.TakedownClient | None = None
+        self._drop_rng = self.streams.get(f"dropped.{worker_index}")
         self._sweeper: api.TakedownClient | None = None
         self._swept_brands: set[int] = set()
         self._background: list[Any] = []
@@ -65,6 +83,7 @@ class Harness:
         self._snapshot: dict[str, Any] | None = None
         self.started_wall: float | None = None
         self.plan: dict[int, dict[str, int]] = {worker_index: {}}
+        self.aborted: dict[str, Any] | None = None  # the threshold that stopped the run
 
     # ---------------------------------------------------------------- set-up
     def user_rng(self, role: str) -> np.random.Generator:
@@ -77,6 +96,32 @@ class Harness:
         total = sum(counts.get(role, 0) for counts in self.plan.values())
         return self.plan.get(self.worker_index, {}).get(role, 0) / total if total else 0.0
 
+    def rank(self, role: str) -> tuple[int, int]:
+        """(position, count) of this process among those holding users of ``role``."""
+        holders = sorted(k for k, counts in self.plan.items() if counts.get(role, 0) > 0)
+        if self.worker_index not in holders:
+            return 0, max(len(holders), 1)
+        return holders.index(self.worker_index), len(holders)
+
+    def own_brands(self) -> list[int]:
+        """The brands whose sweeps and notices belong to this process (one owner each).
+
+        Brands are dealt round-robin to the processes holding rights holders; with more
+        such processes than brands, a process shares one brand's sweep with another.
+        """
+        brands = self.keys.brand_ids()
+        if not brands:
+            return []
+        k, n = self.rank("rights_holder")
+        return brands[k::n] or [brands[k % len(brands)]]
+
+    def own_rights_holders(self) -> list[Any]:
+        """Rights holders of the brands this process owns."""
+        own = set(self.own_brands())
+        return [r for r in self.keys.rights_holders if r.brand_id in own] or list(
+            self.keys.rights_holders
+        )
+
     def schedule(self) -> Schedule:
         """This process's arrivals: its share of each role's rate, or of the replayed trace."""
         shape, duration = self.profile.shape, self.config.duration_s
@@ -87,7 +132,8 @@ class Harness:
             rng = self.streams.get(f"arrivals.{role}.{self.worker_index}")
             rate = self.profile.rate_of(role) * self.share(role)
             process = self.profile.profile.process
-            parts[role] = arrival_times(rate, shape, duration, process, rng)
+            k, n = self.rank(role)  # constant streams of several processes interleave
+            parts[role] = arrival_times(rate, shape, duration, process, rng, (k + 0.5) / n)
         base = merge_schedules(parts)
         if not self.config.replay:
             return base
@@ -103,20 +149,53 @@ class Harness:
         ``plan`` gives, per worker index, its users per role as Locust placed them.
         """
         import gevent
-        from gevent.pool import Pool
+        from gevent.lock import BoundedSemaphore
+        from gevent.pool import Group
 
         if self._greenlet is not None:
             return
         self.plan = plan
         self._cpu0_s = time.process_time()
+        if self.config.warmup_s > 0:
+            self.recorder.warm_up(self.config.warmup_s)
         if self.profile.rate_of("rights_holder") > 0 or self.config.replay:
-            for brand_id in self.keys.brand_ids():
+            for brand_id in self.own_brands():
                 self._sweep(brand_id)
         self._background.append(gevent.spawn(self._sweep_loop))
-        self._pollers = Pool(max(1, self.profile.e2e.max_pollers // max(len(plan), 1)))
+        self._followers = Group()
+        self._poll_gate = BoundedSemaphore(self._poll_slots())
+        for role in ROLES:
+            slots = self.slots[role]
+            placed = plan.get(self.worker_index, {}).get(role, 0)
+            most = math.ceil(self.profile.max_pool_of(role) * self.share(role))
+            slots.room = max(0, most - placed)
+            slots.grow = lambda role=role: self._grow(role)
+            slots.on_free = self._censor_dropped
         self._dispatcher = Dispatcher(self.schedule(), self.slots)
         self.started_wall = time.time()
         self._greenlet = gevent.spawn(self._dispatcher.run)
+
+    def role_record(self, role: str) -> api.Record:
+        """What a user of ``role`` records with: each request under its name and under
+        ``role.<role>`` (the role's scope for SLO gates)."""
+        record, scope = self.recorder.record, f"role.{role}"
+
+        def both(name: str, seconds: float, ok: bool) -> None:
+            record(name, seconds, ok)
+            record(scope, seconds, ok)
+
+        return both
+
+    def live(self) -> dict[str, Any]:
+        """What the gates see so far (for thresholds that abort): histograms, arrivals."""
+        rec = self.recorder.steady if self.recorder.steady is not None else self.recorder
+        tally = self._dispatcher.tally if self._dispatcher else None
+        return {
+            "worker_index": self.worker_index,
+            "recorder": rec.encode(),
+            "arrivals": tally.as_dict() if tally else {},
+            "since_start_s": self.since_start_s(),
+        }
 
     @property
     def started(self) -> bool:
@@ -138,8 +217,12 @@ class Harness:
         if self._greenlet is not None:
             self._greenlet.join()
 
+    def _poll_slots(self) -> int:
+        return max(1, self.profile.e2e.max_pollers // max(len(self.plan), 1))
+
     def drain(self) -> None:
-        """Let in-flight arrivals and pollers finish, within bounds."""
+        """Let in-flight arrivals finish (bounded), then keep reviewers working while
+        notices are followed: until every poller has seen its removal or timed out."""
         import gevent
 
         deadline = time.perf_counter() + DRAIN_S
@@ -147,8 +230,41 @@ class Harness:
             self.slots[r].free < self.users[r] for r in ROLES
         ):
             gevent.sleep(0.05)
-        if self._pollers is not None:
-            self._pollers.join(timeout=POLL_GRACE_S)
+        self.keep_reviewing()
+        if self._followers is not None:
+            self._followers.join(timeout=1.0)
+
+    def keep_reviewing(self) -> None:
+        """Account managers' arrivals continue, evenly spaced at this process's share of
+        their rate, for as long as a followed notice is open (each closes by its
+        timeout), so notices filed late in the run are decided as the early ones were."""
+        import gevent
+
+        rate = self.profile.rate_of("account_manager") * self.share("account_manager")
+        gap_s = 1.0 / rate if rate > 0 else None
+        window_end = max((since for _, since in self._open.values()), default=0.0)
+        window_end += self.profile.e2e.timeout_s + 1.0
+        due = time.perf_counter()
+        while self._open and time.perf_counter() < window_end:
+            if gap_s is None:
+                gevent.sleep(0.05)
+                continue
+            delay = due - time.perf_counter()
+            if delay > 0:
+                gevent.sleep(delay)
+            if not self._open:
+                break
+            started = self.slots["account_manager"].offer(Arrival("account_manager", due))
+            self.follow_up["scheduled"] += 1
+            self.follow_up["started" if started else "dropped"] += 1
+            due += gap_s
+
+    def close_slots(self) -> None:
+        """The run is stopping: no more arrivals, and users waiting for one are released."""
+        if self._greenlet is not None:
+            self._greenlet.kill(block=True)
+        for slots in self.slots.values():
+            slots.close()
 
     def finish(self) -> dict[str, Any]:
         """Stop everything and return this process's snapshot (the same one every call)."""
@@ -158,16 +274,27 @@ class Harness:
             self._greenlet.kill(block=True)
         for greenlet in self._background:
             greenlet.kill(block=True)
-        if self._pollers is not None:
-            self.e2e["unfinished"] += len(self._pollers)
-            self._pollers.kill(block=True)
+        now = time.perf_counter()
+        for program, since in list(self._open.values()):
+            self._unfinished(program, now - since)
+        self._open.clear()
+        if self._followers is not None:
+            self._followers.kill(block=True)
+        for role in ROLES:  # dropped arrivals no user came free for: censored at the end
+            dropped, self.slots[role].dropped = self.slots[role].dropped, []
+            self._censor_dropped(dropped, now)
         tally = self._dispatcher.tally if self._dispatcher else None
         self._snapshot = {
             "worker_index": self.worker_index,
             "recorder": self.recorder.encode(),
+            "steady": self.recorder.steady.encode() if self.recorder.steady else None,
+            "aborted": self.aborted,
             "counts": self.recorder.counts(),
             "arrivals": tally.as_dict() if tally else {},
             "e2e": dict(self.e2e),
+            "follow_up": dict(self.follow_up),
+            "grown_users": {r: self.slots[r].grown for r in ROLES},
+            "own_brands": self.own_brands(),
             "crosscheck_s": list(self.crosscheck_s),
             "replay_sent": list(self.replay_sent),
             "started_wall": self.started_wall,
@@ -178,40 +305,100 @@ class Harness:
 
     # ---------------------------------------------------------------- e2e pollers
     def follow(self, listing_id: int, program: str, since: float, created_at: float | None) -> None:
-        """Poll ``listing_id`` until it answers 410, if a poller is free; else count a skip."""
-        if self._pollers is None or self._pollers.full():
-            self.e2e["skipped"] += 1
+        """Poll ``listing_id`` until it answers 410 or its timeout (every notice is followed)."""
+        if self._followers is None:
             return
         self.e2e["followed"] += 1
-        self._pollers.spawn(self._poll, listing_id, program, since, created_at)
+        token = next(self._follow_no)
+        self._open[token] = (program, since)
+        self._followers.spawn(self._poll, token, listing_id, program, since, created_at)
 
-    def _quiet_client(self) -> api.TakedownClient:
-        """A client whose requests stay out of Locust's totals and the HDR request series."""
-        from locust.contrib.fasthttp import FastHttpSession
-        from locust.event import EventHook
+    def _poll_client(self) -> api.TakedownClient:
+        """Pollers' client: their requests show under their own name, in Locust's tables too."""
+        if self._poller is None:
+            from locust.contrib.fasthttp import FastHttpSession
+            from locust.event import EventHook
 
-        if self._quiet is None:
-            size = self._pollers.size if self._pollers is not None else 1
+            event = self.request_event if self.request_event is not None else EventHook()
             session = FastHttpSession(
-                self.host, request_event=EventHook(), user=None, concurrency=size
+                self.host, request_event=event, user=None, concurrency=self._poll_slots()
             )
-            self._quiet = api.TakedownClient(api.LocustTransport(session))
-        return self._quiet
+            self._poller = api.TakedownClient(api.LocustTransport(session, self.recorder.record))
+        return self._poller
 
-    def _poll(self, listing_id: int, program: str, since: float, created_at: float | None) -> None:
+    def next_poll_gap_s(self, gap_s: float, elapsed_s: float) -> float:
+        """The wait before the next poll: backed off, but never so long that a removal
+        is seen later than ``poll_accuracy`` of the time elapsed (nor the cap)."""
+        e2e = self.profile.e2e
+        bound = max(e2e.poll_interval_s, e2e.poll_accuracy * elapsed_s)
+        return min(gap_s * e2e.poll_backoff, e2e.poll_interval_max_s, bound)
+
+    def _poll(
+        self, token: int, listing_id: int, program: str, since: float, created_at: float | None
+    ) -> None:
         import gevent
 
         e2e = self.profile.e2e
-        quiet = self._quiet_client()
-        wait_s = e2e.poll_interval_s
+        client = self._poll_client()
+        gap_s = e2e.poll_interval_s
         while time.perf_counter() - since < e2e.timeout_s:
-            reply = quiet.listing(listing_id, None)
+            with self._poll_gate:
+                reply = client.poll_listing(listing_id)
             if reply.status == 410:
+                self._open.pop(token, None)
                 self._observed(reply, program, time.perf_counter() - since, created_at)
                 return
-            gevent.sleep(wait_s)
-            wait_s = min(wait_s * e2e.poll_backoff, e2e.poll_interval_max_s)
+            gap_s = self.next_poll_gap_s(gap_s, time.perf_counter() - since)
+            gevent.sleep(gap_s)
+        if self._open.pop(token, None) is not None:
+            self._unfinished(program, time.perf_counter() - since)
+
+    def _unfinished(self, program: str, elapsed_s: float) -> None:
+        """A notice not seen removed: at least ``elapsed_s``, censored in its series."""
         self.e2e["unfinished"] += 1
+        self.recorder.record_censored(E2E, elapsed_s)
+        self.recorder.record_censored(f"{E2E}.{program}", elapsed_s)
+
+    # ---------------------------------------------------------------- grown users, drops
+    def _grow(self, role: str) -> None:
+        """One more user of ``role`` (the pool grows on demand up to its maximum)."""
+        import gevent
+
+        gevent.spawn(self._grown_user, role)
+
+    def _grown_user(self, role: str) -> None:
+        from locust.contrib.fasthttp import FastHttpSession
+        from locust.event import EventHook
+
+        from loadtest.roles import Actor, perform
+
+        event = self.request_event if self.request_event is not None else EventHook()
+        session = FastHttpSession(self.host, request_event=event, user=None)
+        client = api.TakedownClient(api.LocustTransport(session, self.role_record(role)))
+        actor = Actor(client, self.user_rng(role), self)
+        while True:
+            arrival = self.slots[role].take()
+            if arrival is None:
+                return
+            self.recorder.record("arrivals.start_lag", perform(actor, role, arrival))
+
+    def _censor_dropped(self, dropped: list[Arrival], now: float | None = None) -> None:
+        """Dropped arrivals enter their request's latency, censored at the time until a
+        user of their role was free (``now``), and flagged in Locust's tables."""
+        from loadtest.roles import defining_request
+
+        now = time.perf_counter() if now is None else now
+        for arrival in dropped:
+            name = defining_request(self, arrival, self._drop_rng)
+            waited_s = max(now - arrival.intended, 0.0)
+            self.recorder.record_censored(name, waited_s)
+            self.recorder.record_censored(f"role.{arrival.role}", waited_s)
+            if self.request_event is not None:
+                self.request_event.fire(
+                    request_type=name.split()[0], name=name, response_time=waited_s * 1000.0,
+                    response_length=0, exception=DroppedArrival("every user busy"),
+                    context={}, response=None, url=None, start_time=None,
+                )  # fmt: skip
 
     def _observed(
         self, reply: api.Reply, program: str, observed_s: float, created_at: float | None
@@ -249,7 +436,7 @@ class Harness:
         while True:
             gevent.sleep(SWEEP_S)
             due, self._swept_brands = sorted(self._swept_brands), set()
-            for brand_id in due:
+            for brand_id in due:  # brands this process picked: it owns them
                 self._sweep(brand_id)
 
     def _sweep_client(self) -> api.TakedownClient:

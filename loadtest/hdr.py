@@ -8,11 +8,14 @@ bucket by bucket, so percentiles of the whole run are exact to the histogram's
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from hdrh.histogram import HdrHistogram
+from numpy.typing import NDArray
 
 LOWEST_US = 1
 HIGHEST_US = 3_600 * 1_000_000  # one hour: longer latencies are clamped to it
@@ -32,25 +35,52 @@ def to_us(seconds: float) -> int:
 
 @dataclass
 class Series:
-    """One metric: latency histogram plus failure count (failures are in the histogram too)."""
+    """One metric: latency histogram plus failure and censored counts (both in the histogram).
+
+    A censored sample is a lower bound, not an observation: a notice still up when its
+    follow-up window closed (recorded at its elapsed time), or an arrival dropped for
+    want of a user (recorded at the time until a user was free). It stays in the
+    histogram so percentiles cannot improve by losing the slow cases.
+    """
 
     hist: HdrHistogram = field(default_factory=new_histogram)
     failures: int = 0
+    censored: int = 0
 
     @property
     def count(self) -> int:
         """Samples recorded, successes and failures."""
         return int(self.hist.get_total_count())
 
+    def _counts(self) -> NDArray[np.uint64]:
+        return np.ctypeslib.as_array(self.hist.counts)[: self.hist.counts_len]
+
     def percentile_s(self, q: float) -> float | None:
-        """The ``q``-th percentile in seconds, None when empty."""
+        """The ``q``-th percentile in seconds, None when empty.
+
+        The same value as ``HdrHistogram.get_value_at_percentile`` (the highest value
+        equivalent to the bucket where the cumulative count reaches q%), found with one
+        numpy pass instead of a Python loop over every bucket.
+        """
         if self.count == 0:
             return None
-        return float(self.hist.get_value_at_percentile(q)) / 1e6
+        h = self.hist
+        target = h.get_target_count_at_percentile(q)
+        index = int(np.searchsorted(np.cumsum(self._counts()), target))
+        value = h.get_value_from_index(index)
+        value = h.get_highest_equivalent_value(value) if q else h.get_lowest_equivalent_value(value)
+        return float(value) / 1e6
 
     def mean_s(self) -> float | None:
-        """Mean in seconds, None when empty."""
-        return float(self.hist.get_mean_value()) / 1e6 if self.count else None
+        """Mean in seconds (each bucket at its median equivalent value), None when empty."""
+        if self.count == 0:
+            return None
+        h, counts = self.hist, self._counts()
+        total = sum(
+            int(counts[i]) * h._hdr_median_equiv_value(h.get_value_from_index(int(i)))
+            for i in np.flatnonzero(counts)
+        )
+        return float(total) / self.count / 1e6
 
     def max_s(self) -> float | None:
         """Largest value in seconds (bucket-resolution), None when empty."""
@@ -66,6 +96,13 @@ class Recorder:
 
     def __init__(self) -> None:
         self.series: dict[str, Series] = {}
+        self.steady: Recorder | None = None  # also records here once warm-up is over
+        self.steady_from = 0.0  # perf_counter seconds
+
+    def warm_up(self, seconds: float) -> None:
+        """Keep a second recorder, ``steady``, of what is recorded after ``seconds`` from now."""
+        self.steady = Recorder()
+        self.steady_from = time.perf_counter() + seconds
 
     def get(self, name: str) -> Series:
         """The series ``name``, created empty on first use."""
@@ -79,6 +116,16 @@ class Recorder:
         series.hist.record_value(to_us(seconds))
         if not ok:
             series.failures += 1
+        if self.steady is not None and time.perf_counter() >= self.steady_from:
+            self.steady.record(name, seconds, ok)
+
+    def record_censored(self, name: str, seconds: float) -> None:
+        """A lower bound of ``name``: at least ``seconds``, the true value never seen."""
+        series = self.get(name)
+        series.hist.record_value(to_us(seconds))
+        series.censored += 1
+        if self.steady is not None and time.perf_counter() >= self.steady_from:
+            self.steady.record_censored(name, seconds)
 
     def counts(self) -> dict[str, int]:
         """Samples per name (what a worker reports alongside its encoded histograms)."""
@@ -87,7 +134,11 @@ class Recorder:
     def encode(self) -> dict[str, Any]:
         """A JSON- and msgpack-safe snapshot: name -> {hist (base64 text), failures}."""
         return {
-            name: {"hist": s.hist.encode().decode("ascii"), "failures": s.failures}
+            name: {
+                "hist": s.hist.encode().decode("ascii"),
+                "failures": s.failures,
+                "censored": s.censored,
+            }
             for name, s in sorted(self.series.items())
         }
 
@@ -97,6 +148,7 @@ class Recorder:
             series = self.get(name)
             series.hist.add(HdrHistogram.decode(item["hist"]))
             series.failures += int(item["failures"])
+            series.censored += int(item.get("censored", 0))
 
 
 def merge(snapshots: Iterable[Mapping[str, Mapping[str, Any]]]) -> Recorder:

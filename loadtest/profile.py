@@ -57,6 +57,17 @@ class Pool(_Section):
     seller: PositiveInt = 8
 
 
+class MaxPool(_Section):
+    """Most users each role's pool may grow to on demand (as k6's ``maxVUs``), over all
+    workers; an arrival that finds all of them busy is dropped and censored. Unset: 8x
+    the role's ``[pool]``."""
+
+    rights_holder: PositiveInt | None = None
+    account_manager: PositiveInt | None = None
+    shopper: PositiveInt | None = None
+    seller: PositiveInt | None = None
+
+
 class RightsHolder(_Section):
     """Brands filing notices (1..300 listings), reading them back, messaging."""
 
@@ -90,11 +101,20 @@ class Seller(_Section):
 
 
 class E2e(_Section):
-    """Bounded pollers that follow a notice's listings until they answer 410."""
+    """Pollers that follow each filed notice's listing until it answers 410.
+
+    Every notice gets a poller; ``max_pollers`` bounds the poll requests in flight at
+    once (over all workers). The gap between polls grows by ``poll_backoff`` but never
+    beyond ``poll_accuracy`` times the time elapsed (nor ``poll_interval_max_s``), so
+    a removal is seen at most that fraction late. A notice not seen removed within
+    ``timeout_s`` (or by the end of the run) enters ``e2e_takedown`` censored at its
+    elapsed time and counts as unfinished.
+    """
 
     poll_interval_s: PositiveFloat = 0.05
     poll_backoff: float = Field(default=1.5, ge=1.0)
     poll_interval_max_s: PositiveFloat = 1.0
+    poll_accuracy: float = Field(default=0.05, gt=0.0, le=1.0)
     timeout_s: PositiveFloat = 30.0
     max_pollers: PositiveInt = 64
     per_notice: PositiveInt = 1
@@ -109,6 +129,7 @@ class Profile(_Section):
     profile: Meta = Field(default_factory=Meta)
     rates: Rates = Field(default_factory=Rates)
     pool: Pool = Field(default_factory=Pool)
+    max_pool: MaxPool = Field(default_factory=MaxPool)
     shape: ShapeSpec = Field(default_factory=Constant)
     rights_holder: RightsHolder = Field(default_factory=RightsHolder)
     account_manager: AccountManager = Field(default_factory=AccountManager)
@@ -123,6 +144,12 @@ class Profile(_Section):
     def pool_of(self, role: str) -> int:
         """Concurrent arrivals allowed for ``role`` over all workers."""
         return int(getattr(self.pool, role))
+
+    def max_pool_of(self, role: str) -> int:
+        """Most users ``role``'s pool may grow to over all workers (at least its pool)."""
+        explicit = getattr(self.max_pool, role)
+        limit = 8 * self.pool_of(role) if explicit is None else int(explicit)
+        return max(limit, self.pool_of(role))
 
 
 class ProfileError(ConfigError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,15 +13,24 @@ import numpy as np
 
 from loadtest.client import REQUEST_NAMES
 from loadtest.hdr import Recorder, Series
+from loadtest.profile import ROLES
 from loadtest.replay import Trace, offsets_s, per_minute_counts
 from loadtest.shapes import mean_multiplier
 from loadtest.slo import Threshold, Verdict, evaluate, percentile_of
 
 E2E = "e2e_takedown"
 PROGRAMMES = ("standard", "good_faith", "joint_force")
+ROLE_SCOPES = tuple(f"role.{r}" for r in ROLES)  # every request of a role's arrivals
 KNOWN_METRICS = frozenset(
-    [*REQUEST_NAMES, E2E, *(f"{E2E}.{p}" for p in PROGRAMMES), "arrivals", "arrivals.start_lag"]
-)
+    [
+        *REQUEST_NAMES, E2E, *(f"{E2E}.{p}" for p in PROGRAMMES), *ROLE_SCOPES, "arrivals",
+        "arrivals.start_lag",
+    ]
+)  # fmt: skip
+STATS = (
+    "p50", "p90", "p95", "p99", "p99.9", "mean", "max", "min", "count", "failures",
+    "fail_ratio", "rps", "dropped", "dropped_ratio", "unfinished", "unfinished_ratio",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -32,13 +42,30 @@ class RunData:
     workers: int
     duration_s: float
     target_rate: float
+    gated: Recorder | None = None  # what the gates judge: after the warm-up (None: merged)
+    seen_workers: tuple[int, ...] = ()  # worker indexes the master saw connect
+    aborted: dict[str, Any] | None = None
+
+    @property
+    def gate(self) -> Recorder:
+        """The series the SLO gates judge (the warm-up left out when one was set)."""
+        return self.gated if self.gated is not None else self.merged
+
+    def missing_workers(self) -> list[str]:
+        """Workers that did not report: by index when the master saw them, else by count."""
+        reported = {int(w["worker_index"]) for w in self.per_worker}
+        missing = [f"worker {k}" for k in sorted(set(self.seen_workers) - reported)]
+        short = max(self.workers, 1) - len(reported) - len(missing)
+        if short > 0:
+            missing.append(f"{short} worker(s) that never connected")
+        return missing
 
     def arrivals(self, key: str) -> int:
         """Total of one arrivals counter (scheduled, started or dropped) over workers."""
         return sum(sum(w.get("arrivals", {}).get(key, {}).values()) for w in self.per_worker)
 
     def e2e_counter(self, key: str) -> int:
-        """Total of one e2e poller counter (followed, unfinished, skipped, stale)."""
+        """Total of one e2e poller counter (followed, unfinished, stale, nothing_to_name)."""
         return sum(int(w.get("e2e", {}).get(key, 0)) for w in self.per_worker)
 
 
@@ -47,7 +74,14 @@ def read_run(path: Path, duration_s: float, target_rate: float) -> RunData:
     doc = json.loads(path.read_text())
     merged = Recorder()
     merged.add_encoded(doc["merged"])
-    return RunData(merged, doc["per_worker"], int(doc["workers"]), duration_s, target_rate)
+    gated = None
+    if doc.get("steady") is not None:
+        gated = Recorder()
+        gated.add_encoded(doc["steady"])
+    return RunData(
+        merged, doc["per_worker"], int(doc["workers"]), duration_s, target_rate, gated,
+        tuple(int(k) for k in doc.get("seen_workers", [])), doc.get("aborted"),
+    )  # fmt: skip
 
 
 def nominal_rate(profile: Any, duration_s: float, replay_rows: int = 0) -> float:
@@ -68,7 +102,12 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 
 def request_summary(run: RunData) -> dict[str, Any]:
-    """Per request name: count, failures, rps and percentiles from the intended start."""
+    """Per request name: count, failures, rps and percentiles from the intended start.
+
+    ``count`` holds the requests ``sent`` and the arrivals ``dropped`` before they could
+    send theirs (censored at the time until a user was free): the percentiles include
+    both, so a figure cannot improve by dropping the slow cases.
+    """
     out = {}
     for name in REQUEST_NAMES:
         s = run.merged.series.get(name)
@@ -76,6 +115,9 @@ def request_summary(run: RunData) -> dict[str, Any]:
             continue
         out[name] = {
             "count": s.count,
+            "sent": s.count - s.censored,
+            "dropped": s.censored,
+            "dropped_ratio": _round(s.censored / s.count),
             "failures": s.failures,
             "rps": round(s.count / run.duration_s, 3),
             "p50_ms": _ms(s.percentile_s(50)),
@@ -89,6 +131,8 @@ def request_summary(run: RunData) -> dict[str, Any]:
 def _seconds(s: Series) -> dict[str, Any]:
     return {
         "count": s.count,
+        "unfinished": s.censored,
+        "unfinished_ratio": _round(s.censored / s.count) if s.count else None,
         "p50_s": _round(s.percentile_s(50)),
         "p95_s": _round(s.percentile_s(95)),
         "p99_s": _round(s.percentile_s(99)),
@@ -97,15 +141,23 @@ def _seconds(s: Series) -> dict[str, Any]:
 
 
 def e2e_summary(run: RunData) -> dict[str, Any]:
-    """End-to-end takedown latency, overall and per programme, with the poller counters."""
+    """End-to-end takedown latency, overall and per programme, with the poller counters.
+
+    Every followed notice is in the counts: those not seen removed within the timeout
+    (or by the end) are censored at their elapsed time and counted as ``unfinished``.
+    """
     out = _seconds(run.merged.get(E2E))
     out["by_program"] = {
         p: _seconds(run.merged.series[f"{E2E}.{p}"])
         for p in PROGRAMMES
         if f"{E2E}.{p}" in run.merged.series
     }
-    for key in ("followed", "unfinished", "skipped", "stale", "nothing_to_name"):
+    for key in ("followed", "stale", "nothing_to_name"):
         out[key] = run.e2e_counter(key)
+    out["follow_up_arrivals"] = {
+        k: sum(int(w.get("follow_up", {}).get(k, 0)) for w in run.per_worker)
+        for k in ("scheduled", "started", "dropped")
+    }
     diffs = sorted(d for w in run.per_worker for d in w.get("crosscheck_s", []))
     out["crosscheck"] = {
         "count": len(diffs),
@@ -182,9 +234,9 @@ def lookup(run: RunData, metric: str, stat: str) -> float | None:
             "dropped_ratio": dropped / total if total else 0.0,
         }
         return values.get(stat)
-    s = run.merged.series.get(metric)
+    s = run.gate.series.get(metric)
     if s is None or s.count == 0:
-        return 0.0 if stat in ("count", "failures", "rps") else None
+        return 0.0 if stat in ("count", "failures", "rps", "dropped", "unfinished") else None
     q = percentile_of(stat)
     if q is not None:
         return s.percentile_s(q)
@@ -196,6 +248,10 @@ def lookup(run: RunData, metric: str, stat: str) -> float | None:
         "failures": float(s.failures),
         "fail_ratio": s.failures / s.count,
         "rps": s.count / run.duration_s,
+        "unfinished": float(s.censored),
+        "unfinished_ratio": s.censored / s.count,
+        "dropped": float(s.censored),
+        "dropped_ratio": s.censored / s.count,
     }
     return plain.get(stat)
 
@@ -203,6 +259,35 @@ def lookup(run: RunData, metric: str, stat: str) -> float | None:
 def verdicts(run: RunData, thresholds: list[Threshold]) -> list[Verdict]:
     """Each threshold judged against this run."""
     return evaluate(thresholds, lambda m, s: lookup(run, m, s))
+
+
+def run_verdicts(run: RunData, thresholds: list[Threshold]) -> list[Verdict]:
+    """The thresholds, plus the gates every run has: every worker's results are in, and
+    no threshold stopped the run early (abort_on_fail)."""
+    out = verdicts(run, thresholds)
+    expected = max(run.workers, 1)
+    missing = run.missing_workers()
+    text = f"reported == {expected}" + (f" (missing: {', '.join(missing)})" if missing else "")
+    th = Threshold("workers", "reported", "==", float(expected), text, 0)
+    out.append(Verdict(th, float(len(run.per_worker)), not missing))
+    if run.aborted:
+        a = run.aborted
+        text = f"{a['threshold']} (abort_on_fail: stopped the run at {a['at_s']:.1f}s)"
+        th = Threshold(str(a["metric"]), str(a["stat"]), "abort", math.nan, text, int(a["line"]))
+        out.append(Verdict(th, a.get("value"), False))
+    return out
+
+
+def stats_table(run: RunData) -> dict[str, dict[str, float | None]]:
+    """Every gateable statistic of every metric with data (the baseline of a later run)."""
+    names = [n for n in sorted(run.gate.series) if run.gate.series[n].count > 0]
+    return {n: {st: lookup(run, n, st) for st in STATS} for n in [*names, "arrivals"]}
+
+
+def baseline_thresholds(regressions: list[Any], baseline_doc: dict[str, Any]) -> list[Threshold]:
+    """Each allowed regression as a threshold on the previous run's value."""
+    stats = baseline_doc.get("stats", {})
+    return [r.threshold(stats.get(r.metric, {}).get(r.stat)) for r in regressions]
 
 
 def loadtest_doc(run: RunData, checked: list[Verdict], extra: dict[str, Any]) -> dict[str, Any]:
@@ -221,6 +306,9 @@ def loadtest_doc(run: RunData, checked: list[Verdict], extra: dict[str, Any]) ->
             for v in checked
         ],
         "passed": all(v.passed for v in checked),
+        "stats": stats_table(run),
+        "aborted": run.aborted,
+        "missing_workers": run.missing_workers(),
         "load_generator": load_generator_summary(run),
         "workers": run.workers,
         "worker_counts": {

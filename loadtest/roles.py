@@ -69,7 +69,8 @@ def file_notice(actor: Actor, arrival: Arrival, payload: ReplayNotice | None) ->
         who = h.keys.rights_holder_for(payload.brand_id)
         n, valid = payload.listings, payload.valid
     else:
-        who = h.keys.rights_holders[int(actor.rng.integers(len(h.keys.rights_holders)))]
+        own = h.own_rights_holders()  # a brand's notices come from the process that sweeps it
+        who = own[int(actor.rng.integers(len(own)))]
         n, valid = _listing_count(actor), bool(actor.rng.random() < rh.precision)
     chosen = _pick_listings(actor, h.brand_listings(who.brand_id), n, valid)
     ids = [int(c["id"]) for c in chosen]
@@ -101,7 +102,8 @@ def rights_holder(actor: Actor, arrival: Arrival) -> None:
         return
     u = actor.rng.random()
     if u < rh.read_share:
-        who = h.keys.rights_holders[int(actor.rng.integers(len(h.keys.rights_holders)))]
+        own = h.own_rights_holders()
+        who = own[int(actor.rng.integers(len(own)))]
         actor.client.list_notices(who.key, arrival.intended)
     elif u < rh.read_share + rh.message_share and h.filed_notices:
         key, nid = h.filed_notices[int(actor.rng.integers(len(h.filed_notices)))]
@@ -175,6 +177,34 @@ BEHAVIOURS: dict[str, Callable[[Actor, Arrival], None]] = {
     "shopper": shopper,
     "seller": seller,
 }
+
+
+def defining_request(h: Harness, arrival: Arrival, rng: np.random.Generator) -> str:
+    """The request name an arrival's behaviour would have started with, drawn with the
+    profile's mix (for an arrival that was dropped before any user could perform it)."""
+    prof, role = h.profile, arrival.role
+    if role == "rights_holder":
+        if arrival.payload is not None:
+            return api.NOTICE_CREATE
+        u = rng.random()
+        rh = prof.rights_holder
+        if u < rh.read_share:
+            return api.NOTICE_LIST
+        if u < rh.read_share + rh.message_share and h.filed_notices:
+            return api.MESSAGE_POST
+        return api.NOTICE_CREATE
+    if role == "account_manager":
+        return api.CLAIM
+    if role == "shopper":
+        mix = prof.shopper
+        weights = np.array([mix.browse, mix.search, mix.view])
+        kind = int(rng.choice(3, p=weights / weights.sum()))
+        if kind == 2 and h.seen_listings:
+            return api.LISTING_GET
+        return api.LISTING_SEARCH if kind == 1 else api.LISTING_BROWSE
+    if role == "seller":
+        return api.LISTING_GET if rng.random() < prof.seller.counter_share else api.LISTING_CREATE
+    raise ValueError(f"unknown role {role!r}")
 
 
 def perform(actor: Actor, role: str, arrival: Arrival) -> float:

@@ -28,14 +28,15 @@ from loadtest.profile import Profile, load_profile
 from loadtest.replay import load_trace, offsets_s
 from loadtest.results import (
     KNOWN_METRICS,
+    baseline_thresholds,
     loadtest_doc,
     nominal_rate,
     read_run,
     replay_summary,
-    verdicts,
+    run_verdicts,
 )
 from loadtest.results import write_junit as _write_junit
-from loadtest.slo import Threshold, Verdict, load_slo
+from loadtest.slo import SloSpec, Threshold, Verdict, load_spec
 from sim.errors import UserError
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -73,6 +74,7 @@ class Options:
     remote_workers: int = 0
     master_port: int = 5557
     master_bind_host: str = "0.0.0.0"
+    baseline: Path | None = None
 
     def problems(self) -> list[str]:
         """Every problem with the values themselves, one line each naming the field."""
@@ -209,13 +211,21 @@ def start_service(procs: Processes, opts: Options) -> tuple[str, Path]:
     return url, keys
 
 
-def locust_args(opts: Options, host: str, config: Path, users: int) -> list[str]:
+def run_time_s(opts: Options, profile: Profile) -> int:
+    """Locust's run-time limit: the arrivals, the notices' follow-up window, then slack."""
+    return int(opts.duration_s + profile.e2e.timeout_s + END_SLACK_S)
+
+
+def locust_args(
+    opts: Options, host: str, config: Path, users: int, run_time: int | None = None
+) -> list[str]:
     """The master's (or local runner's) command line."""
     out = opts.out_dir
+    run_time = run_time if run_time is not None else int(opts.duration_s + END_SLACK_S)
     args = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "--host", host, "-u", str(users), "-r", str(min(max(users, 1), 100 * max(opts.workers, 1))),
-        "--run-time", f"{int(opts.duration_s + END_SLACK_S)}s", "--stop-timeout", "0",
+        "--run-time", f"{run_time}s", "--stop-timeout", "0",
         "--csv", str(out / "locust"), "--html", str(out / "locust.html"),
         "--td-config", str(config), "--loglevel", "WARNING", "--only-summary",
     ]  # fmt: skip
@@ -231,11 +241,17 @@ def remote_worker_command(opts: Options, host: str) -> str:
 
 
 def run_locust(
-    procs: Processes, opts: Options, host: str, config: Path, users: int, notify: Notify
+    procs: Processes,
+    opts: Options,
+    host: str,
+    config: Path,
+    users: int,
+    notify: Notify,
+    run_time: int | None = None,
 ) -> None:
     """Locust headless: one local runner, or a master with local (and remote) workers."""
-    args = locust_args(opts, host, config, users)
-    wait_s = opts.duration_s + END_SLACK_S + 60
+    args = locust_args(opts, host, config, users, run_time)
+    wait_s = (run_time or opts.duration_s + END_SLACK_S) + 60
     port = free_port()
     if opts.workers + opts.remote_workers > 0:
         expect = opts.workers + opts.remote_workers
@@ -274,45 +290,82 @@ def _replay_rows(opts: Options) -> int:
     return int((offsets < opts.duration_s).sum())
 
 
+def read_baseline(path: Path) -> dict[str, Any]:
+    """A previous run's ``loadtest.json``; LoadtestError (exit 2) naming the flag otherwise."""
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LoadtestError(f"baseline {path}: file not found") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise LoadtestError(f"baseline {path}: not a loadtest.json: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("stats"), dict):
+        raise LoadtestError(f"baseline {path}: no 'stats' table (written by an older harness?)")
+    return doc
+
+
 def prepare(opts: Options) -> tuple[Profile, list[Threshold]]:
-    """Check the user's inputs before starting anything: LoadtestError (exit 2) with
-    every problem of the options, the profile, the SLO file and the trace."""
+    """Check the user's inputs before starting anything (LoadtestError, exit 2)."""
+    profile, spec = prepare_spec(opts)
+    return profile, spec.thresholds
+
+
+def prepare_spec(opts: Options) -> tuple[Profile, SloSpec]:
+    """The profile and the whole SLO file, checked: LoadtestError (exit 2) with every
+    problem of the options, the profile, the SLO file, the trace and the baseline."""
     problems = opts.problems()
-    profile, thresholds = None, []
+    profile, spec = None, SloSpec([])
     try:
         profile = load_profile(opts.profile)
     except UserError as exc:
         problems += exc.problems
     try:
-        thresholds = load_slo(opts.slo, KNOWN_METRICS) if opts.slo else []
+        spec = load_spec(opts.slo, KNOWN_METRICS) if opts.slo else SloSpec([])
     except UserError as exc:
         problems += exc.problems
     try:
         _replay_rows(opts)
     except UserError as exc:
         problems += exc.problems
+    if opts.baseline is not None:
+        try:
+            read_baseline(opts.baseline)
+        except UserError as exc:
+            problems += exc.problems
+        if opts.slo and not spec.regressions:
+            problems.append("baseline needs a [baseline] table of allowed regressions in slo")
     if problems or profile is None:
         raise LoadtestError(problems)
-    return profile, thresholds
+    return profile, spec
 
 
 def _bundle(opts: Options, keys: Path) -> tuple[str, str | None]:
-    """Copy the keys (and trace) next to run.json so the folder is self-contained."""
+    """The keys file and trace as run.json names them. The keys (every role's secret, the
+    admin's included) stay where they are; only a run with remote workers, whose folder
+    must travel to other machines, gets a copy beside run.json, readable by its owner
+    alone (0600). The trace is copied beside run.json."""
     bundled = opts.out_dir / "keys.json"
-    if keys.resolve() != bundled.resolve():
-        shutil.copyfile(keys, bundled)
+    keys_name = str(keys.resolve())
+    if opts.remote_workers and keys.resolve() != bundled.resolve():
+        bundled.unlink(missing_ok=True)
+        fd = os.open(bundled, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(keys.read_bytes())
+        keys_name = bundled.name
     if opts.replay is None:
-        return bundled.name, None
+        return keys_name, None
     trace = opts.out_dir / f"replay{opts.replay.suffix}"
     shutil.copyfile(opts.replay, trace)
-    return bundled.name, trace.name
+    return keys_name, trace.name
 
 
 def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
     """Run the whole load test and write its results into ``opts.out_dir``."""
     from sim.rng import draw_seed
 
-    profile, thresholds = prepare(opts)
+    profile, spec = prepare_spec(opts)
+    thresholds = list(spec.thresholds)
+    if opts.baseline is not None:
+        thresholds += baseline_thresholds(spec.regressions, read_baseline(opts.baseline))
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     (opts.out_dir / "harness.json").unlink(missing_ok=True)
     seed = opts.seed if opts.seed is not None else (profile.profile.seed or draw_seed())
@@ -324,16 +377,20 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
             profile=profile.model_dump(mode="json"), keys_file=keys_name,
             duration_s=opts.duration_s, workers=opts.workers + opts.remote_workers,
             out_dir=".", seed=seed, replay=trace_name, speedup=opts.speedup,
+            warmup_s=spec.warmup_s, slo_text=opts.slo.read_text() if opts.slo else None,
         )  # fmt: skip
         config.write(opts.out_dir / "run.json")
         users = sum(profile.pool_of(r) for r in ("rights_holder", "account_manager"))
         users += profile.pool_of("shopper") + profile.pool_of("seller")
-        run_locust(procs, opts, host, opts.out_dir / "run.json", users, notify)
+        run_time = run_time_s(opts, profile)
+        run_locust(procs, opts, host, opts.out_dir / "run.json", users, notify, run_time)
     target = nominal_rate(profile, opts.duration_s, _replay_rows(opts))
     data = read_run(opts.out_dir / "harness.json", opts.duration_s, target)
-    checked = verdicts(data, thresholds)
+    checked = run_verdicts(data, thresholds)
     extra: dict[str, Any] = {
         "seed": seed, "profile": profile.profile.name, "duration_s": opts.duration_s,
+        "warmup_s": spec.warmup_s,
+        "baseline": str(opts.baseline) if opts.baseline is not None else None,
     }  # fmt: skip
     if opts.replay is not None:
         extra["replay"] = replay_summary(data, load_trace(opts.replay), opts.speedup)

@@ -41,6 +41,10 @@ SeedOpt = Annotated[int | None, typer.Option(help="Root seed of the load's rando
 ScenarioOpt = Annotated[
     Path | None, typer.Option(help="Scenario that seeds the local service's data.")
 ]
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option(help="A previous loadtest.json; the SLO's [baseline] regressions gate on it."),
+]
 
 
 def parse_duration_s(text: str) -> float:
@@ -71,6 +75,7 @@ def loadtest(
     out: OutOpt = Path("out/loadtest"),
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
+    baseline: BaselineOpt = None,
 ) -> None:
     """Load-test the takedown service: open-model arrivals per role, e2e takedown latency, SLOs.
 
@@ -89,7 +94,7 @@ def loadtest(
         profile=profile, slo=slo, host=host.rstrip("/") if host else None, keys=keys,
         duration_s=duration_s, workers=workers, replay=replay, speedup=speedup, out_dir=out,
         seed=seed, scenario=scenario or DEFAULT_SCENARIO, remote_workers=remote_workers,
-        master_port=master_port, master_bind_host=master_bind_host,
+        master_port=master_port, master_bind_host=master_bind_host, baseline=baseline,
     )  # fmt: skip
     try:
         prepare(opts)

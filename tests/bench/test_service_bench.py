@@ -29,6 +29,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+\nfrom loadtest.service.models import notice_elements
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "scenarios" / "smoke.toml"
@@ -124,6 +125,7 @@ def test_durable_notice_rate_against_healthz(tmp_path: Path) -> None:
             pool = ids[h["key"]]
             named = [pool[(7 * n + k + j) % len(pool)] for j in range(3)]  # spread, like a load
             body = {"listing_ids": named, "reason": "counterfeit", "evidence": "bench"}
+            body.update(notice_elements(named))
             headers = {**auth(h["key"]), "Idempotency-Key": f"bench-{k}-{n}"}
             return c.post("/v1/notices", json=body, headers=headers).status_code == 201
 

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-from loadtest.runner import DEFAULT_SCENARIO, TAKEDOWN, Options, processes, start_service
+from loadtest.runner import (
+    DEFAULT_SCENARIO,
+    TAKEDOWN,
+    Options,
+    free_port,
+    processes,
+    start_service,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,3 +40,29 @@ def takedown(*args: str, timeout_s: float = 150.0) -> subprocess.CompletedProces
         timeout=timeout_s,
         cwd=REPO,
     )
+
+
+@pytest.fixture
+def slow_proxy(lt_service: tuple[str, Path]) -> Iterator[str]:
+    """The service behind a proxy adding 200 ms per request and a 1 s stall at 3 s."""
+    port = free_port()
+    args = [
+        sys.executable, "-m", "tests.loadtest.slowproxy", "--upstream", lt_service[0],
+        "--port", str(port), "--delay-ms", "200", "--stall-at-s", "3", "--stall-s", "1",
+    ]  # fmt: skip
+    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{lt_service[0]}/healthz", timeout=1.0)
+                with httpx.Client() as probe:
+                    probe.get(f"{url}/__probe__", timeout=0.5)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

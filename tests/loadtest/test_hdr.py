@@ -6,8 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from loadtest.hdr import HIGHEST_US, Recorder, merge, to_us
+from loadtest.hdr import HIGHEST_US, Recorder, Series, merge, to_us
+from tests.hypo import examples
 
 
 def _worker(seed: int, n: int) -> Recorder:
@@ -52,3 +55,29 @@ def test_empty_series_has_no_statistics_and_values_are_clamped() -> None:
     assert rec.get("x").mean_s() is None
     assert to_us(1e9) == HIGHEST_US
     assert to_us(0.0) == 1
+
+
+@settings(max_examples=examples(30), deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=300))
+def test_fast_percentiles_and_mean_equal_the_libraries_own(values_us: list[int]) -> None:
+    s = Series()
+    for v in values_us:
+        s.hist.record_value(v)
+    for q in (0.0, 1.0, 50.0, 90.0, 95.0, 99.0, 99.9, 100.0):
+        assert s.percentile_s(q) == s.hist.get_value_at_percentile(q) / 1e6, q
+    assert s.mean_s() == pytest.approx(s.hist.get_mean_value() / 1e6, rel=1e-12)
+
+
+def test_after_a_warm_up_a_second_recorder_holds_only_the_later_samples() -> None:
+    rec = Recorder()
+    rec.warm_up(3600.0)  # an hour from now: nothing recorded in this test is after it
+    rec.record("a", 0.1)
+    assert rec.steady is not None and rec.steady.counts() == {}
+    rec.warm_up(0.0)  # from now on
+    rec.record("a", 0.2, ok=False)
+    rec.record_censored("a", 5.0)
+    assert rec.counts() == {"a": 3}
+    steady = rec.steady.get("a")
+    assert (steady.count, steady.failures, steady.censored) == (2, 1, 1)
+    again = merge([rec.encode()]).get("a")  # censored counts travel with the histograms
+    assert (again.count, again.failures, again.censored) == (3, 1, 1)

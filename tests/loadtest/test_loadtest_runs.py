@@ -6,12 +6,13 @@ and the ones that must fail are impossible; timing claims carry their own margin
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ PASSING_SLO = """\
 "POST /v1/notices" = ["p99 < 10s", "fail_ratio < 0.05"]
 "e2e_takedown" = ["count > 0"]
 "arrivals" = ["dropped_ratio < 0.05"]
+[gates]
+warmup = "3s"
 """
 BREACHED_SLO = """\
 [thresholds]
@@ -50,6 +53,25 @@ rights_holder = 1
 account_manager = 1
 shopper = 60
 seller = 1
+"""
+
+
+STARVED = """\
+[profile]
+name = "starved"
+process = "constant"
+[rates]
+rights_holder = 2.0
+account_manager = 0.0
+shopper = 2.0
+seller = 0.0
+[e2e]
+timeout_s = 3.0
+"""
+E2E_SLO = """\
+[thresholds]
+"e2e_takedown" = ["p95 < 2s"]
+"e2e_takedown.standard" = ["unfinished_ratio < 0.05"]
 """
 
 
@@ -82,8 +104,38 @@ def test_two_workers_merge_exactly_and_a_met_slo_exits_0(
     # Locust's own reports and the CI summary sit next to loadtest.json
     assert (out / "locust_stats.csv").exists() and (out / "locust.html").exists()
     suite = ET.parse(out / "junit.xml").getroot()
-    assert (suite.get("tests"), suite.get("failures")) == ("4", "0")
+    # the four thresholds and the gate that every worker's results are in
+    assert (suite.get("tests"), suite.get("failures")) == ("5", "0")
+    # the gates judged the run after its 3 s warm-up: fewer notices than were sent
+    assert doc["warmup_s"] == 3.0
+    gated = doc["stats"]["POST /v1/notices"]["count"]
+    assert 0 < gated < doc["requests"]["POST /v1/notices"]["count"]
     assert set(doc["requests"]) <= set(REQUEST_NAMES)
+
+
+def test_notices_nobody_decides_fail_the_e2e_gate_as_unfinished(
+    lt_service: tuple[str, Path], tmp_path: Path
+) -> None:
+    # no account managers: standard brands' notices wait for a decision that never comes
+    url, keys = lt_service
+    profile, slo = tmp_path / "starved.toml", tmp_path / "slo.toml"
+    profile.write_text(STARVED)
+    slo.write_text(E2E_SLO)
+    out = tmp_path / "out"
+    run = takedown(
+        "loadtest", "--host", url, "--keys", str(keys), "--profile", str(profile),
+        "--duration", "6s", "--slo", str(slo), "--out", str(out), "--seed", "3",
+    )  # fmt: skip
+    assert run.returncode == 3, run.stderr + run.stdout
+    assert "unfinished_ratio < 0.05" in run.stdout and "BREACH" in run.stdout
+    e2e = _doc(out)["e2e_takedown"]
+    standard = e2e["by_program"]["standard"]
+    # every followed notice is in the figure: seen removed, or censored when its 3 s ran out
+    assert e2e["count"] == e2e["followed"] - e2e["stale"] > 0
+    assert standard["unfinished"] == standard["count"] > 0
+    assert standard["unfinished_ratio"] == 1.0
+    assert standard["p50_s"] >= 3.0  # censored at (at least) the timeout, not left out
+    assert e2e["unfinished"] == standard["unfinished"]  # the other programmes remove on filing
 
 
 def _bursty_trace(path: Path, seed: int = 5) -> None:
@@ -118,7 +170,12 @@ def test_replay_reproduces_per_minute_counts_and_a_breach_exits_3(
     assert "BREACH" in run.stdout and "p50 < 1us" in run.stdout
     doc = _doc(out)
     assert doc["passed"] is False
-    assert [s["passed"] for s in doc["slo"]] == [False, True]
+    # the two thresholds, then the gate every run has: all workers' results are in
+    assert [(s["metric"], s["passed"]) for s in doc["slo"]] == [
+        ("POST /v1/notices", False),
+        ("arrivals", True),
+        ("workers", True),
+    ]
     replay = doc["replay"]
     want, got = np.array(replay["per_minute_trace"]), np.array(replay["per_minute_sent"])
     t_h = np.loadtxt(trace, delimiter=",", skiprows=1, usecols=0)
@@ -130,32 +187,6 @@ def test_replay_reproduces_per_minute_counts_and_a_breach_exits_3(
     # may be sent just after it (the brand's listing sweep precedes the POST)
     assert np.all(np.abs(got - want) <= np.ceil(0.05 * want)), (want, got)
     assert got.sum() == want.sum()
-
-
-@pytest.fixture
-def slow_proxy(lt_service: tuple[str, Path]) -> Iterator[str]:
-    """The service behind a proxy adding 200 ms per request and a 1 s stall at 3 s."""
-    port = free_port()
-    args = [
-        sys.executable, "-m", "tests.loadtest.slowproxy", "--upstream", lt_service[0],
-        "--port", str(port), "--delay-ms", "200", "--stall-at-s", "3", "--stall-s", "1",
-    ]  # fmt: skip
-    proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{lt_service[0]}/healthz", timeout=1.0)
-                with httpx.Client() as probe:
-                    probe.get(f"{url}/__probe__", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_open_model_holds_the_rate_on_a_slow_server_and_shows_the_stall(
@@ -181,9 +212,9 @@ def test_open_model_holds_the_rate_on_a_slow_server_and_shows_the_stall(
     # the 1 s stall holds ~20 arrivals for up to 1 s on top of the 200 ms: measured
     # from their intended start, the slowest percent sits near 1.2 s
     assert max(r["p99_ms"] for r in rows) >= 900.0
-    # and the dispatcher itself was not held up by the stall (it would lag ~1 s);
-    # the margin below that is for a busy shared machine
-    assert arrivals["start_lag_p99_ms"] < 250.0
+    # the generator's own start lag is reported (how small it stays is a bench claim:
+    # tests/bench/test_loadtest_bench.py)
+    assert arrivals["start_lag_p99_ms"] is not None and arrivals["start_lag_p99_ms"] >= 0.0
 
 
 def test_a_worker_elsewhere_joins_from_a_copy_of_the_results_folder(
@@ -226,3 +257,59 @@ def test_a_worker_elsewhere_joins_from_a_copy_of_the_results_folder(
     remote = json.loads((elsewhere / "worker-0.json").read_text())  # written where it ran
     assert doc["workers"] == 1 and not (out / "worker-0.json").exists()
     assert doc["arrivals"]["started"] == sum(remote["arrivals"]["started"].values()) > 0
+
+
+def _service_counts(url: str) -> dict[str, float]:
+    """Requests the service answered per 'METHOD /route', from its own /metrics."""
+    counts: dict[str, float] = {}
+    for line in httpx.get(f"{url}/metrics", timeout=5.0).text.splitlines():
+        if not line.startswith("takedown_http_requests_total{"):
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', line.rsplit("}", 1)[0]))
+        key = _endpoint(f"{labels['method']} {labels['route']}")
+        counts[key] = counts.get(key, 0.0) + float(line.rsplit(" ", 1)[1])
+    return counts
+
+
+def _endpoint(name: str) -> str:
+    """A request name or a service route as one endpoint key: 'GET /v1/listings/{}'."""
+    name = re.sub(r"\s+\(.*\)$", "", name).split("?", 1)[0]
+    return re.sub(r"\{[^}]*\}", "{}", name)
+
+
+def test_service_counts_every_request_the_harness_reports(
+    lt_service: tuple[str, Path], tmp_path: Path
+) -> None:
+    # pollers, sweeps and reviewers' follow-up included: what the service answered
+    # per endpoint is what loadtest.json (and Locust's own table) says was sent
+    url, keys = lt_service
+    out = tmp_path / "out"
+    before = _service_counts(url)
+    run = takedown(
+        "loadtest", "--host", url, "--keys", str(keys), "--profile", "smoke",
+        "--duration", "8s", "--workers", "2", "--out", str(out), "--seed", "11",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr + run.stdout
+    after = _service_counts(url)
+    served = {k: after[k] - before.get(k, 0.0) for k in after if after[k] > before.get(k, 0.0)}
+    served = {k: v for k, v in served.items() if not k.startswith(("GET /metrics", "GET /healthz"))}
+    doc = _doc(out)
+    sent: dict[str, int] = {}
+    for name, row in doc["requests"].items():
+        sent[_endpoint(name)] = sent.get(_endpoint(name), 0) + row["sent"]
+    print(f"\nservice: {served}\nharness: {sent}")
+    assert set(served) == set(sent)
+    for key, n in sent.items():
+        assert served[key] == pytest.approx(n, rel=0.01, abs=1), key
+    assert doc["requests"]["GET /v1/listings/{id} (e2e poll)"]["sent"] > 0
+    assert doc["requests"]["GET /v1/listings (brand sweep)"]["sent"] > 0
+    # role scopes hold every request the role's arrivals made (not pollers' or sweeps')
+    roles = sum(v["count"] for k, v in doc["stats"].items() if k.startswith("role."))
+    harness_own = ("GET /v1/listings/{id} (e2e poll)", "GET /v1/listings (brand sweep)")
+    by_users = sum(r["count"] for n, r in doc["requests"].items() if n not in harness_own)
+    assert roles == by_users > 0
+    # Locust's final CSV holds the same requests under the same names (dropped ones too)
+    with (out / "locust_stats.csv").open() as fh:
+        locust = {r["Name"]: int(r["Request Count"]) for r in csv.DictReader(fh)}
+    for name, row in doc["requests"].items():
+        assert locust.get(name) == row["count"], name

@@ -30,6 +30,10 @@ def _run() -> RunData:
     for s in (0.01, 0.02, 2.0, 3.0):
         rec.record("e2e_takedown", s)
     rec.record("e2e_takedown.joint_force", 0.01)
+    rec.record_censored("e2e_takedown", 30.0)  # one notice still up when its window closed
+    rec.record_censored("e2e_takedown.standard", 30.0)
+    rec.record("e2e_takedown.standard", 2.0)
+    rec.record_censored("POST /v1/notices", 5.0)  # an arrival dropped, no user free for 5 s
     workers = [
         {
             "worker_index": k,
@@ -39,7 +43,7 @@ def _run() -> RunData:
                 "started": {"r": 50 + k},
                 "dropped": {"r": 10 - k},
             },
-            "e2e": {"followed": 3, "unfinished": 1, "skipped": 0, "stale": 0},
+            "e2e": {"followed": 3, "unfinished": 1, "stale": 0},
             "crosscheck_s": [0.05, 0.1],
         }
         for k in range(2)
@@ -50,12 +54,20 @@ def _run() -> RunData:
 def test_request_and_e2e_summaries() -> None:
     run = _run()
     row = request_summary(run)["POST /v1/notices"]
-    assert (row["count"], row["failures"], row["rps"]) == (100, 1, 10.0)
-    assert row["p50_ms"] == pytest.approx(50.0, rel=1e-3)
-    assert row["p99_ms"] == pytest.approx(99.0, rel=1e-3)
+    # 100 sent and 1 dropped: the dropped one sits in the latency at its 5 s lower bound
+    assert (row["count"], row["sent"], row["dropped"], row["failures"]) == (101, 100, 1, 1)
+    assert row["rps"] == 10.1
+    assert row["p50_ms"] == pytest.approx(51.0, rel=1e-3)
+    assert row["p99_ms"] == pytest.approx(100.0, rel=1e-3)
+    assert row["p999_ms"] == pytest.approx(5000.0, rel=1e-3)
     e2e = e2e_summary(run)
-    assert e2e["count"] == 4 and e2e["by_program"]["joint_force"]["count"] == 1
-    assert (e2e["followed"], e2e["unfinished"]) == (6, 2)
+    assert e2e["count"] == 5 and e2e["by_program"]["joint_force"]["count"] == 1
+    # the unfinished notice counts: censored at 30 s it is the slowest of the five
+    assert (e2e["unfinished"], e2e["unfinished_ratio"]) == (1, 0.2)
+    assert e2e["max_s"] == pytest.approx(30.0, rel=1e-3)  # HDR: 3 significant digits
+    standard = e2e["by_program"]["standard"]
+    assert (standard["count"], standard["unfinished"], standard["unfinished_ratio"]) == (2, 1, 0.5)
+    assert e2e["followed"] == 6
     assert e2e["crosscheck"] == {"count": 4, "median_s": 0.1, "min_s": 0.05, "max_s": 0.1}
 
 
@@ -67,13 +79,17 @@ def test_arrivals_summary_compares_achieved_with_target() -> None:
 
 def test_lookup_and_verdicts() -> None:
     run = _run()
-    assert lookup(run, "POST /v1/notices", "fail_ratio") == 0.01
+    assert lookup(run, "POST /v1/notices", "fail_ratio") == pytest.approx(1 / 101)
+    assert lookup(run, "POST /v1/notices", "dropped") == 1.0
     assert lookup(run, "arrivals", "dropped") == 19.0
-    assert lookup(run, "e2e_takedown.standard", "p95") is None  # nothing recorded
-    assert lookup(run, "e2e_takedown.standard", "count") == 0.0
-    text = '[thresholds]\n"POST /v1/notices" = ["p99 < 100ms", "fail_ratio < 0.001"]\n'
+    assert lookup(run, "e2e_takedown.good_faith", "p95") is None  # nothing recorded
+    assert lookup(run, "e2e_takedown.good_faith", "count") == 0.0
+    assert lookup(run, "e2e_takedown.good_faith", "unfinished") == 0.0
+    assert lookup(run, "e2e_takedown.standard", "unfinished_ratio") == 0.5
+    text = '[thresholds]\n"POST /v1/notices" = ["p99 < 101ms", "fail_ratio < 0.001"]\n'
+    text += '"e2e_takedown" = ["unfinished_ratio < 0.1"]\n'
     checked = verdicts(run, parse_slo(text, KNOWN_METRICS))
-    assert [v.passed for v in checked] == [True, False]
+    assert [v.passed for v in checked] == [True, False, False]
 
 
 def test_junit_marks_breaches(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loadtest.slo import SloError, evaluate, load_slo, parse_expr, parse_slo
+from loadtest.slo import SloError, evaluate, load_slo, parse_expr, parse_slo, parse_spec
 
 KNOWN = {"POST /v1/notices", "e2e_takedown", "arrivals"}
 GOOD = """\
@@ -86,7 +86,9 @@ def test_unknown_table_far_from_thresholds_lists_what_is_allowed(header: str) ->
     text = f'[thresholds]\n"arrivals" = ["dropped == 0"]\n{header}\n'
     with pytest.raises(SloError) as info:
         parse_slo(text, KNOWN, "f.toml")
-    assert info.value.problems == ["f.toml:3: unknown table 'zzz'; allowed: [thresholds]"]
+    assert info.value.problems == [
+        "f.toml:3: unknown table 'zzz'; allowed: [thresholds], [gates], [baseline]"
+    ]
 
 
 def test_unknown_metric_far_from_all_lists_the_known_ones() -> None:
@@ -140,3 +142,70 @@ def test_time_limits_scale_by_unit(value: float, unit: str) -> None:
     th = parse_expr(f"p90 < {value!r}{unit}", "m", 1, "f")
     scale = 1e-3 if unit == "ms" else 1.0
     assert th.limit == pytest.approx(value * scale, rel=1e-12)
+
+
+GATES = """\
+[thresholds]
+"POST /v1/notices" = [
+  "p99 < 200ms",
+  { threshold = "fail_ratio < 1%", abort_on_fail = true, delay = "5s" },
+]
+[gates]
+warmup = "10s"
+[baseline]
+"e2e_takedown" = ["p95 +10%", "p99 +250ms", "unfinished_ratio +0.01"]
+"""
+
+
+def test_abort_on_fail_warmup_and_baseline_regressions_parse() -> None:
+    spec = parse_spec(GATES, KNOWN, "g.toml")
+    assert [(t.text, t.abort_on_fail, t.delay_s, t.line) for t in spec.thresholds] == [
+        ("p99 < 200ms", False, 0.0, 3),
+        ("fail_ratio < 1%", True, 5.0, 4),
+    ]
+    assert [t.text for t in spec.aborting] == ["fail_ratio < 1%"]
+    assert spec.warmup_s == 10.0
+    got = [(r.stat, r.allowed, r.relative, r.line) for r in spec.regressions]
+    assert got == [
+        ("p95", pytest.approx(0.1), True, 9),
+        ("p99", pytest.approx(0.25), False, 9),
+        ("unfinished_ratio", 0.01, False, 9),
+    ]
+
+
+def test_a_regression_becomes_a_threshold_against_the_baseline() -> None:
+    rel, absolute, _ = parse_spec(GATES, KNOWN, "g.toml").regressions
+    th = rel.threshold(2.0)  # p95 may grow 10% over a baseline of 2 s
+    assert (th.op, th.limit) == ("<=", pytest.approx(2.2))
+    assert [v.passed for v in evaluate([th], lambda m, s: 2.2)] == [True]
+    assert [v.passed for v in evaluate([th], lambda m, s: 2.21)] == [False]
+    assert absolute.threshold(1.0).limit == pytest.approx(1.25)
+    # no baseline value: the gate cannot see what it compares with, so it fails
+    assert [v.passed for v in evaluate([rel.threshold(None)], lambda m, s: 0.1)] == [False]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('[baseline]\n"arrivals" = ["rps +10%"]\n', "f.toml:2: 'arrivals': 'rps +10%': a regr"),
+        ('[baseline]\n"e2e_takedown" = ["p95 10%"]\n', "expected 'stat +allowed'"),
+        ('[baseline]\n"e2e_takedown" = ["p95 +3"]\n', "a duration needs a unit"),
+        ('[gates]\nwarmup = 5\n[thresholds]\n"arrivals" = ["dropped == 0"]\n', "f.toml:2: warmup"),
+        (
+            '[gates]\nwarm = "5s"\n[thresholds]\n"arrivals" = ["dropped == 0"]\n',
+            "unknown key 'warm'",
+        ),
+        (
+            '[thresholds]\n"arrivals" = [{ threshold = "dropped == 0", abort = true }]\n',
+            "f.toml:2: 'arrivals': unknown key 'abort'",
+        ),
+        (
+            '[thresholds]\n"arrivals" = [{ threshold = "dropped == 0", delay = "soon" }]\n',
+            "expected a duration",
+        ),
+    ],
+)
+def test_bad_gates_name_the_line(text: str, needle: str) -> None:
+    with pytest.raises(SloError) as info:
+        parse_spec(text, KNOWN, "f.toml")
+    assert needle in str(info.value)
