@@ -29,7 +29,8 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-\nfrom loadtest.service.models import notice_elements
+
+from loadtest.service.models import notice_elements
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "scenarios" / "smoke.toml"
