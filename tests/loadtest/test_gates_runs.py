@@ -144,7 +144,7 @@ def test_a_baseline_without_regressions_is_a_usage_error(tmp_path: Path) -> None
     base.write_text(json.dumps({"stats": {}}))
     run = takedown("loadtest", "--slo", str(slo), "--baseline", str(base), "--duration", "2s")
     assert run.returncode == 2
-    assert "--baseline needs a [baseline] table" in run.stderr
+    assert "baseline needs a [baseline] table" in run.stderr
     assert "Traceback" not in run.stderr
 
 
