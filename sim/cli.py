@@ -61,10 +61,12 @@ def _register_commands() -> None:
     from loadtest.cli import loadtest
     from loadtest.service.cli import serve
     from reports.cli import report
+    from sim import decide_cli as dc
     from sim import experiment_cli as xp
     from sim.run_cli import run
 
-    for command in (run, xp.compare, xp.sweep, xp.check, report, serve, loadtest):
+    commands = (run, xp.compare, xp.sweep, xp.check, report, serve, loadtest)
+    for command in (*commands, dc.optimize, dc.sensitivity, dc.calibrate):
         app.command()(command)
 
 
