@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.decide.common import DecisionError, ProgressFn, extending_scenario, write_atomic
+from sim.decide.common import (
+    DecisionError,
+    ProgressFn,
+    extending_scenario,
+    sampler_seed,
+    write_atomic,
+)
 from sim.decide.evaluate import Candidate, Evaluator, params_key
 from sim.decide.space import Space, Target, load_space, load_targets
 from sim.rng import draw_seed
@@ -143,7 +149,9 @@ def calibrate(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=base_seed, n_startup_trials=min(10, trials)),
+        sampler=optuna.samplers.TPESampler(
+            seed=sampler_seed(base_seed), n_startup_trials=min(10, trials)
+        ),
     )
     ev = Evaluator(path, overrides, base_seed=base_seed, jobs=jobs, dask=dask)
     rows: list[dict[str, Any]] = []

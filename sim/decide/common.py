@@ -23,6 +23,11 @@ ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 _CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=)\s*(\S+)\s*$")
 
 
+def sampler_seed(base_seed: int) -> int:
+    """The 32-bit seed Optuna's samplers and SALib accept, derived from the base seed."""
+    return base_seed % 2**32
+
+
 class DecisionError(ValueError):
     """A bad option of a decision tool; the message is one line for the user."""
 

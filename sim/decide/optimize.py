@@ -17,6 +17,7 @@ RDB URL) several processes or machines share one study, and a stopped study resu
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -33,6 +34,7 @@ from sim.decide.common import (
     check_metric,
     extending_scenario,
     parse_constraint,
+    sampler_seed,
     write_atomic,
 )
 from sim.decide.evaluate import Candidate, Evaluator, params_key
@@ -176,8 +178,12 @@ def _sampler(n_objectives: int, seed: int, trials: int) -> Any:
     import optuna
 
     if n_objectives == 1:
-        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=min(10, max(trials // 3, 2)))
-    return optuna.samplers.NSGAIISampler(seed=seed, population_size=max(4, min(50, trials // 3)))
+        return optuna.samplers.TPESampler(
+            seed=sampler_seed(seed), n_startup_trials=min(10, max(trials // 3, 2))
+        )
+    return optuna.samplers.NSGAIISampler(
+        seed=sampler_seed(seed), population_size=max(4, min(50, trials // 3))
+    )
 
 
 def _storage(url: str | None, grace_s: int) -> Any:
@@ -186,17 +192,15 @@ def _storage(url: str | None, grace_s: int) -> Any:
     if url is None:
         return None
     try:
-        return optuna.storages.RDBStorage(
-            url, heartbeat_interval=max(1, min(HEARTBEAT_S, grace_s // 2)), grace_period=grace_s
-        )
+        return optuna.storages.RDBStorage(url)
     except Exception as exc:  # sqlalchemy raises many kinds for a bad URL
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DecisionError(f"--storage {url!r}: cannot open: {reason}") from None
 
 
 class _Heartbeat:
-    """Records a heartbeat for running trials so that others can tell a killed process's
-    trials (stale) from live ones."""
+    """Records a heartbeat (a time stamp in the trial's user attributes) for running trials
+    so that other processes can tell a killed process's trials from live ones."""
 
     def __init__(self, storage: Any, trial_ids: Sequence[int], every_s: float) -> None:
         self._stop = threading.Event()
@@ -207,7 +211,7 @@ class _Heartbeat:
         def beat() -> None:
             while True:
                 for tid in trial_ids:
-                    storage.record_heartbeat(tid)
+                    storage.set_trial_user_attr(tid, "heartbeat", time.time())
                 if self._stop.wait(every_s):
                     return
 
@@ -218,6 +222,19 @@ class _Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def _fail_stale(study: Any, grace_s: float) -> None:
+    """Mark running trials whose heartbeat is older than ``grace_s`` as failed: their
+    process was killed, and the study would otherwise wait for them for ever."""
+    import optuna
+
+    now = time.time()
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        started = t.datetime_start.timestamp() if t.datetime_start else now
+        if now - float(t.user_attrs.get("heartbeat", started)) > grace_s:
+            with contextlib.suppress(ValueError, RuntimeError):  # another process was first
+                study.tell(t.number, state=optuna.trial.TrialState.FAIL)
 
 
 def _study(
@@ -340,7 +357,7 @@ def optimize(
     try:
         while True:
             if rdb is not None:
-                optuna.storages.fail_stale_trials(study)
+                _fail_stale(study, grace_s)
             states = [t.state for t in study.get_trials(deepcopy=False)]
             n_done = states.count(C.COMPLETE)
             remaining = trials - n_done - states.count(C.RUNNING)
@@ -350,8 +367,9 @@ def optimize(
                 break
             asked = [study.ask() for _ in range(min(batch, remaining))]
             params = [{p.path: p.suggest(t) for p in sp.parameters} for t in asked]
-            every = rdb.heartbeat_interval if rdb is not None else 0
-            beat = _Heartbeat(rdb, [t._trial_id for t in asked], every)
+            beat = _Heartbeat(
+                rdb, [t._trial_id for t in asked], max(1.0, min(HEARTBEAT_S, grace_s / 3))
+            )
             try:
                 cands = ev.evaluate(params, reps)
             except BaseException:

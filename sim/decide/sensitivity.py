@@ -23,7 +23,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from sim.decide.common import DecisionError, ProgressFn, check_metric, write_atomic
+from sim.decide.common import (
+    DecisionError,
+    ProgressFn,
+    check_metric,
+    sampler_seed,
+    write_atomic,
+)
 from sim.decide.evaluate import Evaluator
 from sim.decide.space import Space, load_space
 from sim.rng import draw_seed
@@ -191,7 +197,7 @@ def sensitivity(
     if method == "morris" and len(sp.parameters) < 2:
         raise DecisionError("morris: the space needs at least two parameters")
     base_seed = seed if seed is not None else draw_seed()
-    x = _design(method, len(sp.parameters), samples, base_seed)
+    x = _design(method, len(sp.parameters), samples, sampler_seed(base_seed))
     points = [sp.from_unit(row) for row in x]
     with Evaluator(path, overrides, base_seed=base_seed, jobs=jobs, dask=dask) as ev:
 
@@ -214,7 +220,7 @@ def sensitivity(
         if not np.all(np.isfinite(y)):
             skipped[m] = f"no value at {int(np.sum(~np.isfinite(y)))} of {y.size} points"
             continue
-        rows.extend(_analyse(method, sp, x, y, base_seed, m))
+        rows.extend(_analyse(method, sp, x, y, sampler_seed(base_seed), m))
     result = SensitivityResult(
         method=method,
         scenario=str(path),
