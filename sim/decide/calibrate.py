@@ -1,12 +1,13 @@
 """Fit a space's parameters to target figures by optimisation on a distance.
 
 The distance of a candidate is the sum over targets of ``weight * ((mean - value) /
-tolerance)^2`` (a target interval [low, high] is its midpoint with half its width as the
-tolerance), so a fit with every mean inside its tolerance has distance at most the sum of
-the weights. Optuna's TPE proposes (seeded), every candidate is replicated with the same
-root seeds (common random numbers), and the closest candidates get more replications
-before the fit is named. The calibrated scenario ``extends`` the base with the fitted
-values and records the targets, the fit with its CIs and the seeds.
+tolerance)^2`` (for a target interval [low, high], the miss beyond the nearer end in
+units of half its width, zero inside), so a fit with every mean inside its tolerance has
+distance at most the sum of the weights. Optuna's TPE proposes (seeded), every candidate
+is replicated with the same root seeds (common random numbers), and the closest
+candidates get more replications before the fit is named. The calibrated scenario
+``extends`` the base with the fitted values and records the targets, the fit with its
+CIs and the seeds.
 
     >>> from sim.decide import calibrate
     >>> fit = calibrate("base.toml", "targets.toml", "space.toml", trials=40, seed=1)

@@ -46,6 +46,7 @@ DEFAULT_BATCH = 4  # proposals asked together; fixed so trials do not depend on 
 AUTO_FIRST_REPS = 3
 HEARTBEAT_S = 5
 GRACE_S = 20
+JOIN_WAIT_S = 30.0  # how long a joining process waits for the study's creator
 
 
 class OptimizeInterrupted(KeyboardInterrupt):
@@ -83,14 +84,22 @@ class OptimizeResult:
     out_dir: Path | None = None
     files: dict[str, str] = field(default_factory=dict)
 
-    eval_wall_s: float = 0.0
+    search_s: float = 0.0  # wall time of the search loop in this process
+    search_eval_s: float = 0.0  # ... of which waiting for replications
+    search_trials: int = 0  # trials this process told
 
     @property
     def optimizer_overhead_s_per_trial(self) -> float:
-        """Wall time per finished trial spent outside the replications (proposing,
-        bookkeeping, racing decisions), in seconds."""
-        n = max(len(self.trials), 1)
-        return max(self.wall_s - self.eval_wall_s, 0.0) / n
+        """Wall time per trial the search spent outside the replications (asking,
+        proposing, telling, storage), in seconds; NaN when this process told none."""
+        if self.search_trials == 0:
+            return math.nan
+        return max(self.search_s - self.search_eval_s, 0.0) / self.search_trials
+
+    @property
+    def run_wall_s(self) -> float:
+        """Mean wall time of one replication in the workers, in seconds."""
+        return self.sim_wall_s / self.runs if self.runs else math.nan
 
     def to_pandas(self) -> Any:
         """The trials table as a pandas DataFrame."""
@@ -126,6 +135,7 @@ class OptimizeResult:
             "wall_s": self.wall_s,
             "sim_wall_s": self.sim_wall_s,
             "optimizer_overhead_s_per_trial": self.optimizer_overhead_s_per_trial,
+            "run_wall_s": self.run_wall_s,
             "runs": self.runs,
             "workers": self.workers,
             "interrupted": self.interrupted,
@@ -186,16 +196,24 @@ def _sampler(n_objectives: int, seed: int, trials: int) -> Any:
     )
 
 
-def _storage(url: str | None, grace_s: int) -> Any:
+def _storage(url: str | None) -> Any:
+    """Optuna's RDB storage at ``url``; processes starting together on a fresh database
+    race to create its tables, so the loser tries again."""
     import optuna
 
     if url is None:
         return None
-    try:
-        return optuna.storages.RDBStorage(url)
-    except Exception as exc:  # sqlalchemy raises many kinds for a bad URL
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DecisionError(f"--storage {url!r}: cannot open: {reason}") from None
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except Exception as exc:  # sqlalchemy raises many kinds for a bad URL
+            racing = type(exc).__name__ in ("OperationalError", "IntegrityError")
+            if racing and "unable to open" not in str(exc) and attempt < 4:
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise DecisionError(f"--storage {url!r}: cannot open: {reason}") from None
+    raise AssertionError("unreachable")
 
 
 class _Heartbeat:
@@ -222,6 +240,27 @@ class _Heartbeat:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def _within_budget(study: Any, asked: list[Any], trials: int) -> list[Any]:
+    """The asked trials that fit in the study's budget. Storage numbers trials in the
+    order they are asked, whichever process asks, so a trial whose number comes after
+    ``trials`` live or finished ones is surplus (two processes asked at once): it is
+    pruned, never run, and the study completes exactly ``trials``."""
+    import optuna
+
+    S = optuna.trial.TrialState
+    live = sorted(
+        t.number for t in study.get_trials(deepcopy=False, states=(S.COMPLETE, S.RUNNING))
+    )
+    keep = []
+    for t in asked:
+        if sum(1 for n in live if n < t.number) < trials:
+            keep.append(t)
+        else:
+            t.set_user_attr("surplus", True)
+            study.tell(t, state=S.PRUNED)
+    return keep
 
 
 def _fail_stale(study: Any, grace_s: float) -> None:
@@ -251,18 +290,28 @@ def _study(
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        study_name=name,
-        storage=storage,
-        directions=[optuna.study.StudyDirection[d.upper()] for d in directions],
-        sampler=sampler,
-        load_if_exists=True,
-    )
-    stored = study.user_attrs.get("signature")
-    if stored is None:
+    dirs = [optuna.study.StudyDirection[d.upper()] for d in directions]
+    try:
+        study = optuna.create_study(
+            study_name=name, storage=storage, directions=dirs, sampler=sampler
+        )
+    except optuna.exceptions.DuplicatedStudyError:
+        study = None  # another process (or an earlier run) created it: join it
+    except Exception as exc:  # sqlalchemy: two creators racing on a fresh database
+        if storage is None or "UNIQUE" not in str(exc).upper():
+            raise
+        study = None
+    if study is not None:  # ours: record what it optimises and its seed
         study.set_user_attr("signature", signature)
         study.set_user_attr("base_seed", first_seed)
         return study, first_seed
+    study = optuna.load_study(study_name=name, storage=storage, sampler=sampler)
+    deadline = time.monotonic() + JOIN_WAIT_S
+    while "base_seed" not in study.user_attrs and time.monotonic() < deadline:
+        time.sleep(0.2)  # its creator is about to record them
+    stored = study.user_attrs.get("signature")
+    if stored is None or "base_seed" not in study.user_attrs:
+        raise DecisionError(f"--storage: study {name!r} was not made by takedown optimize")
     if stored != signature:
         raise DecisionError(
             f"--storage: study {name!r} was started with other objectives, "
@@ -343,7 +392,7 @@ def optimize(
         "reps": reps,
     }
     name = study_name or f"{path.stem}-optimize"
-    rdb = _storage(storage, grace_s)
+    rdb = _storage(storage)
     first_seed = seed if seed is not None else draw_seed()
     sampler = _sampler(len(objectives), first_seed, trials)
     study, base_seed = _study(name, rdb, directions, sampler, signature, first_seed, seed)
@@ -354,6 +403,7 @@ def optimize(
     ev = Evaluator(path, overrides, base_seed=base_seed, jobs=jobs, dask=dask)
     interrupted = False
     C = optuna.trial.TrialState
+    loop_start, told, search_eval_s = time.perf_counter(), 0, 0.0
     try:
         while True:
             if rdb is not None:
@@ -365,11 +415,15 @@ def optimize(
                 progress("trials", n_done, trials)
             if remaining <= 0:
                 break
-            asked = [study.ask() for _ in range(min(batch, remaining))]
+            asked = _within_budget(study, [study.ask() for _ in range(min(batch, remaining))],
+                                   trials)  # fmt: skip
+            if not asked:
+                continue
             params = [{p.path: p.suggest(t) for p in sp.parameters} for t in asked]
             beat = _Heartbeat(
                 rdb, [t._trial_id for t in asked], max(1.0, min(HEARTBEAT_S, grace_s / 3))
             )
+            eval_start = time.perf_counter()
             try:
                 cands = ev.evaluate(params, reps)
             except BaseException:
@@ -378,6 +432,7 @@ def optimize(
                 raise
             finally:
                 beat.stop()
+                search_eval_s += time.perf_counter() - eval_start
             for t, cand in zip(asked, cands, strict=True):
                 stats = _stats(cand, metrics)
                 t.set_user_attr("stats", stats)
@@ -391,8 +446,10 @@ def optimize(
                     study.tell(t, values)
                 else:
                     study.tell(t, state=C.FAIL)
+                told += 1
     except KeyboardInterrupt:
         interrupted = True
+    search_s = time.perf_counter() - loop_start
     try:
         result = _finish(
             study,
@@ -435,6 +492,7 @@ def optimize(
     finally:
         ev.close()
     result.out_dir = out
+    result.search_s, result.search_eval_s, result.search_trials = search_s, search_eval_s, told
     if out is not None:
         write_optimize(result, out, path, overrides, command)
     if interrupted:
@@ -572,7 +630,6 @@ def _finish(
         runs=ev.runs,
         workers=ev.workers if ev.runs else 0,
         interrupted=interrupted,
-        eval_wall_s=ev.eval_wall_s,
     )
 
 

@@ -9,7 +9,8 @@ A space file names parameters by the same dotted paths as ``--set``::
     "rights_holders.detection_prob" = {low = 0.01, high = 0.5, log = true}
     "account_managers.always_on" = {choices = [false, true]}
 
-A target file gives each metric a value with a tolerance (or an interval) and a weight::
+A target file gives each metric a value with a tolerance (or an interval, inside which
+every value fits equally well) and a weight::
 
     [targets.proactive_to_notice_ratio]
     value = 8.0
@@ -24,6 +25,7 @@ metrics get a "did you mean".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -336,6 +338,7 @@ class Target:
     tolerance: float
     weight: float = 1.0
     line: int = 0
+    interval: bool = False  # given as [low, high]: no distance anywhere inside it
 
     @property
     def low(self) -> float:
@@ -352,10 +355,14 @@ class Target:
         return math.isfinite(mean) and self.low <= mean <= self.high
 
     def distance(self, mean: float) -> float:
-        """Weighted squared miss in units of the tolerance (inf for a missing value)."""
+        """Weighted squared miss in units of the tolerance (inf for a missing value); for
+        an interval target the miss is measured from the nearer end, zero inside."""
         if not math.isfinite(mean):
             return math.inf
-        return self.weight * ((mean - self.value) / self.tolerance) ** 2
+        miss = mean - self.value
+        if self.interval:
+            miss = max(abs(miss) - self.tolerance, 0.0)
+        return self.weight * (miss / self.tolerance) ** 2
 
 
 def _target(metric: str, spec: Any, where: str) -> tuple[Target | None, list[str]]:
@@ -387,7 +394,7 @@ def _target(metric: str, spec: Any, where: str) -> tuple[Target | None, list[str
     low, high = float(spec["low"]), float(spec["high"])
     if not low < high:
         return None, [f"{where}: low ({low}) must be less than high ({high})"]
-    return Target(metric, (low + high) / 2, (high - low) / 2, weight), []
+    return Target(metric, (low + high) / 2, (high - low) / 2, weight, interval=True), []
 
 
 def load_targets(path: str | Path) -> tuple[Target, ...]:
@@ -423,9 +430,7 @@ def load_targets(path: str | Path) -> tuple[Target, ...]:
                     break
             problems.extend(found)
         elif target is not None:
-            targets.append(
-                Target(target.metric, target.value, target.tolerance, target.weight, line)
-            )
+            targets.append(dataclasses.replace(target, line=line))
     if problems:
         raise SpaceError(list(dict.fromkeys(problems)))
     return tuple(targets)

@@ -115,6 +115,10 @@ def test_targets_read_and_bad_targets_name_the_line(tmp_path: Path) -> None:
         ("notices_within_24h_share", pytest.approx(0.75), pytest.approx(0.05), 2.0),
     ]
     assert targets[1].within(0.79) and not targets[1].within(0.81)
+    # an interval fits equally well anywhere inside; outside, the miss is from the nearer end
+    assert targets[1].distance(0.72) == 0.0 == targets[1].distance(0.79)
+    assert targets[1].distance(0.85) == pytest.approx(2.0 * ((0.85 - 0.8) / 0.05) ** 2)
+    assert targets[0].distance(12.0) == pytest.approx(4.0)
     bad = "[targets.am_hour]\nvalue = 1.0\ntolerance = 0.1\n[targets.fake_sales]\nvalue = 3\n"
     with pytest.raises(SpaceError) as exc:
         load_targets(write(tmp_path / "t.toml", bad))
