@@ -404,6 +404,7 @@ def optimize(
     interrupted = False
     C = optuna.trial.TrialState
     loop_start, told, search_eval_s = time.perf_counter(), 0, 0.0
+    pending: list[Any] = []  # asked, not yet told: failed on Ctrl-C, never left running
     try:
         while True:
             if rdb is not None:
@@ -415,8 +416,9 @@ def optimize(
                 progress("trials", n_done, trials)
             if remaining <= 0:
                 break
-            asked = _within_budget(study, [study.ask() for _ in range(min(batch, remaining))],
-                                   trials)  # fmt: skip
+            for _ in range(min(batch, remaining)):
+                pending.append(study.ask())
+            asked = pending = _within_budget(study, list(pending), trials)
             if not asked:
                 continue
             params = [{p.path: p.suggest(t) for p in sp.parameters} for t in asked]
@@ -426,10 +428,6 @@ def optimize(
             eval_start = time.perf_counter()
             try:
                 cands = ev.evaluate(params, reps)
-            except BaseException:
-                for t in asked:
-                    study.tell(t, state=C.FAIL)
-                raise
             finally:
                 beat.stop()
                 search_eval_s += time.perf_counter() - eval_start
@@ -446,9 +444,14 @@ def optimize(
                     study.tell(t, values)
                 else:
                     study.tell(t, state=C.FAIL)
+                pending = [p for p in pending if p is not t]
                 told += 1
     except KeyboardInterrupt:
         interrupted = True
+    finally:
+        for t in pending:
+            with contextlib.suppress(Exception):  # told already when cut short mid-tell
+                study.tell(t, state=C.FAIL)
     search_s = time.perf_counter() - loop_start
     try:
         result = _finish(
@@ -460,7 +463,7 @@ def optimize(
             sign,
             cons,
             metrics,
-            race,
+            0 if interrupted else race,  # after Ctrl-C: keep what finished, run nothing more
             race_reps,
             reps,
             base_seed,

@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -346,3 +352,55 @@ def test_calibrate_recovers_known_values(tmp_path: Path) -> None:
     assert calibrated.platform.upload_recall == fit.params["platform.upload_recall"]
     text = (tmp_path / "out" / "calibrated.toml").read_text()
     assert "seed 11" in text and "fake_removed_proactive: target" in text
+
+
+# --------------------------------------------------------------------------- Ctrl-C
+
+
+@pytest.mark.parametrize("backend", [["--jobs", "1"], ["--dask", "local", "--jobs", "2"]])
+def test_ctrl_c_keeps_finished_trials(tmp_path: Path, backend: list[str]) -> None:
+    """Ctrl-C after at least 4 trials finished: exit 130, trials.csv holds every finished
+    trial (as many as the storage has complete), and no trial is left running."""
+    space = write(tmp_path / "space.toml", SPACE)
+    out, db = tmp_path / "int", tmp_path / "study.db"
+    takedown = Path(sys.executable).with_name("takedown")
+    cmd = [str(takedown), "optimize", str(SMOKE), "--space", str(space), "--minimize",
+           "am_hours", "--trials", "200", "--reps", "2", "--seed", "1", *backend,
+           "--storage", f"sqlite:///{db}", "--out", str(out)]  # fmt: skip
+    cmd += [w for s in SHORT for w in ("--set", s)]
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while _complete(db) < 4 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to the job
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "interrupted:" in err and "Traceback" not in err
+    rows = read_csv(out / "trials.csv")
+    assert 4 <= len(rows) == _complete(db) < 200
+    with sqlite3.connect(db) as con:
+        running = con.execute("select count(*) from trials where state = 'RUNNING'").fetchone()
+    assert running == (0,)
+
+
+def _complete(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as con:
+            row = con.execute("select count(*) from trials where state = 'COMPLETE'").fetchone()
+    except sqlite3.OperationalError:  # tables not created yet
+        return 0
+    return int(row[0])
