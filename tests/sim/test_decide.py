@@ -404,3 +404,19 @@ def _complete(db: Path) -> int:
     except sqlite3.OperationalError:  # tables not created yet
         return 0
     return int(row[0])
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("optimize", ["--space", "--minimize", "--constraint", "--trials", "--storage"]),
+        ("sensitivity", ["--space", "--method", "--samples", "--metric"]),
+        ("calibrate", ["--targets", "--space", "--trials", "--race-reps"]),
+    ],
+)
+def test_every_decision_command_has_help(
+    capsys: pytest.CaptureFixture[str], command: str, options: list[str]
+) -> None:
+    code, out, err = run_cli([command, "--help"], capsys)
+    assert code == 0, err
+    assert all(opt in out for opt in options)
