@@ -260,6 +260,10 @@ def write_calibration(
         )
         write_atomic(calibrated, text)
         files["calibrated"] = "calibrated.toml"
+    from sim.decide.report import calibration_page
+
+    write_atomic(out / "report.html", calibration_page(result))
+    files["report"] = "report.html"
     result.files = files
     doc = {
         "scenario": result.scenario,

@@ -678,6 +678,10 @@ def write_optimize(
         files["best"] = "best.toml"
     elif best_file.exists():
         best_file.unlink()  # a previous run's winner must not pass for this one's
+    from sim.decide.report import optimize_page
+
+    write_atomic(out / "report.html", optimize_page(result))
+    files["report"] = "report.html"
     result.files = files
     doc = {**result.summary(), "command": list(command or [])}
     write_atomic(out / "optimize.json", json.dumps(_clean(doc), indent=2, sort_keys=True) + "\n")

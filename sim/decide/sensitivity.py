@@ -252,6 +252,9 @@ def write_sensitivity(result: SensitivityResult, out: Path, command: Sequence[st
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "indices.csv", result.to_pandas().to_csv(index=False))
     write_atomic(out / "design.csv", pd.DataFrame(result.design).to_csv(index=False))
+    from sim.decide.report import sensitivity_page
+
+    write_atomic(out / "report.html", sensitivity_page(result))
     doc = {
         "method": result.method,
         "scenario": result.scenario,

@@ -235,6 +235,9 @@ def test_optimize_is_reproducible_and_best_toml_reruns_feasible(tmp_path: Path) 
         a.best["metrics"]["notices_within_24h_share"]
     )
     assert a.to_pandas().shape[0] == 6
+    page = (tmp_path / "a" / "report.html").read_text()
+    assert "Best against the input" in page and "account_managers.pool_size" in page
+    assert page.count("data:image/png;base64,") >= 1
 
 
 def test_optimize_resumes_a_study_in_storage(tmp_path: Path) -> None:
@@ -310,6 +313,8 @@ def test_morris_ranks_upload_recall_first_and_price_discount_at_zero(tmp_path: P
     assert {r["index"] for r in rows} == {"mu_star", "sigma"}
     assert len(rows) == 2 * 3 * 2
     assert res.to_pandas().shape == (12, 8)
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2  # one ranked chart per metric
 
 
 def test_sobol_total_index_of_an_inert_parameter_is_zero(tmp_path: Path) -> None:
@@ -352,6 +357,8 @@ def test_calibrate_recovers_known_values(tmp_path: Path) -> None:
     assert calibrated.platform.upload_recall == fit.params["platform.upload_recall"]
     text = (tmp_path / "out" / "calibrated.toml").read_text()
     assert "seed 11" in text and "fake_removed_proactive: target" in text
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "fake_removed_notice" in page and ">NO<" not in page
 
 
 # --------------------------------------------------------------------------- Ctrl-C
