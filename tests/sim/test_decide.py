@@ -427,3 +427,10 @@ def test_every_decision_command_has_help(
     code, out, err = run_cli([command, "--help"], capsys)
     assert code == 0, err
     assert all(opt in out for opt in options)
+
+
+def test_the_library_does_not_import_the_cli_framework() -> None:
+    code = "import sys, sim.decide; print(sorted(m for m in sys.modules if m.startswith('typer')))"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
