@@ -39,6 +39,7 @@ def _root() -> None:
 
 def _register_commands() -> None:
     """Commands from their modules; each keeps its heavy imports inside the command."""
+    from sim.cli import decide as dc
     from sim.cli import experiment as xp
     from sim.cli.loadtest import loadtest
     from sim.cli.report import report
@@ -46,7 +47,8 @@ def _register_commands() -> None:
     from sim.cli.serve import serve
     from sim.cli.validate import validate
 
-    for command in (validate, run, xp.compare, xp.sweep, xp.check, report, serve, loadtest):
+    commands = (validate, run, xp.compare, xp.sweep, xp.check, report, serve, loadtest)
+    for command in (*commands, dc.optimize, dc.sensitivity, dc.calibrate):
         app.command()(command)
 
 

@@ -1,0 +1,281 @@
+"""Fit a space's parameters to target figures by optimisation on a distance.
+
+The distance of a candidate is the sum over targets of ``weight * ((mean - value) /
+tolerance)^2`` (for a target interval [low, high], the miss beyond the nearer end in
+units of half its width, zero inside), so a fit with every mean inside its tolerance has
+distance at most the sum of the weights. Optuna's TPE proposes (seeded), every candidate
+is replicated with the same root seeds (common random numbers), and the closest
+candidates get more replications before the fit is named. The calibrated scenario
+``extends`` the base with the fitted values and records the targets, the fit with its
+CIs and the seeds.
+
+    >>> from sim.decide import calibrate
+    >>> fit = calibrate("base.toml", "targets.toml", "space.toml", trials=40, seed=1)
+    >>> fit.params, fit.fit_pandas()
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.decide.common import (
+    DecisionError,
+    ProgressFn,
+    extending_scenario,
+    sampler_seed,
+    write_atomic,
+)
+from sim.decide.evaluate import Candidate, Evaluator, params_key
+from sim.decide.space import Space, Target, load_space, load_targets
+from sim.rng import draw_seed
+
+DEFAULT_BATCH = 4
+
+
+class CalibrationInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a calibration; ``result`` holds the finished trials."""
+
+    def __init__(self, result: CalibrationResult) -> None:
+        super().__init__(f"interrupted after {len(result.trials)} finished trials")
+        self.result = result
+
+
+@dataclass
+class CalibrationResult:
+    """The fitted values, each target against the fit, and every trial."""
+
+    scenario: str
+    params: dict[str, Any]
+    distance: float
+    fit: list[dict[str, Any]]
+    trials: list[dict[str, Any]]
+    targets: tuple[Target, ...]
+    base_seed: int
+    reps: int
+    race_reps: int
+    wall_s: float
+    runs: int
+    interrupted: bool = False
+    out_dir: Path | None = None
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def all_within(self) -> bool:
+        """True when every target's fitted mean lies within its tolerance."""
+        return all(row["within"] for row in self.fit)
+
+    def to_pandas(self) -> Any:
+        """The trials table as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.trials)
+
+    def fit_pandas(self) -> Any:
+        """Targets against the fit (mean and 95% CI) as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.fit)
+
+
+def distance(targets: Sequence[Target], cand: Candidate) -> float:
+    """The weighted squared miss of a candidate's means, in units of the tolerances."""
+    return sum(t.distance(cand.mean(t.metric)) for t in targets)
+
+
+def _fit_rows(targets: Sequence[Target], cand: Candidate) -> list[dict[str, Any]]:
+    rows = []
+    for t in targets:
+        iv = cand.interval(t.metric)
+        rows.append(
+            {
+                "metric": t.metric,
+                "target": t.value,
+                "tolerance": t.tolerance,
+                "weight": t.weight,
+                "mean": iv.mean,
+                "ci_low": iv.ci_low,
+                "ci_high": iv.ci_high,
+                "within": t.within(iv.mean),
+            }
+        )
+    return rows
+
+
+def calibrate(
+    scenario: str | Path,
+    targets: str | Path | Sequence[Target],
+    space: str | Path | Space,
+    *,
+    trials: int = 40,
+    reps: int = 3,
+    race: int = 5,
+    race_reps: int | None = None,
+    batch: int = DEFAULT_BATCH,
+    seed: int | None = None,
+    jobs: int | None = None,
+    dask: str | None = None,
+    overrides: Sequence[str] = (),
+    out_dir: str | Path | None = None,
+    progress: ProgressFn | None = None,
+    command: Sequence[str] | None = None,
+) -> CalibrationResult:
+    """Search ``space`` for the values whose replicated means come closest to ``targets``.
+
+    Raises ScenarioError, SpaceError, DecisionError or BackendError for bad input;
+    CalibrationInterrupted (holding the finished trials) on Ctrl-C.
+    """
+    import optuna
+
+    start = time.perf_counter()
+    for name, value, least in (
+        ("--trials", trials, 1),
+        ("--reps", reps, 1),
+        ("--race", race, 0),
+        ("--batch", batch, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise DecisionError(f"{name} {value}: must be a whole number >= {least}")
+    race_reps = race_reps if race_reps is not None else 2 * reps
+    if race_reps < reps:
+        raise DecisionError(f"--race-reps {race_reps}: must be at least --reps ({reps})")
+    path = Path(scenario)
+    tgts = tuple(targets) if not isinstance(targets, str | Path) else load_targets(targets)
+    sp = space if isinstance(space, Space) else load_space(space, path, overrides)
+    base_seed = seed if seed is not None else draw_seed()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(
+            seed=sampler_seed(base_seed), n_startup_trials=min(10, trials)
+        ),
+    )
+    ev = Evaluator(path, overrides, base_seed=base_seed, jobs=jobs, dask=dask)
+    rows: list[dict[str, Any]] = []
+    interrupted = False
+    best_cand: Candidate | None = None
+    try:
+        while len(rows) < trials:
+            if progress is not None:
+                progress("trials", len(rows), trials)
+            asked = [study.ask() for _ in range(min(batch, trials - len(rows)))]
+            params = [{p.path: p.suggest(t) for p in sp.parameters} for t in asked]
+            try:
+                cands = ev.evaluate(params, reps)
+            except BaseException:
+                for t in asked:
+                    study.tell(t, state=optuna.trial.TrialState.FAIL)
+                raise
+            for t, cand in zip(asked, cands, strict=True):
+                d = distance(tgts, cand)
+                row: dict[str, Any] = {"trial": t.number, "reps": len(cand.reps)}
+                row.update(cand.params)
+                row.update({tg.metric: cand.mean(tg.metric) for tg in tgts})
+                row["distance"] = d
+                rows.append(row)
+                study.tell(t, d if math.isfinite(d) else 1e300)
+        if progress is not None:
+            progress("trials", len(rows), trials)
+        # the closest candidates get more replications before the fit is named
+        pool: list[dict[str, Any]] = []
+        seen: set[Any] = set()
+        for row in sorted(rows, key=lambda r: r["distance"]):
+            key = params_key({p: row[p] for p in sp.names})
+            if key not in seen and len(pool) < max(race, 1):
+                seen.add(key)
+                pool.append({p: row[p] for p in sp.names})
+
+        def tick(done: int, total: int) -> None:
+            if progress is not None:
+                progress("racing", done, total)
+
+        raced = ev.evaluate(pool, race_reps if race > 0 else reps, tick)
+        best_cand = min(raced, key=lambda c: distance(tgts, c))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        runs = ev.runs
+        ev.close()
+    if best_cand is None:
+        best_cand = Candidate({}, {})
+    result = CalibrationResult(
+        scenario=str(path),
+        params=dict(best_cand.params),
+        distance=distance(tgts, best_cand) if best_cand.reps else math.inf,
+        fit=_fit_rows(tgts, best_cand) if best_cand.reps else [],
+        trials=rows,
+        targets=tgts,
+        base_seed=base_seed,
+        reps=reps,
+        race_reps=race_reps,
+        wall_s=time.perf_counter() - start,
+        runs=runs,
+        interrupted=interrupted,
+    )
+    if out_dir is not None:
+        result.out_dir = Path(out_dir)
+        write_calibration(result, Path(out_dir), path, overrides, targets, command)
+    if interrupted:
+        raise CalibrationInterrupted(result)
+    return result
+
+
+def write_calibration(
+    result: CalibrationResult,
+    out: Path,
+    scenario: Path,
+    overrides: Sequence[str],
+    targets: Any,
+    command: Sequence[str] | None,
+) -> None:
+    """calibrated.toml (with provenance), fit.csv, trials.csv, calibration.json."""
+    import json
+
+    from sim.outputs import _clean
+
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "trials.csv", result.to_pandas().to_csv(index=False))
+    write_atomic(out / "fit.csv", result.fit_pandas().to_csv(index=False))
+    files = {"trials": "trials.csv", "fit": "fit.csv"}
+    calibrated = out / "calibrated.toml"
+    if result.params and not result.interrupted:
+        source = str(targets) if isinstance(targets, str | Path) else "<targets>"
+        notes = [
+            f"Calibrated by takedown calibrate to {source}; runnable as is.",
+            f"seed {result.base_seed}, {result.race_reps} replications per fitted value, "
+            f"distance {result.distance:.4g}; targets against the fit (mean, 95% CI):",
+            *(
+                f"  {r['metric']}: target {r['target']:.4g} +- {r['tolerance']:.4g}, fit "
+                f"{r['mean']:.4g} [{r['ci_low']:.4g}, {r['ci_high']:.4g}]"
+                f"{'' if r['within'] else '  OUTSIDE tolerance'}"
+                for r in result.fit
+            ),
+        ]
+        text = extending_scenario(
+            scenario, calibrated, f"{scenario.stem}_calibrated", result.params, overrides, notes
+        )
+        write_atomic(calibrated, text)
+        files["calibrated"] = "calibrated.toml"
+    result.files = files
+    doc = {
+        "scenario": result.scenario,
+        "targets": [t.__dict__ for t in result.targets],
+        "params": result.params,
+        "distance": result.distance,
+        "fit": result.fit,
+        "all_within": result.all_within,
+        "base_seed": result.base_seed,
+        "reps": result.reps,
+        "race_reps": result.race_reps,
+        "trials": len(result.trials),
+        "runs": result.runs,
+        "wall_s": result.wall_s,
+        "interrupted": result.interrupted,
+        "files": files,
+        "command": list(command or []),
+    }
+    write_atomic(out / "calibration.json", json.dumps(_clean(doc), indent=2, sort_keys=True) + "\n")
