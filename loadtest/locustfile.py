@@ -134,9 +134,9 @@ def plain_config(options: Any) -> RunConfig:
 
     Raises ValueError naming the option for a mistake (the caller exits 2 with it).
     """
-    from loadtest.cli import parse_duration_s
     from loadtest.profile import ProfileError, load_profile
     from loadtest.results import KNOWN_METRICS
+    from loadtest.runner import parse_duration_s
     from loadtest.slo import SloError, load_spec
     from sim.rng import draw_seed
 

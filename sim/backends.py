@@ -116,7 +116,9 @@ class DaskBackend:
                         n_workers=jobs,
                         threads_per_worker=1,
                         processes=True,
-                        dashboard_address=None,
+                        # None still binds the default 8787, which a second cluster on
+                        # the machine (another run, a test) may hold: any free port
+                        dashboard_address=":0",
                         silence_logs=logging.ERROR,
                     )
                 self._client = Client(self._cluster, timeout=CONNECT_TIMEOUT_S)

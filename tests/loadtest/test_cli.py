@@ -12,7 +12,7 @@ from tests.loadtest.conftest import takedown
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["--duration", "soon"], "--duration 'soon'"),
+        (["--duration", "soon"], "duration 'soon'"),
         (["--duration", "0s"], "between 1s and 24h"),
         (["--workers", "-1"], "workers -1"),
         (["--profile", "defualt"], "did you mean 'default'"),
@@ -36,7 +36,7 @@ def test_every_mistake_is_reported_at_once(tmp_path: Path) -> None:
     assert run.returncode == 2 and "Traceback" not in run.stderr
     lines = run.stderr.strip().splitlines()
     assert all(line.startswith("error: ") for line in lines)
-    for needle in ("--duration 'soon'", "workers -1", "host 'ftp://x'", "host needs keys",
+    for needle in ("duration 'soon'", "workers -1", "host 'ftp://x'", "host needs keys",
                    "did you mean 'default'"):  # fmt: skip
         assert sum(needle in line for line in lines) == 1, (needle, lines)
     assert len(lines) == 5

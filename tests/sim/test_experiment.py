@@ -205,7 +205,7 @@ def test_an_existing_dask_cluster_gives_the_same_rows_and_folders(tmp_path: Path
     from distributed import LocalCluster
 
     cluster = LocalCluster(
-        n_workers=1, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+        n_workers=1, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
     )
     try:
         remote = compare(
@@ -391,3 +391,26 @@ def test_ctrl_c_keeps_finished_replications(tmp_path: Path, backend: list[str]) 
     assert len(rows) == len(folders) < 40
     assert all((out / "runs/smoke" / f / "summary.json").exists() for f in folders)
     assert json.loads((out / "experiment.json").read_text())["interrupted"] is True
+
+
+def test_a_local_dask_cluster_starts_while_the_default_dashboard_port_is_taken() -> None:
+    """Two clusters on one machine (another run, another test) once collided on Dask's
+    default dashboard port 8787; a local cluster now takes any free port."""
+    import socket
+
+    from sim.backends import DaskBackend
+
+    holder = socket.socket()
+    try:
+        try:
+            holder.bind(("127.0.0.1", 8787))
+            holder.listen()
+        except OSError:
+            pass  # someone else holds it already: the case under test all the same
+        backend = DaskBackend("local", 1)
+        try:
+            assert backend.workers == 1
+        finally:
+            backend.close()
+    finally:
+        holder.close()
