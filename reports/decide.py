@@ -77,64 +77,79 @@ def _bars(
     return _png(fig)
 
 
-def optimize_page(res: Any) -> str:
-    """The optimize report: winner against the input, the front, importances, trials."""
-    from matplotlib.figure import Figure
-
-    parts = [
-        f"<p>{len(res.trials)} trials of {res.reps} replications (seed {res.base_seed}); "
-        f"constraints on the 95% CI bound: "
-        f"{html.escape(', '.join(c.text for c in res.constraints) or 'none')}.</p>"
-    ]
+def _best_section(res: Any) -> list[str]:
+    """The winner against the input scenario, or why there is none."""
     if res.best is None:
-        parts.append(
+        return [
             "<p><b>No feasible policy</b>: no candidate met every constraint on its "
             "confidence bound.</p>"
-        )
-    else:
-        parts.append("<h2>Best against the input (paired by replication)</h2>")
-        parts.append(_table(["parameter", "value"], list(res.best["params"].items())))
-        rows = [
-            [
-                m,
-                v["input"]["mean"],
-                v["best"]["mean"],
-                f"{_num(v['difference']['mean'])} [{_num(v['difference']['ci_low'])}, "
-                f"{_num(v['difference']['ci_high'])}]",
-            ]
-            for m, v in res.versus_input.items()
         ]
-        parts.append(_table(["metric", "input", "best", "best - input (95% CI)"], rows))
+    rows = [
+        [
+            m,
+            v["input"]["mean"],
+            v["best"]["mean"],
+            f"{_num(v['difference']['mean'])} [{_num(v['difference']['ci_low'])}, "
+            f"{_num(v['difference']['ci_high'])}]",
+        ]
+        for m, v in res.versus_input.items()
+    ]
+    return [
+        "<h2>Best against the input (paired by replication)</h2>",
+        _table(["parameter", "value"], list(res.best["params"].items())),
+        _table(["metric", "input", "best", "best - input (95% CI)"], rows),
+    ]
+
+
+def _trials_plot(res: Any) -> str | None:
+    """The trials on the first objective against the second (or the first constrained
+    metric), feasible or not, with the raced front; None with nothing to plot against."""
+    from matplotlib.figure import Figure
+
     first = res.objectives[0]
     second = (
         res.objectives[1]
         if len(res.objectives) > 1
         else (res.constraints[0].metric if res.constraints else None)
     )
-    if second is not None:
-        fig = Figure(figsize=(7, 4.5))
-        ax = fig.add_subplot()
-        for feasible, colour, label in (
-            (False, "#bbbbbb", "infeasible"),
-            (True, "#4c72b0", "feasible"),
-        ):
-            pts = [t for t in res.trials if t["feasible"] == feasible]
-            ax.scatter([t[first] for t in pts], [t[second] for t in pts], c=colour, label=label)
-        ax.scatter(
-            [t[first] for t in res.front],
-            [t[second] for t in res.front],
-            marker="*",
-            s=160,
-            c="#dd8452",
-            label="front (raced)",
-        )
-        for c in res.constraints:
-            if c.metric == second:
-                ax.axhline(c.bound, color="#c44e52", linestyle="--", label=c.text)
-        ax.set_xlabel(first)
-        ax.set_ylabel(second)
-        ax.legend()
-        parts.append("<h2>Trials</h2>" + _png(fig))
+    if second is None:
+        return None
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.add_subplot()
+    for feasible, colour, label in (
+        (False, "#bbbbbb", "infeasible"),
+        (True, "#4c72b0", "feasible"),
+    ):
+        pts = [t for t in res.trials if t["feasible"] == feasible]
+        ax.scatter([t[first] for t in pts], [t[second] for t in pts], c=colour, label=label)
+    ax.scatter(
+        [t[first] for t in res.front],
+        [t[second] for t in res.front],
+        marker="*",
+        s=160,
+        c="#dd8452",
+        label="front (raced)",
+    )
+    for c in res.constraints:
+        if c.metric == second:
+            ax.axhline(c.bound, color="#c44e52", linestyle="--", label=c.text)
+    ax.set_xlabel(first)
+    ax.set_ylabel(second)
+    ax.legend()
+    return "<h2>Trials</h2>" + _png(fig)
+
+
+def optimize_page(res: Any) -> str:
+    """The optimize report: winner against the input, the front, importances, trials."""
+    parts = [
+        f"<p>{len(res.trials)} trials of {res.reps} replications (seed {res.base_seed}); "
+        f"constraints on the 95% CI bound: "
+        f"{html.escape(', '.join(c.text for c in res.constraints) or 'none')}.</p>",
+        *_best_section(res),
+    ]
+    plot = _trials_plot(res)
+    if plot is not None:
+        parts.append(plot)
     if res.importances:
         names = list(res.importances)
         vals = [res.importances[n] for n in names]

@@ -40,6 +40,34 @@ BatchOpt = Annotated[
     int, typer.Option(help="Trials proposed together (the trials depend on it, not on --jobs).")
 ]
 
+# optimize
+OptimizeScenarioArg = Annotated[Path, typer.Argument(help="The scenario TOML file to improve.")]
+MinimizeOpt = Annotated[
+    list[str] | None, typer.Option(help="Metric to minimise (repeat: a Pareto front).")
+]
+MaximizeOpt = Annotated[list[str] | None, typer.Option(help="Metric to maximise (repeatable).")]
+ConstraintOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="'metric >= x' or 'metric <= x', to hold on the 95% CI bound."),
+]
+OptimizeTrialsOpt = Annotated[
+    int, typer.Option(help="Trials in the study (in total, with --storage).")
+]
+OptimizeRepsOpt = Annotated[
+    str, typer.Option(help="Replications per trial, or 'auto' (3, raced up to 12).")
+]
+StorageOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Optuna storage URL (sqlite:///study.db, postgresql://...): share "
+        "one study between processes and resume a stopped one."
+    ),
+]
+StudyNameOpt = Annotated[
+    str | None, typer.Option(help="Study name in --storage (default: SCENARIO-optimize).")
+]
+OptimizeOutOpt = Annotated[Path, typer.Option(help="Output folder.")]
+
 
 def _fmt(value: float | None) -> str:
     if value is None or not math.isfinite(value):
@@ -138,41 +166,22 @@ def _print_optimize(res: OptimizeResult) -> None:
 
 
 def optimize(
-    scenario: Annotated[Path, typer.Argument(help="The scenario TOML file to improve.")],
+    scenario: OptimizeScenarioArg,
     space: SpaceOpt,
-    minimize: Annotated[
-        list[str] | None, typer.Option(help="Metric to minimise (repeat: a Pareto front).")
-    ] = None,
-    maximize: Annotated[
-        list[str] | None, typer.Option(help="Metric to maximise (repeatable).")
-    ] = None,
-    constraint: Annotated[
-        list[str] | None,
-        typer.Option(help="'metric >= x' or 'metric <= x', to hold on the 95% CI bound."),
-    ] = None,
-    trials: Annotated[
-        int, typer.Option(help="Trials in the study (in total, with --storage).")
-    ] = 20,
-    reps: Annotated[
-        str, typer.Option(help="Replications per trial, or 'auto' (3, raced up to 12).")
-    ] = "3",
+    minimize: MinimizeOpt = None,
+    maximize: MaximizeOpt = None,
+    constraint: ConstraintOpt = None,
+    trials: OptimizeTrialsOpt = 20,
+    reps: OptimizeRepsOpt = "3",
     race: RaceOpt = 5,
     race_reps: RaceRepsOpt = None,
     batch: BatchOpt = 4,
     seed: SeedOpt = None,
     jobs: JobsOpt = None,
     dask: DaskOpt = None,
-    storage: Annotated[
-        str | None,
-        typer.Option(
-            help="Optuna storage URL (sqlite:///study.db, postgresql://...): share "
-            "one study between processes and resume a stopped one."
-        ),
-    ] = None,
-    study_name: Annotated[
-        str | None, typer.Option(help="Study name in --storage (default: SCENARIO-optimize).")
-    ] = None,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/optimize"),
+    storage: StorageOpt = None,
+    study_name: StudyNameOpt = None,
+    out: OptimizeOutOpt = Path("out/optimize"),
     set_: SetOpt = None,
 ) -> None:
     """Find the policy that minimises a metric subject to constraints on confidence bounds."""

@@ -106,6 +106,133 @@ def _fit_rows(targets: Sequence[Target], cand: Candidate) -> list[dict[str, Any]
     return rows
 
 
+@dataclass(frozen=True)
+class _Budget:
+    """How many trials, replications and raced candidates a calibration spends."""
+
+    trials: int
+    reps: int
+    race: int
+    batch: int
+    race_reps: int
+
+
+def _budget(trials: int, reps: int, race: int, batch: int, race_reps: int | None) -> _Budget:
+    """The checked counts."""
+    for name, value, least in (
+        ("trials", trials, 1),
+        ("reps", reps, 1),
+        ("race", race, 0),
+        ("batch", batch, 1),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise DecisionError(f"{name} {value}: must be a whole number >= {least}")
+    race_reps = race_reps if race_reps is not None else 2 * reps
+    if race_reps < reps:
+        raise DecisionError(f"race_reps {race_reps}: must be at least reps ({reps})")
+    return _Budget(trials, reps, race, batch, race_reps)
+
+
+def _new_study(base_seed: int, trials: int) -> Any:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        direction="minimize",
+        sampler=optuna.samplers.TPESampler(
+            seed=sampler_seed(base_seed), n_startup_trials=min(10, trials)
+        ),
+    )
+
+
+def _search(
+    study: Any,
+    ev: Evaluator,
+    sp: Space,
+    tgts: Sequence[Target],
+    rows: list[dict[str, Any]],
+    *,
+    trials: int,
+    batch: int,
+    reps: int,
+    progress: ProgressFn | None,
+) -> None:
+    """Ask, replicate and tell trials in batches, appending each finished one to ``rows``
+    (which keeps them when Ctrl-C cuts the search short)."""
+    import optuna
+
+    while len(rows) < trials:
+        if progress is not None:
+            progress("trials", len(rows), trials)
+        asked = [study.ask() for _ in range(min(batch, trials - len(rows)))]
+        params = [{p.path: p.suggest(t) for p in sp.parameters} for t in asked]
+        try:
+            cands = ev.evaluate(params, reps)
+        except BaseException:
+            for t in asked:
+                study.tell(t, state=optuna.trial.TrialState.FAIL)
+            raise
+        for t, cand in zip(asked, cands, strict=True):
+            d = distance(tgts, cand)
+            row: dict[str, Any] = {"trial": t.number, "reps": len(cand.reps)}
+            row.update(cand.params)
+            row.update({tg.metric: cand.mean(tg.metric) for tg in tgts})
+            row["distance"] = d
+            rows.append(row)
+            study.tell(t, d if math.isfinite(d) else 1e300)
+    if progress is not None:
+        progress("trials", len(rows), trials)
+
+
+def _race_pool(rows: Sequence[dict[str, Any]], sp: Space, race: int) -> list[dict[str, Any]]:
+    """The parameters of the closest distinct candidates."""
+    pool: list[dict[str, Any]] = []
+    seen: set[Any] = set()
+    for row in sorted(rows, key=lambda r: r["distance"]):
+        key = params_key({p: row[p] for p in sp.names})
+        if key not in seen and len(pool) < max(race, 1):
+            seen.add(key)
+            pool.append({p: row[p] for p in sp.names})
+    return pool
+
+
+def _race_best(
+    ev: Evaluator,
+    pool: list[dict[str, Any]],
+    tgts: Sequence[Target],
+    reps: int,
+    progress: ProgressFn | None,
+) -> Candidate:
+    """Replicate the pool ``reps`` times each; the closest candidate."""
+
+    def tick(done: int, total: int) -> None:
+        if progress is not None:
+            progress("racing", done, total)
+
+    raced = ev.evaluate(pool, reps, tick)
+    return min(raced, key=lambda c: distance(tgts, c))
+
+
+def _fit(
+    ev: Evaluator,
+    sp: Space,
+    tgts: Sequence[Target],
+    rows: list[dict[str, Any]],
+    budget: _Budget,
+    base_seed: int,
+    progress: ProgressFn | None,
+) -> Candidate:
+    """Search, then race the closest candidates; the best fit. ``rows`` gets the trials."""
+    study = _new_study(base_seed, budget.trials)
+    b = budget
+    _search(
+        study, ev, sp, tgts, rows, trials=b.trials, batch=b.batch, reps=b.reps, progress=progress
+    )
+    # the closest candidates get more replications before the fit is named
+    pool = _race_pool(rows, sp, b.race)
+    return _race_best(ev, pool, tgts, b.race_reps if b.race > 0 else b.reps, progress)
+
+
 def calibrate(
     scenario: str | Path,
     targets: str | Path | Sequence[Target],
@@ -129,79 +256,22 @@ def calibrate(
     Raises ScenarioError, SpaceError, DecisionError or BackendError for bad input;
     CalibrationInterrupted (holding the finished trials) on Ctrl-C.
     """
-    import optuna
-
     start = time.perf_counter()
-    for name, value, least in (
-        ("--trials", trials, 1),
-        ("--reps", reps, 1),
-        ("--race", race, 0),
-        ("--batch", batch, 1),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < least:
-            raise DecisionError(f"{name} {value}: must be a whole number >= {least}")
-    race_reps = race_reps if race_reps is not None else 2 * reps
-    if race_reps < reps:
-        raise DecisionError(f"--race-reps {race_reps}: must be at least --reps ({reps})")
+    budget = _budget(trials, reps, race, batch, race_reps)
     path = Path(scenario)
     tgts = tuple(targets) if not isinstance(targets, str | Path) else load_targets(targets)
     sp = space if isinstance(space, Space) else load_space(space, path, overrides)
     base_seed = seed if seed is not None else draw_seed()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(
-        direction="minimize",
-        sampler=optuna.samplers.TPESampler(
-            seed=sampler_seed(base_seed), n_startup_trials=min(10, trials)
-        ),
-    )
     ev = Evaluator(path, overrides, base_seed=base_seed, jobs=jobs, dask=dask)
     rows: list[dict[str, Any]] = []
-    interrupted = False
-    best_cand: Candidate | None = None
+    interrupted, best_cand = False, Candidate({}, {})
     try:
-        while len(rows) < trials:
-            if progress is not None:
-                progress("trials", len(rows), trials)
-            asked = [study.ask() for _ in range(min(batch, trials - len(rows)))]
-            params = [{p.path: p.suggest(t) for p in sp.parameters} for t in asked]
-            try:
-                cands = ev.evaluate(params, reps)
-            except BaseException:
-                for t in asked:
-                    study.tell(t, state=optuna.trial.TrialState.FAIL)
-                raise
-            for t, cand in zip(asked, cands, strict=True):
-                d = distance(tgts, cand)
-                row: dict[str, Any] = {"trial": t.number, "reps": len(cand.reps)}
-                row.update(cand.params)
-                row.update({tg.metric: cand.mean(tg.metric) for tg in tgts})
-                row["distance"] = d
-                rows.append(row)
-                study.tell(t, d if math.isfinite(d) else 1e300)
-        if progress is not None:
-            progress("trials", len(rows), trials)
-        # the closest candidates get more replications before the fit is named
-        pool: list[dict[str, Any]] = []
-        seen: set[Any] = set()
-        for row in sorted(rows, key=lambda r: r["distance"]):
-            key = params_key({p: row[p] for p in sp.names})
-            if key not in seen and len(pool) < max(race, 1):
-                seen.add(key)
-                pool.append({p: row[p] for p in sp.names})
-
-        def tick(done: int, total: int) -> None:
-            if progress is not None:
-                progress("racing", done, total)
-
-        raced = ev.evaluate(pool, race_reps if race > 0 else reps, tick)
-        best_cand = min(raced, key=lambda c: distance(tgts, c))
+        best_cand = _fit(ev, sp, tgts, rows, budget, base_seed, progress)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         runs = ev.runs
         ev.close()
-    if best_cand is None:
-        best_cand = Candidate({}, {})
     result = CalibrationResult(
         scenario=str(path),
         params=dict(best_cand.params),
@@ -211,7 +281,7 @@ def calibrate(
         targets=tgts,
         base_seed=base_seed,
         reps=reps,
-        race_reps=race_reps,
+        race_reps=budget.race_reps,
         wall_s=time.perf_counter() - start,
         runs=runs,
         interrupted=interrupted,

@@ -85,16 +85,16 @@ def parse_constraint(text: str) -> Constraint:
     m = _CONSTRAINT.match(text)
     if not m:
         raise DecisionError(
-            f"--constraint {text!r}: expected 'metric >= number' or 'metric <= number'"
+            f"constraint {text!r}: expected 'metric >= number' or 'metric <= number'"
         )
     metric, op, raw = m.groups()
-    check_metric(metric, "--constraint")
+    check_metric(metric, "constraint")
     try:
         bound = float(raw)
     except ValueError:
-        raise DecisionError(f"--constraint {text!r}: {raw!r} is not a number") from None
+        raise DecisionError(f"constraint {text!r}: {raw!r} is not a number") from None
     if not math.isfinite(bound):
-        raise DecisionError(f"--constraint {text!r}: the bound must be finite")
+        raise DecisionError(f"constraint {text!r}: the bound must be finite")
     return Constraint(metric, ">=" if op == ">=" else "<=", bound)
 
 

@@ -30,7 +30,7 @@ from sim.decide.common import (
     sampler_seed,
     write_atomic,
 )
-from sim.decide.evaluate import Evaluator
+from sim.decide.evaluate import Candidate, Evaluator
 from sim.decide.space import Space, load_space
 from sim.rng import draw_seed
 
@@ -155,6 +155,62 @@ def _index_row(
     }
 
 
+def _checked(
+    method: str, samples: int, reps: int, metrics: Sequence[str] | None
+) -> tuple[str, ...]:
+    """Check the options; the metrics to analyse."""
+    from sim.metrics import HEADLINE_METRICS
+
+    if method not in ("morris", "sobol"):
+        raise DecisionError(f"method {method!r}: expected morris or sobol")
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
+        raise DecisionError(f"samples {samples}: must be a whole number >= 2")
+    if method == "sobol" and samples & (samples - 1):
+        raise DecisionError(
+            f"samples {samples}: Sobol needs a power of 2 (e.g. {1 << (samples - 1).bit_length()})"
+        )
+    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
+        raise DecisionError(f"reps {reps}: must be a whole number >= 1")
+    return (
+        tuple(check_metric(m, "metrics") for m in metrics)
+        if metrics
+        else (*HEADLINE_METRICS, "am_hours", "fake_exposure_listing_days")
+    )
+
+
+def _design_rows(
+    x: np.ndarray, cands: Sequence[Candidate], sp: Space, chosen: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One row per design point: its unit coordinates, values and metric means."""
+    design = []
+    for u, cand in zip(x, cands, strict=True):
+        row: dict[str, Any] = {f"u[{p}]": float(v) for p, v in zip(sp.names, u, strict=True)}
+        row.update(cand.params)
+        row.update({m: cand.mean(m) for m in chosen})
+        design.append(row)
+    return design
+
+
+def _indices(
+    method: Method,
+    sp: Space,
+    x: np.ndarray,
+    cands: Sequence[Candidate],
+    seed: int,
+    chosen: Sequence[str],
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The index rows of each metric, and the metrics skipped (with why)."""
+    rows: list[dict[str, Any]] = []
+    skipped: dict[str, str] = {}
+    for m in chosen:
+        y = np.array([cand.mean(m) for cand in cands], dtype=np.float64)
+        if not np.all(np.isfinite(y)):
+            skipped[m] = f"no value at {int(np.sum(~np.isfinite(y)))} of {y.size} points"
+            continue
+        rows.extend(_analyse(method, sp, x, y, seed, m))
+    return rows, skipped
+
+
 def sensitivity(
     scenario: str | Path,
     space: str | Path | Space,
@@ -178,25 +234,8 @@ def sensitivity(
     ``reps`` replications with the same root seeds. Raises ScenarioError, SpaceError,
     DecisionError or BackendError for bad input.
     """
-    from sim.metrics import HEADLINE_METRICS
-
     start = time.perf_counter()
-    if method not in ("morris", "sobol"):
-        raise DecisionError(f"--method {method!r}: expected morris or sobol")
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2:
-        raise DecisionError(f"--samples {samples}: must be a whole number >= 2")
-    if method == "sobol" and samples & (samples - 1):
-        raise DecisionError(
-            f"--samples {samples}: Sobol needs a power of 2 (e.g. "
-            f"{1 << (samples - 1).bit_length()})"
-        )
-    if isinstance(reps, bool) or not isinstance(reps, int) or reps < 1:
-        raise DecisionError(f"--reps {reps}: must be a whole number >= 1")
-    chosen = (
-        tuple(check_metric(m, "--metric") for m in metrics)
-        if metrics
-        else (*HEADLINE_METRICS, "am_hours", "fake_exposure_listing_days")
-    )
+    chosen = _checked(method, samples, reps, metrics)
     path = Path(scenario)
     sp = space if isinstance(space, Space) else load_space(space, path, overrides)
     if method == "morris" and len(sp.parameters) < 2:
@@ -212,20 +251,8 @@ def sensitivity(
 
         cands = ev.evaluate(points, reps, tick)
         runs = ev.runs
-    design = []
-    for u, cand in zip(x, cands, strict=True):
-        row: dict[str, Any] = {f"u[{p}]": float(v) for p, v in zip(sp.names, u, strict=True)}
-        row.update(cand.params)
-        row.update({m: cand.mean(m) for m in chosen})
-        design.append(row)
-    rows: list[dict[str, Any]] = []
-    skipped: dict[str, str] = {}
-    for m in chosen:
-        y = np.array([cand.mean(m) for cand in cands], dtype=np.float64)
-        if not np.all(np.isfinite(y)):
-            skipped[m] = f"no value at {int(np.sum(~np.isfinite(y)))} of {y.size} points"
-            continue
-        rows.extend(_analyse(method, sp, x, y, sampler_seed(base_seed), m))
+    design = _design_rows(x, cands, sp, chosen)
+    rows, skipped = _indices(method, sp, x, cands, sampler_seed(base_seed), chosen)
     result = SensitivityResult(
         method=method,
         scenario=str(path),

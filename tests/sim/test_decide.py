@@ -148,6 +148,32 @@ def test_bad_constraint_is_one_line(text: str, message: str) -> None:
         parse_constraint(text)
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: parse_constraint("am_hours <= lots"), "constraint 'am_hours <= lots': "),
+        (lambda: optimize(SMOKE, "s.toml"), "minimize/maximize: give at least one metric"),
+        (lambda: optimize(SMOKE, "s.toml", maximize=["am_hour"]), "maximize 'am_hour': "),
+        (
+            lambda: optimize(SMOKE, "s.toml", minimize=["am_hours"], reps=3, race_reps=2),
+            "race_reps 2: must be a whole number >= 3",
+        ),
+        (
+            lambda: calibrate(SMOKE, [], "s.toml", reps=4, race_reps=3),
+            "race_reps 3: must be at least reps (4)",
+        ),
+        (lambda: sensitivity(SMOKE, "s.toml", samples=1), "samples 1: must be a whole number"),
+        (lambda: sensitivity(SMOKE, "s.toml", method="fast"), "method 'fast': expected morris"),  # type: ignore[arg-type]
+    ],
+)
+def test_library_errors_name_the_parameter_not_the_flag(call: Any, message: str) -> None:
+    """The Python API speaks of its parameters; only the command line speaks of flags."""
+    with pytest.raises(DecisionError) as exc:
+        call()
+    assert str(exc.value).startswith(message), str(exc.value)
+    assert "--" not in str(exc.value)
+
+
 def test_constraint_holds_on_the_confidence_bound_not_the_mean() -> None:
     from sim.stats import Interval
 
