@@ -58,6 +58,8 @@ def parse_duration_s(text: str, name: str = "duration") -> float:
     if not 1.0 <= value <= MAX_DURATION_S:
         raise ValueError(f"{name} {text!r}: must lie between 1s and 24h")
     return value
+
+
 BASE_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 REMOTE_WAIT_S = 300.0  # how long the master waits for remote workers to connect
 Notify = Callable[[str], None]
