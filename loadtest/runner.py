@@ -11,19 +11,21 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from loadtest.config import RunConfig
+from loadtest.processes import HEALTH_TIMEOUT_S as HEALTH_TIMEOUT_S
+from loadtest.processes import LoadtestError as LoadtestError
+from loadtest.processes import Processes as Processes
+from loadtest.processes import free_port as free_port
+from loadtest.processes import processes as processes
+from loadtest.processes import tail
+from loadtest.processes import wait_healthy as wait_healthy
 from loadtest.profile import Profile, load_profile
 from loadtest.replay import load_trace, offsets_s
 from loadtest.results import (
@@ -42,7 +44,6 @@ from sim.errors import UserError
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 TAKEDOWN = (sys.executable, "-c", "from sim.cli import main; main()")  # the console script
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.toml"
-HEALTH_TIMEOUT_S = 120.0
 END_SLACK_S = 60.0  # beyond the duration: drain, flush and Locust's own shutdown
 MAX_DURATION_S = 24 * 3600.0
 DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -63,11 +64,6 @@ def parse_duration_s(text: str, name: str = "duration") -> float:
 BASE_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
 REMOTE_WAIT_S = 300.0  # how long the master waits for remote workers to connect
 Notify = Callable[[str], None]
-
-
-class LoadtestError(UserError, RuntimeError):
-    """A run could not be made: every problem, and ``code`` the exit code (2: the user's
-    input, 1: the run failed)."""
 
 
 @dataclass(frozen=True)
@@ -123,89 +119,6 @@ class Outcome:
     def passed(self) -> bool:
         """All thresholds held."""
         return all(v.passed for v in self.verdicts)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Processes:
-    """Child processes of one run, each in its own group, stopped together."""
-
-    def __init__(self) -> None:
-        self.children: list[subprocess.Popen[bytes]] = []
-
-    def start(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> Any:
-        """Start ``args`` with output to ``log``."""
-        with log.open("wb") as fh:
-            proc = subprocess.Popen(
-                args, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, env=env
-            )
-        self.children.append(proc)
-        return proc
-
-    def stop_all(self, grace_s: float = 10.0) -> None:
-        """SIGTERM each child's group, then SIGKILL what is left after ``grace_s``."""
-        for proc in self.children:
-            _signal_group(proc, signal.SIGTERM)
-        deadline = time.monotonic() + grace_s
-        for proc in self.children:
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(proc, signal.SIGKILL)
-                proc.wait()
-
-
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    if proc.poll() is None:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
-
-
-def _terminated(signum: int, _frame: Any) -> None:
-    raise SystemExit(128 + signum)
-
-
-@contextmanager
-def processes() -> Iterator[Processes]:
-    """A process set that is always stopped on the way out (SIGTERM included)."""
-    procs = Processes()
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
-    try:
-        yield procs
-    finally:
-        procs.stop_all()
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def wait_healthy(url: str, proc: Any, log: Path, timeout_s: float = HEALTH_TIMEOUT_S) -> None:
-    """Poll ``url/healthz`` until 200; LoadtestError if the service exits or never answers."""
-    import httpx
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise LoadtestError(f"the service exited ({proc.returncode}): {_tail(log)}", 1)
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise LoadtestError(f"the service did not answer {url}/healthz within {timeout_s:.0f}s", 1)
 
 
 def start_service(procs: Processes, opts: Options) -> tuple[str, Path]:
@@ -295,7 +208,7 @@ def run_locust(
         raise LoadtestError("Locust did not finish in time; stopped it", 1) from None
     if not (opts.out_dir / "harness.json").exists():
         log = opts.out_dir / "locust-master.log"
-        raise LoadtestError(f"Locust ended without results: {_tail(log)}", 1)
+        raise LoadtestError(f"Locust ended without results: {tail(log)}", 1)
 
 
 def _replay_rows(opts: Options) -> int:

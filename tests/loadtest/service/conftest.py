@@ -6,7 +6,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from loadtest.processes import free_port
 
 with warnings.catch_warnings():
     # this Starlette asks for its httpx successor; the pinned httpx still works
@@ -181,13 +182,6 @@ def brand_listing_ids(c: TestClient | httpx.Client, brand_id: int, n: int) -> li
     """The first ``n`` live listings of a brand."""
     body = c.get("/v1/listings", params={"brand_id": brand_id, "limit": n}).json()
     return [int(i["id"]) for i in body["items"]]
-
-
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 TAKEDOWN = [sys.executable, "-c", "from sim.cli import main; main()"]
