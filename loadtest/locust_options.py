@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from loadtest.config import RunConfig
+from loadtest.config import RunConfig, parse_duration_s
 from loadtest.slo import Threshold
 
 
@@ -47,7 +47,6 @@ def plain_config(options: Any) -> RunConfig:
 
     Raises ValueError naming the option for a mistake (the caller exits 2 with it).
     """
-    from loadtest.cli import parse_duration_s
     from loadtest.profile import ProfileError, load_profile
     from loadtest.results import KNOWN_METRICS
     from loadtest.slo import SloError, load_spec

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from loadtest.config import parse_duration_s
 from sim.cli.common import fail
-
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-UNIT_S = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 ProfileOpt = Annotated[
     str, typer.Option(help="Shipped profile name (default, smoke, ramp, ...) or TOML path.")
@@ -45,19 +42,6 @@ BaselineOpt = Annotated[
     Path | None,
     typer.Option(help="A previous loadtest.json; the SLO's [baseline] regressions gate on it."),
 ]
-
-
-def parse_duration_s(text: str) -> float:
-    """'60s', '2m', '1h' or plain seconds; ValueError naming the flag otherwise."""
-    from loadtest.runner import MAX_DURATION_S
-
-    match = DURATION.match(text)
-    if not match:
-        raise ValueError(f"--duration {text!r}: expected e.g. 20s, 5m or 1h")
-    value = float(match[1]) * UNIT_S[match[2]]
-    if not 1.0 <= value <= MAX_DURATION_S:
-        raise ValueError(f"--duration {text!r}: must lie between 1s and 24h")
-    return value
 
 
 def loadtest(
