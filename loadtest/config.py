@@ -7,9 +7,14 @@ worker (``--td-config``); the service's keys file says who may do what.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+UNIT_S = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+MAX_DURATION_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -105,3 +110,14 @@ def load_keys(path: str | Path) -> Keys:
         ),
         tuple(SellerKey(str(s["key"]), int(s["seller_id"])) for s in data.get("sellers", [])),
     )
+
+
+def parse_duration_s(text: str, name: str = "duration") -> float:
+    """'60s', '2m', '1h' or plain seconds; ValueError naming the parameter otherwise."""
+    match = DURATION.match(text)
+    if not match:
+        raise ValueError(f"{name} {text!r}: expected e.g. 20s, 5m or 1h")
+    value = float(match[1]) * UNIT_S[match[2]]
+    if not 1.0 <= value <= MAX_DURATION_S:
+        raise ValueError(f"{name} {text!r}: must lie between 1s and 24h")
+    return value

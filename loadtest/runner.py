@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loadtest.config import MAX_DURATION_S as MAX_DURATION_S
 from loadtest.config import RunConfig
+from loadtest.config import parse_duration_s as parse_duration_s
 from loadtest.processes import HEALTH_TIMEOUT_S as HEALTH_TIMEOUT_S
 from loadtest.processes import LoadtestError as LoadtestError
 from loadtest.processes import Processes as Processes
@@ -45,20 +47,6 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 TAKEDOWN = (sys.executable, "-c", "from sim.cli import main; main()")  # the console script
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.toml"
 END_SLACK_S = 60.0  # beyond the duration: drain, flush and Locust's own shutdown
-MAX_DURATION_S = 24 * 3600.0
-DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-UNIT_S = {"ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-def parse_duration_s(text: str, name: str = "duration") -> float:
-    """'60s', '2m', '1h' or plain seconds; ValueError naming the parameter otherwise."""
-    match = DURATION.match(text)
-    if not match:
-        raise ValueError(f"{name} {text!r}: expected e.g. 20s, 5m or 1h")
-    value = float(match[1]) * UNIT_S[match[2]]
-    if not 1.0 <= value <= MAX_DURATION_S:
-        raise ValueError(f"{name} {text!r}: must lie between 1s and 24h")
-    return value
 
 
 BASE_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from loadtest.config import parse_duration_s
 from sim.cli.common import fail
 
 ProfileOpt = Annotated[
@@ -65,13 +66,7 @@ def loadtest(
     Writes Locust's CSV and HTML, loadtest.json and junit.xml into --out. Exits 3 when an
     SLO threshold is breached, 2 for a usage mistake (every problem, one line each).
     """
-    from loadtest.runner import (
-        DEFAULT_SCENARIO,
-        LoadtestError,
-        Options,
-        parse_duration_s,
-        prepare,
-    )
+    from loadtest.runner import DEFAULT_SCENARIO, LoadtestError, Options, prepare
 
     problems: list[str] = []
     try:
