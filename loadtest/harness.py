@@ -58,6 +58,7 @@ class Harness(Followers, Pool, Sweeps):
         self.filed_notices: deque[tuple[str, int]] = deque(maxlen=500)
         self.follow_up = {"scheduled": 0, "started": 0, "dropped": 0}
         self.replay_sent: list[tuple[int, float]] = []
+        self.replay_dropped: list[tuple[int, float]] = []  # (row, intended s): no user free
         self._cpu0_s = time.process_time()
         self._background: list[Any] = []
         self._dispatcher: Dispatcher | None = None
@@ -252,6 +253,7 @@ class Harness(Followers, Pool, Sweeps):
             "own_brands": self.own_brands(),
             "crosscheck_s": list(self.crosscheck_s),
             "replay_sent": list(self.replay_sent),
+            "replay_dropped": list(self.replay_dropped),
             "started_wall": self.started_wall,
             "finished_wall": time.time(),
             "cpu_s": time.process_time() - self._cpu0_s,

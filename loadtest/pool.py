@@ -19,6 +19,7 @@ from loadtest import client as api
 from loadtest.arrivals import Arrival, Slots
 from loadtest.hdr import Recorder
 from loadtest.profile import ROLES
+from loadtest.replay import ReplayNotice
 from sim.rng import Streams
 
 if TYPE_CHECKING:
@@ -89,8 +90,12 @@ class Pool:
         from loadtest.roles import defining_request
 
         now = time.perf_counter() if now is None else now
+        harness = cast("Harness", self)
         for arrival in dropped:
-            name = defining_request(cast("Harness", self), arrival, self._drop_rng)
+            if isinstance(arrival.payload, ReplayNotice):  # a trace row no user could send
+                t0 = harness.since_start_s() - (time.perf_counter() - arrival.intended)
+                harness.replay_dropped.append((arrival.payload.row, t0))
+            name = defining_request(harness, arrival, self._drop_rng)
             waited_s = max(now - arrival.intended, 0.0)
             self.recorder.record_censored(name, waited_s)
             self.recorder.record_censored(f"role.{arrival.role}", waited_s)
