@@ -40,11 +40,6 @@ def normalise_url(url: str) -> str:
     )
 
 
-def is_sqlite(engine: Engine) -> bool:
-    """Whether ``engine`` talks to SQLite."""
-    return engine.dialect.name == "sqlite"
-
-
 def _sqlite_pragmas(dbapi_conn: object, _: object) -> None:
     cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
     # WAL + NORMAL: a commit is in the WAL (OS page cache) when it returns, so it survives

@@ -26,6 +26,7 @@ from sim.errors import UserError
 from sim.experiment import compare, rep_seed
 from sim.regression import stats
 from sim.scenario import load_scenario, scenario_dict
+from sim.version import package_version
 
 PROJECT_ROOT = Path(sim.__file__).resolve().parents[1]
 BASELINES_DIR = PROJECT_ROOT / "reports" / "baselines"
@@ -176,22 +177,13 @@ def make_baseline(
     return {
         "scenario_file": display_path(path),
         "scenario_sha256": scenario_hash(path, overrides),
-        "version": _version(),
+        "version": package_version(),
         "base_seed": seed,
         "reps": reps,
         "seeds": [rep_seed(seed, i) for i in range(reps)],
         "confidence": 0.95,
         **gate_doc(values, reps, settings, margins),
     }
-
-
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("takedown-lab")
-    except metadata.PackageNotFoundError:  # pragma: no cover - not installed
-        return "0+unknown"
 
 
 def load_baseline(path: Path) -> dict[str, Any]:

@@ -213,9 +213,9 @@ def _check_margin_names(margins: Mapping[str, float]) -> None:
     known = bl.headline()
     for name, value in margins.items():
         if name not in known:
-            raise bl.BaselineError(f"--margin {name}: not a headline metric ({', '.join(known)})")
+            raise bl.BaselineError(f"margin {name}: not a headline metric ({', '.join(known)})")
         if not (math.isfinite(value) and value > 0.0):
-            raise bl.BaselineError(f"--margin {name}={value}: must be a number > 0")
+            raise bl.BaselineError(f"margin {name}={value}: must be a number > 0")
 
 
 def _baselined_scenarios(baselines_dir: Path) -> list[Path]:
