@@ -49,3 +49,20 @@ def test_no_property_test_fixes_its_example_count_with_a_literal() -> None:
         and isinstance(node.value, ast.Constant)
     ]
     assert literal == []
+
+
+def test_settings_decorate_property_tests_only() -> None:
+    """``@settings`` on a plain function is silently ignored by the test below it (it once
+    sat on an example's helper, and the property test ran 100 examples instead of 30)."""
+    misplaced = []
+    for path in sorted(TESTS.rglob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            names = [
+                getattr(d.func if isinstance(d, ast.Call) else d, "id", "")
+                for d in node.decorator_list
+            ]
+            if "settings" in names and "given" not in names:
+                misplaced.append(f"{path.relative_to(TESTS)}:{node.lineno} {node.name}")
+    assert misplaced == []

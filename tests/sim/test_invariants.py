@@ -149,11 +149,6 @@ def _check_events(result: RunResult) -> None:
     assert back <= down
 
 
-@settings(
-    max_examples=examples(30),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 def _denormal_rate_example() -> dict[str, Any]:
     """A scenario that once failed: a posting rate of 1e-310 per day, whose exponential gap
     overflowed (now a draw under the floor counts as 0; a constant one fails validation)."""
@@ -166,6 +161,11 @@ def _denormal_rate_example() -> dict[str, Any]:
     }
 
 
+@settings(
+    max_examples=examples(30),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @example(data=_denormal_rate_example(), seed=0)
 @given(data=scenarios(), seed=st.integers(0, 2**32))
 def test_invariants_hold_for_random_scenarios(data: dict[str, Any], seed: int) -> None:
