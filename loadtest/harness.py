@@ -59,6 +59,7 @@ class Harness(Followers, Pool, Sweeps):
         self.follow_up = {"scheduled": 0, "started": 0, "dropped": 0}
         self.replay_sent: list[tuple[int, float]] = []
         self.replay_dropped: list[tuple[int, float]] = []  # (row, intended s): no user free
+        self.replay_unnamed: list[tuple[int, float]] = []  # (row, s): no listing to name
         self._cpu0_s = time.process_time()
         self._background: list[Any] = []
         self._dispatcher: Dispatcher | None = None
@@ -254,6 +255,7 @@ class Harness(Followers, Pool, Sweeps):
             "crosscheck_s": list(self.crosscheck_s),
             "replay_sent": list(self.replay_sent),
             "replay_dropped": list(self.replay_dropped),
+            "replay_unnamed": list(self.replay_unnamed),
             "started_wall": self.started_wall,
             "finished_wall": time.time(),
             "cpu_s": time.process_time() - self._cpu0_s,

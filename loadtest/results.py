@@ -201,12 +201,15 @@ def replay_summary(run: RunData, trace: Trace, speedup: float) -> dict[str, Any]
     # intended times, so every row of the trace is either sent or dropped
     dropped_s = np.array([s for w in run.per_worker for _, s in w.get("replay_dropped", [])])
     dropped = per_minute_counts(t0_h + dropped_s * speedup / 3600.0, t0_h, minutes)
+    # rows whose brand had no listing to name (every one removed already): not sent
+    unnamed = sum(len(w.get("replay_unnamed", [])) for w in run.per_worker)
     rel = np.abs(got + dropped - want) / np.maximum(want, 1)
     return {
         "speedup": speedup,
         "rows": int(inside.sum()),
         "sent": len(sent_s),
         "dropped": len(dropped_s),
+        "unnamed": unnamed,
         "per_minute_trace": want.tolist(),
         "per_minute_sent": got.tolist(),
         "per_minute_dropped": dropped.tolist(),

@@ -79,6 +79,8 @@ def file_notice(actor: Actor, arrival: Arrival, payload: ReplayNotice | None) ->
         ids += [i for i in _named_before(actor, who.brand_id, n) if i not in taken][: n - len(ids)]
     if not ids:
         h.e2e["nothing_to_name"] += 1
+        if payload is not None:  # a row of the trace that could not be sent: counted
+            h.replay_unnamed.append((payload.row, h.since_start_s()))
         return
     if payload is not None:
         h.replay_sent.append((payload.row, h.since_start_s()))

@@ -14,6 +14,7 @@ from typing import Any
 
 from sim.decide.common import DecisionError, ProgressFn, sampler_seed
 from sim.decide.evaluate import Candidate, Evaluator
+from sim.decide.interrupts import HeldInterrupts
 from sim.decide.optimize_result import Problem
 from sim.decide.space import Space
 from sim.rng import draw_seed
@@ -30,6 +31,12 @@ class SearchStats:
     search_s: float  # wall time of the loop
     eval_s: float  # ... of which waiting for replications
     told: int  # trials this process told
+
+
+@dataclass
+class _Tally:
+    told: int = 0  # trials this process told
+    eval_s: float = 0.0  # seconds waiting for replications
 
 
 def _stats(cand: Candidate, metrics: Sequence[str]) -> dict[str, list[float]]:
@@ -229,42 +236,69 @@ def search(
     import optuna
 
     C = optuna.trial.TrialState
-    loop_start, told, eval_s, interrupted = time.perf_counter(), 0, 0.0, False
+    loop_start, tally, interrupted = time.perf_counter(), _Tally(), False
     pending: list[Any] = []  # asked, not yet told: failed on Ctrl-C, never left running
-    try:
-        while True:
-            if rdb is not None:
-                _fail_stale(study, grace_s)
-            states = [t.state for t in study.get_trials(deepcopy=False)]
-            n_done = states.count(C.COMPLETE)
-            remaining = trials - n_done - states.count(C.RUNNING)
-            if progress is not None:
-                progress("trials", n_done, trials)
-            if remaining <= 0:
-                break
-            for _ in range(min(batch, remaining)):
-                pending.append(study.ask())
-            asked = pending = _within_budget(study, list(pending), trials)
-            if not asked:
-                continue
-            params = [{p.path: p.suggest(t) for p in sp.parameters} for t in asked]
-            beat = _Heartbeat(
-                rdb, [t._trial_id for t in asked], max(1.0, min(HEARTBEAT_S, grace_s / 3))
-            )
-            eval_start = time.perf_counter()
-            try:
+    with HeldInterrupts() as held:  # Ctrl-C never lands inside a storage write
+        try:
+            _loop(study, rdb, ev, sp, problem, trials, batch, grace_s, progress, pending,
+                  held, tally)  # fmt: skip
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            for t in pending:
+                with contextlib.suppress(Exception):  # told already when cut short mid-tell
+                    study.tell(t, state=C.FAIL)
+    return SearchStats(interrupted, time.perf_counter() - loop_start, tally.eval_s, tally.told)
+
+
+def _loop(
+    study: Any,
+    rdb: Any,
+    ev: Evaluator,
+    sp: Space,
+    problem: Problem,
+    trials: int,
+    batch: int,
+    grace_s: int,
+    progress: ProgressFn | None,
+    pending: list[Any],
+    held: HeldInterrupts,
+    tally: _Tally,
+) -> None:
+    """The search loop. Asked, untold trials are in ``pending``, so that the caller can
+    fail them on Ctrl-C; ``tally`` counts as it goes, so a cut-short loop still reports."""
+    import optuna
+
+    C = optuna.trial.TrialState
+    while True:
+        held.check()
+        if rdb is not None:
+            _fail_stale(study, grace_s)
+        states = [t.state for t in study.get_trials(deepcopy=False)]
+        n_done = states.count(C.COMPLETE)
+        remaining = trials - n_done - states.count(C.RUNNING)
+        if progress is not None:
+            progress("trials", n_done, trials)
+        if remaining <= 0:
+            break
+        for _ in range(min(batch, remaining)):
+            pending.append(study.ask())
+        asked = _within_budget(study, list(pending), trials)
+        pending[:] = asked
+        if not asked:
+            continue
+        params = [{p.path: p.suggest(t) for p in sp.parameters} for t in asked]
+        beat = _Heartbeat(
+            rdb, [t._trial_id for t in asked], max(1.0, min(HEARTBEAT_S, grace_s / 3))
+        )
+        eval_start = time.perf_counter()
+        try:
+            with held.open():
                 cands = ev.evaluate(params, problem.reps)
-            finally:
-                beat.stop()
-                eval_s += time.perf_counter() - eval_start
-            for t, cand in zip(asked, cands, strict=True):
-                _tell(study, t, cand, problem)
-                pending = [p for p in pending if p is not t]
-                told += 1
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        for t in pending:
-            with contextlib.suppress(Exception):  # told already when cut short mid-tell
-                study.tell(t, state=C.FAIL)
-    return SearchStats(interrupted, time.perf_counter() - loop_start, eval_s, told)
+        finally:
+            beat.stop()
+            tally.eval_s += time.perf_counter() - eval_start
+        for t, cand in zip(asked, cands, strict=True):
+            _tell(study, t, cand, problem)
+            pending.remove(t)
+            tally.told += 1

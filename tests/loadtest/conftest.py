@@ -31,6 +31,15 @@ def lt_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         yield start_service(procs, Options(out_dir=out, scenario=DEFAULT_SCENARIO))
 
 
+@pytest.fixture
+def fresh_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A service of its own, seeded afresh: for a test that needs every brand's listings
+    live (earlier tests' notices remove listings of the shared one)."""
+    out = tmp_path_factory.mktemp("fresh-service")
+    with processes() as procs:
+        yield start_service(procs, Options(out_dir=out, scenario=DEFAULT_SCENARIO))
+
+
 def takedown(*args: str, timeout_s: float = 150.0) -> subprocess.CompletedProcess[str]:
     """Run the ``takedown`` command as a user would, from the repository root."""
     return subprocess.run(

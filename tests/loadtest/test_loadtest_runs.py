@@ -152,13 +152,12 @@ def _bursty_trace(path: Path, seed: int = 5) -> None:
     path.write_text("\n".join([header, *rows]) + "\n")
 
 
-# quarantined in make bench: in 2 of about 8 fast-suite runs only 161 of the 187 rows were
-# sent and none counted as dropped (the last rows of the run go missing; cause not yet found)
-@pytest.mark.slow
 def test_replay_reproduces_per_minute_counts_and_a_breach_exits_3(
-    lt_service: tuple[str, Path], tmp_path: Path
+    fresh_service: tuple[str, Path], tmp_path: Path
 ) -> None:
-    url, keys = lt_service
+    # a service of its own: on the shared one, earlier tests' notices had removed every
+    # live listing of some brands, and their rows (26 of 187) had nothing to name
+    url, keys = fresh_service
     trace = tmp_path / "notices.csv"
     _bursty_trace(trace)
     slo = tmp_path / "slo.toml"
@@ -187,7 +186,8 @@ def test_replay_reproduces_per_minute_counts_and_a_breach_exits_3(
     t_h = np.loadtxt(trace, delimiter=",", skiprows=1, usecols=0)
     minute = np.floor((t_h - t_h.min()) * 60.0).astype(int)  # minutes from the first notice
     assert want.tolist() == np.bincount(minute).tolist() and want.sum() == 187
-    assert replay["sent"] + replay["dropped"] == replay["rows"] == 187
+    assert replay["sent"] + replay["dropped"] + replay["unnamed"] == replay["rows"] == 187
+    assert replay["unnamed"] == 0, replay  # every brand has live listings on a fresh service
     # each simulated minute (2 s of wall time at speed-up 30) within 5% of the trace,
     # rounded up to whole notices: a notice due within a few ms of a minute's edge
     # may be sent just after it (the brand's listing sweep precedes the POST)

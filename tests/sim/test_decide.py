@@ -393,9 +393,8 @@ def test_calibrate_recovers_known_values(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- Ctrl-C
 
 
-# quarantined in make bench: Ctrl-C can land inside the study storage's commit, which then
-# prints a traceback (jobs 1), or leave a trial RUNNING (Dask); seen in 2 of about 7 runs
-@pytest.mark.slow
+# Ctrl-C used to land inside the study storage's commit at times (2 of about 7 runs),
+# printing a traceback or leaving a trial RUNNING; the search now holds it around writes
 @pytest.mark.parametrize("backend", [["--jobs", "1"], ["--dask", "local", "--jobs", "2"]])
 def test_ctrl_c_keeps_finished_trials(tmp_path: Path, backend: list[str]) -> None:
     """Ctrl-C after at least 4 trials finished: exit 130, trials.csv holds every finished
