@@ -97,12 +97,12 @@ def _command_line(name: str, out: Path, kwargs: dict[str, Any]) -> list[str]:
 def _call(title: str, fn: Callable[..., T], out: Path, **kwargs: Any) -> T:
     """Run a decision tool with a progress display; Ctrl-C exits 130 with the finished
     trials kept (user mistakes are UserErrors, reported by main() with exit 2)."""
+    from sim.cli.progress import stage_progress
     from sim.decide.calibrate import CalibrationInterrupted
-    from sim.decide.common import rich_progress
     from sim.decide.optimize import OptimizeInterrupted
 
     try:
-        with rich_progress(title) as progress:
+        with stage_progress(title) as progress:
             result = fn(
                 out_dir=out, progress=progress, command=_command_line(title, out, kwargs), **kwargs
             )

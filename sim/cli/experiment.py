@@ -54,42 +54,16 @@ def _parse_reps(text: str) -> int | str:
 
 @contextmanager
 def _progress() -> Iterator[Callable[[ProgressEvent], None]]:
-    """A rich progress bar with ETA on a terminal, plain lines on stderr otherwise."""
-    if not sys.stderr.isatty():
+    """Replications done, as a bar on a terminal or one line each on stderr."""
+    from sim.cli.progress import stage_progress
 
-        def plain(ev: ProgressEvent) -> None:
-            typer.echo(
-                f"[{ev.done}/{ev.total}] {ev.label} rep {ev.rep} done in {ev.wall_s:.1f} s",
-                err=True,
-            )
+    with stage_progress("replications") as show:
 
-        yield plain
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
+        def update(ev: ProgressEvent) -> None:
+            line = f"[{ev.done}/{ev.total}] {ev.label} rep {ev.rep} done in {ev.wall_s:.1f} s"
+            show("runs", ev.done, ev.total, line)
 
-    columns = (
-        TextColumn("replications"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("runs", total=None)
-
-        def rich_update(ev: ProgressEvent) -> None:
-            bar.update(task, completed=ev.done, total=ev.total)
-
-        yield rich_update
+        yield update
 
 
 def _fmt(value: float | None) -> str:

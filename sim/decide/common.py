@@ -1,14 +1,12 @@
 """Pieces the three decision tools share: errors, objectives and constraints on confidence
-bounds, writing a scenario that extends another, and progress displays."""
+bounds, writing a scenario that extends another."""
 
 from __future__ import annotations
 
 import math
 import os
 import re
-import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -152,48 +150,3 @@ def write_atomic(path: Path, text: str) -> None:
     scratch = path.with_name(f".{path.name}.partial-{os.getpid()}")
     scratch.write_text(text, encoding="utf-8")
     os.replace(scratch, path)
-
-
-# --------------------------------------------------------------------------- progress
-
-
-@contextmanager
-def rich_progress(title: str) -> Iterator[ProgressFn]:
-    """A rich progress bar per stage on a terminal; one plain line per step otherwise."""
-    if not sys.stderr.isatty():
-        last: dict[str, int] = {}
-
-        def plain(stage: str, done: int, total: int) -> None:
-            if last.get(stage) != done:
-                last[stage] = done
-                print(f"[{title}] {stage} {done}/{total}", file=sys.stderr, flush=True)
-
-        yield plain
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(f"{title}: {stage}", total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
