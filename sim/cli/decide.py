@@ -100,6 +100,7 @@ def _call(title: str, fn: Callable[..., T], out: Path, **kwargs: Any) -> T:
     from sim.cli.progress import stage_progress
     from sim.decide.calibrate import CalibrationInterrupted
     from sim.decide.optimize import OptimizeInterrupted
+    from sim.decide.sensitivity import SensitivityInterrupted
 
     try:
         with stage_progress(title) as progress:
@@ -108,6 +109,9 @@ def _call(title: str, fn: Callable[..., T], out: Path, **kwargs: Any) -> T:
             )
     except (OptimizeInterrupted, CalibrationInterrupted) as exc:
         typer.echo(f"interrupted: {len(exc.result.trials)} finished trials kept in {out}", err=True)
+        raise typer.Exit(130) from None
+    except SensitivityInterrupted as exc:
+        typer.echo(f"interrupted: {exc.kept}, kept in {out / 'design.csv'}", err=True)
         raise typer.Exit(130) from None
     _write_page(title, result, out)
     return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sim.decide.calibrate import CalibrationInterrupted, CalibrationResult, calibrate
 from sim.decide.common import Constraint, DecisionError, parse_constraint
 from sim.decide.optimize import OptimizeInterrupted, OptimizeResult, optimize
-from sim.decide.sensitivity import SensitivityResult, sensitivity
+from sim.decide.sensitivity import SensitivityInterrupted, SensitivityResult, sensitivity
 from sim.decide.space import Parameter, Space, SpaceError, Target, load_space, load_targets
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "OptimizeInterrupted",
     "OptimizeResult",
     "Parameter",
+    "SensitivityInterrupted",
     "SensitivityResult",
     "Space",
     "SpaceError",

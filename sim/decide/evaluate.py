@@ -104,6 +104,11 @@ class Evaluator:
         """The base scenario's data with ``params`` set."""
         return set_values(self.base_data, params)
 
+    def finished(self, params: Params, reps: int) -> Candidate | None:
+        """The candidate of ``params`` if its replications 0..reps-1 have all run."""
+        cand = self._cache.get(params_key(params))
+        return cand if cand is not None and all(r in cand.reps for r in range(reps)) else None
+
     def evaluate(
         self,
         batch: Sequence[Params],

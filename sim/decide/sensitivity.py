@@ -40,6 +40,15 @@ BOOTSTRAP_RESAMPLES = 1000
 MAIN_INDEX = {"morris": "mu_star", "sobol": "ST"}
 
 
+class SensitivityInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a design; ``result`` holds the finished points (also on disk)."""
+
+    def __init__(self, result: SensitivityResult) -> None:
+        self.kept = f"{len(result.design)} of {result.points} design points finished"
+        super().__init__(f"interrupted: {self.kept}")
+        self.result = result
+
+
 @dataclass
 class SensitivityResult:
     """Indices per metric and parameter (``rows``), and the design that produced them."""
@@ -57,6 +66,8 @@ class SensitivityResult:
     runs: int
     skipped: dict[str, str] = field(default_factory=dict)  # metric -> why no indices
     out_dir: Path | None = None
+    interrupted: bool = False  # Ctrl-C: ``design`` holds the finished points, no indices
+    points: int = 0  # design points planned
 
     def to_pandas(self) -> Any:
         """The indices table (indices.csv) as a pandas DataFrame."""
@@ -198,9 +209,13 @@ def _indices(
     cands: Sequence[Candidate],
     seed: int,
     chosen: Sequence[str],
+    interrupted: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The index rows of each metric, and the metrics skipped (with why)."""
+    """The index rows of each metric, and the metrics skipped (with why): all of them
+    when the design was cut short (indices need every point)."""
     rows: list[dict[str, Any]] = []
+    if interrupted:
+        return rows, {m: "interrupted before the design finished" for m in chosen}
     skipped: dict[str, str] = {}
     for m in chosen:
         y = np.array([cand.mean(m) for cand in cands], dtype=np.float64)
@@ -209,6 +224,28 @@ def _indices(
             continue
         rows.extend(_analyse(method, sp, x, y, seed, m))
     return rows, skipped
+
+
+def _run_design(
+    ev: Evaluator,
+    x: np.ndarray,
+    points: list[dict[str, Any]],
+    reps: int,
+    progress: ProgressFn | None,
+) -> tuple[np.ndarray, list[Candidate], bool]:
+    """Replicate every design point: (unit coordinates, candidates, interrupted). After
+    Ctrl-C only the points whose replications all finished are returned."""
+
+    def tick(done: int, total: int) -> None:
+        if progress is not None:
+            progress("runs", done, total)
+
+    try:
+        return x, ev.evaluate(points, reps, tick), False
+    except KeyboardInterrupt:
+        kept = [(i, ev.finished(p, reps)) for i, p in enumerate(points)]
+        done = [(i, c) for i, c in kept if c is not None]
+        return x[[i for i, _ in done]], [c for _, c in done], True
 
 
 def sensitivity(
@@ -244,15 +281,10 @@ def sensitivity(
     x = _design(method, len(sp.parameters), samples, sampler_seed(base_seed))
     points = [sp.from_unit(row) for row in x]
     with Evaluator(path, overrides, base_seed=base_seed, jobs=jobs, dask=dask) as ev:
-
-        def tick(done: int, total: int) -> None:
-            if progress is not None:
-                progress("runs", done, total)
-
-        cands = ev.evaluate(points, reps, tick)
+        x, cands, interrupted = _run_design(ev, x, points, reps, progress)
         runs = ev.runs
     design = _design_rows(x, cands, sp, chosen)
-    rows, skipped = _indices(method, sp, x, cands, sampler_seed(base_seed), chosen)
+    rows, skipped = _indices(method, sp, x, cands, sampler_seed(base_seed), chosen, interrupted)
     result = SensitivityResult(
         method=method,
         scenario=str(path),
@@ -266,10 +298,14 @@ def sensitivity(
         wall_s=time.perf_counter() - start,
         runs=runs,
         skipped=skipped,
+        interrupted=interrupted,
+        points=len(points),
     )
     if out_dir is not None:
         result.out_dir = Path(out_dir)
         write_sensitivity(result, Path(out_dir), command)
+    if interrupted:
+        raise SensitivityInterrupted(result)
     return result
 
 
@@ -282,7 +318,10 @@ def write_sensitivity(result: SensitivityResult, out: Path, command: Sequence[st
     from sim.outputs import _clean
 
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "indices.csv", result.to_pandas().to_csv(index=False))
+    if result.interrupted:  # no indices from a part of a design: none, not stale ones
+        (out / "indices.csv").unlink(missing_ok=True)
+    else:
+        write_atomic(out / "indices.csv", result.to_pandas().to_csv(index=False))
     write_atomic(out / "design.csv", pd.DataFrame(result.design).to_csv(index=False))
     doc = {
         "method": result.method,
@@ -295,6 +334,9 @@ def write_sensitivity(result: SensitivityResult, out: Path, command: Sequence[st
         "runs": result.runs,
         "wall_s": result.wall_s,
         "skipped": result.skipped,
+        "interrupted": result.interrupted,
+        "points": result.points,
+        "points_finished": len(result.design),
         "ranking": {m: result.ranking(m) for m in result.metrics if m not in result.skipped},
         "command": list(command or []),
     }
