@@ -21,6 +21,7 @@ from loadtest.config import RunConfig
 from loadtest.hdr import merge
 from loadtest.profile import profile_from_dict
 from loadtest.slo import Threshold
+from loadtest.timeline import merge_timelines
 
 FLUSH_WAIT_S = 20.0
 CSV_SETTLE_S = 1.5  # Locust rewrites its CSV every second: let it see the last requests
@@ -57,6 +58,7 @@ def write_results(environment: Any, config: RunConfig) -> None:
     from loadtest.results import (
         KNOWN_METRICS,
         loadtest_doc,
+        nominal_per_second,
         nominal_rate,
         read_run,
         run_verdicts,
@@ -67,7 +69,8 @@ def write_results(environment: Any, config: RunConfig) -> None:
     out = Path(config.out_dir)
     profile = profile_from_dict(config.profile)
     target = nominal_rate(profile, config.duration_s)
-    data = read_run(out / "harness.json", config.duration_s, target)
+    per_s = nominal_per_second(profile, config.duration_s)
+    data = read_run(out / "harness.json", config.duration_s, target, per_s)
     spec = parse_spec(config.slo_text, KNOWN_METRICS) if config.slo_text else None
     checked = run_verdicts(data, spec.thresholds if spec else [])
     extra = {
@@ -101,12 +104,13 @@ def write_harness(
         "merged": merged.encode(),
         "merged_counts": merged.counts(),
         "steady": merge(steady).encode() if steady else None,
+        "timeline": merge_timelines(s.get("timeline") for s in snapshots).encode(),
         "seen_workers": sorted(
             seen if seen is not None else (s["worker_index"] for s in snapshots)
         ),
         "aborted": aborted,
         "per_worker": [
-            {k: v for k, v in s.items() if k not in ("recorder", "steady")}
+            {k: v for k, v in s.items() if k not in ("recorder", "steady", "timeline")}
             for s in sorted(snapshots, key=lambda s: s["worker_index"])
         ],
     }

@@ -34,6 +34,7 @@ from loadtest.results import (
     KNOWN_METRICS,
     baseline_thresholds,
     loadtest_doc,
+    nominal_per_second,
     nominal_rate,
     read_run,
     replay_summary,
@@ -301,7 +302,11 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
         run_time = run_time_s(opts, profile)
         run_locust(procs, opts, host, opts.out_dir / "run.json", users, notify, run_time)
     target = nominal_rate(profile, opts.duration_s, _replay_rows(opts))
-    data = read_run(opts.out_dir / "harness.json", opts.duration_s, target)
+    offsets: list[float] = []
+    if opts.replay is not None:
+        offsets = offsets_s(load_trace(opts.replay), opts.speedup).tolist()
+    per_s = nominal_per_second(profile, opts.duration_s, offsets)
+    data = read_run(opts.out_dir / "harness.json", opts.duration_s, target, per_s)
     checked = run_verdicts(data, thresholds)
     extra: dict[str, Any] = {
         "seed": seed, "profile": profile.profile.name, "duration_s": opts.duration_s,
