@@ -49,6 +49,7 @@ class RunData:
     aborted: dict[str, Any] | None = None
     timeline: Timeline | None = None  # the merged per-second series
     target_per_s: tuple[float, ...] = ()  # expected arrivals in each second
+    missing_named: tuple[str, ...] | None = None  # missing workers, named by the runner
 
     @property
     def gate(self) -> Recorder:
@@ -56,7 +57,10 @@ class RunData:
         return self.gated if self.gated is not None else self.merged
 
     def missing_workers(self) -> list[str]:
-        """Workers that did not report: by index when the master saw them, else by count."""
+        """Workers that did not report: by index when the master saw them, else by count
+        (or as the runner named them, when no worker connected in time)."""
+        if self.missing_named is not None:
+            return list(self.missing_named)
         reported = {int(w["worker_index"]) for w in self.per_worker}
         missing = [f"worker {k}" for k in sorted(set(self.seen_workers) - reported)]
         short = max(self.workers, 1) - len(reported) - len(missing)
@@ -88,6 +92,7 @@ def read_run(
         merged, doc["per_worker"], int(doc["workers"]), duration_s, target_rate, gated,
         tuple(int(k) for k in doc.get("seen_workers", [])), doc.get("aborted"),
         merge_timelines([doc.get("timeline")]), tuple(target_per_s),
+        tuple(doc["missing"]) if doc.get("missing") is not None else None,
     )  # fmt: skip
 
 
