@@ -25,6 +25,7 @@ from loadtest.arrivals import (
     arrival_times,
     merge_schedules,
 )
+from loadtest.checks import Checker
 from loadtest.config import Keys, RunConfig, load_keys
 from loadtest.followers import Followers
 from loadtest.hdr import Recorder
@@ -53,6 +54,7 @@ class Harness(Followers, Pool, Sweeps):
         self.recorder = Recorder()
         self.timeline = Timeline()
         self.recorder.timeline = self.timeline
+        self.check = checker_of(config, self.recorder)
         self.request_event = request_event
         self._init_pool()
         self._init_sweeps()
@@ -267,6 +269,15 @@ class Harness(Followers, Pool, Sweeps):
             "cpu_s": time.process_time() - self._cpu0_s,
         }
         return self._snapshot
+
+
+def checker_of(config: RunConfig, recorder: Recorder) -> Checker | None:
+    """The SLO file's content checks, recording into ``recorder`` (None without any)."""
+    from loadtest.results import KNOWN_METRICS
+    from loadtest.slo import parse_spec
+
+    checks = parse_spec(config.slo_text, KNOWN_METRICS).checks if config.slo_text else []
+    return Checker(checks, recorder.record) if checks else None
 
 
 def _combine(base: Schedule, extra: Schedule) -> Schedule:

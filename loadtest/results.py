@@ -32,6 +32,7 @@ KNOWN_METRICS = frozenset(
 STATS = (
     "p50", "p90", "p95", "p99", "p99.9", "mean", "max", "min", "count", "failures",
     "fail_ratio", "rps", "dropped", "dropped_ratio", "unfinished", "unfinished_ratio",
+    "success_rate",
 )  # fmt: skip
 
 
@@ -297,6 +298,7 @@ def lookup(run: RunData, metric: str, stat: str) -> float | None:
         "count": float(s.count),
         "failures": float(s.failures),
         "fail_ratio": s.failures / s.count,
+        "success_rate": 1.0 - s.failures / s.count,
         "rps": s.count / run.duration_s,
         "unfinished": float(s.censored),
         "unfinished_ratio": s.censored / s.count,
