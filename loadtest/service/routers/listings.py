@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from loadtest.service import enforcement, events, misuse
+from loadtest.service import enforcement, events, misuse, sor
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal, principal, require
 from loadtest.service.context import Outcome, Service, decode_cursor, encode_cursor, service
@@ -74,7 +74,8 @@ def get_listing(listing_id: ListingId, svc: Annotated[Service, Depends(service)]
     if row.status == "removed":
         st = s.statements
         sid = svc.read(lambda c: c.execute(
-            select(st.c.id).where(st.c.listing_id == listing_id, st.c.ended_at.is_(None))
+            select(st.c.id).where(st.c.listing_id == listing_id, st.c.ended_at.is_(None),
+                                  st.c.restriction == sor.LISTING_REMOVED)
             .order_by(st.c.id.desc()).limit(1)).scalar())  # fmt: skip
         body = problem_body(
             410, f"listing {listing_id} was removed", id=row.id, brand_id=row.brand_id,
