@@ -151,9 +151,13 @@ def _consistent(url: str) -> int:
 
 
 def _check_acked(url: str, acked: dict[str, int], removals: dict[int, list[int]],
-                 seen: Complaints) -> tuple[int, int]:  # fmt: skip
+                 seen: Complaints, exact: bool) -> tuple[int, int]:  # fmt: skip
     """Every acknowledged removal has its statement, every acknowledged complaint and
-    decision is stored as answered; returns (statements, complaints) checked."""
+    decision is stored as answered; returns (statements, complaints) checked.
+
+    ``exact``: one writer serialises filings, so a listing live at filing is removed by
+    that notice. With several PostgreSQL workers two notices may both see it live and
+    only one removes it (READ COMMITTED): then some acknowledged notice's statement."""
     engine = db.make_engine(url, pool_size=1)
     st, cp = s.statements, s.complaints
     with engine.connect() as conn:
@@ -162,6 +166,9 @@ def _check_acked(url: str, acked: dict[str, int], removals: dict[int, list[int]]
     engine.dispose()
     mine = set(acked.values())
     wanted = {(n, i) for n, ids in removals.items() if n in mine for i in ids}
+    if not exact:
+        wanted = {(0, i) for _, i in wanted}
+        made = {(0, i) for n, i in made if n in mine}
     assert wanted <= made, "an acknowledged removal lost its statement of reasons"
     with seen.lock:
         for cid, answered in seen.acked.items():
@@ -266,7 +273,9 @@ def kill_loop(seeded: Seeded, tmp_path: Path, kills: int, workers: int) -> tuple
         assert set(w.acked) <= set(stored), "an acknowledged notice was lost"
         assert max(stored.values()) == 1, "a notice was stored twice"
         _consistent(seeded.url)
-        statements, complaints = _check_acked(seeded.url, w.acked, w.removals, w.complaints)
+        exact = workers == 1 or seeded.url.startswith("sqlite")
+        statements, complaints = _check_acked(seeded.url, w.acked, w.removals, w.complaints,
+                                              exact)  # fmt: skip
     return len(w.acked), statements, complaints
 
 
