@@ -192,8 +192,10 @@ class Dispatcher:
         schedule: Schedule,
         slots: dict[str, Slots],
         clock: Callable[[], float] = time.perf_counter,
+        on_offer: Callable[[float, bool], None] | None = None,
     ) -> None:
         self.schedule = schedule
+        self.on_offer = on_offer  # (due s from start, started): the per-second timeline
         self.slots = slots
         self.clock = clock
         self.tally = Tally()
@@ -217,4 +219,6 @@ class Dispatcher:
             self.tally.last_s = t_s
             started = self.slots[role].offer(Arrival(role, intended, payload))
             self.tally.add(role, started)
+            if self.on_offer is not None:
+                self.on_offer(t_s, started)
         return self.tally

@@ -81,14 +81,17 @@ class Transport(Protocol):
 
 
 Record = Callable[[str, float, bool], None]
+Check = Callable[[str, int, Any, float], None]  # (name, status, body, seconds)
 
 
 class LocustTransport:
-    """Transport over a Locust ``FastHttpSession``, reporting to Locust and an HDR recorder."""
+    """Transport over a Locust ``FastHttpSession``, reporting to Locust and an HDR recorder
+    (and to ``check``, which runs the SLO file's content checks on each response)."""
 
-    def __init__(self, session: Any, record: Record | None = None) -> None:
+    def __init__(self, session: Any, record: Record | None = None, check: Check | None = None):
         self.session = session
         self.record = record
+        self.check = check
 
     def send(
         self,
@@ -120,6 +123,8 @@ class LocustTransport:
                 resp.failure(f"HTTP {status}")
         if self.record is not None:
             self.record(name, elapsed_s, ok)
+        if self.check is not None:
+            self.check(name, status, body, elapsed_s)
         return Reply(status, body, ok)
 
 

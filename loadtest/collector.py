@@ -21,6 +21,8 @@ from loadtest.config import RunConfig
 from loadtest.hdr import merge
 from loadtest.profile import profile_from_dict
 from loadtest.slo import Threshold
+from loadtest.timeline import merge_timelines
+from loadtest.workers import WORKERS_FILE, Roll
 
 FLUSH_WAIT_S = 20.0
 CSV_SETTLE_S = 1.5  # Locust rewrites its CSV every second: let it see the last requests
@@ -57,6 +59,7 @@ def write_results(environment: Any, config: RunConfig) -> None:
     from loadtest.results import (
         KNOWN_METRICS,
         loadtest_doc,
+        nominal_per_second,
         nominal_rate,
         read_run,
         run_verdicts,
@@ -67,7 +70,8 @@ def write_results(environment: Any, config: RunConfig) -> None:
     out = Path(config.out_dir)
     profile = profile_from_dict(config.profile)
     target = nominal_rate(profile, config.duration_s)
-    data = read_run(out / "harness.json", config.duration_s, target)
+    per_s = nominal_per_second(profile, config.duration_s)
+    data = read_run(out / "harness.json", config.duration_s, target, per_s)
     spec = parse_spec(config.slo_text, KNOWN_METRICS) if config.slo_text else None
     checked = run_verdicts(data, spec.thresholds if spec else [])
     extra = {
@@ -92,8 +96,10 @@ def write_harness(
     workers: int,
     seen: list[int] | None = None,
     aborted: dict[str, Any] | None = None,
+    missing: list[str] | None = None,
 ) -> None:
-    """The merged result of all load-generating processes, for the runner to read."""
+    """The merged result of all load-generating processes, for the runner to read
+    (``missing``: workers named as missing, when the runner knows them better)."""
     merged = merge(s["recorder"] for s in snapshots)
     steady = [s["steady"] for s in snapshots if s.get("steady") is not None]
     doc = {
@@ -101,12 +107,14 @@ def write_harness(
         "merged": merged.encode(),
         "merged_counts": merged.counts(),
         "steady": merge(steady).encode() if steady else None,
+        "timeline": merge_timelines(s.get("timeline") for s in snapshots).encode(),
         "seen_workers": sorted(
             seen if seen is not None else (s["worker_index"] for s in snapshots)
         ),
         "aborted": aborted,
+        "missing": missing,
         "per_worker": [
-            {k: v for k, v in s.items() if k not in ("recorder", "steady")}
+            {k: v for k, v in s.items() if k not in ("recorder", "steady", "timeline")}
             for s in sorted(snapshots, key=lambda s: s["worker_index"])
         ],
     }
@@ -133,8 +141,12 @@ class Collector:
         self.aborted: dict[str, Any] | None = None
         self.quitting = False
         runner = environment.runner
+        out = Path(config.out_dir) / WORKERS_FILE
+        self.roll = Roll(out, config.workers, config.worker_wait_s)
         runner.register_message("td_final", self.on_final)
         runner.register_message("td_live", self.on_live)
+        runner.register_message("td_hello", self.on_hello)
+        environment.events.worker_connect.add_listener(self.on_connect)
         environment.events.test_stop.add_listener(self.on_test_stop)
         environment.events.spawning_complete.add_listener(self.on_spawned)
         self._watcher = gevent.spawn(self.watch)
@@ -152,6 +164,18 @@ class Collector:
             if c.state != STATE_MISSING and c.id in runner.worker_indexes
         }
 
+    def on_connect(self, client_id: str, **_kwargs: Any) -> None:
+        """A worker connected: note it in ``workers.json``."""
+        index = self.environment.runner.worker_indexes.get(client_id)
+        if index is not None:
+            self.roll.connected(int(index), client_id)
+
+    def on_hello(self, environment: Any, msg: Any, **_kwargs: Any) -> None:
+        """A worker named its host and process (so a missing one can be named)."""
+        index = self.environment.runner.worker_indexes.get(msg.node_id)
+        if index is not None:
+            self.roll.said_hello(int(index), msg.data)
+
     def on_spawned(self, **_kwargs: Any) -> None:
         """Tell every worker where Locust placed the users, so rates split by users held."""
         runner = self.environment.runner
@@ -168,6 +192,7 @@ class Collector:
     def on_final(self, environment: Any, msg: Any, **_kwargs: Any) -> None:
         """A worker's snapshot; once every worker has sent one, end the run."""
         self.finals[int(msg.data["worker_index"])] = msg.data
+        self.roll.report(int(msg.data["worker_index"]))
         if len(self.finals) >= self.config.workers:
             self.quit()
 

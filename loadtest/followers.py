@@ -28,6 +28,7 @@ class Followers:
     host: str
     request_event: Any
     plan: dict[int, dict[str, int]]
+    check: api.Check | None
 
     def _init_followers(self) -> None:
         self.e2e = {"followed": 0, "unfinished": 0, "stale": 0, "nothing_to_name": 0}
@@ -67,7 +68,9 @@ class Followers:
             session = FastHttpSession(
                 self.host, request_event=event, user=None, concurrency=self._poll_slots()
             )
-            self._poller = api.TakedownClient(api.LocustTransport(session, self.recorder.record))
+            self._poller = api.TakedownClient(
+                api.LocustTransport(session, self.recorder.record, self.check)
+            )
         return self._poller
 
     def next_poll_gap_s(self, gap_s: float, elapsed_s: float) -> float:

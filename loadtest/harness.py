@@ -25,6 +25,7 @@ from loadtest.arrivals import (
     arrival_times,
     merge_schedules,
 )
+from loadtest.checks import Checker
 from loadtest.config import Keys, RunConfig, load_keys
 from loadtest.followers import Followers
 from loadtest.hdr import Recorder
@@ -32,6 +33,7 @@ from loadtest.pool import Pool
 from loadtest.profile import ROLES, Profile, profile_from_dict
 from loadtest.replay import load_trace, replay_schedule
 from loadtest.sweeps import Sweeps
+from loadtest.timeline import Timeline
 from sim.rng import Streams
 
 DRAIN_S = 5.0  # in-flight arrivals may finish this long after the last one is dispatched
@@ -50,6 +52,9 @@ class Harness(Followers, Pool, Sweeps):
         self.worker_index = worker_index
         self.streams = Streams(config.seed)
         self.recorder = Recorder()
+        self.timeline = Timeline()
+        self.recorder.timeline = self.timeline
+        self.check = checker_of(config, self.recorder)
         self.request_event = request_event
         self._init_pool()
         self._init_sweeps()
@@ -147,9 +152,11 @@ class Harness(Followers, Pool, Sweeps):
             slots.room = max(0, most - placed)
             slots.grow = lambda role=role: self._grow(role)
             slots.on_free = self._censor_dropped
-        self._dispatcher = Dispatcher(self.schedule(), self.slots)
+        self._dispatcher = Dispatcher(self.schedule(), self.slots, on_offer=self.timeline.arrival)
         self.started_wall = time.time()
-        self._greenlet = gevent.spawn(self._dispatcher.run)
+        t0 = time.perf_counter()
+        self.timeline.start(t0)
+        self._greenlet = gevent.spawn(self._dispatcher.run, t0)
 
     def live(self) -> dict[str, Any]:
         """What the gates see so far (for thresholds that abort): histograms, arrivals."""
@@ -245,6 +252,7 @@ class Harness(Followers, Pool, Sweeps):
             "worker_index": self.worker_index,
             "recorder": self.recorder.encode(),
             "steady": self.recorder.steady.encode() if self.recorder.steady else None,
+            "timeline": self.timeline.encode(),
             "aborted": self.aborted,
             "counts": self.recorder.counts(),
             "arrivals": tally.as_dict() if tally else {},
@@ -261,6 +269,15 @@ class Harness(Followers, Pool, Sweeps):
             "cpu_s": time.process_time() - self._cpu0_s,
         }
         return self._snapshot
+
+
+def checker_of(config: RunConfig, recorder: Recorder) -> Checker | None:
+    """The SLO file's content checks, recording into ``recorder`` (None without any)."""
+    from loadtest.results import KNOWN_METRICS
+    from loadtest.slo import parse_spec
+
+    checks = parse_spec(config.slo_text, KNOWN_METRICS).checks if config.slo_text else []
+    return Checker(checks, recorder.record) if checks else None
 
 
 def _combine(base: Schedule, extra: Schedule) -> Schedule:

@@ -98,6 +98,7 @@ class Recorder:
         self.series: dict[str, Series] = {}
         self.steady: Recorder | None = None  # also records here once warm-up is over
         self.steady_from = 0.0  # perf_counter seconds
+        self.timeline: Any = None  # a loadtest.timeline.Timeline, also fed each sample
 
     def warm_up(self, seconds: float) -> None:
         """Keep a second recorder, ``steady``, of what is recorded after ``seconds`` from now."""
@@ -113,17 +114,23 @@ class Recorder:
     def record(self, name: str, seconds: float, ok: bool = True) -> None:
         """One sample of ``name`` taking ``seconds``; ``ok=False`` also counts a failure."""
         series = self.get(name)
-        series.hist.record_value(to_us(seconds))
+        value = to_us(seconds)
+        series.hist.record_value(value)
         if not ok:
             series.failures += 1
+        if self.timeline is not None:
+            self.timeline.add(name, series.hist.get_counts_array_index(value), seconds, ok, False)
         if self.steady is not None and time.perf_counter() >= self.steady_from:
             self.steady.record(name, seconds, ok)
 
     def record_censored(self, name: str, seconds: float) -> None:
         """A lower bound of ``name``: at least ``seconds``, the true value never seen."""
         series = self.get(name)
-        series.hist.record_value(to_us(seconds))
+        value = to_us(seconds)
+        series.hist.record_value(value)
         series.censored += 1
+        if self.timeline is not None:
+            self.timeline.add(name, series.hist.get_counts_array_index(value), seconds, True, True)
         if self.steady is not None and time.perf_counter() >= self.steady_from:
             self.steady.record_censored(name, seconds)
 

@@ -80,6 +80,7 @@ def plain_config(options: Any) -> RunConfig:
         if getattr(options, "master", False) else 0,
         out_dir=str(out.resolve()), seed=seed, warmup_s=spec.warmup_s if spec else 0.0,
         slo_text=Path(options.td_slo).read_text() if options.td_slo else None,
+        worker_wait_s=float(getattr(options, "expect_workers_max_wait", 0) or 0),  # 0: forever
     )  # fmt: skip
 
 

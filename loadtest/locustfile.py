@@ -47,6 +47,7 @@ from loadtest.users import (
     ShopperUser,
     roles_of,
 )
+from loadtest.workers import hello
 
 # Locust runs the User classes it finds at this module's top level
 __all__ = ["AccountManagerUser", "RightsHolderUser", "SellerUser", "ShopperUser"]
@@ -91,6 +92,7 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
     environment.events.test_stopping.add_listener(lambda **_: environment.td.close_slots())
     environment.events.test_stop.add_listener(lambda **_: _stop(environment))
     if isinstance(runner, WorkerRunner):
+        runner.send_message("td_hello", hello())
         runner.register_message("td_flush", lambda environment, msg, **_: _send_final(environment))
         runner.register_message(
             "td_plan", lambda environment, msg, **_: _start(environment, msg.data, aborting)

@@ -39,6 +39,7 @@ class Pool:
     request_event: Any
     streams: Streams
     worker_index: int
+    check: api.Check | None
 
     def _init_pool(self) -> None:
         self.slots = {role: Slots() for role in ROLES}
@@ -76,7 +77,9 @@ class Pool:
 
         event = self.request_event if self.request_event is not None else EventHook()
         session = FastHttpSession(self.host, request_event=event, user=None)
-        client = api.TakedownClient(api.LocustTransport(session, self.role_record(role)))
+        client = api.TakedownClient(
+            api.LocustTransport(session, self.role_record(role), self.check)
+        )
         actor = Actor(client, self.user_rng(role), cast("Harness", self))
         while True:
             arrival = self.slots[role].take()

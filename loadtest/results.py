@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from loadtest.profile import ROLES
 from loadtest.replay import Trace, offsets_s, per_minute_counts
 from loadtest.shapes import mean_multiplier
 from loadtest.slo import Threshold, Verdict, evaluate, percentile_of
+from loadtest.timeline import Timeline, merge_timelines, summarise, target_per_second
 
 E2E = "e2e_takedown"
 PROGRAMMES = ("standard", "good_faith", "joint_force")
@@ -30,6 +32,7 @@ KNOWN_METRICS = frozenset(
 STATS = (
     "p50", "p90", "p95", "p99", "p99.9", "mean", "max", "min", "count", "failures",
     "fail_ratio", "rps", "dropped", "dropped_ratio", "unfinished", "unfinished_ratio",
+    "success_rate",
 )  # fmt: skip
 
 
@@ -45,6 +48,9 @@ class RunData:
     gated: Recorder | None = None  # what the gates judge: after the warm-up (None: merged)
     seen_workers: tuple[int, ...] = ()  # worker indexes the master saw connect
     aborted: dict[str, Any] | None = None
+    timeline: Timeline | None = None  # the merged per-second series
+    target_per_s: tuple[float, ...] = ()  # expected arrivals in each second
+    missing_named: tuple[str, ...] | None = None  # missing workers, named by the runner
 
     @property
     def gate(self) -> Recorder:
@@ -52,7 +58,10 @@ class RunData:
         return self.gated if self.gated is not None else self.merged
 
     def missing_workers(self) -> list[str]:
-        """Workers that did not report: by index when the master saw them, else by count."""
+        """Workers that did not report: by index when the master saw them, else by count
+        (or as the runner named them, when no worker connected in time)."""
+        if self.missing_named is not None:
+            return list(self.missing_named)
         reported = {int(w["worker_index"]) for w in self.per_worker}
         missing = [f"worker {k}" for k in sorted(set(self.seen_workers) - reported)]
         short = max(self.workers, 1) - len(reported) - len(missing)
@@ -69,7 +78,9 @@ class RunData:
         return sum(int(w.get("e2e", {}).get(key, 0)) for w in self.per_worker)
 
 
-def read_run(path: Path, duration_s: float, target_rate: float) -> RunData:
+def read_run(
+    path: Path, duration_s: float, target_rate: float, target_per_s: Sequence[float] = ()
+) -> RunData:
     """Read the master's ``harness.json``."""
     doc = json.loads(path.read_text())
     merged = Recorder()
@@ -81,6 +92,8 @@ def read_run(path: Path, duration_s: float, target_rate: float) -> RunData:
     return RunData(
         merged, doc["per_worker"], int(doc["workers"]), duration_s, target_rate, gated,
         tuple(int(k) for k in doc.get("seen_workers", [])), doc.get("aborted"),
+        merge_timelines([doc.get("timeline")]), tuple(target_per_s),
+        tuple(doc["missing"]) if doc.get("missing") is not None else None,
     )  # fmt: skip
 
 
@@ -91,6 +104,17 @@ def nominal_rate(profile: Any, duration_s: float, replay_rows: int = 0) -> float
         rates.pop("rights_holder")
     base = sum(rates.values()) * mean_multiplier(profile.shape, duration_s)
     return base + replay_rows / duration_s
+
+
+def nominal_per_second(
+    profile: Any, duration_s: float, replay_offsets_s: Sequence[float] = ()
+) -> list[float]:
+    """Target arrivals in each second: profile rates under its shape, plus replay rows."""
+    rates = profile.rates.model_dump()
+    if len(replay_offsets_s):
+        rates.pop("rights_holder")
+    inside = [s for s in replay_offsets_s if s < duration_s]
+    return target_per_second(sum(rates.values()), profile.shape, duration_s, inside)
 
 
 def _ms(value_s: float | None) -> float | None:
@@ -231,6 +255,24 @@ def load_generator_summary(run: RunData) -> dict[str, Any]:
     }
 
 
+def timeline_summary(run: RunData) -> dict[str, Any]:
+    """Per second: arrivals against target, and each request's and e2e series' latency."""
+    names = [*REQUEST_NAMES, E2E, *(f"{E2E}.{p}" for p in PROGRAMMES)]
+    return summarise(run.timeline or Timeline(), names, run.target_per_s)
+
+
+def histograms(run: RunData) -> dict[str, str]:
+    """Each request's and e2e series' merged HDR histogram, encoded (microseconds), for
+    a report's percentile spectrum."""
+    names = [*REQUEST_NAMES, E2E, *(f"{E2E}.{p}" for p in PROGRAMMES)]
+    series = run.merged.series
+    return {
+        n: series[n].hist.encode().decode("ascii")
+        for n in names
+        if n in series and series[n].count > 0
+    }
+
+
 def lookup(run: RunData, metric: str, stat: str) -> float | None:
     """One statistic for the SLO gate: seconds for durations, plain numbers otherwise."""
     if metric == "arrivals":
@@ -256,6 +298,7 @@ def lookup(run: RunData, metric: str, stat: str) -> float | None:
         "count": float(s.count),
         "failures": float(s.failures),
         "fail_ratio": s.failures / s.count,
+        "success_rate": 1.0 - s.failures / s.count,
         "rps": s.count / run.duration_s,
         "unfinished": float(s.censored),
         "unfinished_ratio": s.censored / s.count,
@@ -319,6 +362,8 @@ def loadtest_doc(run: RunData, checked: list[Verdict], extra: dict[str, Any]) ->
         "aborted": run.aborted,
         "missing_workers": run.missing_workers(),
         "load_generator": load_generator_summary(run),
+        "timeline": timeline_summary(run),
+        "histograms": histograms(run),
         "workers": run.workers,
         "worker_counts": {
             str(w["worker_index"]): w.get("counts", {}).get(E2E, 0) for w in run.per_worker

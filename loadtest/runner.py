@@ -8,6 +8,7 @@ to the given host only; without one, to a service on a free 127.0.0.1 port.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -34,6 +35,7 @@ from loadtest.results import (
     KNOWN_METRICS,
     baseline_thresholds,
     loadtest_doc,
+    nominal_per_second,
     nominal_rate,
     read_run,
     replay_summary,
@@ -41,6 +43,15 @@ from loadtest.results import (
 )
 from loadtest.results import write_junit as _write_junit
 from loadtest.slo import SloSpec, Threshold, Verdict, load_spec
+from loadtest.workers import (
+    GAVE_UP,
+    LocalWorker,
+    default_wait_s,
+    finish_roll,
+    never_connected,
+    read_roll,
+    write_no_show,
+)
 from sim.errors import UserError
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -50,7 +61,6 @@ END_SLACK_S = 60.0  # beyond the duration: drain, flush and Locust's own shutdow
 
 
 BASE_URL = re.compile(r"^https?://[^/\s]+(/\S*)?$")
-REMOTE_WAIT_S = 300.0  # how long the master waits for remote workers to connect
 Notify = Callable[[str], None]
 
 
@@ -74,6 +84,14 @@ class Options:
     master_port: int = 5557
     master_bind_host: str = "0.0.0.0"
     baseline: Path | None = None
+    worker_wait_s: float | None = None  # None: a minute locally, 5 minutes with remote workers
+
+    @property
+    def wait_s(self) -> float:
+        """How long the master waits for every worker to connect."""
+        if self.worker_wait_s is not None:
+            return self.worker_wait_s
+        return default_wait_s(self.remote_workers)
 
     def problems(self) -> list[str]:
         """Every problem with the values themselves, one line each naming the field."""
@@ -172,31 +190,58 @@ def run_locust(
     if opts.workers + opts.remote_workers > 0:
         expect = opts.workers + opts.remote_workers
         args += ["--master", "--expect-workers", str(expect)]
+        args += ["--expect-workers-max-wait", str(math.ceil(opts.wait_s))]
+        wait_s += opts.wait_s
         if opts.remote_workers:
-            port, wait_s = opts.master_port, wait_s + REMOTE_WAIT_S
+            port = opts.master_port
             args += ["--master-bind-host", opts.master_bind_host]
             args += ["--master-bind-port", str(port)]
-            args += ["--expect-workers-max-wait", str(int(REMOTE_WAIT_S))]
             notify(
-                f"waiting up to {REMOTE_WAIT_S:.0f}s for {opts.remote_workers} remote "
+                f"waiting up to {opts.wait_s:.0f}s for {opts.remote_workers} remote "
                 f"worker(s): copy {config.parent}/run.json and keys.json (and the replayed "
                 f"trace) to each and run there: {remote_worker_command(opts, host)}"
             )
         else:
             args += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
     master = procs.start(args, opts.out_dir / "locust-master.log")
+    local = []
     for k in range(opts.workers):
         worker = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker"]
         worker += ["--master-host", "127.0.0.1", "--master-port", str(port)]
         worker += ["--host", host, "--td-config", str(config), "--loglevel", "WARNING"]
-        procs.start(worker, opts.out_dir / f"locust-worker-{k}.log")
+        local.append(procs.start(worker, opts.out_dir / f"locust-worker-{k}.log"))
     try:
         master.wait(timeout=wait_s)
     except subprocess.TimeoutExpired:
         raise LoadtestError("Locust did not finish in time; stopped it", 1) from None
-    if not (opts.out_dir / "harness.json").exists():
-        log = opts.out_dir / "locust-master.log"
+    _settle_workers(opts, local)
+
+
+def _settle_workers(opts: Options, local: list[Any]) -> None:
+    """After the master: name the workers that never connected (a failed run, not an
+    error: an empty harness.json whose only gate, the workers', fails), and record
+    every worker's outcome in workers.json."""
+    out, log = opts.out_dir, opts.out_dir / "locust-master.log"
+    expected = opts.workers + opts.remote_workers
+    gave_up = expected > 0 and log.is_file() and GAVE_UP in log.read_text(errors="replace")
+    if not (out / "harness.json").exists() and not gave_up:
         raise LoadtestError(f"Locust ended without results: {tail(log)}", 1)
+    if not expected:
+        return
+    roll = read_roll(out)
+    missing: list[str] | None = None
+    if gave_up:
+        workers = [
+            LocalWorker(k, p.pid, f"locust-worker-{k}.log", p.poll()) for k, p in enumerate(local)
+        ]
+        missing = never_connected(roll, expected, workers, opts.remote_workers)
+        seen = [int(w["index"]) for w in roll.get("connected", [])]
+        write_no_show(out / "harness.json", expected, seen, missing)
+    if missing is None:
+        reported = set(roll.get("reported", []))
+        connected = [int(w["index"]) for w in roll.get("connected", [])]
+        missing = [f"worker {k}" for k in connected if k not in reported]
+    finish_roll(out, gave_up, missing)
 
 
 def _replay_rows(opts: Options) -> int:
@@ -294,6 +339,7 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
             duration_s=opts.duration_s, workers=opts.workers + opts.remote_workers,
             out_dir=".", seed=seed, replay=trace_name, speedup=opts.speedup,
             warmup_s=spec.warmup_s, slo_text=opts.slo.read_text() if opts.slo else None,
+            worker_wait_s=opts.wait_s,
         )  # fmt: skip
         config.write(opts.out_dir / "run.json")
         users = sum(profile.pool_of(r) for r in ("rights_holder", "account_manager"))
@@ -301,7 +347,11 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
         run_time = run_time_s(opts, profile)
         run_locust(procs, opts, host, opts.out_dir / "run.json", users, notify, run_time)
     target = nominal_rate(profile, opts.duration_s, _replay_rows(opts))
-    data = read_run(opts.out_dir / "harness.json", opts.duration_s, target)
+    offsets: list[float] = []
+    if opts.replay is not None:
+        offsets = offsets_s(load_trace(opts.replay), opts.speedup).tolist()
+    per_s = nominal_per_second(profile, opts.duration_s, offsets)
+    data = read_run(opts.out_dir / "harness.json", opts.duration_s, target, per_s)
     checked = run_verdicts(data, thresholds)
     extra: dict[str, Any] = {
         "seed": seed, "profile": profile.profile.name, "duration_s": opts.duration_s,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadtest.checks import ALL_CHECKS, PREFIX, Check, CheckError, parse_checks
 from sim.config import ConfigError, closest, parse_toml, read_text, suggestion
 
 OPS: dict[str, Callable[[float, float], bool]] = {
@@ -42,7 +43,7 @@ TIME_UNITS_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 TIME_STATS = ("mean", "max", "min")
 PLAIN_STATS = (
     "rps", "fail_ratio", "count", "failures", "dropped", "dropped_ratio", "unfinished",
-    "unfinished_ratio",
+    "unfinished_ratio", "success_rate",
 )  # fmt: skip
 REGRESSION_STATS = (
     "mean",
@@ -56,7 +57,7 @@ REGRESSION_STATS = (
 )  # and any percentile: statistics where larger is worse
 STAT_HELP = (
     "p50..p99.9, mean, max, min, rps, fail_ratio, count, failures, dropped, dropped_ratio, "
-    "unfinished, unfinished_ratio"
+    "unfinished, unfinished_ratio, success_rate"
 )
 
 _EXPR = re.compile(
@@ -119,6 +120,7 @@ class SloSpec:
     thresholds: list[Threshold]
     warmup_s: float = 0.0
     regressions: list[Regression] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
 
     @property
     def aborting(self) -> list[Threshold]:
@@ -206,7 +208,7 @@ _REGRESSION = re.compile(
     r"^\s*(?P<stat>[a-z_]+|p\d+(?:\.\d+)?)\s*\+\s*"
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)\s*(?P<unit>[a-z%]*)\s*$"
 )
-TABLES = ("thresholds", "gates", "baseline")
+TABLES = ("thresholds", "gates", "baseline", "checks")
 
 
 def parse_duration(text: Any, where: str) -> float:
@@ -289,20 +291,28 @@ def _metric_items(
 
 
 def parse_spec(text: str, known_metrics: Collection[str], source: str = "<slo>") -> SloSpec:
-    """A whole SLO file's text: thresholds, [gates] and [baseline], checked throughout."""
+    """A whole SLO file's text: thresholds, [gates], [baseline] and [checks], checked
+    throughout. Each check adds a metric, ``check.<name>``, and ``checks`` (all of them)."""
     data = parse_toml(text, source, SloError)
     lines = text.splitlines()
     extra = sorted(set(data) - set(TABLES))
     if extra:
         line = _key_line(lines, extra[0]) if extra[0] else 1
         hint = closest(extra[0], list(TABLES))
-        tip = f"did you mean '{hint}'?" if hint else "allowed: [thresholds], [gates], [baseline]"
+        tip = (
+            f"did you mean '{hint}'?" if hint else "allowed: " + ", ".join(f"[{t}]" for t in TABLES)
+        )
         raise SloError([f"{source}:{line}: unknown table {extra[0]!r}; {tip}"])
+    table = data.get("checks", {})
+    checks, problems = _checks(table, lines, known_metrics, source)
+    if table and isinstance(table, dict):  # a bad check is named once, not again as a metric
+        known_metrics = {*known_metrics, ALL_CHECKS, *(PREFIX + name for name in table)}
     table = data.get("thresholds", {})
     baseline = data.get("baseline", {})
     if not isinstance(table, dict) or not isinstance(baseline, dict) or not (table or baseline):
         raise SloError([f"{source}: expected a non-empty [thresholds] (or [baseline]) table"])
-    out, problems = _metric_items(table, lines, known_metrics, source, _threshold_item)
+    out, more = _metric_items(table, lines, known_metrics, source, _threshold_item)
+    problems += more
     regs, more = _metric_items(baseline, lines, known_metrics, source, parse_regression)
     problems += more
     gates = data.get("gates", {})
@@ -325,7 +335,28 @@ def parse_spec(text: str, known_metrics: Collection[str], source: str = "<slo>")
                 problems.extend(exc.problems)
     if problems:
         raise SloError(problems)
-    return SloSpec(out, warmup_s, regs)
+    return SloSpec(out, warmup_s, regs, checks)
+
+
+def _checks(
+    table: Any, lines: list[str], known_metrics: Collection[str], source: str
+) -> tuple[list[Check], list[str]]:
+    """The [checks] table's checks, on the request names among the known metrics."""
+    if not isinstance(table, dict):
+        return [], [f"{source}: [checks] must be a table of named checks"]
+    requests = sorted(m for m in known_metrics if " /" in m)
+
+    def where(name: str) -> str:
+        quoted = _line_of(lines, f'checks."{name}"')
+        line = (
+            quoted if f'checks."{name}"' in "\n".join(lines) else _line_of(lines, f"checks.{name}")
+        )
+        return f"{source}:{line}: check {name!r}"
+
+    try:
+        return parse_checks(table, requests, where), []
+    except CheckError as exc:
+        return [], list(exc.problems)
 
 
 def parse_slo(text: str, known_metrics: Collection[str], source: str = "<slo>") -> list[Threshold]:

@@ -24,6 +24,7 @@ class Sweeps:
     recorder: Recorder
     host: str
     request_event: Any
+    check: api.Check | None
 
     def _init_sweeps(self) -> None:
         self.brand_cache: dict[int, tuple[float, list[dict[str, Any]]]] = {}
@@ -64,5 +65,7 @@ class Sweeps:
 
             event = self.request_event if self.request_event is not None else EventHook()
             session = FastHttpSession(self.host, request_event=event, user=None)
-            self._sweeper = api.TakedownClient(api.LocustTransport(session, self.recorder.record))
+            self._sweeper = api.TakedownClient(
+                api.LocustTransport(session, self.recorder.record, self.check)
+            )
         return self._sweeper

@@ -25,7 +25,7 @@ class RoleUser(FastHttpUser):
         from loadtest import client as api
 
         harness: Harness = self.environment.td
-        transport = api.LocustTransport(self.client, harness.role_record(self.role))
+        transport = api.LocustTransport(self.client, harness.role_record(self.role), harness.check)
         self.actor = Actor(api.TakedownClient(transport), harness.user_rng(self.role), harness)
 
     @task

@@ -1,4 +1,5 @@
-"""``render_report``: any run, compare or sweep folder in, report.html + summary.md + PNGs out."""
+"""``render_report``: a run, compare, sweep or load-test folder in, report.html +
+summary.md + PNGs out."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from reports import markdown, plots, tables
 from reports.load import ReportData, load
+from reports.loadtest_data import is_loadtest
 from reports.wording import headline_metrics
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -111,13 +113,18 @@ def render_html(
 
 
 def render_report(out_dir: Path) -> Path:
-    """Render the report of the run, compare or sweep folder ``out_dir`` into it.
+    """Render the report of the run, compare, sweep or load-test folder ``out_dir`` into it.
 
     Writes ``report.html`` (self-contained), ``summary.md`` and ``fig_*.png`` beside
-    them, and returns the path of ``report.html``. Raises ``ReportError`` for a folder
-    that is none of the three kinds.
+    them, and returns the path of ``report.html``. A folder holding ``loadtest.json`` gets
+    the load-test report (``reports.loadtest_report``). Raises ``ReportError`` for a
+    folder that is none of these kinds.
     """
     out_dir = Path(out_dir)
+    if is_loadtest(out_dir):
+        from reports.loadtest_report import render_loadtest_report  # it imports this module
+
+        return render_loadtest_report(out_dir)
     data = load(out_dir)
     metrics = headline_metrics()
     table = tables.headline(data, metrics)

@@ -38,6 +38,13 @@ SeedOpt = Annotated[int | None, typer.Option(help="Root seed of the load's rando
 ScenarioOpt = Annotated[
     Path | None, typer.Option(help="Scenario that seeds the local service's data.")
 ]
+WorkerWaitOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="How long the master waits for every worker to connect (default 60s, 5m with "
+        "--remote-workers); one that never connects fails the run (exit 3, named)."
+    ),
+]
 BaselineOpt = Annotated[
     Path | None,
     typer.Option(help="A previous loadtest.json; the SLO's [baseline] regressions gate on it."),
@@ -60,11 +67,13 @@ def loadtest(
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
     baseline: BaselineOpt = None,
+    worker_wait: WorkerWaitOpt = None,
 ) -> None:
     """Load-test the takedown service: open-model arrivals per role, e2e takedown latency, SLOs.
 
-    Writes Locust's CSV and HTML, loadtest.json and junit.xml into --out. Exits 3 when an
-    SLO threshold is breached, 2 for a usage mistake (every problem, one line each).
+    Writes Locust's CSV and HTML, loadtest.json, junit.xml and (with workers)
+    workers.json into --out. Exits 3 when an SLO threshold is breached or a worker's
+    results are missing, 2 for a usage mistake (every problem, one line each).
     """
     from loadtest.runner import DEFAULT_SCENARIO, LoadtestError, Options, prepare
 
@@ -74,11 +83,18 @@ def loadtest(
     except ValueError as exc:
         problems.append(str(exc))
         duration_s = 60.0  # checked no further: the line above already says what is wrong
+    worker_wait_s = None
+    if worker_wait is not None:
+        try:
+            worker_wait_s = parse_duration_s(worker_wait, "worker_wait")
+        except ValueError as exc:
+            problems.append(str(exc))
     opts = Options(
         profile=profile, slo=slo, host=host.rstrip("/") if host else None, keys=keys,
         duration_s=duration_s, workers=workers, replay=replay, speedup=speedup, out_dir=out,
         seed=seed, scenario=scenario or DEFAULT_SCENARIO, remote_workers=remote_workers,
         master_port=master_port, master_bind_host=master_bind_host, baseline=baseline,
+        worker_wait_s=worker_wait_s,
     )  # fmt: skip
     try:
         prepare(opts)
@@ -117,6 +133,8 @@ def _print(doc: dict[str, Any], verdicts: list[Any], out_dir: Path) -> None:
             verdict = "pass" if v.passed else "BREACH"
             table.add_row(v.threshold.metric, v.threshold.text, v.shown_value(), verdict)
         console.print(table)
+    for name in doc.get("missing_workers") or []:
+        console.print(f"missing worker: {name}")
     console.print(f"results: {out_dir / 'loadtest.json'}")
 
 

@@ -12,10 +12,18 @@ import typer
 
 def report(
     folder: Annotated[
-        Path, typer.Argument(help="A run, compare or sweep output folder to render.")
+        Path,
+        typer.Argument(
+            help="A run, compare, sweep or loadtest output folder (one holding loadtest.json)."
+        ),
     ],
 ) -> None:
-    """Render report.html, summary.md and PNG plots into FOLDER and print the report's path."""
+    """Render report.html, summary.md and PNG plots into FOLDER and print the report's path.
+
+    A load-test folder gets e2e latency over time and its percentile spectrum per
+    programme, request latency per name, achieved against target arrivals, drops,
+    unfinished notices and the gates' verdicts.
+    """
     from reports.render import render_report
 
     typer.echo(str(render_report(folder)))

@@ -87,7 +87,7 @@ def test_unknown_table_far_from_thresholds_lists_what_is_allowed(header: str) ->
     with pytest.raises(SloError) as info:
         parse_slo(text, KNOWN, "f.toml")
     assert info.value.problems == [
-        "f.toml:3: unknown table 'zzz'; allowed: [thresholds], [gates], [baseline]"
+        "f.toml:3: unknown table 'zzz'; allowed: [thresholds], [gates], [baseline], [checks]"
     ]
 
 

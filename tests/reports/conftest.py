@@ -5,14 +5,21 @@ run``, ``compare``, ``sweep``) on the smoke scenario.
 
 ``synthetic_compare``: seeded synthetic outputs with a known effect per strategy, for
 checks that need a known answer (tests/reports/synthetic.py).
+
+``browser``: Debian's headless Chromium through Playwright, for the report pages.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from reports.render import render_report
@@ -97,3 +104,43 @@ def synthetic_compare(tmp_path_factory: pytest.TempPathFactory) -> Path:
     synthetic.write_experiment(synthetic.compare_points(), "compare", folder)
     render_report(folder)
     return folder
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium binary, if installed."""
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    path = chromium_path()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (run 'make browser')")
+        pytest.skip("chromium is not installed (run 'make browser')")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def pixel_spread(png: Path) -> float:
+    """Standard deviation of the screenshot's grey levels (0 for a blank page)."""
+    from PIL import Image
+
+    with Image.open(png) as image:
+        grey = np.asarray(image.convert("L"), dtype=float)
+    return float(grey.std())

@@ -6,56 +6,16 @@ except under CI (env CI set), where a missing browser is a failure.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
+
+from tests.reports.conftest import pixel_spread
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PLOT_COUNT = {"run": 6, "compare": 6, "sweep": 7}
-
-
-def chromium_path() -> str | None:
-    """Debian's chromium binary, if installed."""
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (run 'make browser')")
-        pytest.skip("chromium is not installed (run 'make browser')")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def pixel_spread(png: Path) -> float:
-    """Standard deviation of the screenshot's grey levels (0 for a blank page)."""
-    from PIL import Image
-
-    with Image.open(png) as image:
-        grey = np.asarray(image.convert("L"), dtype=float)
-    return float(grey.std())
 
 
 @pytest.mark.parametrize("kind", ["run", "compare", "sweep"])
