@@ -44,12 +44,14 @@ def _register_commands() -> None:
     from sim.cli.loadtest import loadtest
     from sim.cli.report import report
     from sim.cli.run import run
+    from sim.cli.scenarios import scenarios
     from sim.cli.serve import serve
     from sim.cli.validate import validate
 
     commands = (validate, run, xp.compare, xp.sweep, xp.check, report, serve, loadtest)
     for command in (*commands, dc.optimize, dc.sensitivity, dc.calibrate):
         app.command()(command)
+    app.add_typer(scenarios)
 
 
 _register_commands()

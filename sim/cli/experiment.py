@@ -154,7 +154,8 @@ def _run_experiment(
 
 def compare(
     scenarios: Annotated[
-        list[Path], typer.Argument(help="Scenario TOML files; the first is the reference.")
+        list[Path],
+        typer.Argument(help="Scenario files or shipped names; the first is the reference."),
     ],
     reps: RepsOpt = "10",
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
