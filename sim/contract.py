@@ -50,6 +50,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("wrongful_removal_days", "listing_days", _LOWER),
     Metric("counter_notices", "count", _LOWER),
     Metric("restorations", "count", _NEITHER),
+    Metric("fake_listings_restored", "count", _LOWER),
     Metric("am_utilization", "share", _NEITHER),
     Metric("am_queue_wait_h_p50", "h", _LOWER),
     Metric("am_queue_wait_h_p95", "h", _LOWER),

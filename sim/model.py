@@ -211,7 +211,7 @@ class Model:
     def _end_of_day(self, day: int) -> None:
         """Close day ``day - 1``: snapshots, the good-faith review and displacement."""
         now = day * 24.0
-        self.daily.set("fakes_live", day - 1, float(len(self.store)))
+        self.daily.set("fakes_live", day - 1, float(len(self.store)))  # hidden ones too
         self.daily.set("queue_length", day - 1, float(self.desks.queue_length))
         members = self.brands.of_programme("good_faith")
         if len(members):
@@ -290,7 +290,7 @@ class Model:
 
     def _platform_sweep(self, now_h: float) -> None:
         """Proactive sweep of live fakes (removals and leads) and of genuine listings."""
-        rows = np.flatnonzero(self.store.alive_mask())
+        rows = np.flatnonzero(self.store.visible_mask(now_h))
         enrolled = self._enrolled(self.store.col("brand")[rows])
         screen = self.platform.sweep(self.store.col("obfuscated")[rows], enrolled)
         self.store.cols["lead"][rows[screen.lead]] = True
@@ -324,5 +324,7 @@ class Model:
         rows = np.flatnonzero(self.store.alive_mask())
         cols = self.store.take(rows)
         end = np.full(len(rows), self.window.horizon_h)
-        self.agg.exposure(cols["brand"].astype(np.int64), cols["created_h"], cols["price_usd"], end)
+        self.agg.exposure(
+            cols["brand"].astype(np.int64), cols["live_from_h"], cols["price_usd"], end
+        )
         self.legit.still_down(self.window.horizon_h)
