@@ -121,7 +121,11 @@ class NoticeLifecycle:
         self.daily.add("notices_filed", now_h, weight=float(len(drafts)))
         record.add_many("filed", brands, now_h)
         filed = []
-        for nid, draft, f in zip(nids, drafts, first, strict=True):
+        events = self.removals.events
+        for nid, draft, f, p in zip(nids, drafts, first, policies, strict=True):
+            if events is not None:
+                route = route_name(p, f)
+                events.add("noticed", now_h, draft.ids, draft.brand, valid, route, notice=nid)
             notice = OpenNotice(nid, draft.ids, valid, draft.brand, f)
             self.open[nid] = notice
             self.desks.for_brand(draft.brand).submit(ReviewItem(nid, draft.brand, valid, now_h))
@@ -198,7 +202,9 @@ class NoticeLifecycle:
             self.pending.clear()
         if self.restoring:
             for t_h, _, notice in sorted(self.restoring, key=itemgetter(0, 1)):
-                self.removals.restore(notice.held_ids, notice.held_expires_h, notice.held_h, t_h)
+                self.removals.restore(
+                    notice.held_ids, notice.held_expires_h, notice.held_h, t_h, notice.nid
+                )
             self.restoring.clear()
 
     # ------------------------------------------------------------------ decisions
@@ -211,6 +217,12 @@ class NoticeLifecycle:
         notice = self.open.pop(item.item_id)
         t_h = d.decided_h
         self.log.decided(notice.nid, t_h)
+        if self.removals.events is not None:
+            verdict = "approved" if d.approved else "rejected"
+            none = np.array([-1])
+            self.removals.events.add(
+                "decided", t_h, none, notice.brand, notice.valid, verdict, notice=notice.nid
+            )
         record = self.holders.record
         record.add("decided", notice.brand, t_h)
         if d.approved:

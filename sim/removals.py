@@ -74,7 +74,7 @@ class Removals:
         """Aggregates, events and the sellers' reaction (relists, strikes, bans)."""
         self.agg.fakes_removed(cols, t, channel, at_upload)
         if self.events is not None:
-            self.events.add("removed", t, cols["id"], cols["brand"], True, channel)
+            self._log_removal(cols, t, channel, at_upload)
         if channel in ("seller", "ban"):
             return
         account = cols["account"].astype(np.int64)
@@ -83,10 +83,38 @@ class Removals:
             self.displacement.enforced(brand, float(t.min()) if len(t) else 0.0)
         self.counterfeiters.schedule_relists(account, brand, t, self.floor_h)
         outcome = self.platform.strike(self.counterfeiters.accounts, account, t)
+        if self.events is not None:
+            self.events.add_accounts("struck", outcome.struck_h, outcome.struck, outcome.rung)
         if len(outcome.blocked):
             self.hide(outcome.blocked, outcome.blocked_h)
         if len(outcome.banned):
             self.ban(outcome.banned, outcome.banned_h)
+
+    def _log_removal(
+        self, cols: dict[str, np.ndarray], t: FloatArray, channel: str, at_upload: bool
+    ) -> None:
+        """Removal events, and the first sales that came before them (a listing's first
+        sale is known once it is down: the time drawn when it went live)."""
+        assert self.events is not None
+        kind = "blocked_at_upload" if at_upload else "removed"
+        ids, brand, account = cols["id"], cols["brand"], cols["account"]
+        self.events.add(kind, t, ids, brand, True, channel, account=account)
+        self.log_first_sales(cols, t)
+
+    def log_first_sales(self, cols: dict[str, np.ndarray], until_h: FloatArray) -> None:
+        """First-sale events of fakes on show until ``until_h`` that sold by then."""
+        if self.events is None:
+            return
+        sold = cols["first_sale_h"] <= until_h
+        self.events.add(
+            "first_sale",
+            cols["first_sale_h"][sold],
+            cols["id"][sold],
+            cols["brand"][sold],
+            True,
+            "sale",
+            account=cols["account"][sold],
+        )
 
     def _account_rows(self, accounts: IntArray, t_h: FloatArray) -> tuple[IntArray, FloatArray]:
         """The live rows of ``accounts`` (sorted, unique) and, for each, the time given
@@ -117,16 +145,18 @@ class Removals:
         store.cols["live_from_h"][rows] = back
         self.agg.daily.add("fakes_hidden", t)
         if self.events is not None:
-            self.events.add(
-                "hidden", t, store.col("id")[rows], store.col("brand")[rows], True, "block"
-            )
+            cols = store.take(rows, ("id", "brand", "account"))
+            ids, brand = cols["id"], cols["brand"]
+            self.events.add("hidden", t, ids, brand, True, "block", account=cols["account"])
 
-    def restore(self, ids: IntArray, expires_h: FloatArray, down_h: float, t_h: float) -> None:
+    def restore(
+        self, ids: IntArray, expires_h: FloatArray, down_h: float, t_h: float, notice: int = -1
+    ) -> None:
         """Held fakes ``ids`` (taken down at ``down_h``, ending at ``expires_h``) back up
         at ``t_h``: a rejected remove-first notice's. Those their sellers would have
         ended by now, or whose account is closed, stay down; a blocked account's come
         back hidden until the block ends. A first sale still to come moves on by the
-        time down."""
+        time down. ``notice``: the notice's id, for the event log."""
         store = self.store
         rows, held = store.locate_held(ids)
         rows, expires_h = rows[held], expires_h[held]
@@ -144,12 +174,18 @@ class Removals:
         store.revive(rows, expires_h, live_from)
         self.agg.count("fake_listings_restored", np.full(len(rows), t_h), daily="fakes_restored")
         if self.events is not None:
-            cols = store.take(rows, ("id", "brand"))
-            self.events.add("restored", t_h, cols["id"], cols["brand"], True, "notice")
+            cols = store.take(rows, ("id", "brand", "account"))
+            ids, brand = cols["id"], cols["brand"]
+            account = cols["account"]
+            self.events.add(
+                "restored", t_h, ids, brand, True, "notice", account=account, notice=notice
+            )
 
     def ban(self, accounts: IntArray, t_h: FloatArray) -> None:
         """Close accounts and take down every live listing they still have."""
         self.agg.count("accounts_banned", t_h, daily="accounts_banned")
+        if self.events is not None:
+            self.events.add_accounts("banned", t_h, accounts, "ban")
         self.counterfeiters.banned(accounts, t_h, self.floor_h)
         rows, t = self._account_rows(accounts, t_h)
         self.remove_rows(rows, t, "ban")

@@ -14,7 +14,7 @@ from sim.rng import Streams
 from sim.scenario import from_dict
 
 
-def model(programme: str, **legit: Any) -> Model:
+def model(programme: str, events: bool = False, **legit: Any) -> Model:
     """Four brands, all in ``programme``; brands file only valid notices."""
     sc = from_dict(
         {
@@ -25,7 +25,7 @@ def model(programme: str, **legit: Any) -> Model:
             "rights_holders": {"programme_mix": {programme: 1.0}, "notice_precision": 1.0},
         }
     )
-    return Model(sc, Streams(1))
+    return Model(sc, Streams(1), events=events)
 
 
 def fakes(m: Model, brand: int, k: int) -> np.ndarray:
@@ -174,3 +174,40 @@ def test_a_mistaken_review_first_notice_approved_is_contested_at_the_brands_desk
     assert m.agg.counts["counter_notices"] == 2
     assert m.desks.pool.queue_length == 1 + 2  # the notice (not yet taken) and 2 counters
     assert m.notices.table()["removed_at_h"].tolist() == [7.0]
+
+
+def test_the_event_log_tells_a_fakes_story() -> None:
+    """Noticed and taken down at 4.0 by a remove-first notice, wrongly rejected at 6.0
+    and put back up, sold at 7.5, then removed by a sweep at 30.0: the log holds each
+    step, with the notice's id where a notice acted."""
+    m = model("joint_force", events=True)
+    rows = fakes(m, 3, 1)
+    m.store.cols["first_sale_h"][rows] = 5.5  # 7.5 once moved on by the 2 hours down
+    lid = int(m.store.col("id")[rows[0]])
+    m.lifecycle.file_found(rows, 4.0)
+    decide(m, 0, False, 6.0)
+    m.lifecycle.apply_pending()
+    m.removals.remove_rows(m.store.rows_of(np.array([lid])), 30.0, "proactive")
+    assert m.events is not None
+    ev = m.events.table()
+    story = [
+        (t, k, c, n)
+        for t, k, c, n, i in zip(
+            ev["t_h"].tolist(),
+            ev["kind"].tolist(),
+            ev["channel"].tolist(),
+            ev["notice_id"].tolist(),
+            ev["listing_id"].tolist(),
+            strict=True,
+        )
+        if i in (lid, -1)
+    ]
+    assert story == [
+        (4.0, "noticed", "joint_force", 0),
+        (4.0, "removed", "notice", -1),
+        (4.0, "struck", "warn", -1),
+        (6.0, "decided", "rejected", 0),
+        (6.0, "restored", "notice", 0),
+        (7.5, "first_sale", "sale", -1),
+        (30.0, "removed", "proactive", -1),
+    ]
