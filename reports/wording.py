@@ -169,6 +169,12 @@ WORDING: dict[str, Wording] = {
     "restorations": _rules(
         "restorations", "restorations", "restores {v} more listings", "restores {v} fewer listings"
     ),
+    "fake_listings_restored": _rules(
+        "fake_listings_restored",
+        "fakes put back up after a rejected notice",
+        "puts {v} more fakes back up after rejected notices",
+        "puts {v} fewer fakes back up after rejected notices",
+    ),
     "am_utilization": _rules(
         "am_utilization",
         "account-manager utilisation",

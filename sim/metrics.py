@@ -29,6 +29,8 @@ DAILY_COLUMNS: tuple[str, ...] = (
     *(f"removed_{c}" for c in CHANNELS),
     "genuine_removed",
     "restorations",
+    "fakes_hidden",
+    "fakes_restored",
     "counter_notices",
     "relists",
     "accounts_banned",
@@ -140,6 +142,7 @@ class Aggregates:
                 "genuine_wrongly_removed",
                 "counter_notices",
                 "restorations",
+                "fake_listings_restored",
                 "accounts_banned",
                 "relists",
             ),
@@ -164,12 +167,13 @@ class Aggregates:
     def exposure(
         self,
         brand: IntArray,
-        created_h: FloatArray,
+        live_from_h: FloatArray,
         price_usd: FloatArray,
         end_h: FloatArray,
     ) -> None:
-        """Fold listing-days, views and expected sales of listings live until ``end_h``."""
-        start = np.maximum(created_h, self.window.warmup_h)
+        """Fold listing-days, views and expected sales of listings on show from
+        ``live_from_h`` until ``end_h`` (nothing where ``end_h`` comes first)."""
+        start = np.maximum(live_from_h, self.window.warmup_h)
         stop = np.minimum(end_h, self.window.horizon_h)
         hours = np.maximum(stop - start, 0.0)
         views = hours / 24.0 * self.demand.views_per_day[brand]
@@ -193,7 +197,7 @@ class Aggregates:
         ``price_usd`` column needed)."""
         t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), cols["brand"].shape)
         if not at_upload:
-            self.exposure(cols["brand"], cols["created_h"], cols["price_usd"], t)
+            self.exposure(cols["brand"], cols["live_from_h"], cols["price_usd"], t)
         self.count(f"fake_removed_{channel}", t, daily=f"removed_{channel}")
         if channel in PLATFORM_CHANNELS:
             inside = self.in_window(t)
@@ -267,6 +271,7 @@ def summarise(
         "wrongful_removal_days": agg.wrongful_days,
         "counter_notices": c["counter_notices"],
         "restorations": c["restorations"],
+        "fake_listings_restored": c["fake_listings_restored"],
         "am_utilization": share(am.busy_h, am.available_h),
         "am_queue_wait_h_p50": float(np.percentile(waits, 50)) if len(waits) else float("nan"),
         "am_queue_wait_h_p95": float(np.percentile(waits, 95)) if len(waits) else float("nan"),
