@@ -32,13 +32,12 @@ ListingRow = namedtuple(
 
 
 class InlineReader:
-    """A read-only SQLite connection for point reads on the event loop's thread."""
+    """A read-only SQLite connection for point reads on the event loop's thread; opened
+    on first use, so an app closed and started again (as a test client does) reads on."""
 
     def __init__(self, path: str) -> None:
-        # autocommit: every SELECT is its own snapshot, and fetchall() ends it at once
-        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self.conn.execute("PRAGMA query_only=ON")
-        self.conn.execute("PRAGMA busy_timeout=1000")
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
 
     @classmethod
     def for_url(cls, url: str) -> InlineReader | None:
@@ -48,16 +47,27 @@ class InlineReader:
             return None
         return cls(parsed.database)
 
+    def _rows(self, sql: str, listing_id: int) -> list[tuple[object, ...]]:
+        if self._conn is None:
+            # autocommit: every SELECT is its own snapshot, and fetchall() ends it at once
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("PRAGMA busy_timeout=1000")
+            self._conn = conn
+        return self._conn.execute(sql, (listing_id,)).fetchall()
+
     def listing(self, listing_id: int) -> ListingRow | None:
         """The listing row, or None when there is no such listing."""
-        rows = self.conn.execute(LISTING, (listing_id,)).fetchall()
+        rows = self._rows(LISTING, listing_id)
         return ListingRow(*rows[0]) if rows else None
 
     def open_statement(self, listing_id: int) -> int | None:
         """The statement of reasons of the listing's current removal, if any."""
-        rows = self.conn.execute(OPEN_STATEMENT, (listing_id,)).fetchall()
-        return int(rows[0][0]) if rows else None
+        rows = self._rows(OPEN_STATEMENT, listing_id)
+        return int(rows[0][0]) if rows else None  # type: ignore[call-overload]
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close the connection (the next read opens another)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -8,6 +8,7 @@ sleeping.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -374,9 +375,20 @@ def test_an_account_suspension_has_a_statement_and_an_upheld_complaint_reinstate
         assert report["actions"]["by_ground"]["DECISION_GROUND_INCOMPATIBLE_CONTENT"] == 1
         assert report["suspensions"] == 1
         events = c.get("/v1/audit/events", params={"limit": 1000}, headers=admin(seeded)).json()
+        actions = Counter(e["action"] for e in events["items"])
         assert [e["action"] for e in events["items"] if e["action"].startswith("seller.")] == [
             "seller.warn", "seller.suspend", "seller.reinstate"
         ]  # fmt: skip
+        # the same counts, recomputed from the audit log
+        assert report["actions"]["by_type"] == {
+            "listing_removed": actions["listing.remove"],
+            "listing_restored": actions["listing.restore"],
+            "account_suspended": actions["seller.suspend"],
+            "account_reinstated": actions["seller.reinstate"],
+        }
+        automated = [e for e in events["items"] if e["action"] == "listing.remove"
+                     and e["detail"]["automated"]]  # fmt: skip
+        assert report["automated_decisions"] == len(automated) + actions["seller.suspend"] == 4
 
 
 def test_restoring_the_tipping_listing_leaves_the_suspension_running(

@@ -246,5 +246,6 @@ def test_one_listing_is_read_on_the_event_loop_on_sqlite_only(
     if svc.inline is not None:  # the inline row shows as the pool's row does
         row, sid = svc.read(lambda c: _lookup(c, lid))
         assert listing_json(svc.inline.listing(lid)) == listing_json(row) and sid is None
+        svc.inline.close()  # as an app's shutdown does: a later start reads on
     assert client.get(f"/v1/listings/{lid}").json()["id"] == lid
     assert client.get("/v1/listings/999999").status_code == 404
