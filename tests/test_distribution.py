@@ -88,3 +88,29 @@ def test_the_wheel_works_outside_the_checkout(tmp_path: Path) -> None:
     assert (project / "reports" / "baselines" / "scenario.json").is_file()
     assert (project / "out" / "loadtest" / "loadtest.json").is_file()
     assert (work / "empty" / "out" / "loadtest" / "loadtest.json").is_file()
+
+
+@pytest.mark.slow
+def test_scenarios_are_found_where_the_installer_put_them(tmp_path: Path) -> None:
+    """pip install --prefix elsewhere (as --user does): the scenarios lie outside the
+    running environment's prefix and are found from the distribution's file record."""
+    env = block_env(source_copy(tmp_path))
+    wheel_dir, prefix = tmp_path / "dist", tmp_path / "prefix"
+    subprocess.run(
+        ["uv", "build", "--quiet", "--wheel", "--out-dir", str(wheel_dir), env["TAKEDOWN_LAB"]],
+        env=env, check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    wheel = next(wheel_dir.glob("takedown_lab-*.whl"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix", str(prefix),
+         str(wheel)],
+        env=env, check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    site = next(prefix.glob("lib/python*/site-packages"))
+    shown = subprocess.run(
+        [sys.executable, "-c", "from sim import shipped; print(shipped.scenario_dir())"],
+        cwd=tmp_path, env={**env, "PYTHONPATH": str(site)},
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert Path(shown) == prefix / "share" / "takedown-lab" / "scenarios"
+    assert (Path(shown) / "smoke.toml").is_file()
