@@ -101,9 +101,12 @@ def test_scenarios_are_found_where_the_installer_put_them(tmp_path: Path) -> Non
         env=env, check=True, capture_output=True, timeout=600,
     )  # fmt: skip
     wheel = next(wheel_dir.glob("takedown_lab-*.whl"))
+    # pip --prefix uninstalls the package from the environment pip runs in: a bare one
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", str(bare)], check=True, timeout=300)
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--prefix", str(prefix),
-         str(wheel)],
+        [bare / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps",
+         "--prefix", str(prefix), str(wheel)],
         env=env, check=True, capture_output=True, timeout=600,
     )  # fmt: skip
     site = next(prefix.glob("lib/python*/site-packages"))
