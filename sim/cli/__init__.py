@@ -41,6 +41,7 @@ def _register_commands() -> None:
     """Commands from their modules; each keeps its heavy imports inside the command."""
     from sim.cli import decide as dc
     from sim.cli import experiment as xp
+    from sim.cli.adapter import check_mapping
     from sim.cli.init import init
     from sim.cli.loadtest import loadtest
     from sim.cli.report import report
@@ -50,7 +51,7 @@ def _register_commands() -> None:
     from sim.cli.validate import validate
 
     commands = (validate, run, xp.compare, xp.sweep, xp.check, report, serve, loadtest)
-    for command in (*commands, dc.optimize, dc.sensitivity, dc.calibrate, init):
+    for command in (*commands, dc.optimize, dc.sensitivity, dc.calibrate, init, check_mapping):
         app.command()(command)
     app.add_typer(scenarios)
 
