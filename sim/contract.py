@@ -203,7 +203,36 @@ METRICS: tuple[Metric, ...] = (
         "h",
         _LOWER,
         "Account managers' busy hours in the window: the review time of reviews finished in "
-        "it, every desk together (not hours paid).",
+        "it, every desk together (hours paid: am_paid_hours).",
+    ),
+    Metric(
+        "am_paid_hours",
+        "h",
+        _LOWER,
+        "Manager-hours the rosters pay in the window: each desk's headcount (pool_size, or "
+        "dedicated_per_enrolled_brand per joint_force brand) times its hours on shift "
+        "(working_hours on working_days, or round the clock when always_on), busy or not.",
+    ),
+    Metric(
+        "am_utilization_pool",
+        "share",
+        _NEITHER,
+        "The shared pool's review hours over its on-shift hours in the window (NaN when the "
+        "pool has no managers).",
+    ),
+    Metric(
+        "am_utilization_dedicated_mean",
+        "share",
+        _NEITHER,
+        "The mean over dedicated desks of each desk's review hours over its on-shift hours in "
+        "the window (NaN when there are no dedicated desks).",
+    ),
+    Metric(
+        "am_utilization_dedicated_max",
+        "share",
+        _NEITHER,
+        "The busiest dedicated desk's review hours over its on-shift hours in the window (NaN "
+        "when there are no dedicated desks).",
     ),
     Metric(
         "accounts_banned",

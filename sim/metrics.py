@@ -8,7 +8,7 @@ are in ``sim.traces``.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -238,11 +238,31 @@ def _notice_metrics(notices: dict[str, np.ndarray], window: Window) -> dict[str,
 
 @dataclass(frozen=True, slots=True)
 class ReviewTotals:
-    """The account managers' work over the measured window, all desks together."""
+    """The account managers' work over the measured window: all desks together, and
+    per desk (the pool first, then the dedicated desks)."""
 
     busy_h: float
-    available_h: float
+    available_h: float  # manager-hours on shift: what the rosters pay
     waits_h: FloatArray  # the queue wait of every review started in the window
+    busy_by_desk_h: FloatArray = field(default_factory=lambda: np.zeros(1))
+    on_shift_by_desk_h: FloatArray = field(default_factory=lambda: np.zeros(1))
+
+    def utilisation_by_desk(self) -> FloatArray:
+        """Busy over on-shift hours of each desk (NaN for a desk with nobody on it)."""
+        on = self.on_shift_by_desk_h
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(on > 0, self.busy_by_desk_h / np.where(on > 0, on, 1.0), np.nan)
+
+
+def _desk_utilisation(am: ReviewTotals) -> dict[str, float]:
+    """Utilisation of the pool, and the mean and highest over dedicated desks."""
+    util = am.utilisation_by_desk()
+    dedicated = util[1:][~np.isnan(util[1:])]
+    return {
+        "am_utilization_pool": float(util[0]),
+        "am_utilization_dedicated_mean": float(dedicated.mean()) if len(dedicated) else np.nan,
+        "am_utilization_dedicated_max": float(dedicated.max()) if len(dedicated) else np.nan,
+    }
 
 
 def summarise(
@@ -276,6 +296,8 @@ def summarise(
         "am_queue_wait_h_p50": float(np.percentile(waits, 50)) if len(waits) else float("nan"),
         "am_queue_wait_h_p95": float(np.percentile(waits, 95)) if len(waits) else float("nan"),
         "am_hours": float(am.busy_h),
+        "am_paid_hours": float(am.available_h),
+        **_desk_utilisation(am),
         "accounts_banned": c["accounts_banned"],
         "counterfeiters_active_end": float(accounts_active),
         "relists": c["relists"],
