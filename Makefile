@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint venv lock browser wrk clean
+.PHONY: demo test bench lint venv lock browser wrk clean docs dist-check
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,6 +49,17 @@ bench: $(STAMP) wrk
 	$(BIN)/python -m pytest -q -m "slow or bench" -s
 	TAKEDOWN_HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -m "property and not slow" \
 	  --hypothesis-show-statistics
+
+## docs: regenerate the references made from the code (scenario keys, metrics)
+docs: $(STAMP)
+	$(BIN)/python -m sim.schema_doc
+	$(BIN)/python -m sim.metrics_doc
+
+## dist-check: build the sdist and wheel, install the wheel into a fresh venv outside the
+## checkout and run docs/install.md's commands from an empty folder (about 5 minutes;
+## also part of make bench)
+dist-check: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_distribution.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim loadtest reports tests

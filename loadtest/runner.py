@@ -52,11 +52,12 @@ from loadtest.workers import (
     read_roll,
     write_no_show,
 )
+from sim import shipped
 from sim.errors import UserError
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 TAKEDOWN = (sys.executable, "-c", "from sim.cli import main; main()")  # the console script
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "smoke.toml"
+DEFAULT_SCENARIO = shipped.scenario_dir() / "smoke.toml"  # checkout or installed package
 END_SLACK_S = 60.0  # beyond the duration: drain, flush and Locust's own shutdown
 
 

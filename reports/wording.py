@@ -169,6 +169,12 @@ WORDING: dict[str, Wording] = {
     "restorations": _rules(
         "restorations", "restorations", "restores {v} more listings", "restores {v} fewer listings"
     ),
+    "fake_listings_restored": _rules(
+        "fake_listings_restored",
+        "fakes put back up after a rejected notice",
+        "puts {v} more fakes back up after rejected notices",
+        "puts {v} fewer fakes back up after rejected notices",
+    ),
     "am_utilization": _rules(
         "am_utilization",
         "account-manager utilisation",
@@ -192,6 +198,30 @@ WORDING: dict[str, Wording] = {
         "account-manager hours",
         "costs {v} more account-manager hours",
         "saves {v} account-manager hours",
+    ),
+    "am_paid_hours": _rules(
+        "am_paid_hours",
+        "account-manager hours paid",
+        "pays for {v} more account-manager hours",
+        "pays for {v} fewer account-manager hours",
+    ),
+    "am_utilization_pool": _rules(
+        "am_utilization_pool",
+        "pool utilisation",
+        "keeps the shared pool {v} busier",
+        "keeps the shared pool {v} less busy",
+    ),
+    "am_utilization_dedicated_mean": _rules(
+        "am_utilization_dedicated_mean",
+        "dedicated desks' utilisation, mean",
+        "keeps dedicated desks {v} busier on average",
+        "keeps dedicated desks {v} less busy on average",
+    ),
+    "am_utilization_dedicated_max": _rules(
+        "am_utilization_dedicated_max",
+        "busiest dedicated desk's utilisation",
+        "keeps the busiest dedicated desk {v} busier",
+        "keeps the busiest dedicated desk {v} less busy",
     ),
     "accounts_banned": _rules(
         "accounts_banned", "accounts banned", "bans {v} more accounts", "bans {v} fewer accounts"

@@ -14,7 +14,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 from sim.errors import UserError
@@ -139,14 +139,31 @@ class DaskBackend:
         for future in as_completed(self._futures):
             yield future.result()
 
+    def _quiet_local_workers(self) -> None:
+        """Closing a local cluster (after Ctrl-C, too) can meet a worker's heartbeat in
+        flight; the worker then logs an ERROR with a traceback onto the user's terminal.
+        Results and task errors came through the futures already, so the workers of our
+        own cluster go quiet first; a remote cluster's logging is its owner's."""
+        with suppress(OSError, TimeoutError):  # a worker already gone logs nothing more
+            self._client.run(_quiet_distributed_logs)
+
     def close(self) -> None:
         client = getattr(self, "_client", None)
         if client is not None:
             if self._futures:
                 client.cancel(self._futures)
+            if self._cluster is not None:
+                self._quiet_local_workers()
             client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _quiet_distributed_logs() -> None:
+    # dask's logging config gives some children levels of their own: each one, too
+    names = [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
+    for name in ["distributed", *names]:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def validate_dask_address(address: str) -> None:

@@ -17,46 +17,242 @@ UNITS = ("count", "ratio", "share", "h", "USD", "listing_days")
 
 @dataclass(frozen=True)
 class Metric:
-    """One metric of ``summary.json``: its unit and which way is better (None: neither)."""
+    """One metric of ``summary.json``: its unit, which way is better (None: neither) and
+    exactly what it counts (``docs/metrics.md`` is generated from these)."""
 
     name: str
     unit: str
     higher_better: bool | None
+    definition: str
 
 
 _LOWER, _HIGHER, _NEITHER = False, True, None
 
+# "in the window": at a time inside the measured window [warm-up end, horizon).
+# "platform removals": channels proactive (upload checks and sweeps), lead and ban.
+_PCT = (
+    "The {q}th percentile (inverted CDF) of the hours from a notice's filing to the removal "
+    "of its listings, one observation per listing removed, over notices filed in the window "
+    "that removed any listing; genuine listings wrongly removed by mistaken notices count "
+    "too."
+)
+_WAIT = (
+    "The {q}th percentile of the hours reviews waited in a queue before a manager started "
+    "them (notices and counter-notices, every desk together), over reviews started in the "
+    "window; a request for evidence starts a new wait when the answer comes back."
+)
+
 METRICS: tuple[Metric, ...] = (
-    Metric("fake_listings_created", "count", _LOWER),
-    Metric("fake_removed_proactive", "count", _HIGHER),
-    Metric("fake_removed_notice", "count", _NEITHER),
-    Metric("fake_removed_lead", "count", _HIGHER),
-    Metric("fake_removed_ban", "count", _HIGHER),
-    Metric("fake_removed_seller", "count", _NEITHER),
-    Metric("proactive_to_notice_ratio", "ratio", _HIGHER),
-    Metric("removed_before_first_sale_share", "share", _HIGHER),
-    Metric("fake_exposure_listing_days", "listing_days", _LOWER),
-    Metric("fake_views", "count", _LOWER),
-    Metric("fake_sales", "count", _LOWER),
-    Metric("fake_sales_value", "USD", _LOWER),
-    Metric("notices_filed", "count", _NEITHER),
-    Metric("notice_precision", "share", _HIGHER),
-    Metric("notice_to_removal_h_p50", "h", _LOWER),
-    Metric("notice_to_removal_h_p90", "h", _LOWER),
-    Metric("notice_to_removal_h_p95", "h", _LOWER),
-    Metric("notice_to_removal_h_p99", "h", _LOWER),
-    Metric("notices_within_24h_share", "share", _HIGHER),
-    Metric("genuine_wrongly_removed", "count", _LOWER),
-    Metric("wrongful_removal_days", "listing_days", _LOWER),
-    Metric("counter_notices", "count", _LOWER),
-    Metric("restorations", "count", _NEITHER),
-    Metric("am_utilization", "share", _NEITHER),
-    Metric("am_queue_wait_h_p50", "h", _LOWER),
-    Metric("am_queue_wait_h_p95", "h", _LOWER),
-    Metric("am_hours", "h", _LOWER),
-    Metric("accounts_banned", "count", _NEITHER),
-    Metric("counterfeiters_active_end", "count", _LOWER),
-    Metric("relists", "count", _LOWER),
+    Metric(
+        "fake_listings_created",
+        "count",
+        _LOWER,
+        "Fake listings posted in the window, new ones and relists, whether or not the upload "
+        "check caught them.",
+    ),
+    Metric(
+        "fake_removed_proactive",
+        "count",
+        _HIGHER,
+        "Fakes the platform removed on its own initiative in the window: caught by the upload "
+        "check (never on show) plus removed by its sweeps of live listings.",
+    ),
+    Metric(
+        "fake_removed_notice",
+        "count",
+        _NEITHER,
+        "Fakes taken down by a brand's notice in the window: on filing for a remove-first "
+        "route, on approval for a review-first one. A fake put back up after a rejected "
+        "notice still counts (see fake_listings_restored).",
+    ),
+    Metric(
+        "fake_removed_lead",
+        "count",
+        _HIGHER,
+        "Fakes removed in the window after a brand confirmed a low-confidence platform hit "
+        "shared with it as a lead (joint_force brands).",
+    ),
+    Metric(
+        "fake_removed_ban",
+        "count",
+        _HIGHER,
+        "Live fakes taken down in the window because their account was banned.",
+    ),
+    Metric(
+        "fake_removed_seller",
+        "count",
+        _NEITHER,
+        "Fakes their own seller ended in the window (the listing's lifetime ran out before "
+        "anyone removed it).",
+    ),
+    Metric(
+        "proactive_to_notice_ratio",
+        "ratio",
+        _HIGHER,
+        "Public-figure sense (Alibaba's proactive removals per notice-driven removal): "
+        "platform removals (proactive including upload blocks, lead, ban) over notice "
+        "removals, both in the window.",
+    ),
+    Metric(
+        "removed_before_first_sale_share",
+        "share",
+        _HIGHER,
+        "Public-figure sense (Alibaba's proactive removals made before a single sale): among "
+        "platform removals in the window, upload blocks included (they never sell), the share "
+        "made before the listing's first sale.",
+    ),
+    Metric(
+        "fake_exposure_listing_days",
+        "listing_days",
+        _LOWER,
+        "Listing-days fakes were on show inside the window (live and not hidden by a block).",
+    ),
+    Metric(
+        "fake_views",
+        "count",
+        _LOWER,
+        "Expected shopper views of fakes: fake_exposure_listing_days times "
+        "market.views_per_listing_day (closed form, not drawn).",
+    ),
+    Metric(
+        "fake_sales",
+        "count",
+        _LOWER,
+        "Expected fake sales: fake_views times market.fake_conversion (an expectation, not "
+        "a drawn count).",
+    ),
+    Metric(
+        "fake_sales_value",
+        "USD",
+        _LOWER,
+        "Expected money spent on fakes: each listing's expected sales times its genuine price "
+        "times (1 - market.fake_price_discount).",
+    ),
+    Metric(
+        "notices_filed",
+        "count",
+        _NEITHER,
+        "Notices brands filed in the window, valid ones and mistaken ones (naming genuine "
+        "listings).",
+    ),
+    Metric(
+        "notice_precision",
+        "share",
+        _HIGHER,
+        "Share of the notices filed in the window that name real fakes (as drawn from "
+        "rights_holders.notice_precision, not as judged by review).",
+    ),
+    Metric("notice_to_removal_h_p50", "h", _LOWER, _PCT.format(q=50)),
+    Metric("notice_to_removal_h_p90", "h", _LOWER, _PCT.format(q=90)),
+    Metric("notice_to_removal_h_p95", "h", _LOWER, _PCT.format(q=95)),
+    Metric("notice_to_removal_h_p99", "h", _LOWER, _PCT.format(q=99)),
+    Metric(
+        "notices_within_24h_share",
+        "share",
+        _HIGHER,
+        "Public-figure sense (Alibaba's notices handled within 24 hours): among notices filed "
+        "in the window whose outcome is known (decided or acted on, or open for 24 hours by "
+        "the horizon), the share first decided or acted on (its listings removed) within "
+        "24 hours of filing.",
+    ),
+    Metric(
+        "genuine_wrongly_removed",
+        "count",
+        _LOWER,
+        "Genuine listings taken down in the window, by mistaken notices or by the platform's "
+        "false positives.",
+    ),
+    Metric(
+        "wrongful_removal_days",
+        "listing_days",
+        _LOWER,
+        "Listing-days that genuine listings removed in the window stayed down, until put back "
+        "up or the horizon.",
+    ),
+    Metric(
+        "counter_notices",
+        "count",
+        _LOWER,
+        "Counter-notices honest sellers filed in the window against wrongful removals.",
+    ),
+    Metric(
+        "restorations",
+        "count",
+        _NEITHER,
+        "Genuine listings put back up in the window: a mistaken remove-first notice rejected "
+        "on review, or a counter-notice upheld.",
+    ),
+    Metric(
+        "fake_listings_restored",
+        "count",
+        _LOWER,
+        "Fakes put back up in the window because review wrongly rejected the remove-first "
+        "notice that took them down (not those their seller would have ended meanwhile).",
+    ),
+    Metric(
+        "am_utilization",
+        "share",
+        _NEITHER,
+        "Account managers' review hours over their on-shift hours in the window, every desk "
+        "pooled; overtime counts as busy but not on shift, so it can exceed 1.",
+    ),
+    Metric("am_queue_wait_h_p50", "h", _LOWER, _WAIT.format(q=50)),
+    Metric("am_queue_wait_h_p95", "h", _LOWER, _WAIT.format(q=95)),
+    Metric(
+        "am_hours",
+        "h",
+        _LOWER,
+        "Account managers' busy hours in the window: the review time of reviews finished in "
+        "it, every desk together (hours paid: am_paid_hours).",
+    ),
+    Metric(
+        "am_paid_hours",
+        "h",
+        _LOWER,
+        "Manager-hours the rosters pay in the window: each desk's headcount (pool_size, or "
+        "dedicated_per_enrolled_brand per joint_force brand) times its hours on shift "
+        "(working_hours on working_days, or round the clock when always_on), busy or not.",
+    ),
+    Metric(
+        "am_utilization_pool",
+        "share",
+        _NEITHER,
+        "The shared pool's review hours over its on-shift hours in the window (NaN when the "
+        "pool has no managers).",
+    ),
+    Metric(
+        "am_utilization_dedicated_mean",
+        "share",
+        _NEITHER,
+        "The mean over dedicated desks of each desk's review hours over its on-shift hours in "
+        "the window (NaN when there are no dedicated desks).",
+    ),
+    Metric(
+        "am_utilization_dedicated_max",
+        "share",
+        _NEITHER,
+        "The busiest dedicated desk's review hours over its on-shift hours in the window (NaN "
+        "when there are no dedicated desks).",
+    ),
+    Metric(
+        "accounts_banned",
+        "count",
+        _NEITHER,
+        "Counterfeit accounts banned in the window by the strike ladder.",
+    ),
+    Metric(
+        "counterfeiters_active_end",
+        "count",
+        _LOWER,
+        "Counterfeit accounts open at the horizon (blocked ones included).",
+    ),
+    Metric(
+        "relists",
+        "count",
+        _LOWER,
+        "Fakes posted again in the window after a removal of the same seller's listing (part "
+        "of fake_listings_created).",
+    ),
 )
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)

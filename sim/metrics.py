@@ -8,7 +8,7 @@ are in ``sim.traces``.)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,8 @@ DAILY_COLUMNS: tuple[str, ...] = (
     *(f"removed_{c}" for c in CHANNELS),
     "genuine_removed",
     "restorations",
+    "fakes_hidden",
+    "fakes_restored",
     "counter_notices",
     "relists",
     "accounts_banned",
@@ -140,6 +142,7 @@ class Aggregates:
                 "genuine_wrongly_removed",
                 "counter_notices",
                 "restorations",
+                "fake_listings_restored",
                 "accounts_banned",
                 "relists",
             ),
@@ -164,12 +167,13 @@ class Aggregates:
     def exposure(
         self,
         brand: IntArray,
-        created_h: FloatArray,
+        live_from_h: FloatArray,
         price_usd: FloatArray,
         end_h: FloatArray,
     ) -> None:
-        """Fold listing-days, views and expected sales of listings live until ``end_h``."""
-        start = np.maximum(created_h, self.window.warmup_h)
+        """Fold listing-days, views and expected sales of listings on show from
+        ``live_from_h`` until ``end_h`` (nothing where ``end_h`` comes first)."""
+        start = np.maximum(live_from_h, self.window.warmup_h)
         stop = np.minimum(end_h, self.window.horizon_h)
         hours = np.maximum(stop - start, 0.0)
         views = hours / 24.0 * self.demand.views_per_day[brand]
@@ -193,7 +197,7 @@ class Aggregates:
         ``price_usd`` column needed)."""
         t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), cols["brand"].shape)
         if not at_upload:
-            self.exposure(cols["brand"], cols["created_h"], cols["price_usd"], t)
+            self.exposure(cols["brand"], cols["live_from_h"], cols["price_usd"], t)
         self.count(f"fake_removed_{channel}", t, daily=f"removed_{channel}")
         if channel in PLATFORM_CHANNELS:
             inside = self.in_window(t)
@@ -234,11 +238,31 @@ def _notice_metrics(notices: dict[str, np.ndarray], window: Window) -> dict[str,
 
 @dataclass(frozen=True, slots=True)
 class ReviewTotals:
-    """The account managers' work over the measured window, all desks together."""
+    """The account managers' work over the measured window: all desks together, and
+    per desk (the pool first, then the dedicated desks)."""
 
     busy_h: float
-    available_h: float
+    available_h: float  # manager-hours on shift: what the rosters pay
     waits_h: FloatArray  # the queue wait of every review started in the window
+    busy_by_desk_h: FloatArray = field(default_factory=lambda: np.zeros(1))
+    on_shift_by_desk_h: FloatArray = field(default_factory=lambda: np.zeros(1))
+
+    def utilisation_by_desk(self) -> FloatArray:
+        """Busy over on-shift hours of each desk (NaN for a desk with nobody on it)."""
+        on = self.on_shift_by_desk_h
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(on > 0, self.busy_by_desk_h / np.where(on > 0, on, 1.0), np.nan)
+
+
+def _desk_utilisation(am: ReviewTotals) -> dict[str, float]:
+    """Utilisation of the pool, and the mean and highest over dedicated desks."""
+    util = am.utilisation_by_desk()
+    dedicated = util[1:][~np.isnan(util[1:])]
+    return {
+        "am_utilization_pool": float(util[0]),
+        "am_utilization_dedicated_mean": float(dedicated.mean()) if len(dedicated) else np.nan,
+        "am_utilization_dedicated_max": float(dedicated.max()) if len(dedicated) else np.nan,
+    }
 
 
 def summarise(
@@ -267,10 +291,13 @@ def summarise(
         "wrongful_removal_days": agg.wrongful_days,
         "counter_notices": c["counter_notices"],
         "restorations": c["restorations"],
+        "fake_listings_restored": c["fake_listings_restored"],
         "am_utilization": share(am.busy_h, am.available_h),
         "am_queue_wait_h_p50": float(np.percentile(waits, 50)) if len(waits) else float("nan"),
         "am_queue_wait_h_p95": float(np.percentile(waits, 95)) if len(waits) else float("nan"),
         "am_hours": float(am.busy_h),
+        "am_paid_hours": float(am.available_h),
+        **_desk_utilisation(am),
         "accounts_banned": c["accounts_banned"],
         "counterfeiters_active_end": float(accounts_active),
         "relists": c["relists"],

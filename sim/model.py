@@ -211,7 +211,7 @@ class Model:
     def _end_of_day(self, day: int) -> None:
         """Close day ``day - 1``: snapshots, the good-faith review and displacement."""
         now = day * 24.0
-        self.daily.set("fakes_live", day - 1, float(len(self.store)))
+        self.daily.set("fakes_live", day - 1, float(len(self.store)))  # hidden ones too
         self.daily.set("queue_length", day - 1, float(self.desks.queue_length))
         members = self.brands.of_programme("good_faith")
         if len(members):
@@ -269,6 +269,25 @@ class Model:
         if screen.lead[keep].any():
             rows = self.store.rows_of(ids[screen.lead[keep]])
             self.store.cols["lead"][rows] = True
+        if self.events is not None:
+            account, relist = new.account[keep], new.relist[keep]
+            self._log_posted(ids, brand, account, created, relist, price)
+            self.events.add("went_live", created, ids, brand, True, "upload", account=account)
+
+    def _log_posted(
+        self,
+        ids: IntArray,
+        brand: IntArray,
+        account: IntArray,
+        created_h: np.ndarray,
+        relist: BoolArray,
+        price_usd: np.ndarray | float,
+    ) -> None:
+        assert self.events is not None
+        channel = np.where(relist, "relist", "new").astype(object)
+        self.events.add(
+            "posted", created_h, ids, brand, True, channel, account=account, price_usd=price_usd
+        )
 
     def _caught_at_upload(self, new: NewListings, caught: BoolArray) -> None:
         """Fakes removed as they were posted: ids of their own, never on sale."""
@@ -280,6 +299,11 @@ class Model:
             "created_h": new.created_h[caught],
             "first_sale_h": np.full(n, np.inf),  # never on sale
         }
+        if self.events is not None:
+            self._log_posted(
+                cols["id"], cols["brand"], cols["account"], cols["created_h"],
+                new.relist[caught], np.nan,
+            )  # fmt: skip
         self.removals.fold(cols, new.created_h[caught], "proactive", at_upload=True)
 
     def _enrolled(self, brand: IntArray) -> BoolArray | None:
@@ -290,7 +314,7 @@ class Model:
 
     def _platform_sweep(self, now_h: float) -> None:
         """Proactive sweep of live fakes (removals and leads) and of genuine listings."""
-        rows = np.flatnonzero(self.store.alive_mask())
+        rows = np.flatnonzero(self.store.visible_mask(now_h))
         enrolled = self._enrolled(self.store.col("brand")[rows])
         screen = self.platform.sweep(self.store.col("obfuscated")[rows], enrolled)
         self.store.cols["lead"][rows[screen.lead]] = True
@@ -324,5 +348,8 @@ class Model:
         rows = np.flatnonzero(self.store.alive_mask())
         cols = self.store.take(rows)
         end = np.full(len(rows), self.window.horizon_h)
-        self.agg.exposure(cols["brand"].astype(np.int64), cols["created_h"], cols["price_usd"], end)
+        self.agg.exposure(
+            cols["brand"].astype(np.int64), cols["live_from_h"], cols["price_usd"], end
+        )
+        self.removals.log_first_sales(cols, end)
         self.legit.still_down(self.window.horizon_h)

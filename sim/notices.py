@@ -42,6 +42,11 @@ class OpenNotice:
     brand: int
     remove_first: bool
     genuine_down: IntArray = field(default_factory=_no_ids)  # taken down by this notice
+    # fakes a remove-first notice took down on filing, held until its review: their ids,
+    # when the seller would have ended them, and when they came down
+    held_ids: IntArray = field(default_factory=_no_ids)
+    held_expires_h: FloatArray = field(default_factory=lambda: np.empty(0))
+    held_h: float = 0.0
 
 
 class NoticeLifecycle:
@@ -71,6 +76,8 @@ class NoticeLifecycle:
         self.open: dict[int, OpenNotice] = {}
         # approved review-first valid notices: (approved at, notice id, notice)
         self.pending: list[tuple[float, int, OpenNotice]] = []
+        # rejected remove-first valid notices: (rejected at, notice id, notice)
+        self.restoring: list[tuple[float, int, OpenNotice]] = []
         self._decided_by_kind = {
             "notice": self._notice_decided,
             "counter_notice": self._counter_decided,
@@ -88,7 +95,7 @@ class NoticeLifecycle:
         )
         store.cols["noticed"][found_rows] = True  # filed together below
         immediate = self._file_all(valid, now_h, True)
-        self.take_down(immediate, np.full(len(immediate), now_h))
+        self.take_down(immediate, np.full(len(immediate), now_h), hold=True)
         for brand in self.holders.invalid_brands(valid):
             ids = self.holders.pick_genuine(self.catalog, brand)
             if len(ids):
@@ -114,7 +121,11 @@ class NoticeLifecycle:
         self.daily.add("notices_filed", now_h, weight=float(len(drafts)))
         record.add_many("filed", brands, now_h)
         filed = []
-        for nid, draft, f in zip(nids, drafts, first, strict=True):
+        events = self.removals.events
+        for nid, draft, f, p in zip(nids, drafts, first, policies, strict=True):
+            if events is not None:
+                route = route_name(p, f)
+                events.add("noticed", now_h, draft.ids, draft.brand, valid, route, notice=nid)
             notice = OpenNotice(nid, draft.ids, valid, draft.brand, f)
             self.open[nid] = notice
             self.desks.for_brand(draft.brand).submit(ReviewItem(nid, draft.brand, valid, now_h))
@@ -136,9 +147,10 @@ class NoticeLifecycle:
 
     # ------------------------------------------------------------------ taking down
 
-    def take_down(self, notices: list[OpenNotice], t_h: FloatArray) -> None:
+    def take_down(self, notices: list[OpenNotice], t_h: FloatArray, hold: bool = False) -> None:
         """Take down the live fakes of valid notices, ``notices[i]`` at ``t_h[i]``, in one
-        batch."""
+        batch; ``hold``: keep them, each with its notice, until the notices are decided
+        (remove-first notices, whose rejection puts them back)."""
         if not notices:
             return
         parts = [n.ids for n in notices]
@@ -147,10 +159,31 @@ class NoticeLifecycle:
         order = np.argsort(ids, kind="stable")
         rows, live = self.store.locate(ids[order])
         rows, owner = rows[live], owner[order][live]
-        here = self.removals.remove_rows(rows, t_h[owner], "notice")
+        expires = self.store.col("expires_h")[rows]
+        here = self.removals.remove_rows(rows, t_h[owner], "notice", hold)
+        if hold:
+            self._hold(notices, t_h, rows[here], owner[here], expires[here])
         self.log.removed_many(
             [n.nid for n in notices], t_h, np.bincount(owner[here], minlength=len(notices))
         )
+
+    def _hold(
+        self,
+        notices: list[OpenNotice],
+        t_h: FloatArray,
+        rows: IntArray,
+        owner: IntArray,
+        expires_h: FloatArray,
+    ) -> None:
+        """Each notice keeps the ids of the fakes it holds (sorted) and their expiries."""
+        order = np.lexsort((self.store.col("id")[rows], owner))
+        rows, owner, expires_h = rows[order], owner[order], expires_h[order]
+        bounds = np.searchsorted(owner, np.arange(len(notices) + 1))
+        ids = self.store.col("id")[rows]
+        for i, notice in enumerate(notices):
+            lo, hi = int(bounds[i]), int(bounds[i + 1])
+            notice.held_ids, notice.held_expires_h = ids[lo:hi], expires_h[lo:hi]
+            notice.held_h = float(t_h[i])
 
     def _act_on(self, notice: OpenNotice, t_h: float) -> None:
         """Take down what one notice names (still live) at ``t_h``."""
@@ -161,12 +194,18 @@ class NoticeLifecycle:
         self.log.removed(notice.nid, t_h, len(notice.genuine_down))
 
     def apply_pending(self) -> None:
-        """Approved review-first notices: their removals, at their true approval times."""
-        if not self.pending:
-            return
-        ordered = sorted(self.pending, key=itemgetter(0, 1))
-        self.take_down([n for _, _, n in ordered], np.array([t for t, _, _ in ordered]))
-        self.pending.clear()
+        """Approved review-first notices: their removals, at their true approval times;
+        then the fakes of rejected remove-first notices back up."""
+        if self.pending:
+            ordered = sorted(self.pending, key=itemgetter(0, 1))
+            self.take_down([n for _, _, n in ordered], np.array([t for t, _, _ in ordered]))
+            self.pending.clear()
+        if self.restoring:
+            for t_h, _, notice in sorted(self.restoring, key=itemgetter(0, 1)):
+                self.removals.restore(
+                    notice.held_ids, notice.held_expires_h, notice.held_h, t_h, notice.nid
+                )
+            self.restoring.clear()
 
     # ------------------------------------------------------------------ decisions
 
@@ -178,6 +217,12 @@ class NoticeLifecycle:
         notice = self.open.pop(item.item_id)
         t_h = d.decided_h
         self.log.decided(notice.nid, t_h)
+        if self.removals.events is not None:
+            verdict = "approved" if d.approved else "rejected"
+            none = np.array([-1])
+            self.removals.events.add(
+                "decided", t_h, none, notice.brand, notice.valid, verdict, notice=notice.nid
+            )
         record = self.holders.record
         record.add("decided", notice.brand, t_h)
         if d.approved:
@@ -192,8 +237,13 @@ class NoticeLifecycle:
             self._mark_noticed(notice.ids, notice.valid, False)
         if then.contest:
             self.contest(notice.genuine_down, t_h, charge_brand=True)
-        if then.restore:
+        if then.restore and notice.valid:  # the store changes only at ticks
+            self.restoring.append((t_h, notice.nid, notice))
+        elif then.restore:
             self.legit.restore(notice.genuine_down, t_h)
+        elif len(notice.held_ids):  # the take-down stands
+            rows, held = self.store.locate_held(notice.held_ids)
+            self.store.release(rows[held])
 
     # ------------------------------------------------------------------ counter-notices
 

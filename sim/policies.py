@@ -109,20 +109,20 @@ class Consequence:
     take_down: bool = False  # the listings come down, at the decision's time
     release: bool = False  # the listings are no longer under notice
     contest: bool = False  # sellers may counter-notify what the notice took down
-    restore: bool = False  # genuine listings taken down on filing go back up
+    restore: bool = False  # listings taken down on filing go back up
 
 
 # (approved, valid, remove_first) -> its consequence. A valid notice's fakes are never
 # released once approved: they are down or come down. Fakes a remove-first notice took
-# down stay down even when the notice is wrongly rejected (the platform does not put a
-# fake back up).
+# down go back up when the notice is wrongly rejected, as genuine listings do: the
+# review decides, whatever the listing really is.
 CONSEQUENCES: dict[tuple[bool, bool, bool], Consequence] = {
     (True, True, False): Consequence(take_down=True),
     (True, True, True): Consequence(),
     (True, False, False): Consequence(take_down=True, release=True, contest=True),
     (True, False, True): Consequence(release=True, contest=True),
     (False, True, False): Consequence(release=True),
-    (False, True, True): Consequence(release=True),
+    (False, True, True): Consequence(release=True, restore=True),
     (False, False, False): Consequence(release=True),
     (False, False, True): Consequence(release=True, restore=True),
 }

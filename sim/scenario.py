@@ -26,6 +26,8 @@ from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
+    MAX_LISTINGS_PER_ACCOUNT_DAY,
+    MAX_POSTS_PER_DAY,
     MAX_PRODUCTS,
     MIX_TOLERANCE,
     Days,
@@ -159,9 +161,25 @@ class Counterfeiters(_Section):
     @field_validator("listings_per_day")
     @classmethod
     def _posting_rate(cls, value: AnyDist) -> AnyDist:
-        """listings_per_day has a mean of 0 or at least 1e-6."""
+        """listings_per_day has a mean of 0, or between 1e-6 and 100,000."""
         rate_floor(value.mean, "its mean is ")
+        if value.mean > MAX_LISTINGS_PER_ACCOUNT_DAY:
+            raise ValueError(
+                f"its mean is {value.mean:g}, above the bound of "
+                f"{MAX_LISTINGS_PER_ACCOUNT_DAY:,.0f} per day"
+            )
         return value
+
+    @model_validator(mode="after")
+    def _volume_fits(self) -> Counterfeiters:
+        """count x the mean of listings_per_day is at most 10,000,000 posts a day."""
+        volume = self.count * self.listings_per_day.mean
+        if volume > MAX_POSTS_PER_DAY:
+            raise ValueError(
+                f"count x mean listings_per_day = {volume:,.0f} posts a day, above the "
+                f"bound of {MAX_POSTS_PER_DAY:,.0f}"
+            )
+        return self
 
 
 class RightsHolders(_Section):

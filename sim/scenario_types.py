@@ -25,6 +25,11 @@ Days = Annotated[float, Field(ge=0, le=MAX_DAYS)]
 PositiveDays = Annotated[float, Field(gt=0, le=MAX_DAYS)]
 IntervalH = Annotated[float, Field(gt=0, le=MAX_HOURS)]
 MAX_PRODUCTS = 10_000_000
+MAX_LISTINGS_PER_ACCOUNT_DAY = 100_000.0
+"""The largest mean posting rate of one counterfeit account."""
+MAX_POSTS_PER_DAY = 10_000_000.0
+"""The largest posting volume at the start, count x mean listings_per_day (the full
+Alibaba year posts under 900,000 a day)."""
 MAX_GENUINE_LISTINGS = 50_000_000
 
 MIN_RATE_PER_DAY = 1e-6

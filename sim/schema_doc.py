@@ -269,20 +269,27 @@ def render() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Write (or with ``--check`` compare) the reference; 0 when done or up to date."""
-    parser = argparse.ArgumentParser(
-        prog="python -m sim.schema_doc", description="Generate the scenario reference."
+    return generated_file_main(
+        argv, render(), DEFAULT_OUT, REGENERATE, "Generate the scenario reference."
     )
-    parser.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT)
+
+
+def generated_file_main(
+    argv: Sequence[str] | None, text: str, default_out: Path, regenerate: str, what: str
+) -> int:
+    """The command of a generated document: write ``text`` to the path given (default
+    ``default_out``), or with ``--check`` exit 1 when that file differs from it."""
+    parser = argparse.ArgumentParser(prog=regenerate, description=what)
+    parser.add_argument("out", nargs="?", type=Path, default=default_out)
     parser.add_argument("--check", action="store_true", help="exit 1 if the file differs")
     args = parser.parse_args(argv)
-    text = render()
     if args.check:
         try:
             current = args.out.read_text(encoding="utf-8")
         except OSError:
             current = None
         if current != text:
-            print(f"error: {args.out} is out of date; run '{REGENERATE}'", file=sys.stderr)
+            print(f"error: {args.out} is out of date; run '{regenerate}'", file=sys.stderr)
             return 1
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)

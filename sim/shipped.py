@@ -14,12 +14,33 @@ from pathlib import Path
 SUFFIX = ".toml"
 
 
+DISTRIBUTION = "takedown-lab"
+DATA_DIR = ("share", "takedown-lab", "scenarios")
+
+
 def scenario_dir() -> Path:
     """The folder of the shipped scenarios: the checkout's, else the installed copy."""
     checkout = Path(__file__).resolve().parents[1] / "scenarios"
     if (checkout / f"smoke{SUFFIX}").is_file():
         return checkout
-    return Path(sys.prefix) / "share" / "takedown-lab" / "scenarios"
+    return _installed() or Path(sys.prefix, *DATA_DIR)
+
+
+def _installed() -> Path | None:
+    """Where the installer put the scenarios, from the distribution's record of its files:
+    under the environment's prefix, or the user's (``pip install --user``) or another
+    ``--prefix``, wherever the package itself landed."""
+    from importlib import metadata
+
+    try:
+        files = metadata.distribution(DISTRIBUTION).files or []
+    except metadata.PackageNotFoundError:
+        return None
+    tail = "/".join((*DATA_DIR, f"smoke{SUFFIX}"))
+    for file in files:
+        if file.as_posix().endswith(tail):
+            return Path(str(file.locate())).resolve().parent
+    return None
 
 
 def names() -> list[str]:

@@ -80,10 +80,40 @@ class NoticeLog:
         return out
 
 
-class EventLog:
-    """Optional per-listing event log: removals and restorations (kept as array chunks)."""
+# what each kind of event records: ``listing_id`` (-1 for events of an account or a
+# notice), ``account_id`` (a fake's seller; -1 where none), ``notice_id`` (-1 where none),
+# ``price_usd`` (the genuine price, NaN where not drawn) and ``channel`` (a label)
+EVENT_KINDS: dict[str, str] = {
+    "posted": "a fake posted, channel new or relist (price only for those that went live)",
+    "blocked_at_upload": "a fake caught by the upload check, never on show",
+    "went_live": "a fake passed the upload check and went on show",
+    "first_sale": "a fake's first sale (once per listing, at the time it happened)",
+    "noticed": "a listing named in a notice (notice_id); channel: its route",
+    "decided": "a notice decided (listing_id -1); channel approved or rejected",
+    "removed": "a listing taken down; channel: how (proactive, notice, lead, ban, seller)",
+    "hidden": "a fake taken off show by its account's block, for the block's length",
+    "restored": "a listing back up after a rejected notice or an upheld counter-notice",
+    "counter_notice": "a seller counter-notified the wrongful removal of a genuine listing",
+    "struck": "an account took a strike (listing_id -1); channel: the rung it reached",
+    "banned": "an account banned (listing_id -1)",
+}
 
-    COLUMNS = ("t_h", "kind", "listing_id", "brand_id", "fake", "channel")
+
+class EventLog:
+    """Optional event log of a run: every listing's story and its accounts' and notices'
+    steps (``EVENT_KINDS``), kept as array chunks and sorted by time at the end."""
+
+    COLUMNS = (
+        "t_h",
+        "kind",
+        "listing_id",
+        "brand_id",
+        "fake",
+        "channel",
+        "account_id",
+        "notice_id",
+        "price_usd",
+    )
 
     def __init__(self) -> None:
         self.chunks: list[dict[str, np.ndarray]] = []
@@ -93,35 +123,61 @@ class EventLog:
         kind: str,
         t_h: FloatArray | float,
         ids: IntArray,
-        brand: IntArray,
+        brand: IntArray | int,
         fake: bool,
-        channel: str,
+        channel: str | np.ndarray,
+        *,
+        account: IntArray | int = -1,
+        notice: IntArray | int = -1,
+        price_usd: FloatArray | float = np.nan,
     ) -> None:
+        """Events of one kind for the listings ``ids`` (the other columns broadcast)."""
         k = len(ids)
         if k == 0:
             return
+
+        def full(value: object, dtype: type) -> np.ndarray:
+            return np.broadcast_to(np.asarray(value, dtype=dtype), (k,)).copy()
+
         self.chunks.append(
             {
-                "t_h": np.broadcast_to(np.asarray(t_h, dtype=np.float64), (k,)).copy(),
+                "t_h": full(t_h, np.float64),
                 "kind": np.full(k, kind, dtype=object),
                 "listing_id": np.asarray(ids, dtype=np.int64),
-                "brand_id": np.asarray(brand, dtype=np.int64),
+                "brand_id": full(brand, np.int64),
                 "fake": np.full(k, fake),
-                "channel": np.full(k, channel, dtype=object),
+                "channel": full(channel, object),
+                "account_id": full(account, np.int64),
+                "notice_id": full(notice, np.int64),
+                "price_usd": full(price_usd, np.float64),
             }
         )
 
+    def add_accounts(self, kind: str, t_h: FloatArray, accounts: IntArray, channel: object) -> None:
+        """Events of accounts (strikes, bans): no listing, no brand."""
+        none = np.full(len(accounts), -1, dtype=np.int64)
+        self.add(kind, t_h, none, none, True, np.asarray(channel, dtype=object), account=accounts)
+
     def table(self) -> dict[str, np.ndarray]:
+        """Every event in time order (ties in the order recorded); a listing's first
+        sale appears once, though a restored listing may report it again."""
         if not self.chunks:
-            empty: dict[str, np.ndarray] = {
+            return {
                 "t_h": np.empty(0),
                 "kind": np.empty(0, dtype=object),
                 "listing_id": np.empty(0, dtype=np.int64),
                 "brand_id": np.empty(0, dtype=np.int64),
                 "fake": np.empty(0, dtype=bool),
                 "channel": np.empty(0, dtype=object),
+                "account_id": np.empty(0, dtype=np.int64),
+                "notice_id": np.empty(0, dtype=np.int64),
+                "price_usd": np.empty(0),
             }
-            return empty
         out = {c: np.concatenate([ch[c] for ch in self.chunks]) for c in self.COLUMNS}
-        order = np.argsort(out["t_h"], kind="stable")
+        sale = np.flatnonzero(out["kind"] == "first_sale")
+        _, first = np.unique(out["listing_id"][sale], return_index=True)
+        keep = np.ones(len(out["t_h"]), dtype=bool)
+        keep[sale] = False
+        keep[sale[first]] = True
+        order = np.flatnonzero(keep)[np.argsort(out["t_h"][keep], kind="stable")]
         return {c: v[order] for c, v in out.items()}

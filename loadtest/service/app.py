@@ -12,6 +12,7 @@ from loadtest.service import db, problems
 from loadtest.service.auth import KeyStore
 from loadtest.service.clock import Clock, system_clock
 from loadtest.service.context import Service, load_params
+from loadtest.service.inline import InlineReader
 from loadtest.service.logs import RequestIdMiddleware
 from loadtest.service.metrics import MetricsMiddleware, ServiceMetrics
 from loadtest.service.problems import ProblemModel
@@ -54,6 +55,7 @@ def build_service(settings: Settings, clock: Clock = system_clock) -> Service:
         params=load_params(read_engine),
         schema_version=version,
         clock=clock,
+        inline=InlineReader.for_url(settings.db),
     )
     holder.append(svc)
     return svc
@@ -104,6 +106,8 @@ def close(app: FastAPI) -> None:
     svc: Service = app.state.service
     svc.writer.close()
     svc.engine.dispose()
+    if svc.inline is not None:
+        svc.inline.close()
 
 
 def _document_problem(app: FastAPI) -> None:

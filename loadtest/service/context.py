@@ -15,6 +15,7 @@ from loadtest.service import schema as s
 from loadtest.service.auth import KeyStore, Principal
 from loadtest.service.clock import Clock, system_clock
 from loadtest.service.events import Act
+from loadtest.service.inline import InlineReader
 from loadtest.service.logs import request_id
 from loadtest.service.metrics import ServiceMetrics
 from loadtest.service.problems import Problem
@@ -65,6 +66,8 @@ class Service:
     # dropped after any decision or counter-notice of the brand commits
     verdicts: dict[int, tuple[bool, float]] = field(default_factory=dict)
     clock: Clock = system_clock
+    # SQLite: point reads on the event loop (inline.py); None on PostgreSQL
+    inline: InlineReader | None = None
 
     def now(self) -> float:
         """The service's time (epoch seconds): the only clock handlers read."""

@@ -92,7 +92,8 @@ def _create(tables: list) -> Callable[[Connection], None]:
 
 
 def _add_columns(tables: list, columns: dict[str, list[str]]) -> Callable[[Connection], None]:
-    """Create ``tables`` and add ``columns`` (all nullable) where a table lacks them."""
+    """Create ``tables`` and add ``columns`` where a table lacks them (nullable, or NOT
+    NULL with the column's server default filling the rows already there)."""
 
     def apply(conn: Connection) -> None:
         _create(tables)(conn)
@@ -103,7 +104,11 @@ def _add_columns(tables: list, columns: dict[str, list[str]]) -> Callable[[Conne
             for name in names:
                 if name in have:
                     continue
-                kind = table.c[name].type.compile(dialect=conn.dialect)
+                column = table.c[name]
+                kind = column.type.compile(dialect=conn.dialect)
+                default = column.server_default
+                if default is not None:  # older rows take the default: NOT NULL holds
+                    kind += f" NOT NULL DEFAULT '{default.arg}'"  # type: ignore[attr-defined]
                 conn.exec_driver_sql(f"ALTER TABLE {table_name} ADD COLUMN {name} {kind}")
 
     return apply
@@ -118,6 +123,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         3,
         "Art. 16 notices, statements of reasons, complaints, misuse, events, key changes",
         _add_columns(s.V3_TABLES, s.V3_COLUMNS),
+    ),
+    Migration(
+        4,
+        "statements of reasons for account suspensions: restriction, its end, the account",
+        _add_columns([], s.V4_COLUMNS),
     ),
 )
 

@@ -69,7 +69,7 @@ def remove(
     )  # fmt: skip
     _audit(conn, act, "remove", live, program, notice_id=notice.id)
     conn.execute(s.statements.insert(), sor.rows_for(act, live, notice, sor.NOT_AUTOMATED))
-    misuse.judge_sellers(conn, act, [r.seller_id for r in live], settings)
+    misuse.judge_sellers(conn, act, live, settings)
     return len(live)
 
 
@@ -96,7 +96,8 @@ def restore(
         .values(status="live", removed_at=None, removed_reason=None, removed_by_notice=None)
     )
     conn.execute(
-        st.update().where(st.c.listing_id.in_(ids), st.c.ended_at.is_(None))
+        st.update().where(st.c.listing_id.in_(ids), st.c.ended_at.is_(None),
+                          st.c.restriction == sor.LISTING_REMOVED)
         .values(ended_at=act.now)
     )  # fmt: skip
     _audit(conn, act, "restore", gone, program, notice_id, counter_notice_id)

@@ -136,7 +136,7 @@ def _remove_now(conn: Connection, raw: Raw, svc: Service, act: Act, notice: Any,
             events.row(act, "listing.remove", "listing", r.id, r.brand_id, automated=True,
                        notice_id=notice.id) for r in removed
         ])  # fmt: skip
-        misuse.judge_sellers(conn, act, [r.seller_id for r in removed], svc.settings)
+        misuse.judge_sellers(conn, act, removed, svc.settings)
     return removed
 
 

@@ -7,17 +7,18 @@ threshold on at least ``misuse_min_decided`` notices, it is first warned, and on
 next unfounded decision after the warning suspended for ``suspension_s``. A suspended
 notifier's notices answer 403 naming the end of the suspension. Sellers likewise:
 ``seller_strikes`` removals that stood (in the window, since the last suspension) warn,
-the next suspends, and a suspended seller's new listings answer 403. An admin reinstates.
+the next suspends (with a statement of reasons, Art. 17), and a suspended seller's new
+listings answer 403. An admin reinstates, as does an upheld complaint of the seller.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from sqlalchemy import Connection, case, func, select
 
-from loadtest.service import events
+from loadtest.service import events, sor
 from loadtest.service import schema as s
 from loadtest.service.events import Act
 from loadtest.service.models import iso
@@ -62,17 +63,18 @@ def _since(act: Act, row: Any, settings: Settings) -> float | None:
 
 
 def _warn_or_suspend(conn: Connection, act: Act, row: Any, since: float, kind: str,
-                     settings: Settings, **detail: Any) -> str:  # fmt: skip
+                     settings: Settings, **detail: Any) -> float | None:  # fmt: skip
+    """Warn ``row``, or suspend it when already warned; returns the suspension's end."""
     p = s.principals
     if row.warned_at is None or row.warned_at < since:
         conn.execute(p.update().where(p.c.id == row.id).values(warned_at=act.now))
         events.log(conn, act, f"{kind}.warn", "principal", row.id, **detail)
-        return "warned"
+        return None
     until = act.now + settings.suspension_s
     conn.execute(p.update().where(p.c.id == row.id).values(suspended_until=until,
                                                            warned_at=None))  # fmt: skip
     events.log(conn, act, f"{kind}.suspend", "principal", row.id, until=until, **detail)
-    return "suspended"
+    return until
 
 
 def judge(conn: Connection, act: Act, notifier: Any, settings: Settings) -> str | None:
@@ -84,30 +86,39 @@ def judge(conn: Connection, act: Act, notifier: Any, settings: Settings) -> str 
     share = settings.misuse_unfounded_share
     if decided < settings.misuse_min_decided or unfounded < share * decided:
         return None
-    return _warn_or_suspend(conn, act, notifier, since, "notifier", settings,
-                            decided=decided, unfounded=unfounded)  # fmt: skip
+    until = _warn_or_suspend(conn, act, notifier, since, "notifier", settings,
+                             decided=decided, unfounded=unfounded)  # fmt: skip
+    return "warned" if until is None else "suspended"
 
 
-def judge_sellers(conn: Connection, act: Act, seller_ids: Iterable[int],
+def judge_sellers(conn: Connection, act: Act, removed: Sequence[Any],
                   settings: Settings) -> None:  # fmt: skip
-    """After removals: a seller whose removals that stood (statements not ended) reach
-    ``seller_strikes`` is warned; the next removal suspends its account."""
+    """After the removal of ``removed`` listings (id, seller_id, brand_id, created_at): a
+    seller whose removals that stood (statements of removals not ended) reach
+    ``seller_strikes`` is warned; the next removal suspends its account, with a
+    statement of reasons of its own (which is no strike)."""
     if not settings.seller_strikes:
         return
     p, st = s.principals, s.statements
-    for seller_id in sorted(set(seller_ids)):
+    last = {r.seller_id: r for r in sorted(removed, key=lambda r: r.id)}
+    for seller_id in sorted(last):
         row = conn.execute(
             select(p).where(p.c.seller_id == seller_id, p.c.role == "seller").limit(1)
         ).first()
         since = None if row is None else _since(act, row, settings)
         if row is None or since is None:
             continue
-        strikes = conn.execute(
-            select(func.count()).where(st.c.seller_id == seller_id, st.c.created_at >= since,
-                                       st.c.ended_at.is_(None))
-        ).scalar_one()  # fmt: skip
-        if strikes >= settings.seller_strikes:
-            _warn_or_suspend(conn, act, row, since, "seller", settings, strikes=int(strikes))
+        strikes = [i for (i,) in conn.execute(
+            select(st.c.id).where(st.c.seller_id == seller_id, st.c.created_at >= since,
+                                  st.c.ended_at.is_(None),
+                                  st.c.restriction == sor.LISTING_REMOVED).order_by(st.c.id)
+        )]  # fmt: skip
+        if len(strikes) < settings.seller_strikes:
+            continue
+        until = _warn_or_suspend(conn, act, row, since, "seller", settings, strikes=len(strikes))
+        if until is not None:
+            conn.execute(st.insert(), [sor.suspension_row(act, row, last[seller_id], until,
+                                                          strikes)])  # fmt: skip
 
 
 def reinstate(conn: Connection, act: Act, principal_id: int) -> Any:
@@ -119,6 +130,11 @@ def reinstate(conn: Connection, act: Act, principal_id: int) -> Any:
     ended = act.now if row.suspended_until is not None else None
     conn.execute(p.update().where(p.c.id == principal_id).values(suspended_until=ended,
                                                                  warned_at=None))  # fmt: skip
+    st = s.statements  # a suspension still running ends with its statement of reasons
+    conn.execute(st.update().where(
+        st.c.principal_id == principal_id, st.c.restriction == sor.ACCOUNT_SUSPENDED,
+        st.c.ended_at.is_(None), st.c.restriction_ends_at > act.now,
+    ).values(ended_at=act.now))  # fmt: skip
     kind = "seller" if row.role == "seller" else "notifier"
     events.log(conn, act, f"{kind}.reinstate", "principal", principal_id)
     return conn.execute(select(p).where(p.c.id == principal_id)).one()

@@ -263,7 +263,8 @@ class RotatedKey(BaseModel):
 
 
 class Statement(BaseModel):
-    """A statement of reasons (Art. 17) for a removal, as the seller reads it."""
+    """A statement of reasons (Art. 17) for a removal or an account suspension, as the
+    seller reads it; ``restriction_ends_at`` is a suspension's planned end."""
 
     id: int
     listing_id: int
@@ -272,8 +273,9 @@ class Statement(BaseModel):
     notice_id: int | None
     created_at: str
     ended_at: str | None
-    restriction: Literal["listing_removed"]
-    ground: Literal["illegal_content"]
+    restriction: Literal["listing_removed", "account_suspended"]
+    restriction_ends_at: str | None
+    ground: Literal["illegal_content", "terms"]
     legal_ground: str
     explanation: str
     facts: str

@@ -240,6 +240,11 @@ statements = Table(
     Column("explanation", Text, nullable=False),
     Column("facts", Text, nullable=False),
     Column("ended_at", Float, nullable=True),
+    # migration 4: account suspensions (Art. 23) have statements too; their listing is
+    # the removal that tipped the suspension, principal_id the suspended account
+    Column("restriction", String(24), nullable=False, server_default="listing_removed"),
+    Column("restriction_ends_at", Float, nullable=True),
+    Column("principal_id", Id, nullable=True),
     Index("ix_statements_seller", "seller_id", "id"),
     Index("ix_statements_created", "created_at"),
 )
@@ -286,4 +291,6 @@ V3_COLUMNS = {
                 "source_type", "priority", "unfounded"],
     "notice_items": ["url"],
 }  # fmt: skip
+# columns migration 4 adds: restrictions of an account, not only of a listing
+V4_COLUMNS = {"statements": ["restriction", "restriction_ends_at", "principal_id"]}
 DATA_TABLES = [t for t in reversed(metadata.sorted_tables) if t.name not in ("schema_version",)]

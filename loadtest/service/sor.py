@@ -3,9 +3,12 @@
 A statement is written in the same transaction as every removal of a listing: the
 facts relied on, the ground (illegal content: the right the notice relied on), whether
 detection and decision were automated, the source (an Art. 16 notice or a trusted
-flagger's) and the redress open to the seller. ``tdb_record`` renders one in the field
-names and enumeration keys of the Transparency Database's statement submission API;
-``schemas/tdb_statement.schema.json`` is the JSON Schema every exported line meets.
+flagger's) and the redress open to the seller. A seller's account suspension for
+repeated infringement (Art. 23) gets one too: ground the terms (the repeat-infringer
+rule), source the platform's own initiative, decided automatically by the rule.
+``tdb_record`` renders one in the field names and enumeration keys of the Transparency
+Database's statement submission API; ``tdb_statement.schema.json`` is the JSON Schema
+every exported line meets.
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ from loadtest.service.events import Act
 
 SOURCE_ARTICLE_16 = "SOURCE_ARTICLE_16"
 SOURCE_TRUSTED_FLAGGER = "SOURCE_TRUSTED_FLAGGER"
+SOURCE_VOLUNTARY = "SOURCE_VOLUNTARY"  # the platform's own initiative
+LISTING_REMOVED = "listing_removed"
+ACCOUNT_SUSPENDED = "account_suspended"
+TERMS_GROUND = (
+    "Terms of service, repeat infringers: an account whose listings are removed for "
+    "infringement {strikes} times within the period is suspended (DSA Art. 23(1))."
+)
 FULLY = "AUTOMATED_DECISION_FULLY"
 NOT_AUTOMATED = "AUTOMATED_DECISION_NOT_AUTOMATED"
 REDRESS = (
@@ -55,13 +65,58 @@ def rows_for(act: Act, listings: Sequence[Any], notice: Any, automated_decision:
     ]  # fmt: skip
 
 
-def tdb_record(row: Any, base_url: str) -> dict[str, Any]:
-    """One statement in the Transparency Database submission API's fields and keys."""
-    record: dict[str, Any] = {
+def suspension_row(act: Act, seller: Any, listing: Any, until: float,
+                   strikes: Sequence[int]) -> dict[str, Any]:  # fmt: skip
+    """The statement row of ``seller``'s (a principals row) account suspension until
+    ``until``, tipped by the removal of ``listing``; ``strikes`` are the statement ids of
+    the removals that stood."""
+    shown = ", ".join(str(i) for i in strikes[:20])
+    return {
+        "puid": f"sor-{uuid.uuid4().hex}", "listing_id": listing.id,
+        "seller_id": seller.seller_id, "brand_id": listing.brand_id, "notice_id": None,
+        "created_at": act.now, "content_created_at": listing.created_at,
+        "source_type": SOURCE_VOLUNTARY, "automated_decision": FULLY,
+        "legal_ground": TERMS_GROUND.format(strikes=len(strikes) + 1),
+        "explanation": (f"{len(strikes)} removals for trade mark infringement stood "
+                        f"(statements {shown}) and listing {listing.id} was removed after "
+                        "the warning."),
+        "facts": (f"Seller {seller.seller_id} was warned after repeated removals for trade mark "
+                  f"infringement; the removal of listing {listing.id} suspended the account "
+                  f"until {_date(until)}: no new listings meanwhile."),
+        "restriction": ACCOUNT_SUSPENDED, "restriction_ends_at": until,
+        "principal_id": seller.id,
+    }  # fmt: skip
+
+
+def _account_fields(row: Any) -> dict[str, Any]:
+    ends = min(row.restriction_ends_at, row.ended_at or row.restriction_ends_at)
+    return {
+        "decision_account": "DECISION_ACCOUNT_SUSPENDED",
+        "end_date_account_restriction": _date(ends),
+        "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+        "incompatible_content_ground": row.legal_ground[:500],
+        "incompatible_content_explanation": row.explanation[:2000],
+        "incompatible_content_illegal": "Yes",
+    }
+
+
+def _listing_fields(row: Any) -> dict[str, Any]:
+    fields = {
         "decision_visibility": ["DECISION_VISIBILITY_CONTENT_REMOVED"],
         "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT",
         "illegal_content_legal_ground": row.legal_ground[:500],
         "illegal_content_explanation": row.explanation[:2000],
+    }
+    if row.ended_at is not None:
+        fields["end_date_visibility_restriction"] = _date(row.ended_at)
+    return fields
+
+
+def tdb_record(row: Any, base_url: str) -> dict[str, Any]:
+    """One statement in the Transparency Database submission API's fields and keys."""
+    suspended = row.restriction == ACCOUNT_SUSPENDED
+    record: dict[str, Any] = {
+        **(_account_fields(row) if suspended else _listing_fields(row)),
         "content_type": ["CONTENT_TYPE_PRODUCT"],
         "category": "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
         "category_specification": ["KEYWORD_TRADEMARK_INFRINGEMENT"],
@@ -75,8 +130,8 @@ def tdb_record(row: Any, base_url: str) -> dict[str, Any]:
         "puid": row.puid,
         "url": f"{base_url.rstrip('/')}/listings/{row.listing_id}",
     }
-    if row.ended_at is not None:
-        record["end_date_visibility_restriction"] = _date(row.ended_at)
+    if suspended:  # the account's page, not the listing that tipped it
+        record["url"] = f"{base_url.rstrip('/')}/sellers/{row.seller_id}"
     return record
 
 
@@ -88,7 +143,8 @@ def statement_json(row: Any, base_url: str) -> dict[str, Any]:
         "id": row.id, "listing_id": row.listing_id, "seller_id": row.seller_id,
         "brand_id": row.brand_id, "notice_id": row.notice_id,
         "created_at": iso(row.created_at), "ended_at": iso(row.ended_at),
-        "restriction": "listing_removed", "ground": "illegal_content",
+        "restriction": row.restriction, "restriction_ends_at": iso(row.restriction_ends_at),
+        "ground": "terms" if row.restriction == ACCOUNT_SUSPENDED else "illegal_content",
         "legal_ground": row.legal_ground, "explanation": row.explanation,
         "facts": row.facts, "source_type": row.source_type,
         "automated_detection": False,

@@ -263,6 +263,7 @@ class DeskSnapshot:
 
     busy_h: float = 0.0
     waits: Mapping[str, int] = field(default_factory=dict)  # reviews started, per desk
+    busy_by_desk: Mapping[str, float] = field(default_factory=dict)
 
 
 class ReviewDesks:
@@ -299,15 +300,21 @@ class ReviewDesks:
 
     def snapshot(self) -> DeskSnapshot:
         return DeskSnapshot(
-            sum(d.busy_hours for d in self.all), {d.name: len(d.waits_h) for d in self.all}
+            sum(d.busy_hours for d in self.all),
+            {d.name: len(d.waits_h) for d in self.all},
+            {d.name: d.busy_hours for d in self.all},
         )
 
     def totals(self, since: DeskSnapshot, since_h: float, until_h: float) -> ReviewTotals:
         """The desks' work from the snapshot ``since``, taken at ``since_h``, to ``until_h``."""
         desks = self.all
         waits = [np.asarray(d.waits_h[since.waits.get(d.name, 0) :]) for d in desks]
+        busy = [d.busy_hours - since.busy_by_desk.get(d.name, 0.0) for d in desks]
+        on_shift = [d.available_hours(until_h) - d.available_hours(since_h) for d in desks]
         return ReviewTotals(
             busy_h=sum(d.busy_hours for d in desks) - since.busy_h,
-            available_h=sum(d.available_hours(until_h) - d.available_hours(since_h) for d in desks),
+            available_h=sum(on_shift),
             waits_h=np.concatenate([np.empty(0), *waits]),
+            busy_by_desk_h=np.asarray(busy, dtype=np.float64),
+            on_shift_by_desk_h=np.asarray(on_shift, dtype=np.float64),
         )

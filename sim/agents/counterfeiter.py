@@ -164,16 +164,13 @@ class Counterfeiters:
         a count-then-times draw would give (``_scheduled_posts``). Only the accounts with
         a post due in this hour cost anything.
         """
-        end = hour_h + 1.0
         account, created = self._scheduled_posts(hour_h)
         k = len(account)
         rng = self._rng_detail
         if self._guide is None or self._guide.cum is not brand_cum:
             self._guide = GuideTable(brand_cum)  # the weights change at most daily
         brand = pick_brands(brand_cum, rng, k, self._guide)
-        due_h, r_acc, r_brand = self.relists.pop_before(end)
-        ok = self.accounts.active[r_acc]
-        due_h, r_acc, r_brand = due_h[ok], r_acc[ok], r_brand[ok]
+        due_h, r_acc, r_brand = self._due_relists(hour_h)
         total = k + len(due_h)
         obf = rng.random(total) < self.config.obfuscation_share
         return NewListings(
@@ -183,6 +180,21 @@ class Counterfeiters:
             obf,
             np.concatenate([np.zeros(k, dtype=bool), np.ones(len(due_h), dtype=bool)]),
         )
+
+    def _due_relists(self, hour_h: float) -> tuple[FloatArray, IntArray, IntArray]:
+        """Relists due in [hour_h, hour_h + 1) of open accounts. A closed account's are
+        dropped; a blocked one's wait for the hour after its block ends (a blocked
+        account posts nothing, as its scheduled posts are skipped)."""
+        due_h, acc, brand = self.relists.pop_before(hour_h + 1.0)
+        ok = self.accounts.active[acc]
+        due_h, acc, brand = due_h[ok], acc[ok], brand[ok]
+        until = self.accounts.blocked_until_h[acc]
+        blocked = until > hour_h
+        if blocked.any():
+            later = np.maximum(np.ceil(until[blocked]), hour_h + 1.0)
+            self.relists.push(later, acc[blocked], brand[blocked])
+            due_h, acc, brand = due_h[~blocked], acc[~blocked], brand[~blocked]
+        return due_h, acc, brand
 
     def _scheduled_posts(self, hour_h: float) -> tuple[IntArray, FloatArray]:
         """The accounts posting in [hour_h, hour_h + 1) and when, from their schedules.

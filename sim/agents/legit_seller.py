@@ -78,6 +78,10 @@ class LegitSellers:
             self._counter_seq += 1
         if filed:
             self.agg.count("counter_notices", np.full(len(filed), t_h), daily="counter_notices")
+            if self.events is not None:
+                gids = np.asarray(filed, dtype=np.int64)
+                brand = self.catalog.brand[gids]
+                self.events.add("counter_notice", t_h, gids, brand, False, "seller")
         return out
 
     def counter_decided(self, counter_id: int, upheld: bool, t_h: float) -> None:

@@ -29,11 +29,15 @@ class Screening:
 
 @dataclass(frozen=True)
 class StrikeOutcome:
-    """Accounts banned by this batch of strikes, with the time of the ban."""
+    """Accounts banned and blocked by this batch of strikes, with the times."""
 
     banned: IntArray
     banned_h: FloatArray
     blocked: IntArray
+    blocked_h: FloatArray
+    struck: IntArray  # every account that took a strike, with its time and rung
+    struck_h: FloatArray
+    rung: np.ndarray
 
 
 class Platform:
@@ -119,7 +123,7 @@ class Platform:
             account, t_h = self._could_strike(accounts, account, t_h)
         if len(account) == 0:
             empty = np.empty(0, dtype=np.int64)
-            return StrikeOutcome(empty, np.empty(0), empty)
+            return StrikeOutcome(empty, np.empty(0), empty, np.empty(0), empty, np.empty(0), empty)
         # per account: its first removal time and how many were removed (the order
         # within an account does not matter, so a plain sort and a min per group)
         order = np.argsort(account)
@@ -138,7 +142,9 @@ class Platform:
         ban = self._crossed(before, after, "ban")
         block = self._crossed(before, after, "block_7d") & ~ban
         accounts.blocked_until_h[uniq[block]] = t0[block] + BLOCK_H
-        return StrikeOutcome(uniq[ban], t0[ban], uniq[block])
+        got = added > 0
+        rung = np.asarray(self.ladder, dtype=object)[np.minimum(after[got], len(self.ladder)) - 1]
+        return StrikeOutcome(uniq[ban], t0[ban], uniq[block], t0[block], uniq[got], t0[got], rung)
 
     def _could_strike(
         self, accounts: Accounts, account: IntArray, t_h: FloatArray

@@ -62,11 +62,11 @@ class RightsHolders:
     def sweep(self, store: ListingStore, hour: int, lead_p: float) -> SweepHits:
         """One sweep for all brands sweeping in ``hour``: their live rows are the store's
         rows of this hour's sweep slot (in row order, as a pass over the store would
-        find them). The store holds no listing that its seller has ended by ``hour``
-        (the model expires listings before any sweep)."""
+        find them), less those hidden by a block. The store holds no listing that its
+        seller has ended by ``hour`` (the model expires listings before any sweep)."""
         slot = np.array([hour % self.interval_h], dtype=np.int64)
         rows = store.rows_where("sweep_slot", slot)
-        rows = rows[~store.cols["noticed"][rows]]
+        rows = rows[~store.cols["noticed"][rows] & (store.cols["live_from_h"][rows] <= hour)]
         lead = store.col("lead")[rows]
         lead_rows = rows[lead]
         confirmed = self._rng_find.random(len(lead_rows)) < lead_p

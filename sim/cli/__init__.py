@@ -41,15 +41,19 @@ def _register_commands() -> None:
     """Commands from their modules; each keeps its heavy imports inside the command."""
     from sim.cli import decide as dc
     from sim.cli import experiment as xp
+    from sim.cli.adapter import check_mapping
+    from sim.cli.init import init
     from sim.cli.loadtest import loadtest
     from sim.cli.report import report
     from sim.cli.run import run
+    from sim.cli.scenarios import scenarios
     from sim.cli.serve import serve
     from sim.cli.validate import validate
 
     commands = (validate, run, xp.compare, xp.sweep, xp.check, report, serve, loadtest)
-    for command in (*commands, dc.optimize, dc.sensitivity, dc.calibrate):
+    for command in (*commands, dc.optimize, dc.sensitivity, dc.calibrate, init, check_mapping):
         app.command()(command)
+    app.add_typer(scenarios)
 
 
 _register_commands()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-SCENARIOS = (Path("scenarios/gft_2015.toml"), Path("scenarios/joint_force_2017.toml"))
+SCENARIOS = ("gft_2015", "joint_force_2017")  # shipped names: found from any folder
 OUT_DIR = Path("out/demo")
 REPS = 5
 SEED = 2017

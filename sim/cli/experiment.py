@@ -154,7 +154,8 @@ def _run_experiment(
 
 def compare(
     scenarios: Annotated[
-        list[Path], typer.Argument(help="Scenario TOML files; the first is the reference.")
+        list[Path],
+        typer.Argument(help="Scenario files or shipped names; the first is the reference."),
     ],
     reps: RepsOpt = "10",
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out/compare"),
@@ -262,7 +263,8 @@ def _write(path: Path | None, text: str) -> None:
 
 def check(
     scenarios: Annotated[
-        list[Path] | None, typer.Argument(help="Scenarios to check (default: every baseline).")
+        list[Path] | None,
+        typer.Argument(help="Scenario files or shipped names (default: every baseline)."),
     ] = None,
     update: Annotated[bool, typer.Option(help="Rewrite the baselines on purpose.")] = False,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
@@ -273,7 +275,10 @@ def check(
         bool, typer.Option(help="Also print each metric's power and the replications needed.")
     ] = False,
     baselines: Annotated[
-        Path | None, typer.Option(help="Baseline folder (default: reports/baselines).")
+        Path | None,
+        typer.Option(
+            help="Baseline folder (default: reports/baselines here if present, else the package's)."
+        ),
     ] = None,
     reps: Annotated[
         int, typer.Option(min=2, help="With --update: replications per baseline.")
@@ -323,11 +328,11 @@ def _run_gate(
 ) -> CheckReport:
     """Check (or with ``update``, rewrite) the baselines; user mistakes (a UserError) are
     reported by main() and exit 2."""
-    from sim.regression import BASELINES_DIR
     from sim.regression import check as run_check
     from sim.regression import update as run_update
+    from sim.regression.locate import default_baselines_dir
 
-    where = baselines or BASELINES_DIR
+    where = baselines or default_baselines_dir()
     if update is not None:
         return run_update(scenarios, baselines_dir=where, overrides=overrides, jobs=jobs, **update)
     return run_check(scenarios, baselines_dir=where, overrides=overrides, jobs=jobs)

@@ -36,7 +36,8 @@ SpeedupOpt = Annotated[float, typer.Option(help="Replay this many times faster."
 OutOpt = Annotated[Path, typer.Option(help="Directory for results.")]
 SeedOpt = Annotated[int | None, typer.Option(help="Root seed of the load's randomness.")]
 ScenarioOpt = Annotated[
-    Path | None, typer.Option(help="Scenario that seeds the local service's data.")
+    Path | None,
+    typer.Option(help="Scenario file or shipped name that seeds the local service's data."),
 ]
 WorkerWaitOpt = Annotated[
     str | None,
@@ -89,6 +90,7 @@ def loadtest(
             worker_wait_s = parse_duration_s(worker_wait, "worker_wait")
         except ValueError as exc:
             problems.append(str(exc))
+    scenario = _scenario(scenario, host, problems)
     opts = Options(
         profile=profile, slo=slo, host=host.rstrip("/") if host else None, keys=keys,
         duration_s=duration_s, workers=workers, replay=replay, speedup=speedup, out_dir=out,
@@ -103,6 +105,23 @@ def loadtest(
     if problems:
         fail(problems)
     _run(opts)
+
+
+def _scenario(given: Path | None, host: str | None, problems: list[str]) -> Path | None:
+    """The scenario file that seeds a local service (a shipped name resolved), loaded now
+    so a mistake in it exits 2 before anything starts."""
+    if given is None or host:
+        return given
+    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario_files import resolve
+
+    try:
+        path = resolve(given)
+        load_scenario(path)
+    except ScenarioError as exc:
+        problems.extend(f"scenario: {line}" for line in exc.problems)
+        return given
+    return path
 
 
 def _run(opts: Any) -> None:

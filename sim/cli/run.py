@@ -12,7 +12,9 @@ from sim.cli.common import SetOpt, fail
 
 
 def run(
-    file: Annotated[Path, typer.Argument(help="Scenario TOML file.")],
+    file: Annotated[
+        Path, typer.Argument(help="Scenario TOML file, or a shipped name (takedown scenarios).")
+    ],
     seed: Annotated[
         int | None, typer.Option(help="Root seed (drawn and recorded when omitted).", min=0)
     ] = None,

@@ -30,7 +30,7 @@ from sim.version import package_version
 
 PROJECT_ROOT = Path(sim.__file__).resolve().parents[1]
 BASELINES_DIR = PROJECT_ROOT / "reports" / "baselines"
-DEFAULT_SCENARIOS = ("scenarios/smoke.toml",)
+DEFAULT_SCENARIOS = ("smoke",)  # shipped names: what --update baselines when nothing is
 BASE_SEED = 20_170_101
 DEFAULT_REPS = 8
 MARGIN_STATED, MARGIN_DEFAULT = "stated", "default: a shift of it fails with margin_power"
@@ -66,19 +66,13 @@ def scenario_hash(path: Path, overrides: Sequence[str] = ()) -> str:
 
 
 def display_path(path: Path) -> str:
-    """The path relative to the project when it lies inside it."""
-    try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
-
-
-def resolve(path_text: str) -> Path:
-    """A scenario path as written in a baseline: relative to the project root."""
-    path = Path(path_text)
-    if path.is_absolute() or path.exists():
-        return path
-    return PROJECT_ROOT / path
+    """The path relative to the checkout or the current folder when it lies inside one."""
+    for root in (PROJECT_ROOT, Path.cwd()):
+        try:
+            return str(path.resolve().relative_to(root.resolve()))
+        except ValueError:
+            continue
+    return str(path)
 
 
 def baseline_path(baselines_dir: Path, scenario_file: Path) -> Path:
@@ -171,11 +165,14 @@ def make_baseline(
     jobs: int | None = None,
     settings: GateSettings | None = None,
     margins: Mapping[str, float] | None = None,
+    scenario: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Run the replications of one scenario and return its baseline document."""
+    """Run the replications of one scenario and return its baseline document;
+    ``scenario`` records where the scenario came from (see sim.regression.locate)."""
     values = replicate(path, reps, seed, overrides, jobs)
     return {
         "scenario_file": display_path(path),
+        **({"scenario": dict(scenario)} if scenario is not None else {}),
         "scenario_sha256": scenario_hash(path, overrides),
         "version": package_version(),
         "base_seed": seed,
@@ -217,6 +214,8 @@ def scenario_sources(path: Path) -> list[Path]:
     """The scenario file and every file it ``extends``, nearest first."""
     import tomllib
 
+    from sim import shipped
+
     chain: list[Path] = []
     current: Path | None = path.resolve()
     while current is not None and current not in chain and current.is_file():
@@ -225,7 +224,10 @@ def scenario_sources(path: Path) -> list[Path]:
             parent = tomllib.loads(current.read_text(encoding="utf-8")).get("extends")
         except (OSError, tomllib.TOMLDecodeError):
             parent = None
-        current = (current.parent / parent).resolve() if isinstance(parent, str) else None
+        if not isinstance(parent, str):
+            break
+        current = (current.parent / parent).resolve()
+        current = current if current.is_file() else shipped.path_of(parent)
     return chain
 
 

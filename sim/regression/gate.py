@@ -11,9 +11,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sim import shipped
 from sim.experiment.writers import write_json
 from sim.regression import baseline as bl
-from sim.regression import stats
+from sim.regression import locate, stats
+from sim.scenario_files import resolve
 
 
 @dataclass(frozen=True)
@@ -127,10 +129,10 @@ def judge(checks: Sequence[MetricCheck], alpha: float) -> tuple[MetricCheck, ...
 
 
 def check_one(
-    doc: Mapping[str, Any], overrides: Sequence[str], jobs: int | None
+    doc: Mapping[str, Any], baselines_dir: Path, overrides: Sequence[str], jobs: int | None
 ) -> tuple[list[MetricCheck], list[str]]:
     """Rerun one baseline's seeds and test each headline metric (before correction)."""
-    path = bl.resolve(doc["scenario_file"])
+    path = locate.scenario_of(doc, baselines_dir)
     notes = []
     if doc.get("scenario_sha256") != bl.scenario_hash(path, overrides):
         notes.append(f"{doc['scenario_file']}: scenario differs from the baseline's")
@@ -164,7 +166,7 @@ def check(
     if len(alphas) > 1:
         notes.append(f"baselines state different alphas {sorted(alphas)}; using {alpha}")
     for doc in docs:
-        got, more = check_one(doc, overrides, jobs)
+        got, more = check_one(doc, baselines_dir, overrides, jobs)
         checks.extend(got)
         notes.extend(more)
     judged = judge(checks, alpha)
@@ -186,7 +188,7 @@ def update(
     changes (a baseline should come from a committed scenario) unless ``force``.
     Stated margins of the old baseline are kept unless ``margins`` restates them."""
     start = time.perf_counter()
-    paths = [bl.resolve(str(p)) for p in scenarios] or _baselined_scenarios(baselines_dir)
+    paths = [resolve(p) for p in scenarios] or _baselined_scenarios(baselines_dir)
     dirty = bl.uncommitted(paths)
     if dirty and not force:
         raise bl.BaselineError(
@@ -199,7 +201,8 @@ def update(
         target = bl.baseline_path(baselines_dir, path)
         old = bl.load_baseline(target) if target.exists() else None
         keep = {**bl.stated_margins(old), **(margins or {})}
-        doc = bl.make_baseline(path, reps, bl.BASE_SEED, overrides, jobs, settings, keep)
+        record = locate.scenario_record(path, baselines_dir)
+        doc = bl.make_baseline(path, reps, bl.BASE_SEED, overrides, jobs, settings, keep, record)
         write_json(target, doc)
         written.append(target)
         moved.extend(bl.moves(old, doc))
@@ -221,5 +224,5 @@ def _check_margin_names(margins: Mapping[str, float]) -> None:
 def _baselined_scenarios(baselines_dir: Path) -> list[Path]:
     files = bl.baseline_files(baselines_dir)
     if not files:
-        return [bl.resolve(p) for p in bl.DEFAULT_SCENARIOS]
-    return [bl.resolve(bl.load_baseline(f)["scenario_file"]) for f in files]
+        return [p for p in map(shipped.path_of, bl.DEFAULT_SCENARIOS) if p is not None]
+    return [locate.scenario_of(bl.load_baseline(f), baselines_dir) for f in files]

@@ -19,6 +19,7 @@ from tests.loadtest.conftest import takedown
         (["--host", "http://127.0.0.1:9"], "host needs keys"),
         (["--speedup", "0"], "speedup 0"),
         (["--bogus"], "No such option"),
+        (["--scenario", "gft2015"], "scenario: gft2015: file not found, nor a shipped scenario"),
     ],
 )
 def test_usage_mistakes_exit_2_with_one_line(args: list[str], needle: str, tmp_path: Path) -> None:
@@ -64,3 +65,11 @@ def test_help_lists_every_flag() -> None:
     assert run.returncode == 0
     for flag in ("--profile", "--slo", "--host", "--duration", "--workers", "--replay"):
         assert flag in run.stdout
+
+
+def test_the_default_scenario_is_the_shipped_smoke() -> None:
+    """Found wherever the package is installed, not beside the loadtest package."""
+    from loadtest.runner import DEFAULT_SCENARIO
+    from sim import shipped
+
+    assert shipped.path_of("smoke") == DEFAULT_SCENARIO

@@ -38,5 +38,6 @@ def test_the_module_runs_as_a_script() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     for command in ("validate", "run", "compare", "sweep", "check", "report", "serve", "loadtest",
-                    "optimize", "sensitivity", "calibrate"):  # fmt: skip
+                    "optimize", "sensitivity", "calibrate", "scenarios", "init",
+                    "check-mapping"):  # fmt: skip
         assert f"  {command} " in proc.stdout

@@ -26,6 +26,20 @@ def test_blocked_and_banned_accounts_do_not_post() -> None:
     assert set(later.account.tolist()) == {0, 1}
 
 
+def test_a_blocked_account_posts_nothing_relists_included() -> None:
+    """Relists due during a block wait for the first hour after it: a blocked account
+    posts nothing at all, and its relists are not lost."""
+    c = crowd(count=2, listings_per_day=0.0, relist_prob=1.0, relist_delay_h=2.0)
+    c.accounts.blocked_until_h[0] = 30.5
+    due = np.array([1.0, 1.0, 1.0])
+    assert c.schedule_relists(np.array([0, 0, 1]), np.array([1, 2, 3]), due, 0.0) == 3
+    posted = [c.post(float(h), np.ones(4).cumsum()) for h in range(40)]
+    by_hour = {h: p.account.tolist() for h, p in enumerate(posted) if len(p)}
+    assert by_hour == {3: [1], 31: [0, 0]}
+    assert posted[31].created_h.tolist() == [31.0, 31.0]
+    assert posted[31].brand.tolist() == [1, 2] and posted[31].relist.all()
+
+
 def test_drawn_posting_rates_under_the_floor_count_as_zero() -> None:
     """A rate distribution may draw a denormal rate; such an account never posts (its gap
     would overflow), and the rest post as usual, with no warning raised."""

@@ -414,3 +414,25 @@ def test_a_local_dask_cluster_starts_while_the_default_dashboard_port_is_taken()
             backend.close()
     finally:
         holder.close()
+
+
+def test_closing_a_local_dask_cluster_quiets_its_workers_first() -> None:
+    """Ctrl-C closes the scheduler while a worker's heartbeat may be in flight; the worker
+    then logged an ERROR with a traceback onto the user's terminal (1 run in 6 of
+    ``test_ctrl_c_keeps_finished_replications[backend1]`` under load). Closing quiets the
+    local workers' distributed loggers first: checked in the worker processes."""
+    import logging
+
+    from sim.backends import DaskBackend
+
+    def level() -> int:
+        return logging.getLogger("distributed.worker").getEffectiveLevel()
+
+    backend = DaskBackend("local", 1)
+    try:
+        before = list(backend._client.run(level).values())
+        backend._quiet_local_workers()
+        after = list(backend._client.run(level).values())
+    finally:
+        backend.close()
+    assert before == [logging.INFO] and after == [logging.CRITICAL]

@@ -1,7 +1,8 @@
 """Property tests: invariants of the model over random valid scenarios.
 
 Every fake ends live or removed by exactly one channel; summary counts equal the notice
-trace and the event log; daily series add up to the totals; no queue or stock is negative.
+trace, and the event log rebuilds every one of them; daily series add up to the totals;
+no queue or stock is negative.
 """
 
 from __future__ import annotations
@@ -125,17 +126,22 @@ def _check(result: RunResult) -> None:
     handled = np.fmin(notices["decided_at_h"], notices["removed_at_h"])
     assert (np.nan_to_num(handled, nan=np.inf) >= notices["t_h"]).all()
     _check_events(result)
+    _check_event_counts(result)
 
 
 def _check_events(result: RunResult) -> None:
     """Every fake ends live or removed by exactly one channel (whole run, from the log)."""
     ev, daily, notices = result.events, result.daily, result.notices
     assert ev is not None
-    fake_removed = ev["fake"] & (ev["kind"] == "removed")
+    fake_removed = ev["fake"] & np.isin(ev["kind"], ("removed", "blocked_at_upload"))
     ids = ev["listing_id"][fake_removed]
-    assert len(np.unique(ids)) == len(ids)  # nobody removed twice
+    restored = ev["listing_id"][ev["fake"] & (ev["kind"] == "restored")]
+    # nobody removed twice, unless put back up in between
+    _, times = np.unique(ids, return_counts=True)
+    assert (times - 1).sum() <= len(restored)
+    assert daily["fakes_restored"].sum() == len(restored)
     created = daily["fakes_created"].sum()
-    assert created == len(ids) + daily["fakes_live"][-1]
+    assert created == len(ids) - len(restored) + daily["fakes_live"][-1]
     for ch in CHANNELS:
         per_day = daily[f"removed_{ch}"].sum()
         assert per_day == np.count_nonzero(ev["channel"][fake_removed] == ch)
@@ -147,6 +153,57 @@ def _check_events(result: RunResult) -> None:
     down = np.count_nonzero(genuine & (ev["kind"] == "removed"))
     back = np.count_nonzero(genuine & (ev["kind"] == "restored"))
     assert back <= down
+
+
+def _check_event_counts(result: RunResult) -> None:
+    """The event log rebuilds every summary count of the measured window, and the share
+    of platform removals made before a first sale."""
+    ev, m = result.events, result.metrics
+    assert ev is not None
+    inside = ev["t_h"] >= result.scenario.scenario.warmup_days * 24
+    kind, fake, channel = ev["kind"], ev["fake"], ev["channel"]
+
+    def count(mask: np.ndarray) -> float:
+        return float(np.count_nonzero(mask & inside))
+
+    posted = kind == "posted"
+    removed = kind == "removed"
+    upload = kind == "blocked_at_upload"
+    assert count(posted) == m["fake_listings_created"]
+    assert count(posted & (channel == "relist")) == m["relists"]
+    for ch in CHANNELS:
+        by_upload = count(upload) if ch == "proactive" else 0.0
+        assert count(removed & fake & (channel == ch)) + by_upload == m[f"fake_removed_{ch}"]
+    assert count(removed & ~fake) == m["genuine_wrongly_removed"]
+    assert count((kind == "restored") & ~fake) == m["restorations"]
+    assert count((kind == "restored") & fake) == m["fake_listings_restored"]
+    assert count(kind == "counter_notice") == m["counter_notices"]
+    assert count(kind == "banned") == m["accounts_banned"]
+    noticed = (kind == "noticed") & inside
+    assert len(np.unique(ev["notice_id"][noticed])) == m["notices_filed"]
+    # every listing posted once; those that went live or were blocked, never both
+    for k in ("went_live", "blocked_at_upload"):
+        assert set(ev["listing_id"][kind == k]) <= set(ev["listing_id"][posted])
+    assert count(kind == "went_live") + count(upload) == count(posted)
+    _check_before_first_sale(ev, inside, m["removed_before_first_sale_share"])
+
+
+def _check_before_first_sale(ev: dict[str, np.ndarray], inside: np.ndarray, share: float) -> None:
+    """Platform removals (upload blocks included) with no first sale logged at or before
+    them, over all platform removals of the window."""
+    kind, channel = ev["kind"], ev["channel"]
+    platform = inside & (
+        (kind == "blocked_at_upload")
+        | ((kind == "removed") & ev["fake"] & np.isin(channel, ("proactive", "lead", "ban")))
+    )
+    sale = kind == "first_sale"
+    sold_h = dict(zip(ev["listing_id"][sale].tolist(), ev["t_h"][sale].tolist(), strict=True))
+    ids, t = ev["listing_id"][platform], ev["t_h"][platform]
+    before = [sold_h.get(i, np.inf) > at for i, at in zip(ids.tolist(), t.tolist(), strict=True)]
+    if len(before) == 0:
+        assert np.isnan(share)
+    else:
+        assert np.isclose(np.mean(before), share, rtol=0, atol=1e-12)
 
 
 def _denormal_rate_example() -> dict[str, Any]:

@@ -44,10 +44,15 @@ CONTRACT_METRICS = (
     "wrongful_removal_days",
     "counter_notices",
     "restorations",
+    "fake_listings_restored",
     "am_utilization",
     "am_queue_wait_h_p50",
     "am_queue_wait_h_p95",
     "am_hours",
+    "am_paid_hours",
+    "am_utilization_pool",
+    "am_utilization_dedicated_mean",
+    "am_utilization_dedicated_max",
     "accounts_banned",
     "counterfeiters_active_end",
     "relists",
@@ -56,7 +61,7 @@ CONTRACT_METRICS = (
 
 def test_names_follow_the_design_contract() -> None:
     assert METRIC_NAMES == CONTRACT_METRICS
-    assert len(METRIC_NAMES) == 30 == len(set(METRIC_NAMES))
+    assert len(METRIC_NAMES) == 35 == len(set(METRIC_NAMES))
     assert set(HEADLINE_METRICS) <= set(METRIC_NAMES)
 
 

@@ -261,3 +261,27 @@ def test_a_horizon_inside_an_hour_posts_nothing_after_it() -> None:
     assert r.events is not None
     assert r.events["t_h"].max() <= 2.01 * 24
     assert len(r.daily["day"]) == 3
+
+
+def test_paid_hours_follow_the_rosters_and_utilisation_is_per_desk() -> None:
+    """Two measured weeks (days 7-21, hour 0 a Monday). Office hours: 3 pool managers x
+    8 h x 5 days x 2 weeks = 240 h, whatever the work. Round the clock, with 2 of the 4
+    brands in joint_force and 2 managers at each dedicated desk: (3 + 2 x 2) x 24 x 14 =
+    2352 h. Each desk's utilisation is its own busy over its own on-shift hours."""
+    office = {"pool_size": 3, "working_hours": [9, 17], "working_days": [0, 1, 2, 3, 4]}
+    window = {"horizon_days": 21.0, "warmup_days": 7.0}
+    m = run(tiny(scenario=window, account_managers=office), 2).metrics
+    assert m["am_paid_hours"] == 240.0
+    assert m["am_utilization_pool"] == pytest.approx(m["am_hours"] / 240.0)
+    assert math.isnan(m["am_utilization_dedicated_mean"])
+    jf = run(
+        tiny(
+            scenario=window,
+            rights_holders={"programme_mix": {"standard": 0.5, "joint_force": 0.5}},
+            account_managers={**office, "always_on": True, "dedicated_per_enrolled_brand": 2},
+        ),
+        2,
+    ).metrics
+    assert jf["am_paid_hours"] == (3 + 2 * 2) * 24 * 14
+    assert jf["am_utilization"] == pytest.approx(jf["am_hours"] / jf["am_paid_hours"])
+    assert 0 < jf["am_utilization_dedicated_mean"] <= jf["am_utilization_dedicated_max"]

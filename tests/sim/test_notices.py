@@ -14,7 +14,7 @@ from sim.rng import Streams
 from sim.scenario import from_dict
 
 
-def model(programme: str, **legit: Any) -> Model:
+def model(programme: str, events: bool = False, **legit: Any) -> Model:
     """Four brands, all in ``programme``; brands file only valid notices."""
     sc = from_dict(
         {
@@ -25,7 +25,7 @@ def model(programme: str, **legit: Any) -> Model:
             "rights_holders": {"programme_mix": {programme: 1.0}, "notice_precision": 1.0},
         }
     )
-    return Model(sc, Streams(1))
+    return Model(sc, Streams(1), events=events)
 
 
 def fakes(m: Model, brand: int, k: int) -> np.ndarray:
@@ -87,17 +87,64 @@ def test_a_rejected_review_first_notice_releases_its_fakes() -> None:
 
 
 def test_a_remove_first_notice_takes_its_fakes_down_on_filing() -> None:
-    """Joint force: down at filing; a (wrong) rejection does not put fakes back up."""
+    """Joint force: down at filing, held until the review; approved, they stay down
+    and are no longer held."""
     m = model("joint_force")
     rows = fakes(m, 3, 2)
     m.lifecycle.file_found(rows, 4.0)
     assert not m.store.alive_mask()[rows].any()
+    assert m.store.col("held")[rows].all() and m.store.held == 2
     assert m.desks.for_brand(3) is not m.desks.pool
     assert m.desks.for_brand(3).queue_length == 1
-    decide(m, 0, False, 6.0)
-    assert not m.store.alive_mask()[rows].any()
+    decide(m, 0, True, 6.0)
+    m.lifecycle.apply_pending()
+    assert not m.store.alive_mask()[rows].any() and not m.store.col("held")[rows].any()
+    assert m.agg.counts["fake_listings_restored"] == 0
     log = m.notices.table()
     assert (log["removed_at_h"][0], log["decided_at_h"][0]) == (4.0, 6.0)
+
+
+def test_a_wrongly_rejected_remove_first_notice_puts_its_fakes_back_up() -> None:
+    """Down at 4.0, rejected at 6.0: at the next tick the fakes live again from 6.0,
+    no longer under notice, until their sellers end them; their first sale moves on by
+    the 2 hours they were down; the removal still counts, and so does the restoration."""
+    m = model("joint_force")
+    rows = fakes(m, 3, 2)
+    m.store.cols["first_sale_h"][rows] = [10.0, 2.0]  # one sold before the notice
+    ids = m.store.col("id")[rows].copy()
+    m.lifecycle.file_found(rows, 4.0)
+    decide(m, 0, False, 6.0)
+    assert not m.store.alive_mask()[rows].any()  # the store changes only at ticks
+    m.lifecycle.apply_pending()
+    back = m.store.rows_of(ids)
+    assert back.tolist() == rows.tolist()
+    assert not m.store.col("noticed")[back].any() and m.store.held == 0
+    assert m.store.col("live_from_h")[back].tolist() == [6.0, 6.0]
+    assert m.store.col("expires_h")[back].tolist() == [100.0, 100.0]
+    assert m.store.col("first_sale_h")[back].tolist() == [12.0, 2.0]
+    c = m.agg.counts
+    assert (c["fake_removed_notice"], c["fake_listings_restored"]) == (2, 2)
+    assert m.daily.cols["fakes_restored"][0] == 2
+    m.removals.remove_rows(back, 30.0, "proactive")
+    assert m.agg.exposure_days == 2 * (4.0 + 24.0) / 24.0  # not while down
+
+
+def test_held_fakes_survive_compaction_and_ended_ones_stay_down() -> None:
+    """Held rows are kept through compaction; a fake its seller would have ended
+    while it was down is not put back."""
+    m = model("joint_force")
+    rows = fakes(m, 3, 2)
+    m.store.cols["expires_h"][rows[1]] = 5.0
+    others = fakes(m, 2, 3)
+    m.lifecycle.file_found(rows, 4.0)
+    m.store.kill(others)
+    m.store.maybe_compact()
+    assert m.store.n == 2 and m.store.held == 2
+    decide(m, 0, False, 6.0)
+    m.lifecycle.apply_pending()
+    assert m.store.alive_mask().tolist() == [True, False]
+    assert m.agg.counts["fake_listings_restored"] == 1
+    assert (len(m.store), m.store.dead, m.store.held) == (1, 1, 0)  # a plain dead row
 
 
 def test_a_mistaken_remove_first_notice_is_undone_when_rejected() -> None:
@@ -127,3 +174,40 @@ def test_a_mistaken_review_first_notice_approved_is_contested_at_the_brands_desk
     assert m.agg.counts["counter_notices"] == 2
     assert m.desks.pool.queue_length == 1 + 2  # the notice (not yet taken) and 2 counters
     assert m.notices.table()["removed_at_h"].tolist() == [7.0]
+
+
+def test_the_event_log_tells_a_fakes_story() -> None:
+    """Noticed and taken down at 4.0 by a remove-first notice, wrongly rejected at 6.0
+    and put back up, sold at 7.5, then removed by a sweep at 30.0: the log holds each
+    step, with the notice's id where a notice acted."""
+    m = model("joint_force", events=True)
+    rows = fakes(m, 3, 1)
+    m.store.cols["first_sale_h"][rows] = 5.5  # 7.5 once moved on by the 2 hours down
+    lid = int(m.store.col("id")[rows[0]])
+    m.lifecycle.file_found(rows, 4.0)
+    decide(m, 0, False, 6.0)
+    m.lifecycle.apply_pending()
+    m.removals.remove_rows(m.store.rows_of(np.array([lid])), 30.0, "proactive")
+    assert m.events is not None
+    ev = m.events.table()
+    story = [
+        (t, k, c, n)
+        for t, k, c, n, i in zip(
+            ev["t_h"].tolist(),
+            ev["kind"].tolist(),
+            ev["channel"].tolist(),
+            ev["notice_id"].tolist(),
+            ev["listing_id"].tolist(),
+            strict=True,
+        )
+        if i in (lid, -1)
+    ]
+    assert story == [
+        (4.0, "noticed", "joint_force", 0),
+        (4.0, "removed", "notice", -1),
+        (4.0, "struck", "warn", -1),
+        (6.0, "decided", "rejected", 0),
+        (6.0, "restored", "notice", 0),
+        (7.5, "first_sale", "sale", -1),
+        (30.0, "removed", "proactive", -1),
+    ]

@@ -69,7 +69,17 @@ def test_event_log_parquet(smoke: Scenario, tmp_path: Path) -> None:
     result = run(smoke, 5, events=True)
     write_run(result, tmp_path, tmp_path / "events.parquet")
     table = pq.read_table(tmp_path / "events.parquet")
-    assert table.column_names == ["t_h", "kind", "listing_id", "brand_id", "fake", "channel"]
+    assert table.column_names == [
+        "t_h",
+        "kind",
+        "listing_id",
+        "brand_id",
+        "fake",
+        "channel",
+        "account_id",
+        "notice_id",
+        "price_usd",
+    ]
     assert table.num_rows == len(result.events["t_h"])  # type: ignore[index]
     assert table.num_rows > 100
 

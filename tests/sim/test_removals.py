@@ -61,3 +61,24 @@ def test_a_ban_takes_down_every_live_listing_of_the_account() -> None:
     assert m.agg.counts["fake_removed_ban"] == 2.0
     assert m.agg.counts["accounts_banned"] == 1.0
     assert not m.counterfeiters.accounts.active[1]
+
+
+def test_a_block_hides_the_accounts_live_listings_for_its_length() -> None:
+    """Ladder [block_7d]: a removal at 6.0 blocks account 1; its other live listing
+    leaves the shop window until 6.0 + 168 (its exposure so far folded, its first sale
+    moved on by the block), so no sweep sees it; account 0's stays on show."""
+    m = model(strikes={"ladder": ["block_7d"], "min_gap_days": 0.0})
+    rows = post(m, [1, 0, 1], [500.0] * 3)
+    m.store.cols["first_sale_h"][rows] = [np.inf, np.inf, 20.0]
+    m.removals.remove_rows(rows[:1], 6.0, "proactive")
+    store = m.store
+    assert store.alive_mask()[rows].tolist() == [False, True, True]
+    assert store.col("live_from_h")[rows[1:]].tolist() == [0.0, 174.0]
+    assert store.col("first_sale_h")[rows[2]] == 20.0 + 168.0
+    assert store.visible_mask(100.0)[rows].tolist() == [False, True, False]
+    assert store.visible_mask(174.0)[rows].tolist() == [False, True, True]
+    assert m.daily.cols["fakes_hidden"][0] == 1
+    assert m.agg.exposure_days == (6.0 + 6.0) / 24.0  # two listings up for 6 hours
+    assert m.counterfeiters.accounts.blocked_until_h[1] == 174.0
+    m.removals.remove_rows(rows[2:], 100.0, "proactive")  # removed while hidden
+    assert m.agg.exposure_days == (6.0 + 6.0) / 24.0

@@ -72,3 +72,18 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = call(["run", "--help"], capsys)
     assert code == 0
     assert "--seed" in out and "--events" in out
+
+
+def test_an_oversized_horizon_exits_2_before_simulating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """horizon_days = 1e9 once ran out of memory: validation stops it first, naming the
+    field and its bound, and nothing is written."""
+    args = ["run", str(SMOKE), "--set", "scenario.horizon_days=1e9", "--out", str(tmp_path / "o")]
+    code, _, err = call(args, capsys)
+    assert code == 2
+    assert err.strip().splitlines() == [
+        f"error: {SMOKE}: scenario.horizon_days: bad value 1000000000.0: Input should be less "
+        "than or equal to 3660"
+    ]
+    assert not (tmp_path / "o").exists()

@@ -321,6 +321,16 @@ def test_overrides_go_through_validation(tmp_path: Path) -> None:
         ({"counterfeiters": {"count": 10**9}}, "less than or equal to 10000000"),
         ({"counterfeiters": {"arrivals_per_day": 1e12}}, "less than or equal to 1000000"),
         (
+            {"counterfeiters": {"listings_per_day": 1e9}},
+            "counterfeiters.listings_per_day: bad value 1000000000.0: its mean is 1e+09, above "
+            "the bound of 100,000 per day",
+        ),
+        (
+            {"counterfeiters": {"count": 1_000_000, "listings_per_day": 50.0}},
+            "counterfeiters: bad value {...}: count x mean listings_per_day = 50,000,000 posts "
+            "a day, above the bound of 10,000,000",
+        ),
+        (
             {"market": {"brands": 100_000, "products_per_brand": 1_000}},
             "market: bad value {...}: brands x products_per_brand = 100,000,000 products, above "
             "the bound of 10,000,000",

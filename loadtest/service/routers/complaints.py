@@ -4,7 +4,8 @@ A seller complains against a statement of reasons (its listing's removal); a
 notifier against the rejection of its notice. An account manager of the brand or an
 admin decides, but never the one who took the first decision (409). Upholding a
 seller's complaint restores the listing; upholding a notifier's removes the listings
-its notice named. Filing and decision times are recorded.
+its notice named; upholding a complaint against an account suspension reinstates the
+seller. Filing and decision times are recorded.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from loadtest.service import enforcement, events
+from loadtest.service import enforcement, events, misuse, sor
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal, principal, require
 from loadtest.service.context import Outcome, Service, service
@@ -41,7 +42,7 @@ def _load(conn: Connection, complaint_id: int) -> Any:
     return conn.execute(select(c).where(c.c.id == complaint_id)).first()
 
 
-def _target(conn: Connection, who: Principal, body: ComplaintIn) -> dict[str, Any]:
+def _target(conn: Connection, who: Principal, body: ComplaintIn, act: Act) -> dict[str, Any]:
     """What is complained against, checked against the caller's tenancy."""
     n = s.notices
     if body.statement_id is not None:
@@ -49,7 +50,8 @@ def _target(conn: Connection, who: Principal, body: ComplaintIn) -> dict[str, An
         row = conn.execute(select(st).where(st.c.id == body.statement_id)).first()
         if row is None or row.seller_id != who.seller_id:
             raise Problem(404, f"no statement {body.statement_id} among your statements")
-        if row.ended_at is not None:
+        ends = row.restriction_ends_at
+        if row.ended_at is not None or (ends is not None and ends <= act.now):
             raise Problem(409, f"statement {row.id}'s restriction already ended")
         notice = conn.execute(select(n).where(n.c.id == row.notice_id)).first()
         first = notice.decided_by or notice.filed_by if notice is not None else None
@@ -66,7 +68,7 @@ def _target(conn: Connection, who: Principal, body: ComplaintIn) -> dict[str, An
 
 def _file_job(who: Principal, body: ComplaintIn, act: Act) -> Any:
     def job(conn: Connection) -> Outcome:
-        target = _target(conn, who, body)
+        target = _target(conn, who, body, act)
         c = s.complaints
         key = c.c.statement_id if target["kind"] == "seller" else c.c.notice_id
         value = target["statement_id"] if target["kind"] == "seller" else target["notice_id"]
@@ -120,14 +122,16 @@ def get_complaint(
 
 def _uphold(conn: Connection, act: Act, row: Any, settings: Settings) -> tuple[str, int, int]:
     n = s.notices
-    notice = conn.execute(select(n).where(n.c.id == row.notice_id).with_for_update()).one()
     if row.kind == "seller":
         st = s.statements
-        listing = conn.execute(
-            select(st.c.listing_id).where(st.c.id == row.statement_id)
-        ).scalar_one()
-        return notice.program, 0, enforcement.restore(conn, act, [listing], notice.program,
-                                                      notice.id)  # fmt: skip
+        statement = conn.execute(select(st).where(st.c.id == row.statement_id)).one()
+        if statement.restriction == sor.ACCOUNT_SUSPENDED:  # the account comes back
+            misuse.reinstate(conn, act, statement.principal_id)
+            return "", 0, 0
+        notice = conn.execute(select(n).where(n.c.id == row.notice_id).with_for_update()).one()
+        return notice.program, 0, enforcement.restore(conn, act, [statement.listing_id],
+                                                      notice.program, notice.id)  # fmt: skip
+    notice = conn.execute(select(n).where(n.c.id == row.notice_id).with_for_update()).one()
     ids = [
         i
         for (i,) in conn.execute(

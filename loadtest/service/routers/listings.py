@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, select
 
-from loadtest.service import enforcement, events, misuse
+from loadtest.service import enforcement, events, misuse, sor
 from loadtest.service import schema as s
 from loadtest.service.auth import Principal, principal, require
 from loadtest.service.context import Outcome, Service, decode_cursor, encode_cursor, service
 from loadtest.service.events import Act
+from loadtest.service.inline import InlineReader
 from loadtest.service.models import Listing, ListingId, ListingIn, ListingPage, iso
 from loadtest.service.problems import PROBLEM_TYPE, Problem, problem_body, responses
 
@@ -60,22 +62,42 @@ def list_listings(
     return JSONResponse(svc.read(lambda conn: _page(conn, brand_id, q, after, limit)))
 
 
+def _lookup(conn: Connection, listing_id: int) -> tuple[Any, int | None]:
+    """The listing row and, once removed, its removal's open statement of reasons."""
+    lt, st = s.listings, s.statements
+    row = conn.execute(select(lt).where(lt.c.id == listing_id)).first()
+    if row is None or row.status != "removed":
+        return row, None
+    sid = conn.execute(
+        select(st.c.id).where(st.c.listing_id == listing_id, st.c.ended_at.is_(None),
+                              st.c.restriction == sor.LISTING_REMOVED)
+        .order_by(st.c.id.desc()).limit(1)).scalar()  # fmt: skip
+    return row, sid
+
+
+def _inline_lookup(reader: InlineReader, listing_id: int) -> tuple[Any, int | None]:
+    row = reader.listing(listing_id)
+    if row is None or row.status != "removed":
+        return row, None
+    return row, reader.open_statement(listing_id)
+
+
 @router.get(
     "/{listing_id}",
     response_model=Listing,
     responses=responses(404, 410, 422, 429),
 )
-def get_listing(listing_id: ListingId, svc: Annotated[Service, Depends(service)]) -> Any:
-    """One listing: 200 while live; 410 with ``removed_at`` and ``reason`` once removed."""
-    lt = s.listings
-    row = svc.read(lambda c: c.execute(select(lt).where(lt.c.id == listing_id)).first())
+async def get_listing(listing_id: ListingId, svc: Annotated[Service, Depends(service)]) -> Any:
+    """One listing: 200 while live; 410 with ``removed_at`` and ``reason`` once removed.
+
+    On SQLite the lookup runs on the event loop (``inline.py``), else in the pool."""
+    if svc.inline is not None:
+        row, sid = _inline_lookup(svc.inline, listing_id)
+    else:
+        row, sid = await run_in_threadpool(svc.read, lambda c: _lookup(c, listing_id))
     if row is None:
         raise Problem(404, f"no listing {listing_id}")
     if row.status == "removed":
-        st = s.statements
-        sid = svc.read(lambda c: c.execute(
-            select(st.c.id).where(st.c.listing_id == listing_id, st.c.ended_at.is_(None))
-            .order_by(st.c.id.desc()).limit(1)).scalar())  # fmt: skip
         body = problem_body(
             410, f"listing {listing_id} was removed", id=row.id, brand_id=row.brand_id,
             removed_at=iso(row.removed_at), reason=row.removed_reason,

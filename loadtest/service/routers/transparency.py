@@ -41,20 +41,30 @@ def _notices(conn: Connection, lo: float, hi: float) -> dict[str, Any]:
 
 
 def _actions(conn: Connection, lo: float, hi: float) -> tuple[dict[str, Any], list[float], int]:
+    """Restrictions by type, ground and source (listing removals, account suspensions),
+    the notice-to-removal delays and how many decisions were automated."""
     st, n = s.statements, s.notices
     made = conn.execute(
-        select(st.c.automated_decision, st.c.source_type, st.c.created_at,
+        select(st.c.restriction, st.c.automated_decision, st.c.source_type, st.c.created_at,
                n.c.created_at.label("filed_at"))
-        .join(n, n.c.id == st.c.notice_id)
+        .outerjoin(n, n.c.id == st.c.notice_id)
         .where(st.c.created_at >= lo, st.c.created_at < hi)
     ).all()  # fmt: skip
-    ended = conn.execute(select(func.count()).where(st.c.ended_at >= lo, st.c.ended_at < hi))
-    actions = {
-        "by_type": {"listing_removed": len(made), "listing_restored": int(ended.scalar_one())},
-        "by_ground": {"DECISION_GROUND_ILLEGAL_CONTENT": len(made)} if made else {},
-        "by_source": dict(Counter(r.source_type for r in made)),
-    }
-    delays = [r.created_at - r.filed_at for r in made]
+    ended = conn.execute(select(st.c.restriction, func.count())
+                         .where(st.c.ended_at >= lo, st.c.ended_at < hi)
+                         .group_by(st.c.restriction)).all()  # fmt: skip
+    kinds = Counter(r.restriction for r in made)
+    lifted = {str(r[0]): int(r[1]) for r in ended}
+    by_type = {"listing_removed": kinds[sor.LISTING_REMOVED],
+               "listing_restored": lifted.get(sor.LISTING_REMOVED, 0)}  # fmt: skip
+    if kinds[sor.ACCOUNT_SUSPENDED] or lifted.get(sor.ACCOUNT_SUSPENDED):
+        by_type["account_suspended"] = kinds[sor.ACCOUNT_SUSPENDED]
+        by_type["account_reinstated"] = lifted.get(sor.ACCOUNT_SUSPENDED, 0)
+    grounds = Counter("DECISION_GROUND_INCOMPATIBLE_CONTENT" if k == sor.ACCOUNT_SUSPENDED
+                      else "DECISION_GROUND_ILLEGAL_CONTENT" for k in kinds.elements())  # fmt: skip
+    actions = {"by_type": by_type, "by_ground": dict(grounds),
+               "by_source": dict(Counter(r.source_type for r in made))}  # fmt: skip
+    delays = [r.created_at - r.filed_at for r in made if r.filed_at is not None]
     automated = sum(1 for r in made if r.automated_decision == sor.FULLY)
     return actions, delays, automated
 

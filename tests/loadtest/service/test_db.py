@@ -14,12 +14,12 @@ from loadtest.service.writer import Writer
 
 def test_migrations_apply_in_order_once(db_url: str) -> None:
     engine = db.make_engine(db_url, pool_size=1, writer=True)
-    assert db.migrate(engine) == len(db.MIGRATIONS) == 3
-    assert db.migrate(engine) == 3  # a restart applies nothing twice
+    assert db.migrate(engine) == len(db.MIGRATIONS) == 4
+    assert db.migrate(engine) == 4  # a restart applies nothing twice
     with engine.connect() as conn:
         versions = [v for (v,) in conn.execute(select(s.schema_version.c.version))]
     engine.dispose()
-    assert versions == [1, 2, 3]
+    assert versions == [1, 2, 3, 4]
 
 
 def test_migration_3_adds_its_columns_to_an_older_database(db_url: str) -> None:
@@ -29,12 +29,41 @@ def test_migration_3_adds_its_columns_to_an_older_database(db_url: str) -> None:
         for table, names in s.V3_COLUMNS.items():
             for name in names:
                 conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {name}")
-        conn.execute(s.schema_version.delete().where(s.schema_version.c.version == 3))
-    assert db.migrate(engine) == 3
+        conn.execute(s.schema_version.delete().where(s.schema_version.c.version >= 3))
+    assert db.migrate(engine) == len(db.MIGRATIONS)
     with engine.connect() as conn:
         have = {c["name"] for c in inspect(conn).get_columns("notices")}
     engine.dispose()
     assert set(s.V3_COLUMNS["notices"]) <= have
+
+
+def test_migration_4_marks_older_statements_as_listing_removals(db_url: str) -> None:
+    engine = db.make_engine(db_url, pool_size=1, writer=True)
+    db.migrate(engine)
+    with engine.begin() as conn:  # back to version 3, with a statement of that time
+        for name in s.V4_COLUMNS["statements"]:
+            conn.exec_driver_sql(f"ALTER TABLE statements DROP COLUMN {name}")
+        conn.execute(s.schema_version.delete().where(s.schema_version.c.version == 4))
+        conn.execute(s.brands.insert().values(id=1, name="b", program="standard"))
+        conn.execute(s.sellers.insert().values(id=1, name="s", kind="legit"))
+        conn.execute(s.listings.insert().values(
+            id=1, seller_id=1, brand_id=1, title="t", price_usd=1.0, is_fake=False,
+            status="removed", created_at=0.0))  # fmt: skip
+        conn.exec_driver_sql(
+            "INSERT INTO statements (puid, listing_id, seller_id, brand_id, created_at, "
+            "content_created_at, source_type, automated_decision, legal_ground, explanation, "
+            "facts) VALUES ('p1', 1, 1, 1, 1.0, 0.0, 'SOURCE_ARTICLE_16', "
+            "'AUTOMATED_DECISION_FULLY', 'tm', 'x', 'y')"
+        )
+    assert db.migrate(engine) == 4
+    with engine.connect() as conn:
+        row = conn.execute(select(s.statements)).one()
+        nullable = {c["name"]: c["nullable"] for c in inspect(conn).get_columns("statements")}
+    engine.dispose()
+    assert (row.restriction, row.restriction_ends_at, row.principal_id) == (
+        "listing_removed", None, None
+    )  # fmt: skip
+    assert nullable["restriction"] is False
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:

@@ -8,6 +8,7 @@ sleeping.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -305,3 +306,103 @@ def test_a_seller_with_repeated_removals_is_warned_then_suspended(
         pid = marks[0]["object_id"]
         assert c.post(f"/v1/admin/principals/{pid}/reinstate", headers=admin(seeded)).is_success
         assert c.post("/v1/listings", json=new, headers=auth(seller["key"])).status_code == 201
+
+
+def _suspend_a_seller(c: TestClient, seeded: Seeded) -> tuple[dict[str, Any], list[int]]:
+    """Three joint_force removals of one seller's listings (strikes 2): warned, then
+    suspended. Returns the seller and its listings (the first three removed)."""
+    jf = seeded.holder("joint_force")
+    items = c.get("/v1/listings", params={"brand_id": jf["brand_id"], "limit": 100}).json()
+    by_seller: dict[int, list[int]] = {}
+    for item in items["items"]:
+        by_seller.setdefault(item["seller_id"], []).append(item["id"])
+    sid, lids = max(by_seller.items(), key=lambda kv: len(kv[1]))
+    assert len(lids) >= 3
+    for lid in lids[:3]:
+        c.post("/v1/notices", json=notice_body([lid]), headers=auth(jf["key"]))
+    return next(s for s in seeded.keys["sellers"] if s["seller_id"] == sid), lids
+
+
+def test_an_account_suspension_has_a_statement_and_an_upheld_complaint_reinstates(
+    seeded: Seeded, clock: ManualClock
+) -> None:
+    with make_client(seeded.url, clock=clock, rate_limit=0, anon_rate_limit=0,
+                     seller_strikes=2, suspension_s=7 * 86400.0) as c:  # fmt: skip
+        seller, lids = _suspend_a_seller(c, seeded)
+        mine = c.get("/v1/statements", headers=auth(seller["key"])).json()["items"]
+        assert [s["restriction"] for s in mine] == ["listing_removed"] * 3 + ["account_suspended"]
+        susp = mine[-1]
+        assert (susp["ground"], susp["source_type"], susp["automated_decision"]) == (
+            "terms", "SOURCE_VOLUNTARY", True
+        )  # fmt: skip
+        assert susp["restriction_ends_at"] is not None and susp["notice_id"] is None
+        tdb = susp["transparency_database"]
+        assert tdb["decision_account"] == "DECISION_ACCOUNT_SUSPENDED"
+        assert tdb["end_date_account_restriction"] == susp["restriction_ends_at"][:10]
+        assert "decision_visibility" not in tdb and "source_identity" not in tdb
+        # the listing that tipped it still names its removal's statement, not the suspension
+        assert c.get(f"/v1/listings/{lids[2]}").json()["statement_id"] == mine[2]["id"]
+        new = {"brand_id": seeded.holder("joint_force")["brand_id"], "title": "bag",
+               "price_usd": 10.0}  # fmt: skip
+        assert c.post("/v1/listings", json=new, headers=auth(seller["key"])).status_code == 403
+        export = c.get("/v1/statements/export", headers=admin(seeded)).text
+        lines = [json.loads(x) for x in export.splitlines()]
+        validator = jsonschema_rs.validator_for(sor.schema(), validate_formats=True)
+        assert len(lines) == 4 and all(validator.is_valid(x) for x in lines)
+        assert not validator.is_valid({**tdb, "source_identity": "someone"})
+        assert not validator.is_valid({k: v for k, v in tdb.items() if k != "decision_account"})
+        clock.advance(3600.0)
+        filed = c.post("/v1/complaints", json={"statement_id": susp["id"], "text": "genuine"},
+                       headers=auth(seller["key"]))  # fmt: skip
+        assert filed.status_code == 201
+        am = seeded.manager_of(new["brand_id"])
+        done = c.post(f"/v1/complaints/{filed.json()['id']}/decision",
+                      json={"decision": "uphold"}, headers=auth(am["key"]))  # fmt: skip
+        assert done.status_code == 200 and done.json()["status"] == "upheld"
+        assert c.post("/v1/listings", json=new, headers=auth(seller["key"])).status_code == 201
+        after = c.get(f"/v1/statements/{susp['id']}", headers=auth(seller["key"])).json()
+        assert after["ended_at"] is not None
+        assert after["transparency_database"]["end_date_account_restriction"] == (
+            after["ended_at"][:10]
+        )  # fmt: skip
+        assert all(c.get(f"/v1/listings/{i}").status_code == 410 for i in lids[:3])
+        report = c.get("/v1/transparency").json()
+        assert report["actions"]["by_type"] == {
+            "listing_removed": 3, "listing_restored": 0,
+            "account_suspended": 1, "account_reinstated": 1,
+        }  # fmt: skip
+        assert report["actions"]["by_source"]["SOURCE_VOLUNTARY"] == 1
+        assert report["actions"]["by_ground"]["DECISION_GROUND_INCOMPATIBLE_CONTENT"] == 1
+        assert report["suspensions"] == 1
+        events = c.get("/v1/audit/events", params={"limit": 1000}, headers=admin(seeded)).json()
+        actions = Counter(e["action"] for e in events["items"])
+        assert [e["action"] for e in events["items"] if e["action"].startswith("seller.")] == [
+            "seller.warn", "seller.suspend", "seller.reinstate"
+        ]  # fmt: skip
+        # the same counts, recomputed from the audit log
+        assert report["actions"]["by_type"] == {
+            "listing_removed": actions["listing.remove"],
+            "listing_restored": actions["listing.restore"],
+            "account_suspended": actions["seller.suspend"],
+            "account_reinstated": actions["seller.reinstate"],
+        }
+        automated = [e for e in events["items"] if e["action"] == "listing.remove"
+                     and e["detail"]["automated"]]  # fmt: skip
+        assert report["automated_decisions"] == len(automated) + actions["seller.suspend"] == 4
+
+
+def test_restoring_the_tipping_listing_leaves_the_suspension_running(
+    seeded: Seeded, clock: ManualClock
+) -> None:
+    with make_client(seeded.url, clock=clock, rate_limit=0, anon_rate_limit=0,
+                     seller_strikes=2) as c:  # fmt: skip
+        seller, lids = _suspend_a_seller(c, seeded)
+        jf = seeded.holder("joint_force")
+        am = seeded.manager_of(jf["brand_id"])
+        r = c.post(f"/v1/listings/{lids[2]}/restore", headers=auth(am["key"]))
+        assert r.status_code == 200
+        mine = c.get("/v1/statements", headers=auth(seller["key"])).json()["items"]
+        ended = {s["restriction"]: s["ended_at"] for s in mine if s["listing_id"] == lids[2]}
+        assert ended["listing_removed"] is not None and ended["account_suspended"] is None
+        new = {"brand_id": jf["brand_id"], "title": "bag", "price_usd": 10.0}
+        assert c.post("/v1/listings", json=new, headers=auth(seller["key"])).status_code == 403

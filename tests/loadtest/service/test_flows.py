@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from loadtest.service.routers.listings import _lookup, listing_json
 from tests.loadtest.service.conftest import Seeded, auth, brand_listing_ids, notice_body
 
 
@@ -234,3 +235,17 @@ def test_search_matches_titles_case_blind_and_only_live(client: TestClient, seed
     file(client, jf["key"], [target["id"]])
     assert not found()
     assert client.get("/v1/listings", params={"q": "%_\\"}).json()["items"] == []
+
+
+def test_one_listing_is_read_on_the_event_loop_on_sqlite_only(
+    client: TestClient, seeded: Seeded
+) -> None:
+    svc = client.app.state.service  # type: ignore[attr-defined]
+    assert (svc.inline is not None) == seeded.url.startswith("sqlite")
+    lid = brand_listing_ids(client, seeded.holder("standard")["brand_id"], 1)[0]
+    if svc.inline is not None:  # the inline row shows as the pool's row does
+        row, sid = svc.read(lambda c: _lookup(c, lid))
+        assert listing_json(svc.inline.listing(lid)) == listing_json(row) and sid is None
+        svc.inline.close()  # as an app's shutdown does: a later start reads on
+    assert client.get(f"/v1/listings/{lid}").json()["id"] == lid
+    assert client.get("/v1/listings/999999").status_code == 404

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from loadtest.service import db
 from loadtest.service.auth import MAX_UNKNOWN, KeyStore, hash_key
 from loadtest.service.clock import ManualClock
 from loadtest.service.ratelimit import TokenBuckets
@@ -175,7 +176,7 @@ def test_request_id_is_echoed_and_recorded_with_the_change(seeded: Seeded) -> No
 
 def test_readyz_checks_the_database_and_metrics_time_removals(seeded: Seeded) -> None:
     with make_client(seeded.url, rate_limit=0) as c:
-        assert c.get("/readyz").json()["schema_version"] == 3
+        assert c.get("/readyz").json()["schema_version"] == len(db.MIGRATIONS)
         jf = seeded.holder("joint_force")
         c.post("/v1/notices", json=notice_body(brand_listing_ids(c, jf["brand_id"], 2)),
                headers=auth(jf["key"]))  # fmt: skip

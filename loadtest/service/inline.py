@@ -1,0 +1,73 @@
+"""The one-listing read served on the event loop, for SQLite.
+
+Looking one listing up by its key in SQLite's page cache takes tens of microseconds;
+handing a sync handler to the thread pool and back costs more than that, and under load
+the hops queue behind each other. So on SQLite the read runs inline on a connection the
+event loop owns (WAL: a reader never waits for the writer). PostgreSQL answers over a
+socket, so its reads stay in the pool.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import namedtuple
+
+from sqlalchemy.engine import make_url
+
+from loadtest.service.db import normalise_url
+
+LISTING = (
+    "SELECT id, brand_id, seller_id, title, price_usd, is_fake, status, created_at, "
+    "removed_at, removed_reason, removed_by_notice FROM listings WHERE id = ?"
+)
+OPEN_STATEMENT = (
+    "SELECT id FROM statements WHERE listing_id = ? AND ended_at IS NULL "
+    "AND restriction = 'listing_removed' ORDER BY id DESC LIMIT 1"
+)
+ListingRow = namedtuple(
+    "ListingRow",
+    "id brand_id seller_id title price_usd is_fake status created_at removed_at "
+    "removed_reason removed_by_notice",
+)
+
+
+class InlineReader:
+    """A read-only SQLite connection for point reads on the event loop's thread; opened
+    on first use, so an app closed and started again (as a test client does) reads on."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+
+    @classmethod
+    def for_url(cls, url: str) -> InlineReader | None:
+        """A reader for a SQLite URL; None for PostgreSQL."""
+        parsed = make_url(normalise_url(url))
+        if parsed.get_backend_name() != "sqlite" or not parsed.database:
+            return None
+        return cls(parsed.database)
+
+    def _rows(self, sql: str, listing_id: int) -> list[tuple[object, ...]]:
+        if self._conn is None:
+            # autocommit: every SELECT is its own snapshot, and fetchall() ends it at once
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("PRAGMA busy_timeout=1000")
+            self._conn = conn
+        return self._conn.execute(sql, (listing_id,)).fetchall()
+
+    def listing(self, listing_id: int) -> ListingRow | None:
+        """The listing row, or None when there is no such listing."""
+        rows = self._rows(LISTING, listing_id)
+        return ListingRow(*rows[0]) if rows else None
+
+    def open_statement(self, listing_id: int) -> int | None:
+        """The statement of reasons of the listing's current removal, if any."""
+        rows = self._rows(OPEN_STATEMENT, listing_id)
+        return int(rows[0][0]) if rows else None  # type: ignore[call-overload]
+
+    def close(self) -> None:
+        """Close the connection (the next read opens another)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
