@@ -12,6 +12,7 @@ from loadtest.service import db, problems
 from loadtest.service.auth import KeyStore
 from loadtest.service.clock import Clock, system_clock
 from loadtest.service.context import Service, load_params
+from loadtest.service.fastpath import FastFiling
 from loadtest.service.inline import InlineReader
 from loadtest.service.logs import RequestIdMiddleware
 from loadtest.service.metrics import MetricsMiddleware, ServiceMetrics
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None, clock: Clock = system_clock) ->
     for module in ROUTERS:
         app.include_router(module.router)
     # the last added is outermost: request ids and metrics see every answer, 413 and 429 too
+    app.add_middleware(FastFiling)
     app.add_middleware(
         RateLimitMiddleware,
         buckets=_buckets(settings.rate_limit, settings.burst, clock),

@@ -99,12 +99,17 @@ async def _on_http(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
 
-async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    """The 422 problem of a request that failed validation, naming the first field."""
     errors = _field_errors(exc)
     first = errors[0] if errors else {"field": "body", "message": "invalid"}
     detail = f"{first['field']}: {first['message']}"
     return problem_response(422, detail, errors=errors)
+
+
+async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return validation_response(exc)
 
 
 def install(app: FastAPI) -> None:

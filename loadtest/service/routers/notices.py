@@ -81,7 +81,15 @@ async def file_notice(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> Any:
     """A rights holder files a notice with the Art. 16 elements; joint_force (and qualifying
-    good_faith) removes at once. 403 while the notifier is suspended for misuse."""
+    good_faith) removes at once. 403 while the notifier is suspended for misuse.
+
+    Served by ``fastpath.FastFiling`` in front of the router; this route documents it."""
+    return await file(svc, who, body, idempotency_key)
+
+
+async def file(svc: Service, who: Principal, body: NoticeIn, idempotency_key: str | None
+               ) -> JSONResponse:  # fmt: skip
+    """File ``body`` for ``who`` (with its Idempotency-Key); the one filing path."""
     require(who, "rights_holder")
     key = check_key(idempotency_key)
     act = svc.act(who)
