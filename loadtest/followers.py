@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from loadtest import client as api
 from loadtest.hdr import Recorder
 from loadtest.profile import Profile
+
+if TYPE_CHECKING:
+    from loadtest.harness import Harness
 
 E2E = "e2e_takedown"
 
@@ -68,9 +71,7 @@ class Followers:
             session = FastHttpSession(
                 self.host, request_event=event, user=None, concurrency=self._poll_slots()
             )
-            self._poller = api.TakedownClient(
-                api.LocustTransport(session, self.recorder.record, self.check)
-            )
+            self._poller = cast("Harness", self).api_client(session, self.recorder.record)
         return self._poller
 
     def next_poll_gap_s(self, gap_s: float, elapsed_s: float) -> float:
