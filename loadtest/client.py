@@ -35,6 +35,8 @@ LISTING_GET = "GET /v1/listings/{id}"
 LISTING_POLL = "GET /v1/listings/{id} (e2e poll)"
 LISTING_CREATE = "POST /v1/listings"
 COUNTER_CREATE = "POST /v1/listings/{id}/counter-notices"
+REMOVAL_STREAM = "GET /v1/removals/stream (e2e stream)"
+REMOVAL_STREAM_PATH = "/v1/removals/stream"
 REQUEST_NAMES = (
     NOTICE_CREATE,
     NOTICE_LIST,
@@ -51,6 +53,7 @@ REQUEST_NAMES = (
     LISTING_POLL,
     LISTING_CREATE,
     COUNTER_CREATE,
+    REMOVAL_STREAM,
 )
 
 

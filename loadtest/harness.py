@@ -157,11 +157,11 @@ class Harness(Followers, Pool, Sweeps):
         self._cpu0_s = time.process_time()
         if self.config.warmup_s > 0:
             self.recorder.warm_up(self.config.warmup_s)
+        self._start_followers()  # subscribed before the first sweep: no removal is missed
         if self.profile.rate_of("rights_holder") > 0 or self.config.replay:
             for brand_id in self.own_brands():
                 self._sweep(brand_id)
         self._background.append(gevent.spawn(self._sweep_loop))
-        self._start_followers()
         for role in ROLES:
             slots = self.slots[role]
             placed = plan.get(self.worker_index, {}).get(role, 0)
@@ -278,6 +278,7 @@ class Harness(Followers, Pool, Sweeps):
             "grown_users": {r: self.slots[r].grown for r in ROLES},
             "own_brands": self.own_brands(),
             "crosscheck_s": list(self.crosscheck_s),
+            "stream_delay_s": list(self.stream_delay_s),
             "replay_sent": list(self.replay_sent),
             "replay_dropped": list(self.replay_dropped),
             "replay_unnamed": list(self.replay_unnamed),

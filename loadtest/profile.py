@@ -101,7 +101,12 @@ class Seller(_Section):
 
 
 class E2e(_Section):
-    """Pollers that follow each filed notice's listing until it answers 410.
+    """Followers of each filed notice's listing until it is removed.
+
+    With ``observe = "stream"`` (the default) each load-generating process subscribes
+    to the service's removal events and takes a removal's time from the server; it
+    polls instead when the service has no stream (or the stream ends), and polls once
+    more before calling a notice unfinished.
 
     Every notice gets a poller; ``max_pollers`` bounds the poll requests in flight at
     once (over all workers). The gap between polls grows by ``poll_backoff`` but never
@@ -118,6 +123,7 @@ class E2e(_Section):
     timeout_s: PositiveFloat = 30.0
     max_pollers: PositiveInt = 64
     per_notice: PositiveInt = 1
+    observe: Literal["stream", "poll"] = "stream"
 
 
 ShapeSpec = Annotated[Constant | Ramp | Step | Spike, Field(discriminator="kind")]

@@ -176,8 +176,14 @@ def e2e_summary(run: RunData) -> dict[str, Any]:
         for p in PROGRAMMES
         if f"{E2E}.{p}" in run.merged.series
     }
-    for key in ("followed", "stale", "nothing_to_name"):
+    for key in ("followed", "stale", "nothing_to_name", "seen_by_stream", "seen_by_poll"):
         out[key] = run.e2e_counter(key)
+    delays = sorted(d for w in run.per_worker for d in w.get("stream_delay_s", []))
+    out["stream_delay"] = {
+        "count": len(delays),
+        "median_s": _round(delays[len(delays) // 2]) if delays else None,
+        "max_s": _round(delays[-1]) if delays else None,
+    }
     out["follow_up_arrivals"] = {
         k: sum(int(w.get("follow_up", {}).get(k, 0)) for w in run.per_worker)
         for k in ("scheduled", "started", "dropped")

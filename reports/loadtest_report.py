@@ -94,7 +94,8 @@ def headline(data: LoadtestData) -> list[tuple[str, str]]:
          f"{e2e.get('unfinished', 0)} ({_ratio(e2e.get('unfinished_ratio'))})"),
         ("takedown p50 / p95 / p99",
          " / ".join(_secs(e2e.get(k)) for k in ("p50_s", "p95_s", "p99_s"))),
-        ("pollers' view minus the service's (median)", _secs(cross.get("median_s"))),
+        ("harness's e2e minus the service's own (median)", _secs(cross.get("median_s"))),
+        ("removal events' delay (median)", _secs(e2e.get("stream_delay", {}).get("median_s"))),
         ("HTTP requests per CPU-second", str(gen.get("requests_per_cpu_s"))),
     ]  # fmt: skip
 

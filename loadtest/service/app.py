@@ -25,6 +25,7 @@ from loadtest.service.routers import (
     health,
     listings,
     notices,
+    removals,
     review,
     statements,
     transparency,
@@ -34,7 +35,7 @@ from loadtest.service.writer import Writer
 
 ROUTERS = (
     health, listings, notices, review, counter_notices, audit, admin, statements, complaints,
-    transparency,
+    transparency, removals,
 )  # fmt: skip
 
 

@@ -49,6 +49,8 @@ def create_app(upstream: str, slow: Slowdown) -> Starlette:
     client = httpx.AsyncClient(base_url=upstream, timeout=30.0)
 
     async def forward(request: Request) -> Response:
+        if request.url.path == "/v1/removals/stream":  # a proxy that relays no streams:
+            return Response(status_code=404)  # the harness falls back to polling
         if request.url.path.startswith("/v1/"):  # probes and health checks do not start the clock
             await asyncio.sleep(slow.wait_s(time.monotonic()))
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}

@@ -307,11 +307,17 @@ def test_service_counts_every_request_the_harness_reports(
     assert set(served) == set(sent)
     for key, n in sent.items():
         assert served[key] == pytest.approx(n, rel=0.01, abs=1), key
-    assert doc["requests"]["GET /v1/listings/{id} (e2e poll)"]["sent"] > 0
+    # each worker subscribed to the removal stream once (a notice the stream did not
+    # close in time gets one last poll, shown as an e2e poll)
+    assert doc["requests"]["GET /v1/removals/stream (e2e stream)"]["sent"] == 2
+    assert doc["e2e_takedown"]["seen_by_stream"] > 0
     assert doc["requests"]["GET /v1/listings (brand sweep)"]["sent"] > 0
     # role scopes hold every request the role's arrivals made (not pollers' or sweeps')
     roles = sum(v["count"] for k, v in doc["stats"].items() if k.startswith("role."))
-    harness_own = ("GET /v1/listings/{id} (e2e poll)", "GET /v1/listings (brand sweep)")
+    harness_own = (
+        "GET /v1/listings/{id} (e2e poll)", "GET /v1/listings (brand sweep)",
+        "GET /v1/removals/stream (e2e stream)",
+    )  # fmt: skip
     by_users = sum(r["count"] for n, r in doc["requests"].items() if n not in harness_own)
     assert roles == by_users > 0
     # Locust's final CSV holds the same requests under the same names (dropped ones too)

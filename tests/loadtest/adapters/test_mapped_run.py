@@ -39,6 +39,7 @@ def test_a_run_through_the_mapping_measures_e2e_takedowns(
     assert e2e["count"] >= 1 and e2e["unfinished"] == 0
     assert 0 < e2e["p50_s"] <= e2e["p95_s"] < 10.0  # within the profile's e2e timeout
     assert doc["passed"] is True
+    assert {name: r["failures"] for name, r in doc["requests"].items() if r["failures"]} == {}
     gated = {(v["metric"], v["threshold"]): v["passed"] for v in doc["slo"]}
     assert gated[("e2e_takedown", "count >= 1")] and gated[("e2e_takedown", "unfinished == 0")]
     assert all(gated.values()), gated
