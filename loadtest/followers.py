@@ -75,7 +75,8 @@ class Followers:
 
         self._followers = Group()
         self._poll_gate = BoundedSemaphore(self._poll_slots())
-        mapped = cast("Harness", self).mapping is not None  # the stream is the reference API's
+        harness = cast("Harness", self)
+        mapped = harness.mapping is not None or harness.adapter is not None  # reference API's
         if self.profile.e2e.observe == "stream" and self.files_notices() and not mapped:
             self._subscribe()
 
