@@ -154,16 +154,40 @@ class DaskBackend:
                 client.cancel(self._futures)
             if self._cluster is not None:
                 self._quiet_local_workers()
-            client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        # the scheduler and nannies of a local cluster live in this process: a callback
+        # that meets a closed stream logs there too (tornado.application, 1 in ~60 runs)
+        with _quiet_while_closing():
+            if client is not None:
+                client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+
+
+def _closing_loggers() -> list[logging.Logger]:
+    # dask's logging config gives some children levels of their own (tornado.application
+    # among them, at ERROR): each one, too
+    names = [
+        n for n in logging.root.manager.loggerDict if n.startswith(("distributed.", "tornado."))
+    ]
+    return [logging.getLogger(name) for name in ["distributed", "tornado", *names]]
 
 
 def _quiet_distributed_logs() -> None:
-    # dask's logging config gives some children levels of their own: each one, too
-    names = [n for n in logging.root.manager.loggerDict if n.startswith("distributed.")]
-    for name in ["distributed", *names]:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    for logger in _closing_loggers():
+        logger.setLevel(logging.CRITICAL)
+
+
+@contextmanager
+def _quiet_while_closing() -> Iterator[None]:
+    """This process's cluster loggers at CRITICAL while it closes, as they were after."""
+    loggers = _closing_loggers()
+    levels = [logger.level for logger in loggers]
+    _quiet_distributed_logs()
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def validate_dask_address(address: str) -> None:

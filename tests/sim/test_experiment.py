@@ -425,14 +425,20 @@ def test_closing_a_local_dask_cluster_quiets_its_workers_first() -> None:
 
     from sim.backends import DaskBackend
 
-    def level() -> int:
-        return logging.getLogger("distributed.worker").getEffectiveLevel()
+    def levels() -> list[int]:
+        names = ["distributed.worker", "tornado.application"]
+        return [logging.getLogger(n).getEffectiveLevel() for n in names]
 
+    in_parent = [logging.getLogger(n).level for n in ["distributed", "tornado.application"]]
     backend = DaskBackend("local", 1)
     try:
-        before = list(backend._client.run(level).values())
+        (before,) = backend._client.run(levels).values()
         backend._quiet_local_workers()
-        after = list(backend._client.run(level).values())
+        (after,) = backend._client.run(levels).values()
     finally:
         backend.close()
-    assert before == [logging.INFO] and after == [logging.CRITICAL]
+    assert before[0] == logging.INFO and after == [logging.CRITICAL] * 2
+    # this process's loggers go quiet only while closing, and come back as they were
+    assert [logging.getLogger(n).level for n in ["distributed", "tornado.application"]] == (
+        in_parent
+    )
