@@ -1,8 +1,8 @@
 """The takedown API as the load test sees it: the one place that knows URLs and payloads.
 
-Role users call ``TakedownClient`` methods; a ``Transport`` carries the requests. To
-load-test another service with the same API, or one behind an adapter, change this
-module (or pass another Transport), never the users.
+Role users call ``TakedownClient`` methods; a ``Transport`` carries the requests. A
+service with another API is reached through a mapping (``loadtest.adapters``), whose
+client offers the same methods; never change the users.
 
 ``LocustTransport`` reports each request to Locust under a stable name and into the
 harness's HDR recorder, measuring the first request of an arrival from the
@@ -91,10 +91,17 @@ class LocustTransport:
     """Transport over a Locust ``FastHttpSession``, reporting to Locust and an HDR recorder
     (and to ``check``, which runs the SLO file's content checks on each response)."""
 
-    def __init__(self, session: Any, record: Record | None = None, check: Check | None = None):
+    def __init__(
+        self,
+        session: Any,
+        record: Record | None = None,
+        check: Check | None = None,
+        auth: tuple[str, str] = ("Authorization", "Bearer "),  # (header, text before the key)
+    ):
         self.session = session
         self.record = record
         self.check = check
+        self.auth = auth
 
     def send(
         self,
@@ -108,7 +115,7 @@ class LocustTransport:
         expect: Iterable[int] = (200,),
         since: float | None = None,
     ) -> Reply:
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        headers = {self.auth[0]: f"{self.auth[1]}{key}"} if key else {}
         start = time.perf_counter() if since is None else since
         url = path if not params else f"{path}?{_query(params)}"
         with self.session.request(

@@ -33,6 +33,8 @@ class RunConfig:
     warmup_s: float = 0.0  # samples recorded before this are left out of the SLO gates
     slo_text: str | None = None  # the SLO file, for thresholds that abort the run
     worker_wait_s: float = 60.0  # how long the master waits for every worker to connect
+    mapping_text: str | None = None  # a service mapping (loadtest.adapters); None: reference API
+    adapter: str | None = None  # package.module:Class of a Python adapter (adapters.classes)
 
     def write(self, path: Path) -> None:
         """Save as JSON (what ``--td-config`` points to)."""

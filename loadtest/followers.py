@@ -15,13 +15,16 @@ import itertools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from loadtest import client as api
 from loadtest.config import RunConfig
 from loadtest.hdr import Recorder
 from loadtest.profile import Profile
 from loadtest.stream import Removal, RemovalStream
+
+if TYPE_CHECKING:
+    from loadtest.harness import Harness
 
 E2E = "e2e_takedown"
 EXPIRE_S = 0.25  # how often notices past their timeout are looked for (stream mode)
@@ -72,7 +75,9 @@ class Followers:
 
         self._followers = Group()
         self._poll_gate = BoundedSemaphore(self._poll_slots())
-        if self.profile.e2e.observe == "stream" and self.files_notices():
+        harness = cast("Harness", self)
+        mapped = harness.mapping is not None or harness.adapter is not None  # reference API's
+        if self.profile.e2e.observe == "stream" and self.files_notices() and not mapped:
             self._subscribe()
 
     def files_notices(self) -> bool:
@@ -179,9 +184,7 @@ class Followers:
             session = FastHttpSession(
                 self.host, request_event=event, user=None, concurrency=self._poll_slots()
             )
-            self._poller = api.TakedownClient(
-                api.LocustTransport(session, self.recorder.record, self.check)
-            )
+            self._poller = cast("Harness", self).api_client(session, self.recorder.record)
         return self._poller
 
     def next_poll_gap_s(self, gap_s: float, elapsed_s: float) -> float:

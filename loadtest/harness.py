@@ -18,6 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from loadtest.adapters.classes import load_class
+from loadtest.adapters.mapped import MappedClient, mapped_keys
+from loadtest.adapters.mapping import parse_mapping
 from loadtest.arrivals import (
     Arrival,
     Dispatcher,
@@ -47,7 +50,9 @@ class Harness(Followers, Pool, Sweeps):
     ) -> None:
         self.config = config
         self.profile: Profile = profile_from_dict(config.profile)
-        self.keys: Keys = load_keys(config.keys_file)
+        self.mapping = parse_mapping(config.mapping_text) if config.mapping_text else None
+        self.adapter = load_class(config.adapter) if config.adapter else None
+        self.keys: Keys = self._keys(config.keys_file)
         self.host = host
         self.worker_index = worker_index
         self.streams = Streams(config.seed)
@@ -86,6 +91,26 @@ class Harness(Followers, Pool, Sweeps):
         if self.worker_index not in holders:
             return 0, max(len(holders), 1)
         return holders.index(self.worker_index), len(holders)
+
+    def _keys(self, path: str) -> Keys:
+        if self.adapter is not None and callable(getattr(self.adapter, "keys", None)):
+            keys: Keys = self.adapter.keys(path)
+            return keys
+        return load_keys(path) if self.mapping is None else mapped_keys(self.mapping, path)
+
+    def api_client(self, session: Any, record: Any) -> Any:
+        """The API client over a Locust session: the reference API's, the mapping's, or
+        the Python adapter's."""
+        from loadtest import client as api
+
+        if self.adapter is not None:
+            auth = getattr(self.adapter, "auth", ("Authorization", "Bearer "))
+            return self.adapter(api.LocustTransport(session, record, self.check, auth))
+        if self.mapping is None:
+            return api.TakedownClient(api.LocustTransport(session, record, self.check))
+        auth = (self.mapping.auth.header, self.mapping.auth.prefix)
+        transport = api.LocustTransport(session, record, self.check, auth)
+        return MappedClient(self.mapping, transport)
 
     def own_brands(self) -> list[int]:
         """The brands whose sweeps and notices belong to this process (one owner each).

@@ -77,10 +77,9 @@ class Pool:
 
         event = self.request_event if self.request_event is not None else EventHook()
         session = FastHttpSession(self.host, request_event=event, user=None)
-        client = api.TakedownClient(
-            api.LocustTransport(session, self.role_record(role), self.check)
-        )
-        actor = Actor(client, self.user_rng(role), cast("Harness", self))
+        harness = cast("Harness", self)
+        client = harness.api_client(session, self.role_record(role))
+        actor = Actor(client, self.user_rng(role), harness)
         while True:
             arrival = self.slots[role].take()
             if arrival is None:

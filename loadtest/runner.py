@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loadtest.adapters.classes import load_class
+from loadtest.adapters.probe import startup_problems
 from loadtest.config import MAX_DURATION_S as MAX_DURATION_S
 from loadtest.config import RunConfig
 from loadtest.config import parse_duration_s as parse_duration_s
@@ -85,6 +87,8 @@ class Options:
     master_port: int = 5557
     master_bind_host: str = "0.0.0.0"
     baseline: Path | None = None
+    mapping: Path | None = None  # a service mapping (loadtest.adapters); None: reference API
+    adapter: str | None = None  # package.module:Class of a Python adapter
     worker_wait_s: float | None = None  # None: a minute locally, 5 minutes with remote workers
 
     @property
@@ -111,6 +115,14 @@ class Options:
             (not self.host or self.keys is not None,
              "host needs keys: the keys file the service wrote"),
             (self.keys is None or self.keys.is_file(), f"keys {self.keys}: file not found"),
+            (self.mapping is None or bool(self.host),
+             "mapping needs host: the service the mapping describes"),
+            (self.mapping is None or self.mapping.is_file(),
+             f"mapping {self.mapping}: file not found"),
+            (self.mapping is None or self.adapter is None,
+             "adapter and mapping: give one of the two"),
+            (self.adapter is None or bool(self.host),
+             "adapter needs host: the service the adapter reaches"),
         ]  # fmt: skip
         return [message for ok, message in checks if not ok]
 
@@ -288,6 +300,11 @@ def prepare_spec(opts: Options) -> tuple[Profile, SloSpec]:
         _replay_rows(opts)
     except UserError as exc:
         problems += exc.problems
+    if opts.adapter is not None:
+        try:
+            load_class(opts.adapter)
+        except UserError as exc:
+            problems += exc.problems
     if opts.baseline is not None:
         try:
             read_baseline(opts.baseline)
@@ -334,6 +351,10 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
     with processes() as procs:
         host, keys = (opts.host, opts.keys) if opts.host else start_service(procs, opts)
         assert keys is not None
+        if opts.mapping is not None:  # every operation tried once, before any load
+            problems = startup_problems(opts.mapping, host, keys)
+            if problems:
+                raise LoadtestError(problems)
         keys_name, trace_name = _bundle(opts, keys)
         config = RunConfig(
             profile=profile.model_dump(mode="json"), keys_file=keys_name,
@@ -341,6 +362,8 @@ def run(opts: Options, notify: Notify = lambda _line: None) -> Outcome:
             out_dir=".", seed=seed, replay=trace_name, speedup=opts.speedup,
             warmup_s=spec.warmup_s, slo_text=opts.slo.read_text() if opts.slo else None,
             worker_wait_s=opts.wait_s,
+            mapping_text=opts.mapping.read_text() if opts.mapping else None,
+            adapter=opts.adapter,
         )  # fmt: skip
         config.write(opts.out_dir / "run.json")
         users = sum(profile.pool_of(r) for r in ("rights_holder", "account_manager"))

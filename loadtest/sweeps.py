@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from loadtest import client as api
 from loadtest.hdr import Recorder
+
+if TYPE_CHECKING:
+    from loadtest.harness import Harness
 
 SWEEP_S = 1.0  # brands re-read the listings they picked from this often
 
@@ -65,7 +68,5 @@ class Sweeps:
 
             event = self.request_event if self.request_event is not None else EventHook()
             session = FastHttpSession(self.host, request_event=event, user=None)
-            self._sweeper = api.TakedownClient(
-                api.LocustTransport(session, self.recorder.record, self.check)
-            )
+            self._sweeper = cast("Harness", self).api_client(session, self.recorder.record)
         return self._sweeper

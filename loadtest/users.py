@@ -22,11 +22,10 @@ class RoleUser(FastHttpUser):
     concurrency = 4
 
     def on_start(self) -> None:
-        from loadtest import client as api
 
         harness: Harness = self.environment.td
-        transport = api.LocustTransport(self.client, harness.role_record(self.role), harness.check)
-        self.actor = Actor(api.TakedownClient(transport), harness.user_rng(self.role), harness)
+        client = harness.api_client(self.client, harness.role_record(self.role))
+        self.actor = Actor(client, harness.user_rng(self.role), harness)
 
     @task
     def serve(self) -> None:

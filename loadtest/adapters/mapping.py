@@ -180,6 +180,11 @@ def key_lines(text: str) -> dict[str, int]:
     return lines
 
 
+def parse_mapping(text: str, source: str = "<mapping>") -> MappingSpec:
+    """A mapping's text, validated (what the load generators read from the run config)."""
+    return validate(MappingSpec, parse_toml(text, source, MappingError), source, MappingError)
+
+
 def load_mapping(path: Path) -> Mapping:
     """Read and validate a mapping; MappingError with one line per problem."""
     text = read_text(path, MappingError)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loadtest.adapters.mapping import Mapping, MappingError
+from loadtest.adapters.mapping import Mapping, MappingError, load_mapping
 
 TIMEOUT_S = 10.0
 SHOWN_CHARS = 160
@@ -156,3 +156,13 @@ class _Probe:
         op = self.m.spec.claim
         resp = self._send("claim", self.keys.account_manager, ("limit",), json={op.limit: 1})
         self._field("claim", "items", _json(resp), resp)
+
+
+def startup_problems(mapping_file: Path, host: str, keys_file: Path) -> list[str]:
+    """What keeps a run through ``mapping_file`` from starting: the mapping itself, the
+    keys, or an operation the service does not answer as mapped (one line each)."""
+    try:
+        mapping = load_mapping(mapping_file)
+        return check_mapping(mapping, host, role_keys(mapping, keys_file))
+    except MappingError as exc:
+        return exc.problems

@@ -52,6 +52,17 @@ BaselineOpt = Annotated[
 ]
 
 
+MappingOpt = Annotated[
+    Path | None,
+    typer.Option(help="Mapping TOML of your service's API (with --host); checked at start-up."),
+]
+
+AdapterOpt = Annotated[
+    str | None,
+    typer.Option(help="Python adapter package.module:Class (with --host), see loadtest.adapters."),
+]
+
+
 def loadtest(
     profile: ProfileOpt = "default",
     slo: SloOpt = None,
@@ -68,6 +79,8 @@ def loadtest(
     seed: SeedOpt = None,
     scenario: ScenarioOpt = None,
     baseline: BaselineOpt = None,
+    mapping: MappingOpt = None,
+    adapter: AdapterOpt = None,
     worker_wait: WorkerWaitOpt = None,
 ) -> None:
     """Load-test the takedown service: open-model arrivals per role, e2e takedown latency, SLOs.
@@ -96,6 +109,7 @@ def loadtest(
         duration_s=duration_s, workers=workers, replay=replay, speedup=speedup, out_dir=out,
         seed=seed, scenario=scenario or DEFAULT_SCENARIO, remote_workers=remote_workers,
         master_port=master_port, master_bind_host=master_bind_host, baseline=baseline,
+        mapping=mapping, adapter=adapter,
         worker_wait_s=worker_wait_s,
     )  # fmt: skip
     try:
