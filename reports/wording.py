@@ -223,6 +223,30 @@ WORDING: dict[str, Wording] = {
         "keeps the busiest dedicated desk {v} busier",
         "keeps the busiest dedicated desk {v} less busy",
     ),
+    "cost_platform_usd": _rules(
+        "cost_platform_usd",
+        "platform's enforcement cost",
+        "costs the platform {v} more",
+        "costs the platform {v} less",
+    ),
+    "cost_brands_usd": _rules(
+        "cost_brands_usd",
+        "brands' enforcement cost",
+        "costs the brands {v} more",
+        "costs the brands {v} less",
+    ),
+    "cost_total_usd": _rules(
+        "cost_total_usd",
+        "enforcement cost, all parties",
+        "costs {v} more in all",
+        "costs {v} less in all",
+    ),
+    "cost_per_fake_removed_usd": _rules(
+        "cost_per_fake_removed_usd",
+        "cost per fake removed",
+        "costs {v} more per fake removed",
+        "costs {v} less per fake removed",
+    ),
     "accounts_banned": _rules(
         "accounts_banned", "accounts banned", "bans {v} more accounts", "bans {v} fewer accounts"
     ),

@@ -235,6 +235,36 @@ METRICS: tuple[Metric, ...] = (
         "when there are no dedicated desks).",
     ),
     Metric(
+        "cost_platform_usd",
+        "USD",
+        _LOWER,
+        "The platform's enforcement cost in the window: am_paid_hours times "
+        "costs.am_wage_usd_per_h, plus fakes screened at upload (fake_listings_created) "
+        "times costs.upload_screen_usd_per_listing, plus listings scanned by its sweeps "
+        "(live fakes on show and live genuine listings, each sweep) times "
+        "costs.sweep_scan_usd_per_listing.",
+    ),
+    Metric(
+        "cost_brands_usd",
+        "USD",
+        _LOWER,
+        "The brands' enforcement cost in the window: monitoring sweeps (one per brand per "
+        "sweep) times costs.brand_sweep_usd, plus notices_filed times costs.brand_notice_usd.",
+    ),
+    Metric(
+        "cost_total_usd",
+        "USD",
+        _LOWER,
+        "Enforcement cost of every party in the window: cost_platform_usd plus cost_brands_usd.",
+    ),
+    Metric(
+        "cost_per_fake_removed_usd",
+        "USD",
+        _LOWER,
+        "cost_total_usd over the fakes removed in the window by every channel but the "
+        "seller's own (proactive including upload blocks, notice, lead, ban).",
+    ),
+    Metric(
         "accounts_banned",
         "count",
         _NEITHER,

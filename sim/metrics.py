@@ -16,6 +16,7 @@ import numpy as np
 # the names are the contract's; importing them from here keeps working
 from sim.contract import HEADLINE_METRICS as HEADLINE_METRICS
 from sim.contract import METRIC_NAMES
+from sim.scenario import Costs
 from sim.types import BoolArray, FloatArray, IntArray
 
 CHANNELS: tuple[str, ...] = ("proactive", "notice", "lead", "ban", "seller")
@@ -145,6 +146,8 @@ class Aggregates:
                 "fake_listings_restored",
                 "accounts_banned",
                 "relists",
+                "listings_swept",
+                "brand_sweeps",
             ),
             0.0,
         )
@@ -163,6 +166,11 @@ class Aggregates:
         self.counts[name] += float(np.count_nonzero(self.in_window(t)))
         if daily is not None:
             self.daily.add(daily, t)
+
+    def add(self, name: str, t_h: float, k: float) -> None:
+        """Count ``k`` things at ``t_h`` into a total (if after the warm-up)."""
+        if t_h >= self.window.warmup_h:
+            self.counts[name] += k
 
     def exposure(
         self,
@@ -265,11 +273,32 @@ def _desk_utilisation(am: ReviewTotals) -> dict[str, float]:
     }
 
 
+def _costs(
+    c: dict[str, float], notices_filed: float, paid_h: float, costs: Costs
+) -> dict[str, float]:
+    """What the window cost the platform (paid rosters, upload screening, sweeps) and the
+    brands (monitoring sweeps, notices), in USD."""
+    platform = (
+        costs.am_wage_usd_per_h * paid_h
+        + costs.upload_screen_usd_per_listing * c["fake_listings_created"]
+        + costs.sweep_scan_usd_per_listing * c["listings_swept"]
+    )
+    brands = costs.brand_sweep_usd * c["brand_sweeps"] + costs.brand_notice_usd * notices_filed
+    removed = sum(c[f"fake_removed_{ch}"] for ch in CHANNELS if ch != "seller")
+    return {
+        "cost_platform_usd": platform,
+        "cost_brands_usd": brands,
+        "cost_total_usd": platform + brands,
+        "cost_per_fake_removed_usd": share(platform + brands, removed),
+    }
+
+
 def summarise(
     agg: Aggregates,
     notices: dict[str, np.ndarray],
     am: ReviewTotals,
     accounts_active: int,
+    costs: Costs,
 ) -> dict[str, float]:
     """The flat metrics dict of one run, in ``METRIC_NAMES`` order (NaN where no data)."""
     c = agg.counts
@@ -302,4 +331,5 @@ def summarise(
         "counterfeiters_active_end": float(accounts_active),
         "relists": c["relists"],
     }
+    out.update(_costs(c, out["notices_filed"], out["am_paid_hours"], costs))
     return {name: float(out[name]) for name in METRIC_NAMES}

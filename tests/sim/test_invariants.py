@@ -107,6 +107,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 def _check(result: RunResult) -> None:
     m, daily, notices = result.metrics, result.daily, result.notices
     assert list(m) == list(METRIC_NAMES)
+    # costs by party sum to the total
+    assert m["cost_total_usd"] == m["cost_platform_usd"] + m["cost_brands_usd"]
     assert all(np.isnan(v) or np.isfinite(v) for v in m.values())
     warm_day = int(result.scenario.scenario.warmup_days)
     after = daily["day"] >= warm_day

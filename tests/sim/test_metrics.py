@@ -53,6 +53,10 @@ CONTRACT_METRICS = (
     "am_utilization_pool",
     "am_utilization_dedicated_mean",
     "am_utilization_dedicated_max",
+    "cost_platform_usd",
+    "cost_brands_usd",
+    "cost_total_usd",
+    "cost_per_fake_removed_usd",
     "accounts_banned",
     "counterfeiters_active_end",
     "relists",
@@ -61,7 +65,7 @@ CONTRACT_METRICS = (
 
 def test_names_follow_the_design_contract() -> None:
     assert METRIC_NAMES == CONTRACT_METRICS
-    assert len(METRIC_NAMES) == 35 == len(set(METRIC_NAMES))
+    assert len(METRIC_NAMES) == 39 == len(set(METRIC_NAMES))
     assert set(HEADLINE_METRICS) <= set(METRIC_NAMES)
 
 
