@@ -199,6 +199,18 @@ WORDING: dict[str, Wording] = {
         "costs {v} more account-manager hours",
         "saves {v} account-manager hours",
     ),
+    "live_removed_before_first_sale_share": _rules(
+        "live_removed_before_first_sale_share",
+        "live fakes removed before a first sale (strict)",
+        "removes {v} more of the live fakes it removes before a first sale",
+        "removes {v} fewer of the live fakes it removes before a first sale",
+    ),
+    "notices_decided_within_24h_share": _rules(
+        "notices_decided_within_24h_share",
+        "notices decided within 24 h (strict)",
+        "decides {v} more notices within 24 hours",
+        "decides {v} fewer notices within 24 hours",
+    ),
     "am_paid_hours": _rules(
         "am_paid_hours",
         "account-manager hours paid",

@@ -102,6 +102,14 @@ METRICS: tuple[Metric, ...] = (
         "made before the listing's first sale.",
     ),
     Metric(
+        "live_removed_before_first_sale_share",
+        "share",
+        _HIGHER,
+        "Strict beside removed_before_first_sale_share: among platform removals in the window "
+        "of fakes that went on show (upload blocks left out), the share made before the "
+        "listing's first sale.",
+    ),
+    Metric(
         "fake_exposure_listing_days",
         "listing_days",
         _LOWER,
@@ -154,6 +162,14 @@ METRICS: tuple[Metric, ...] = (
         "in the window whose outcome is known (decided or acted on, or open for 24 hours by "
         "the horizon), the share first decided or acted on (its listings removed) within "
         "24 hours of filing.",
+    ),
+    Metric(
+        "notices_decided_within_24h_share",
+        "share",
+        _HIGHER,
+        "Strict beside notices_within_24h_share: among notices filed in the window that were "
+        "decided or had been open 24 hours by the horizon, the share a review decided within "
+        "24 hours of filing (a removal on filing does not count as a decision).",
     ),
     Metric(
         "genuine_wrongly_removed",

@@ -140,6 +140,8 @@ class Aggregates:
                 *(f"fake_removed_{c}" for c in CHANNELS),
                 "platform_removed",
                 "platform_removed_before_sale",
+                "platform_removed_live",
+                "platform_removed_live_before_sale",
                 "genuine_wrongly_removed",
                 "counter_notices",
                 "restorations",
@@ -212,6 +214,9 @@ class Aggregates:
             self.counts["platform_removed"] += float(np.count_nonzero(inside))
             before = inside & (t < cols["first_sale_h"])
             self.counts["platform_removed_before_sale"] += float(np.count_nonzero(before))
+            if not at_upload:
+                self.counts["platform_removed_live"] += float(np.count_nonzero(inside))
+                self.counts["platform_removed_live_before_sale"] += float(np.count_nonzero(before))
 
     def wrongful(self, removed_h: FloatArray, until_h: FloatArray) -> None:
         """Days genuine listings removed (after warm-up) stayed down."""
@@ -232,8 +237,15 @@ def _notice_metrics(notices: dict[str, np.ndarray], window: Window) -> dict[str,
     removed = inside & (notices["listings_removed"] > 0)
     lat_h = notices["removed_at_h"][removed] - notices["t_h"][removed]
     lat_n = notices["listings_removed"][removed]
+    decided = notices["decided_at_h"][inside] - t
+    # strict: decided (not only acted on) within 24 h, among notices decided or open 24 h
+    known_decision = ~np.isnan(decided) | (window.horizon_h - t >= 24.0)
+    decided_in_time = np.nan_to_num(decided, nan=np.inf) <= 24.0
     out = {
         "notices_filed": float(len(t)),
+        "notices_decided_within_24h_share": share(
+            np.count_nonzero(decided_in_time & known_decision), np.count_nonzero(known_decision)
+        ),
         "notice_precision": share(np.count_nonzero(notices["valid"][inside]), len(t)),
         "notices_within_24h_share": share(
             np.count_nonzero(within & known), np.count_nonzero(known)
@@ -310,6 +322,9 @@ def summarise(
         "proactive_to_notice_ratio": share(platform, c["fake_removed_notice"]),
         "removed_before_first_sale_share": share(
             c["platform_removed_before_sale"], c["platform_removed"]
+        ),
+        "live_removed_before_first_sale_share": share(
+            c["platform_removed_live_before_sale"], c["platform_removed_live"]
         ),
         "fake_exposure_listing_days": agg.exposure_days,
         "fake_views": agg.views,
