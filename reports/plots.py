@@ -144,14 +144,23 @@ def removals_by_channel(data: ReportData) -> Figure | None:
 LABELLED_POINTS = 4
 
 
+# the cost axis: money when the results have it, else (older results) busy hours
+COST_AXES = (
+    ("cost_total_usd", "enforcement cost, all parties: USD (mean, 95% CI)"),
+    ("am_hours", "enforcement cost: account-manager hours (mean, 95% CI)"),
+)
+
+
 def harm_vs_cost(data: ReportData) -> Figure | None:
-    """Consumer harm (fake sales) against enforcement cost (account-manager hours)."""
-    if "fake_sales" not in data.stats or "am_hours" not in data.stats:
+    """Consumer harm (fake sales) against enforcement cost (money, all parties)."""
+    axis = next(((m, text) for m, text in COST_AXES if m in data.stats), None)
+    if "fake_sales" not in data.stats or axis is None:
         return None
+    cost, xlabel = axis
     fig = figure(3.8)
     ax = fig.add_subplot()
     for label in series_labels(data):
-        x, xl, xh = stat(data, "am_hours", label)
+        x, xl, xh = stat(data, cost, label)
         y, yl, yh = stat(data, "fake_sales", label)
         if not (math.isfinite(x) and math.isfinite(y)):
             continue
@@ -177,7 +186,7 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
     if len(series_labels(data)) > LABELLED_POINTS:
         legend(data, ax)  # too many points to label them in place
     style(ax)
-    ax.set_xlabel("enforcement cost: account-manager hours (mean, 95% CI)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("consumer harm: fake sales")
     ax.margins(0.15)
     ax.set_xlim(left=0)  # from zero, so the distance between strategies is not exaggerated

@@ -199,6 +199,18 @@ WORDING: dict[str, Wording] = {
         "costs {v} more account-manager hours",
         "saves {v} account-manager hours",
     ),
+    "live_removed_before_first_sale_share": _rules(
+        "live_removed_before_first_sale_share",
+        "live fakes removed before a first sale (strict)",
+        "removes {v} more of the live fakes it removes before a first sale",
+        "removes {v} fewer of the live fakes it removes before a first sale",
+    ),
+    "notices_decided_within_24h_share": _rules(
+        "notices_decided_within_24h_share",
+        "notices decided within 24 h (strict)",
+        "decides {v} more notices within 24 hours",
+        "decides {v} fewer notices within 24 hours",
+    ),
     "am_paid_hours": _rules(
         "am_paid_hours",
         "account-manager hours paid",
@@ -222,6 +234,30 @@ WORDING: dict[str, Wording] = {
         "busiest dedicated desk's utilisation",
         "keeps the busiest dedicated desk {v} busier",
         "keeps the busiest dedicated desk {v} less busy",
+    ),
+    "cost_platform_usd": _rules(
+        "cost_platform_usd",
+        "platform's enforcement cost",
+        "costs the platform {v} more",
+        "costs the platform {v} less",
+    ),
+    "cost_brands_usd": _rules(
+        "cost_brands_usd",
+        "brands' enforcement cost",
+        "costs the brands {v} more",
+        "costs the brands {v} less",
+    ),
+    "cost_total_usd": _rules(
+        "cost_total_usd",
+        "enforcement cost, all parties",
+        "costs {v} more in all",
+        "costs {v} less in all",
+    ),
+    "cost_per_fake_removed_usd": _rules(
+        "cost_per_fake_removed_usd",
+        "cost per fake removed",
+        "costs {v} more per fake removed",
+        "costs {v} less per fake removed",
     ),
     "accounts_banned": _rules(
         "accounts_banned", "accounts banned", "bans {v} more accounts", "bans {v} fewer accounts"

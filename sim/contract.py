@@ -102,6 +102,14 @@ METRICS: tuple[Metric, ...] = (
         "made before the listing's first sale.",
     ),
     Metric(
+        "live_removed_before_first_sale_share",
+        "share",
+        _HIGHER,
+        "Strict beside removed_before_first_sale_share: among platform removals in the window "
+        "of fakes that went on show (upload blocks left out), the share made before the "
+        "listing's first sale.",
+    ),
+    Metric(
         "fake_exposure_listing_days",
         "listing_days",
         _LOWER,
@@ -154,6 +162,14 @@ METRICS: tuple[Metric, ...] = (
         "in the window whose outcome is known (decided or acted on, or open for 24 hours by "
         "the horizon), the share first decided or acted on (its listings removed) within "
         "24 hours of filing.",
+    ),
+    Metric(
+        "notices_decided_within_24h_share",
+        "share",
+        _HIGHER,
+        "Strict beside notices_within_24h_share: among notices filed in the window that were "
+        "decided or had been open 24 hours by the horizon, the share a review decided within "
+        "24 hours of filing (a removal on filing does not count as a decision).",
     ),
     Metric(
         "genuine_wrongly_removed",
@@ -233,6 +249,36 @@ METRICS: tuple[Metric, ...] = (
         _NEITHER,
         "The busiest dedicated desk's review hours over its on-shift hours in the window (NaN "
         "when there are no dedicated desks).",
+    ),
+    Metric(
+        "cost_platform_usd",
+        "USD",
+        _LOWER,
+        "The platform's enforcement cost in the window: am_paid_hours times "
+        "costs.am_wage_usd_per_h, plus fakes screened at upload (fake_listings_created) "
+        "times costs.upload_screen_usd_per_listing, plus listings scanned by its sweeps "
+        "(live fakes on show and live genuine listings, each sweep) times "
+        "costs.sweep_scan_usd_per_listing.",
+    ),
+    Metric(
+        "cost_brands_usd",
+        "USD",
+        _LOWER,
+        "The brands' enforcement cost in the window: monitoring sweeps (one per brand per "
+        "sweep) times costs.brand_sweep_usd, plus notices_filed times costs.brand_notice_usd.",
+    ),
+    Metric(
+        "cost_total_usd",
+        "USD",
+        _LOWER,
+        "Enforcement cost of every party in the window: cost_platform_usd plus cost_brands_usd.",
+    ),
+    Metric(
+        "cost_per_fake_removed_usd",
+        "USD",
+        _LOWER,
+        "cost_total_usd over the fakes removed in the window by every channel but the "
+        "seller's own (proactive including upload blocks, notice, lead, ban).",
     ),
     Metric(
         "accounts_banned",

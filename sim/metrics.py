@@ -16,6 +16,7 @@ import numpy as np
 # the names are the contract's; importing them from here keeps working
 from sim.contract import HEADLINE_METRICS as HEADLINE_METRICS
 from sim.contract import METRIC_NAMES
+from sim.scenario import Costs
 from sim.types import BoolArray, FloatArray, IntArray
 
 CHANNELS: tuple[str, ...] = ("proactive", "notice", "lead", "ban", "seller")
@@ -139,12 +140,16 @@ class Aggregates:
                 *(f"fake_removed_{c}" for c in CHANNELS),
                 "platform_removed",
                 "platform_removed_before_sale",
+                "platform_removed_live",
+                "platform_removed_live_before_sale",
                 "genuine_wrongly_removed",
                 "counter_notices",
                 "restorations",
                 "fake_listings_restored",
                 "accounts_banned",
                 "relists",
+                "listings_swept",
+                "brand_sweeps",
             ),
             0.0,
         )
@@ -163,6 +168,11 @@ class Aggregates:
         self.counts[name] += float(np.count_nonzero(self.in_window(t)))
         if daily is not None:
             self.daily.add(daily, t)
+
+    def add(self, name: str, t_h: float, k: float) -> None:
+        """Count ``k`` things at ``t_h`` into a total (if after the warm-up)."""
+        if t_h >= self.window.warmup_h:
+            self.counts[name] += k
 
     def exposure(
         self,
@@ -204,6 +214,9 @@ class Aggregates:
             self.counts["platform_removed"] += float(np.count_nonzero(inside))
             before = inside & (t < cols["first_sale_h"])
             self.counts["platform_removed_before_sale"] += float(np.count_nonzero(before))
+            if not at_upload:
+                self.counts["platform_removed_live"] += float(np.count_nonzero(inside))
+                self.counts["platform_removed_live_before_sale"] += float(np.count_nonzero(before))
 
     def wrongful(self, removed_h: FloatArray, until_h: FloatArray) -> None:
         """Days genuine listings removed (after warm-up) stayed down."""
@@ -224,8 +237,15 @@ def _notice_metrics(notices: dict[str, np.ndarray], window: Window) -> dict[str,
     removed = inside & (notices["listings_removed"] > 0)
     lat_h = notices["removed_at_h"][removed] - notices["t_h"][removed]
     lat_n = notices["listings_removed"][removed]
+    decided = notices["decided_at_h"][inside] - t
+    # strict: decided (not only acted on) within 24 h, among notices decided or open 24 h
+    known_decision = ~np.isnan(decided) | (window.horizon_h - t >= 24.0)
+    decided_in_time = np.nan_to_num(decided, nan=np.inf) <= 24.0
     out = {
         "notices_filed": float(len(t)),
+        "notices_decided_within_24h_share": share(
+            np.count_nonzero(decided_in_time & known_decision), np.count_nonzero(known_decision)
+        ),
         "notice_precision": share(np.count_nonzero(notices["valid"][inside]), len(t)),
         "notices_within_24h_share": share(
             np.count_nonzero(within & known), np.count_nonzero(known)
@@ -265,11 +285,32 @@ def _desk_utilisation(am: ReviewTotals) -> dict[str, float]:
     }
 
 
+def _costs(
+    c: dict[str, float], notices_filed: float, paid_h: float, costs: Costs
+) -> dict[str, float]:
+    """What the window cost the platform (paid rosters, upload screening, sweeps) and the
+    brands (monitoring sweeps, notices), in USD."""
+    platform = (
+        costs.am_wage_usd_per_h * paid_h
+        + costs.upload_screen_usd_per_listing * c["fake_listings_created"]
+        + costs.sweep_scan_usd_per_listing * c["listings_swept"]
+    )
+    brands = costs.brand_sweep_usd * c["brand_sweeps"] + costs.brand_notice_usd * notices_filed
+    removed = sum(c[f"fake_removed_{ch}"] for ch in CHANNELS if ch != "seller")
+    return {
+        "cost_platform_usd": platform,
+        "cost_brands_usd": brands,
+        "cost_total_usd": platform + brands,
+        "cost_per_fake_removed_usd": share(platform + brands, removed),
+    }
+
+
 def summarise(
     agg: Aggregates,
     notices: dict[str, np.ndarray],
     am: ReviewTotals,
     accounts_active: int,
+    costs: Costs,
 ) -> dict[str, float]:
     """The flat metrics dict of one run, in ``METRIC_NAMES`` order (NaN where no data)."""
     c = agg.counts
@@ -281,6 +322,9 @@ def summarise(
         "proactive_to_notice_ratio": share(platform, c["fake_removed_notice"]),
         "removed_before_first_sale_share": share(
             c["platform_removed_before_sale"], c["platform_removed"]
+        ),
+        "live_removed_before_first_sale_share": share(
+            c["platform_removed_live_before_sale"], c["platform_removed_live"]
         ),
         "fake_exposure_listing_days": agg.exposure_days,
         "fake_views": agg.views,
@@ -302,4 +346,5 @@ def summarise(
         "counterfeiters_active_end": float(accounts_active),
         "relists": c["relists"],
     }
+    out.update(_costs(c, out["notices_filed"], out["am_paid_hours"], costs))
     return {name: float(out[name]) for name in METRIC_NAMES}

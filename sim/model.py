@@ -203,6 +203,7 @@ class Model:
                 self._platform_sweep(now)
             sweeping = self.holders.sweeping(hour)
             if hour > 0 and sweeping.any():
+                self.agg.add("brand_sweeps", now, float(np.count_nonzero(sweeping)))
                 self._brand_sweep(now)
             self._post(hour)
             self.store.maybe_compact()
@@ -320,6 +321,7 @@ class Model:
         self.store.cols["lead"][rows[screen.lead]] = True
         self.removals.remove_rows(rows[screen.caught], now_h, "proactive")
         live = np.flatnonzero(self.catalog.live)
+        self.agg.add("listings_swept", now_h, float(len(rows) + len(live)))
         wrong = live[self.platform.false_positives(len(live))]
         removed = self.legit.take_down(wrong, now_h, "proactive")
         self.lifecycle.contest(removed, now_h, charge_brand=False)
@@ -341,6 +343,7 @@ class Model:
             self.notices.table(),
             self.desks.totals(self.warm, w.warmup_h, w.horizon_h),
             self.counterfeiters.accounts.active_count,
+            self.scenario.costs,
         )
 
     def _close(self) -> None:

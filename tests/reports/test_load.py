@@ -155,3 +155,16 @@ def test_identical_strategies_render_as_no_difference(tmp_path: Path) -> None:
     (tmp_path / "comparison.json").write_text(json.dumps(comparison))
     md = render_report(tmp_path).with_name("summary.md").read_text(encoding="utf-8")
     assert "better on 0, worse on 0, no clear difference on 7 of 7" in md
+
+
+def test_the_harm_plot_prices_cost_in_money(synthetic_compare: Path) -> None:
+    """The cost axis is cost_total_usd; results without it fall back to busy hours."""
+    from reports.plots import harm_vs_cost
+
+    data = load(synthetic_compare)
+    fig = harm_vs_cost(data)
+    assert fig is not None
+    assert fig.axes[0].get_xlabel() == "enforcement cost, all parties: USD (mean, 95% CI)"
+    del data.stats["cost_total_usd"]
+    older = harm_vs_cost(data)
+    assert older is not None and "account-manager hours" in older.axes[0].get_xlabel()

@@ -338,22 +338,24 @@ def test_sweep_runs_the_full_factorial(tmp_path: Path) -> None:
 
 
 def test_auto_reps_stop_when_the_headline_cis_are_precise() -> None:
-    """Sequential replications stop once every headline CI is within 25% of its mean
+    """Sequential replications stop once every headline CI is within 40% of its mean
     (5 replications are not enough for this scenario), and the stopping point does not
     depend on the number of workers.
 
-    The cap is far above what the rule needs: over seeds 1-8 it stopped after 10-24
+    The cap is far above what the rule needs: over seeds 1-8 it stopped after 10-22
     replications, so a change of random draws that leaves the dynamics alone does not
-    push this seed into the cap (a cap of 16 did that for 3 of those 8 seeds)."""
+    push this seed into the cap. (Since blocks hide listings, notice_to_removal_h_p95 and
+    genuine_wrongly_removed vary more in this short smoke, per-run cv 0.5 and 0.39: at
+    25% precision seeds 1-8 needed up to 40 and more, at 35% 11-29.)"""
     from sim.metrics import HEADLINE_METRICS
     from sim.stats import precision_met
 
-    kw = dict(reps="auto", precision=0.25, max_reps=40, seed=4, overrides=SHORT)
+    kw = dict(reps="auto", precision=0.4, max_reps=40, seed=4, overrides=SHORT)
     res = compare([SMOKE], jobs=2, **kw)  # type: ignore[arg-type]
     assert 5 < res.reps < 40
     assert len(res.rows) == res.reps
     ivs = [res.interval(m, "smoke") for m in HEADLINE_METRICS]
-    assert all(precision_met(iv, 0.25) or iv.n == 0 for iv in ivs)
+    assert all(precision_met(iv, 0.4) or iv.n == 0 for iv in ivs)
     assert compare([SMOKE], jobs=1, **kw).rows == res.rows  # type: ignore[arg-type]
 
 

@@ -107,6 +107,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 def _check(result: RunResult) -> None:
     m, daily, notices = result.metrics, result.daily, result.notices
     assert list(m) == list(METRIC_NAMES)
+    # costs by party sum to the total
+    assert m["cost_total_usd"] == m["cost_platform_usd"] + m["cost_brands_usd"]
     assert all(np.isnan(v) or np.isfinite(v) for v in m.values())
     warm_day = int(result.scenario.scenario.warmup_days)
     after = daily["day"] >= warm_day
@@ -185,15 +187,18 @@ def _check_event_counts(result: RunResult) -> None:
     for k in ("went_live", "blocked_at_upload"):
         assert set(ev["listing_id"][kind == k]) <= set(ev["listing_id"][posted])
     assert count(kind == "went_live") + count(upload) == count(posted)
-    _check_before_first_sale(ev, inside, m["removed_before_first_sale_share"])
+    _check_before_first_sale(ev, inside, m["removed_before_first_sale_share"], upload=True)
+    _check_before_first_sale(ev, inside, m["live_removed_before_first_sale_share"], upload=False)
 
 
-def _check_before_first_sale(ev: dict[str, np.ndarray], inside: np.ndarray, share: float) -> None:
-    """Platform removals (upload blocks included) with no first sale logged at or before
-    them, over all platform removals of the window."""
+def _check_before_first_sale(
+    ev: dict[str, np.ndarray], inside: np.ndarray, share: float, upload: bool
+) -> None:
+    """Platform removals (with ``upload``, upload blocks too) with no first sale logged at
+    or before them, over all such removals of the window."""
     kind, channel = ev["kind"], ev["channel"]
     platform = inside & (
-        (kind == "blocked_at_upload")
+        ((kind == "blocked_at_upload") & upload)
         | ((kind == "removed") & ev["fake"] & np.isin(channel, ("proactive", "lead", "ban")))
     )
     sale = kind == "first_sale"

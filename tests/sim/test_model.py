@@ -12,7 +12,7 @@ import pytest
 from sim.metrics import METRIC_NAMES
 from sim.model import Model, RunResult, run
 from sim.rng import Streams
-from sim.scenario import Scenario, from_dict, load_scenario, scenario_dict
+from sim.scenario import Costs, Scenario, from_dict, load_scenario, scenario_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "scenarios" / "smoke.toml"
@@ -285,3 +285,40 @@ def test_paid_hours_follow_the_rosters_and_utilisation_is_per_desk() -> None:
     assert jf["am_paid_hours"] == (3 + 2 * 2) * 24 * 14
     assert jf["am_utilization"] == pytest.approx(jf["am_hours"] / jf["am_paid_hours"])
     assert 0 < jf["am_utilization_dedicated_mean"] <= jf["am_utilization_dedicated_max"]
+
+
+def test_costs_follow_the_counts_they_price() -> None:
+    """One brand sweeping every 24 h and a platform sweep a day, over a measured week
+    (days 1-8): 7 x 24 = 168 paid hours round the clock for one manager; 7 brand sweeps
+    (hours 24, 48, ... 168: those at or after the warm-up, before the horizon); the
+    platform's scans are every live listing of each sweep (counted by the model, checked
+    here against the total)."""
+    costs = {
+        "am_wage_usd_per_h": 10.0,
+        "upload_screen_usd_per_listing": 0.5,
+        "sweep_scan_usd_per_listing": 0.0,
+        "brand_sweep_usd": 100.0,
+        "brand_notice_usd": 2.0,
+    }
+    sc = tiny(
+        scenario={"horizon_days": 8.0, "warmup_days": 1.0},
+        market={"brands": 1},
+        account_managers={"pool_size": 1, "always_on": True},
+        costs=costs,
+    )
+    m = run(sc, 5).metrics
+    assert m["am_paid_hours"] == 168.0
+    platform = 10.0 * 168.0 + 0.5 * m["fake_listings_created"]
+    assert m["cost_platform_usd"] == pytest.approx(platform)
+    assert m["cost_brands_usd"] == pytest.approx(100.0 * 7 + 2.0 * m["notices_filed"])
+    assert m["cost_total_usd"] == m["cost_platform_usd"] + m["cost_brands_usd"]
+    removed = sum(m[f"fake_removed_{c}"] for c in ("proactive", "notice", "lead", "ban"))
+    assert m["cost_per_fake_removed_usd"] == pytest.approx(m["cost_total_usd"] / removed)
+    # costs change nothing else: at 1 USD a scan, the difference is the listings scanned,
+    # the 20 genuine ones at each of the 7 sweeps and the fakes then on show
+    priced = Costs(**{**costs, "sweep_scan_usd_per_listing": 1.0})
+    again = run(sc.model_copy(update={"costs": priced}), 5).metrics
+    scans = again["cost_platform_usd"] - m["cost_platform_usd"]
+    assert scans == round(scans) and 20 * 7 < scans < 20 * 7 + m["fake_listings_created"]
+    same = [k for k in m if "cost" not in k]
+    np.testing.assert_array_equal([again[k] for k in same], [m[k] for k in same])
