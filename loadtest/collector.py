@@ -154,6 +154,7 @@ class Collector:
         self.aborted: dict[str, Any] | None = None
         self.quitting = False
         self.heard: dict[int, float] = {}  # worker index -> when it was last heard from
+        self.flushed_at: float | None = None  # when the test stopped and finals were asked for
         locust.runners.HEARTBEAT_LIVENESS = max(locust.runners.HEARTBEAT_LIVENESS, int(LOST_S))
         runner = environment.runner
         out = Path(config.out_dir) / WORKERS_FILE
@@ -173,12 +174,17 @@ class Collector:
         return {int(k) for k in self.environment.runner.worker_indexes.values()}
 
     def gone(self) -> set[int]:
-        """Worker indexes whose process ended, or that were silent for ``LOST_S``."""
+        """Worker indexes whose process ended, or that were silent for ``LOST_S``, or
+        (once the test stopped) did not answer the request for results in ``LOST_S``:
+        one that still sends heartbeats but not its results is broken, not slow."""
         now = time.monotonic()
+        deaf = self.flushed_at is not None and now - self.flushed_at > LOST_S
         return {
             k
             for k in self.seen()
-            if now - self.heard.get(k, now) > LOST_S or process_ended(self.roll.joined.get(k, {}))
+            if deaf
+            or now - self.heard.get(k, now) > LOST_S
+            or process_ended(self.roll.joined.get(k, {}))
         }
 
     def owing(self) -> set[int]:
@@ -283,6 +289,7 @@ class Collector:
         out = Path(self.config.out_dir) / "harness.json"
         if out.exists():
             return
+        self.flushed_at = time.monotonic()
         asked = -math.inf
         while self.owing():
             if time.monotonic() - asked >= FLUSH_AGAIN_S:
