@@ -10,21 +10,27 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from pathlib import Path
 from typing import Any
 
 import gevent
-from locust.runners import STATE_MISSING
+import locust.runners
 
 from loadtest.config import RunConfig
 from loadtest.hdr import merge
 from loadtest.profile import profile_from_dict
 from loadtest.slo import Threshold
 from loadtest.timeline import merge_timelines
-from loadtest.workers import WORKERS_FILE, Roll
+from loadtest.workers import WORKERS_FILE, Roll, process_ended
 
-FLUSH_WAIT_S = 20.0
+# A worker is gone when its process has ended (one on this machine), or when nothing
+# (heartbeat, stats, message) came from it for LOST_S: Locust's own bound, as a worker
+# quits after 60 s without the master's heartbeat. A worker merely starved of CPU keeps
+# its place until then, however slow the machine is.
+LOST_S = 60.0
+FLUSH_AGAIN_S = 5.0  # while waiting for finals, ask the workers still owing one again
 CSV_SETTLE_S = 1.5  # Locust rewrites its CSV every second: let it see the last requests
 log = logging.getLogger(__name__)
 
@@ -121,12 +127,19 @@ def write_harness(
     path.write_text(json.dumps(doc, indent=1, sort_keys=True))
 
 
+def _held(counts: dict[str, int]) -> dict[str, int]:
+    """User counts per class, leaving out the classes with none."""
+    return {k: int(v) for k, v in counts.items() if v}
+
+
 class Collector:
     """On the master: gathers each worker's final snapshot, merges and writes once.
 
-    It ends the run when every worker has reported, or when every worker still
-    connected has and the others went missing (their absence fails the run); and it
-    judges abort_on_fail thresholds on the workers' live snapshots.
+    It ends the run when every worker has reported, or when every worker not gone has
+    and the others are gone (their absence fails the run); and it judges abort_on_fail
+    thresholds on the workers' live snapshots. Locust's own notion of a missing worker
+    (a few seconds without a heartbeat) is raised to ``LOST_S``: on a starved machine a
+    worker late with its heartbeat is slow, not dead, and must not stop the test.
     """
 
     def __init__(
@@ -140,6 +153,9 @@ class Collector:
         self.lives: dict[int, dict[str, Any]] = {}
         self.aborted: dict[str, Any] | None = None
         self.quitting = False
+        self.heard: dict[int, float] = {}  # worker index -> when it was last heard from
+        self.flushed_at: float | None = None  # when the test stopped and finals were asked for
+        locust.runners.HEARTBEAT_LIVENESS = max(locust.runners.HEARTBEAT_LIVENESS, int(LOST_S))
         runner = environment.runner
         out = Path(config.out_dir) / WORKERS_FILE
         self.roll = Roll(out, config.workers, config.worker_wait_s)
@@ -147,6 +163,8 @@ class Collector:
         runner.register_message("td_live", self.on_live)
         runner.register_message("td_hello", self.on_hello)
         environment.events.worker_connect.add_listener(self.on_connect)
+        environment.events.heartbeat_sent.add_listener(self.on_heard)
+        environment.events.worker_report.add_listener(self.on_heard)
         environment.events.test_stop.add_listener(self.on_test_stop)
         environment.events.spawning_complete.add_listener(self.on_spawned)
         self._watcher = gevent.spawn(self.watch)
@@ -155,30 +173,62 @@ class Collector:
         """Worker indexes that connected at some point."""
         return {int(k) for k in self.environment.runner.worker_indexes.values()}
 
-    def alive(self) -> set[int]:
-        """Worker indexes connected and not missing."""
-        runner = self.environment.runner
+    def gone(self) -> set[int]:
+        """Worker indexes whose process ended, or that were silent for ``LOST_S``, or
+        (once the test stopped) did not answer the request for results in ``LOST_S``:
+        one that still sends heartbeats but not its results is broken, not slow."""
+        now = time.monotonic()
+        deaf = self.flushed_at is not None and now - self.flushed_at > LOST_S
         return {
-            int(runner.worker_indexes[c.id])
-            for c in runner.clients.all
-            if c.state != STATE_MISSING and c.id in runner.worker_indexes
+            k
+            for k in self.seen()
+            if deaf
+            or now - self.heard.get(k, now) > LOST_S
+            or process_ended(self.roll.joined.get(k, {}))
         }
+
+    def owing(self) -> set[int]:
+        """Worker indexes still expected to send their final results (seen, not gone)."""
+        return self.seen() - set(self.finals) - self.gone()
+
+    def on_heard(self, client_id: str, **_kwargs: Any) -> None:
+        """Something came from a worker (a heartbeat, stats, a message): it is alive."""
+        index = self.environment.runner.worker_indexes.get(client_id)
+        if index is not None:
+            self.heard[int(index)] = time.monotonic()
 
     def on_connect(self, client_id: str, **_kwargs: Any) -> None:
         """A worker connected: note it in ``workers.json``."""
+        self.on_heard(client_id)
         index = self.environment.runner.worker_indexes.get(client_id)
         if index is not None:
             self.roll.connected(int(index), client_id)
 
     def on_hello(self, environment: Any, msg: Any, **_kwargs: Any) -> None:
         """A worker named its host and process (so a missing one can be named)."""
+        self.on_heard(msg.node_id)
         index = self.environment.runner.worker_indexes.get(msg.node_id)
         if index is not None:
             self.roll.said_hello(int(index), msg.data)
 
     def on_spawned(self, **_kwargs: Any) -> None:
-        """Tell every worker where Locust placed the users, so rates split by users held."""
+        """Locust placed the users: send the plan once the workers have said so."""
+        gevent.spawn(self.send_plan)
+
+    def send_plan(self) -> None:
+        """Tell every worker where Locust placed the users, so rates split by users held.
+
+        Locust fires ``spawning_complete`` after waiting a second at most for the
+        workers to report their users; a starved worker reports later, and a plan read
+        before then would give it no users, so no share of the load. The plan waits for
+        every report (or for a worker to be gone: that run fails anyway)."""
         runner = self.environment.runner
+        while (
+            not self.quitting
+            and _held(runner.reported_user_classes_count) != _held(runner.target_user_classes_count)
+            and not self.gone()
+        ):
+            gevent.sleep(0.1)
         plan = {
             str(runner.worker_indexes[c.id]): dict(c.user_classes_count)
             for c in runner.clients.values()
@@ -187,10 +237,12 @@ class Collector:
 
     def on_live(self, environment: Any, msg: Any, **_kwargs: Any) -> None:
         """A worker's live snapshot (for abort_on_fail)."""
+        self.on_heard(msg.node_id)
         self.lives[int(msg.data["worker_index"])] = msg.data
 
     def on_final(self, environment: Any, msg: Any, **_kwargs: Any) -> None:
         """A worker's snapshot; once every worker has sent one, end the run."""
+        self.on_heard(msg.node_id)
         self.finals[int(msg.data["worker_index"])] = msg.data
         self.roll.report(int(msg.data["worker_index"]))
         if len(self.finals) >= self.config.workers:
@@ -209,7 +261,8 @@ class Collector:
         gevent.spawn(later)
 
     def watch(self) -> None:
-        """Every second: a breached abort threshold, or workers gone missing, ends the run."""
+        """Every second: a breached abort threshold, or every worker not gone having
+        reported (the others gone), ends the run."""
         while not self.quitting:
             gevent.sleep(1.0)
             if self.aborting and self.aborted is None:
@@ -218,23 +271,31 @@ class Collector:
                     self.aborted = found
                     log.error("abort_on_fail: %s %s", found["metric"], found["threshold"])
                     self.environment.runner.send_message("td_flush")
-            if self.finals and self.alive() <= set(self.finals):
+            if self.finals and not self.owing():
                 if len(self.finals) < self.config.workers:
-                    log.error("workers missing: every connected worker has reported")
+                    log.error("workers missing: every worker not gone has reported")
                 self.quit()
 
+    def flush(self, indexes: set[int]) -> None:
+        """Ask workers ``indexes`` for their final results (each sends the same one again)."""
+        runner = self.environment.runner
+        for client_id, index in list(runner.worker_indexes.items()):
+            if int(index) in indexes:
+                runner.send_message("td_flush", client_id=client_id)
+
     def on_test_stop(self, **_kwargs: Any) -> None:
-        """Ask stragglers to flush, wait for them (bounded), then write the merged result."""
+        """Ask stragglers to flush and wait for every one not gone (however slow: only
+        a worker gone stops the wait), then write the merged result."""
         out = Path(self.config.out_dir) / "harness.json"
         if out.exists():
             return
-        if len(self.finals) < self.config.workers:
-            self.environment.runner.send_message("td_flush")
-            deadline = time.monotonic() + FLUSH_WAIT_S
-            while len(self.finals) < self.config.workers and time.monotonic() < deadline:
-                if self.finals and self.alive() <= set(self.finals):
-                    break  # the others went missing: they will not report
-                gevent.sleep(0.1)
+        self.flushed_at = time.monotonic()
+        asked = -math.inf
+        while self.owing():
+            if time.monotonic() - asked >= FLUSH_AGAIN_S:
+                self.flush(self.owing())
+                asked = time.monotonic()
+            gevent.sleep(0.1)
         write_harness(
             out, list(self.finals.values()), self.config.workers, sorted(self.seen()), self.aborted
         )

@@ -35,6 +35,26 @@ def hello() -> dict[str, Any]:
     return {"host": socket.gethostname(), "pid": os.getpid()}
 
 
+def process_ended(info: Mapping[str, Any]) -> bool:
+    """Whether the worker that said hello with ``info`` (host, pid) is a process of this
+    machine that has ended (exited, or a zombie its parent has not reaped yet); a worker
+    on another machine, or one that never said hello, is never known to have ended."""
+    pid = int(info.get("pid", 0) or 0)
+    if pid <= 0 or info.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc: the process exists, which is all we can tell
+    return stat.rpartition(")")[2].split()[:1] in (["Z"], ["X"])
+
+
 class Roll:
     """The master's record of its workers, written to ``workers.json`` on every change."""
 
