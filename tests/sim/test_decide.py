@@ -394,8 +394,14 @@ def test_calibrate_recovers_known_values(tmp_path: Path) -> None:
 
 
 # Ctrl-C used to land inside the study storage's commit at times (2 of about 7 runs),
-# printing a traceback or leaving a trial RUNNING; the search now holds it around writes
-@pytest.mark.parametrize("backend", [["--jobs", "1"], ["--dask", "local", "--jobs", "2"]])
+# printing a traceback or leaving a trial RUNNING; the search now holds it around writes.
+# The Dask case runs in make bench: in one full run under load (load average ~10) the
+# command ran all 200 trials and the race and exited 0, as if Ctrl-C never came or came
+# after the end; the cause is not known yet, so the assertion below now tells which.
+@pytest.mark.parametrize(
+    "backend",
+    [["--jobs", "1"], pytest.param(["--dask", "local", "--jobs", "2"], marks=pytest.mark.slow)],
+)
 def test_ctrl_c_keeps_finished_trials(tmp_path: Path, backend: list[str]) -> None:
     """Ctrl-C after at least 4 trials finished: exit 130, trials.csv holds every finished
     trial (as many as the storage has complete), and no trial is left running."""
@@ -418,12 +424,15 @@ def test_ctrl_c_keeps_finished_trials(tmp_path: Path, backend: list[str]) -> Non
         deadline = time.monotonic() + 180
         while _complete(db) < 4 and time.monotonic() < deadline:
             time.sleep(0.3)
-        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to the job
+        ended_first = proc.poll() is not None
+        if not ended_first:
+            os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to the job
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
+    assert not ended_first, f"ended before Ctrl-C; {_complete(db)} trials complete\n{err}"
     assert proc.returncode == 130, err
     assert "interrupted:" in err and "Traceback" not in err
     rows = read_csv(out / "trials.csv")
