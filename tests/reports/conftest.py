@@ -16,6 +16,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +146,31 @@ def pixel_spread(png: Path) -> float:
     with Image.open(png) as image:
         grey = np.asarray(image.convert("L"), dtype=float)
     return float(grey.std())
+
+
+@dataclass
+class OfflinePage:
+    """A report opened in Chromium, with the console errors and requests it made."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def open_offline(browser: Any, report: Path, shot: Path) -> Iterator[OfflinePage]:
+    """Open ``report``; the caller checks the page, then a full-page screenshot goes to
+    ``shot`` and the page closes. After the block: no console error, no request but the
+    file itself (data: URIs aside), and not a blank page."""
+    opened = OfflinePage(browser.new_page(viewport={"width": 1280, "height": 900}))
+    page, errors, requests = opened.page, opened.errors, opened.requests
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(report.as_uri(), wait_until="load")
+    yield opened
+    page.screenshot(path=str(shot), full_page=True)
+    page.close()
+    assert errors == []
+    assert [u for u in requests if not u.startswith("data:")] == [report.as_uri()]
+    assert pixel_spread(shot) > 20.0  # a white page is 0; text and plots give about 50

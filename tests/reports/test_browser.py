@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.reports.conftest import pixel_spread
+from tests.reports.conftest import open_offline
 
 pytestmark = pytest.mark.browser
 
@@ -22,27 +22,12 @@ PLOT_COUNT = {"run": 6, "compare": 6, "sweep": 7}
 def test_report_opens_offline_without_errors(
     browser: Any, folders: dict[str, Path], kind: str, tmp_path: Path
 ) -> None:
-    report = folders[kind] / "report.html"
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(report.as_uri(), wait_until="load")
-
-    plots = page.locator("img.plot")
-    assert plots.count() == PLOT_COUNT[kind]
-    widths = plots.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
-    assert all(w > 300 for w in widths), widths
-    assert page.locator("#headline-table td[data-metric]").count() >= 7
-    shot = tmp_path / f"{kind}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    page.close()
-
-    assert errors == []
-    assert [u for u in requests if not u.startswith("data:")] == [report.as_uri()]
-    assert pixel_spread(shot) > 20.0  # a white page is 0; text and plots give about 50
+    with open_offline(browser, folders[kind] / "report.html", tmp_path / f"{kind}.png") as opened:
+        plots = opened.page.locator("img.plot")
+        assert plots.count() == PLOT_COUNT[kind]
+        widths = plots.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        assert all(w > 300 for w in widths), widths
+        assert opened.page.locator("#headline-table td[data-metric]").count() >= 7
 
 
 def test_report_prints_to_a_few_a4_pages(browser: Any, folders: dict[str, Path]) -> None:

@@ -18,7 +18,7 @@ import pytest
 from reports.loadtest_data import SPECTRUM_Q, load_loadtest
 from reports.loadtest_plots import CATALOGUE
 from reports.render import render_report
-from tests.reports.conftest import pixel_spread
+from tests.reports.conftest import open_offline
 
 pytestmark = pytest.mark.timeout(240)
 REPO = Path(__file__).resolve().parents[2]
@@ -107,23 +107,11 @@ def test_a_folder_with_a_broken_loadtest_json_is_one_line_exit_2(tmp_path: Path)
 def test_loadtest_report_opens_offline_without_errors(
     browser: Any, loadtest_folder: Path, tmp_path: Path
 ) -> None:
-    report = loadtest_folder / "report.html"
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(report.as_uri(), wait_until="load")
-    plots = page.locator("img.plot")
-    assert plots.count() == len(CATALOGUE)
-    widths = plots.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
-    assert all(w > 300 for w in widths), widths
-    assert page.locator("#gate-list li.worse").count() == 1
-    assert page.locator("#request-table tbody tr").count() >= 5
-    shot = tmp_path / "loadtest.png"
-    page.screenshot(path=str(shot), full_page=True)
-    page.close()
-    assert errors == []
-    assert [u for u in requests if not u.startswith("data:")] == [report.as_uri()]
-    assert pixel_spread(shot) > 20.0
+    report, shot = loadtest_folder / "report.html", tmp_path / "loadtest.png"
+    with open_offline(browser, report, shot) as opened:
+        plots = opened.page.locator("img.plot")
+        assert plots.count() == len(CATALOGUE)
+        widths = plots.evaluate_all("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        assert all(w > 300 for w in widths), widths
+        assert opened.page.locator("#gate-list li.worse").count() == 1
+        assert opened.page.locator("#request-table tbody tr").count() >= 5
