@@ -285,13 +285,7 @@ def test_a_seller_with_repeated_removals_is_warned_then_suspended(
     with make_client(seeded.url, clock=clock, rate_limit=0, anon_rate_limit=0,
                      seller_strikes=2) as c:  # fmt: skip
         jf = seeded.holder("joint_force")
-        items = c.get("/v1/listings", params={"brand_id": jf["brand_id"], "limit": 100}).json()
-        by_seller: dict[int, list[int]] = {}
-        for item in items["items"]:
-            by_seller.setdefault(item["seller_id"], []).append(item["id"])
-        sid, lids = max(by_seller.items(), key=lambda kv: len(kv[1]))
-        assert len(lids) >= 3
-        seller = next(s for s in seeded.keys["sellers"] if s["seller_id"] == sid)
+        seller, lids = _busiest_seller(c, seeded, jf)
         new = {"brand_id": jf["brand_id"], "title": "bag", "price_usd": 10.0}
         for lid in lids[:2]:  # two removals that stand: a warning, still allowed to list
             c.post("/v1/notices", json=notice_body([lid]), headers=auth(jf["key"]))
@@ -308,19 +302,28 @@ def test_a_seller_with_repeated_removals_is_warned_then_suspended(
         assert c.post("/v1/listings", json=new, headers=auth(seller["key"])).status_code == 201
 
 
-def _suspend_a_seller(c: TestClient, seeded: Seeded) -> tuple[dict[str, Any], list[int]]:
-    """Three joint_force removals of one seller's listings (strikes 2): warned, then
-    suspended. Returns the seller and its listings (the first three removed)."""
-    jf = seeded.holder("joint_force")
-    items = c.get("/v1/listings", params={"brand_id": jf["brand_id"], "limit": 100}).json()
+def _busiest_seller(
+    c: TestClient, seeded: Seeded, holder: dict[str, Any]
+) -> tuple[dict[str, Any], list[int]]:
+    """The seller (its keys entry) with the most live listings of ``holder``'s brand, and
+    those listings' ids; at least three, enough for a warning and a suspension."""
+    items = c.get("/v1/listings", params={"brand_id": holder["brand_id"], "limit": 100}).json()
     by_seller: dict[int, list[int]] = {}
     for item in items["items"]:
         by_seller.setdefault(item["seller_id"], []).append(item["id"])
     sid, lids = max(by_seller.items(), key=lambda kv: len(kv[1]))
     assert len(lids) >= 3
+    return next(s for s in seeded.keys["sellers"] if s["seller_id"] == sid), lids
+
+
+def _suspend_a_seller(c: TestClient, seeded: Seeded) -> tuple[dict[str, Any], list[int]]:
+    """Three joint_force removals of one seller's listings (strikes 2): warned, then
+    suspended. Returns the seller and its listings (the first three removed)."""
+    jf = seeded.holder("joint_force")
+    seller, lids = _busiest_seller(c, seeded, jf)
     for lid in lids[:3]:
         c.post("/v1/notices", json=notice_body([lid]), headers=auth(jf["key"]))
-    return next(s for s in seeded.keys["sellers"] if s["seller_id"] == sid), lids
+    return seller, lids
 
 
 def test_an_account_suspension_has_a_statement_and_an_upheld_complaint_reinstates(
