@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 from sim.errors import UserError
+from sim.interrupts import HeldInterrupts
 
 CONNECT_TIMEOUT_S = 3.0
 POLL_S = 0.05  # how often a Dask run looks for finished results and for Ctrl-C
@@ -83,20 +84,6 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-@contextmanager
-def _sigint_noted() -> Iterator[Callable[[], bool]]:
-    """SIGINT only noted while inside; the caller asks and raises where it is safe."""
-    came: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
-        return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: came.append(signum))
-    try:
-        yield lambda: bool(came)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 class ProcessPoolBackend:
     """A pool of local worker processes (``--jobs J``), started once per experiment."""
 
@@ -151,23 +138,22 @@ class DaskBackend:
     def imap_unordered(self, fn: Callable[[Any], Any], tasks: Sequence[Any]) -> Iterator[Any]:
         """Results as they complete. Ctrl-C is noted and raised here, between results: a
         KeyboardInterrupt raised by the signal itself can land in a Dask future's
-        ``__del__``, where Python prints it and drops it (the run then went on to its end,
-        1 full test run in about 6 under load)."""
+        ``__del__``, where Python prints it and drops it (an optimize run then went on to
+        its end, once in a full test run under load)."""
         from distributed import as_completed
 
         self._futures = self._client.map(fn, list(tasks), pure=False)
-        with _sigint_noted() as interrupted:
+        with HeldInterrupts() as held:
             pending = as_completed(self._futures)
             while not pending.is_empty():
                 ready = pending.next_batch(block=False)
-                if interrupted():
-                    raise KeyboardInterrupt
+                held.check()
                 if not ready:
                     time.sleep(POLL_S)
                 for future in ready:
                     yield future.result()
-                    if interrupted():
-                        raise KeyboardInterrupt
+                    held.check()
+            held.check()  # one that came after the last result
 
     def _quiet_local_workers(self) -> None:
         """Closing a local cluster (after Ctrl-C, too) can meet a worker's heartbeat in

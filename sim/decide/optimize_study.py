@@ -14,9 +14,9 @@ from typing import Any
 
 from sim.decide.common import DecisionError, ProgressFn, sampler_seed
 from sim.decide.evaluate import Candidate, Evaluator
-from sim.decide.interrupts import HeldInterrupts
 from sim.decide.optimize_result import Problem
 from sim.decide.space import Space
+from sim.interrupts import HeldInterrupts
 from sim.rng import draw_seed
 
 HEARTBEAT_S = 5

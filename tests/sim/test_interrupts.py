@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from sim.decide.interrupts import HeldInterrupts
+from sim.interrupts import HeldInterrupts
 
 
 def _ctrl_c() -> None:

@@ -1,9 +1,11 @@
-"""Ctrl-C that waits for a database write to finish.
+"""Ctrl-C noted and raised where the code can stop cleanly.
 
 A study's storage is a database: an interrupt that lands inside one of its commits leaves a
-trial running for ever, or makes the driver print its own traceback. So while a search
-writes to its study, SIGINT is only noted; it is raised where the search can stop cleanly
-(between writes, or at once while replications run)."""
+trial running for ever, or makes the driver print its own traceback. A KeyboardInterrupt
+raised inside a Dask future's ``__del__`` is printed and dropped by Python. So while a
+search writes to its study, or a Dask run waits for results, SIGINT is only noted; it is
+raised where the code can stop cleanly (between writes or results, or at once while
+replications run)."""
 
 from __future__ import annotations
 
