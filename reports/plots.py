@@ -144,10 +144,12 @@ def removals_by_channel(data: ReportData) -> Figure | None:
 LABELLED_POINTS = 4
 
 
-# the cost axis: money when the results have it, else (older results) busy hours
+# the cost axis: money when the results have it, else (older results) busy hours, under
+# their name before and after the rename to am_busy_hours
 COST_AXES = (
     ("cost_total_usd", "enforcement cost, all parties: USD (mean, 95% CI)"),
-    ("am_hours", "enforcement cost: account-manager hours (mean, 95% CI)"),
+    ("am_busy_hours", "enforcement cost: account-manager busy hours (mean, 95% CI)"),
+    ("am_hours", "enforcement cost: account-manager busy hours (mean, 95% CI)"),
 )
 
 

@@ -193,8 +193,8 @@ WORDING: dict[str, Wording] = {
         "makes notices wait {v} longer for review (p95)",
         "makes notices wait {v} less for review (p95)",
     ),
-    "am_hours": _rules(
-        "am_hours",
+    "am_busy_hours": _rules(
+        "am_busy_hours",
         "account-manager hours",
         "costs {v} more account-manager hours",
         "saves {v} account-manager hours",

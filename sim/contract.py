@@ -215,7 +215,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("am_queue_wait_h_p50", "h", _LOWER, _WAIT.format(q=50)),
     Metric("am_queue_wait_h_p95", "h", _LOWER, _WAIT.format(q=95)),
     Metric(
-        "am_hours",
+        "am_busy_hours",
         "h",
         _LOWER,
         "Account managers' busy hours in the window: the review time of reviews finished in "

@@ -339,7 +339,7 @@ def summarise(
         "am_utilization": share(am.busy_h, am.available_h),
         "am_queue_wait_h_p50": float(np.percentile(waits, 50)) if len(waits) else float("nan"),
         "am_queue_wait_h_p95": float(np.percentile(waits, 95)) if len(waits) else float("nan"),
-        "am_hours": float(am.busy_h),
+        "am_busy_hours": float(am.busy_h),
         "am_paid_hours": float(am.available_h),
         **_desk_utilisation(am),
         "accounts_banned": c["accounts_banned"],

@@ -52,7 +52,7 @@ def test_gft_2015_optimisation_finds_a_cheaper_feasible_policy(
     show the constraint's lower bound at or above 0.95."""
     out = tmp_path / "out"
     code, stdout, err = run_cli(
-        ["optimize", str(GFT), "--space", str(POLICY), "--minimize", "am_hours",
+        ["optimize", str(GFT), "--space", str(POLICY), "--minimize", "am_busy_hours",
          "--constraint", "notices_within_24h_share >= 0.95", "--trials", "16", "--reps", "3",
          "--seed", "2015", "-j", "2", "--out", str(out)], capsys,
     )  # fmt: skip
@@ -63,7 +63,7 @@ def test_gft_2015_optimisation_finds_a_cheaper_feasible_policy(
           f"{doc['runs']} runs, {doc['wall_s']:.0f} s; best {best and best['params']}; "
           f"versus input {json.dumps(doc['versus_input'])}")  # fmt: skip
     assert best is not None, "no feasible policy found"
-    diff = doc["versus_input"]["am_hours"]["difference"]
+    diff = doc["versus_input"]["am_busy_hours"]["difference"]
     assert diff["ci_high"] < 0.0  # cheaper than gft_2015, paired by replication
     code, stdout, err = run_cli(
         ["compare", str(GFT), str(out / "best.toml"), "--reps", str(best["reps"]),
@@ -81,7 +81,7 @@ def test_gft_2015_optimisation_finds_a_cheaper_feasible_policy(
 def _worker(db: Path, out: Path, trials: int, seed: int | None) -> subprocess.Popen[bytes]:
     code = (
         "from sim.decide import optimize\n"
-        f"optimize({str(SMOKE)!r}, {str(out.parent / 'space.toml')!r}, minimize=['am_hours'],"
+        f"optimize({str(SMOKE)!r}, {str(out.parent / 'space.toml')!r}, minimize=['am_busy_hours'],"
         " constraints=['notices_within_24h_share >= 0.9'], reps=2, race=1, jobs=1,"
         f" trials={trials}, seed={seed!r}, storage='sqlite:///{db}', grace_s=3,"
         " overrides=['scenario.horizon_days=5', 'scenario.warmup_days=1'],"
@@ -149,7 +149,7 @@ def test_optimiser_overhead_and_two_jobs_throughput(tmp_path: Path) -> None:
     load_before = os.getloadavg()[0]
     for _ in range(3):
         for jobs in (1, 2):
-            res = optimize(SMOKE, space, minimize=["am_hours"],
+            res = optimize(SMOKE, space, minimize=["am_busy_hours"],
                            constraints=["notices_within_24h_share >= 0.8"], trials=8, reps=4,
                            race=0, seed=4, jobs=jobs)  # fmt: skip
             rates[jobs].append(res.search_trials / res.search_s * 60.0)

@@ -34,7 +34,7 @@ def _metrics(rng: np.random.Generator, effect: float) -> dict[str, float]:
     m["am_utilization"] = 0.6 + 0.1 * effect + rng.normal(0.0, 0.02)
     m["proactive_to_notice_ratio"] = 8.0 + 15.0 * effect + rng.normal(0.0, 0.5)
     m["fake_sales"] = 500.0 - 200.0 * effect + rng.normal(0.0, 10.0)
-    m["am_hours"] = 300.0 + 100.0 * effect + rng.normal(0.0, 10.0)
+    m["am_busy_hours"] = 300.0 + 100.0 * effect + rng.normal(0.0, 10.0)
     return m
 
 

@@ -114,11 +114,11 @@ def test_bad_space_key_on_its_own_line_is_named(tmp_path: Path) -> None:
 
 
 def test_targets_read_and_bad_targets_name_the_line(tmp_path: Path) -> None:
-    good = "[targets.am_hours]\nvalue = 10.0\ntolerance = 1.0\n\n"
+    good = "[targets.am_busy_hours]\nvalue = 10.0\ntolerance = 1.0\n\n"
     good += "[targets.notices_within_24h_share]\nlow = 0.7\nhigh = 0.8\nweight = 2.0\n"
     targets = load_targets(write(tmp_path / "t.toml", good))
     assert [(t.metric, t.value, t.tolerance, t.weight) for t in targets] == [
-        ("am_hours", 10.0, 1.0, 1.0),
+        ("am_busy_hours", 10.0, 1.0, 1.0),
         ("notices_within_24h_share", pytest.approx(0.75), pytest.approx(0.05), 2.0),
     ]
     assert targets[1].within(0.79) and not targets[1].within(0.81)
@@ -126,11 +126,11 @@ def test_targets_read_and_bad_targets_name_the_line(tmp_path: Path) -> None:
     assert targets[1].distance(0.72) == 0.0 == targets[1].distance(0.79)
     assert targets[1].distance(0.85) == pytest.approx(2.0 * ((0.85 - 0.8) / 0.05) ** 2)
     assert targets[0].distance(12.0) == pytest.approx(4.0)
-    bad = "[targets.am_hour]\nvalue = 1.0\ntolerance = 0.1\n[targets.fake_sales]\nvalue = 3\n"
+    bad = "[targets.am_busy_hour]\nvalue = 1.0\ntolerance = 0.1\n[targets.fake_sales]\nvalue = 3\n"
     with pytest.raises(SpaceError) as exc:
         load_targets(write(tmp_path / "t.toml", bad))
     assert exc.value.problems == [
-        f"{tmp_path}/t.toml:1: am_hour: unknown metric; did you mean 'am_hours'?",
+        f"{tmp_path}/t.toml:1: am_busy_hour: unknown metric; did you mean 'am_busy_hours'?",
         f"{tmp_path}/t.toml:4: fake_sales: tolerance is missing (how far from value still counts)",
     ]
 
@@ -140,7 +140,7 @@ def test_targets_read_and_bad_targets_name_the_line(tmp_path: Path) -> None:
     [
         ("notices_within_24h_share > 0.9", "expected 'metric >= number'"),
         ("notices_within_24h_shar >= 0.9", "did you mean 'notices_within_24h_share'?"),
-        ("am_hours <= lots", "'lots' is not a number"),
+        ("am_busy_hours <= lots", "'lots' is not a number"),
     ],
 )
 def test_bad_constraint_is_one_line(text: str, message: str) -> None:
@@ -151,11 +151,11 @@ def test_bad_constraint_is_one_line(text: str, message: str) -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: parse_constraint("am_hours <= lots"), "constraint 'am_hours <= lots': "),
+        (lambda: parse_constraint("am_busy_hours <= lots"), "constraint 'am_busy_hours <= lots': "),
         (lambda: optimize(SMOKE, "s.toml"), "minimize/maximize: give at least one metric"),
         (lambda: optimize(SMOKE, "s.toml", maximize=["am_hour"]), "maximize 'am_hour': "),
         (
-            lambda: optimize(SMOKE, "s.toml", minimize=["am_hours"], reps=3, race_reps=2),
+            lambda: optimize(SMOKE, "s.toml", minimize=["am_busy_hours"], reps=3, race_reps=2),
             "race_reps 2: must be a whole number >= 3",
         ),
         (
@@ -190,10 +190,10 @@ def test_cli_bad_space_exits_2_naming_the_line_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     space = write(tmp_path / "s.toml", '[parameters]\n"platform.upload_recal" = {low = 0.5}\n')
-    targets = write(tmp_path / "t.toml", "[targets.am_hours]\nvalue = 1.0\ntolerance = 0.5\n")
+    targets = write(tmp_path / "t.toml", "[targets.am_busy_hours]\nvalue = 1.0\ntolerance = 0.5\n")
     out = tmp_path / "out"
     extra = {
-        "optimize": ["--minimize", "am_hours", "--storage", f"sqlite:///{tmp_path}/st.db"],
+        "optimize": ["--minimize", "am_busy_hours", "--storage", f"sqlite:///{tmp_path}/st.db"],
         "sensitivity": [],
         "calibrate": ["--targets", str(targets)],
     }[command]
@@ -213,13 +213,13 @@ def test_cli_bad_targets_exit_2_and_write_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     space = write(tmp_path / "s.toml", SPACE)
-    targets = write(tmp_path / "t.toml", "[targets.am_hours]\nvalue = 1.0\ntolerance = -1\n")
+    targets = write(tmp_path / "t.toml", "[targets.am_busy_hours]\nvalue = 1.0\ntolerance = -1\n")
     code, _, err = run_cli(
         ["calibrate", str(SMOKE), "--targets", str(targets), "--space", str(space),
          "--out", str(tmp_path / "out")], capsys,
     )  # fmt: skip
     assert code == 2
-    assert err.strip() == f"error: {targets}:3: am_hours: tolerance: must be > 0 (got -1)"
+    assert err.strip() == f"error: {targets}:3: am_busy_hours: tolerance: must be > 0 (got -1)"
     assert not (tmp_path / "out").exists()
 
 
@@ -229,7 +229,7 @@ def test_cli_bad_targets_exit_2_and_write_nothing(
 def _optimize(tmp_path: Path, out: str, **kw: Any) -> OptimizeResult:
     space = write(tmp_path / "space.toml", SPACE)
     opts: dict[str, Any] = dict(
-        minimize=["am_hours"], constraints=["notices_within_24h_share >= 0.9"], trials=6,
+        minimize=["am_busy_hours"], constraints=["notices_within_24h_share >= 0.9"], trials=6,
         reps=2, race=2, seed=7, jobs=1, overrides=SHORT, out_dir=tmp_path / out,
     )  # fmt: skip
     opts.update(kw)
@@ -281,15 +281,15 @@ def test_optimize_resumes_a_study_in_storage(tmp_path: Path) -> None:
 
 
 def test_optimize_two_objectives_gives_a_nondominated_front(tmp_path: Path) -> None:
-    res = _optimize(tmp_path, "mo", minimize=["am_hours", "fake_sales"], constraints=[],
+    res = _optimize(tmp_path, "mo", minimize=["am_busy_hours", "fake_sales"], constraints=[],
                     trials=8)  # fmt: skip
     front = res.front
     assert front
     for a in front:
         for b in front:
             assert not (
-                b["am_hours"] <= a["am_hours"] and b["fake_sales"] <= a["fake_sales"]
-                and (b["am_hours"], b["fake_sales"]) != (a["am_hours"], a["fake_sales"])
+                b["am_busy_hours"] <= a["am_busy_hours"] and b["fake_sales"] <= a["fake_sales"]
+                and (b["am_busy_hours"], b["fake_sales"]) != (a["am_busy_hours"], a["fake_sales"])
             )  # fmt: skip
     assert (tmp_path / "mo" / "front.csv").is_file()
 
@@ -299,7 +299,7 @@ def test_optimize_reports_no_feasible_policy(
 ) -> None:
     space = write(tmp_path / "space.toml", SPACE)
     code, out, _ = run_cli(
-        ["optimize", str(SMOKE), "--space", str(space), "--minimize", "am_hours",
+        ["optimize", str(SMOKE), "--space", str(space), "--minimize", "am_busy_hours",
          "--constraint", "notices_within_24h_share >= 1.5", "--trials", "3", "--reps", "2",
          "--race", "1", "--seed", "1", "-j", "1", "--out", str(tmp_path / "o"),
          *(w for s in SHORT for w in ("--set", s))], capsys,
@@ -406,7 +406,7 @@ def test_ctrl_c_keeps_finished_trials(tmp_path: Path, backend: list[str]) -> Non
     out, db = tmp_path / "int", tmp_path / "study.db"
     takedown = Path(sys.executable).with_name("takedown")
     cmd = [str(takedown), "optimize", str(SMOKE), "--space", str(space), "--minimize",
-           "am_hours", "--trials", "200", "--reps", "2", "--seed", "1", *backend,
+           "am_busy_hours", "--trials", "200", "--reps", "2", "--seed", "1", *backend,
            "--storage", f"sqlite:///{db}", "--out", str(out)]  # fmt: skip
     cmd += [w for s in SHORT for w in ("--set", s)]
     proc = subprocess.Popen(

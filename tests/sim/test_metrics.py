@@ -50,7 +50,7 @@ CONTRACT_METRICS = (
     "am_utilization",
     "am_queue_wait_h_p50",
     "am_queue_wait_h_p95",
-    "am_hours",
+    "am_busy_hours",
     "am_paid_hours",
     "am_utilization_pool",
     "am_utilization_dedicated_mean",

@@ -272,7 +272,7 @@ def test_paid_hours_follow_the_rosters_and_utilisation_is_per_desk() -> None:
     window = {"horizon_days": 21.0, "warmup_days": 7.0}
     m = run(tiny(scenario=window, account_managers=office), 2).metrics
     assert m["am_paid_hours"] == 240.0
-    assert m["am_utilization_pool"] == pytest.approx(m["am_hours"] / 240.0)
+    assert m["am_utilization_pool"] == pytest.approx(m["am_busy_hours"] / 240.0)
     assert math.isnan(m["am_utilization_dedicated_mean"])
     jf = run(
         tiny(
@@ -283,7 +283,7 @@ def test_paid_hours_follow_the_rosters_and_utilisation_is_per_desk() -> None:
         2,
     ).metrics
     assert jf["am_paid_hours"] == (3 + 2 * 2) * 24 * 14
-    assert jf["am_utilization"] == pytest.approx(jf["am_hours"] / jf["am_paid_hours"])
+    assert jf["am_utilization"] == pytest.approx(jf["am_busy_hours"] / jf["am_paid_hours"])
     assert 0 < jf["am_utilization_dedicated_mean"] <= jf["am_utilization_dedicated_max"]
 
 
