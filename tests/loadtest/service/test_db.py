@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -170,3 +171,46 @@ def test_group_commit_batches_concurrent_writes_and_isolates_failures(db_url: st
     engine2.dispose()
     assert len(stored) == 196
     assert writer.jobs == 201 and writer.batches <= 1 + 200 // 64 + 1
+
+
+def test_jobs_of_one_loop_turn_cross_in_one_bundle_and_answer_after_commit(
+    db_url: str,
+) -> None:
+    """``run`` from the event loop: the 100 jobs one turn submits reach the writer as one
+    bundle (one batch), each answer comes after the COMMIT (another connection sees the
+    row when it arrives), and a failing job fails alone."""
+    engine = db.make_engine(db_url, pool_size=1, writer=True)
+    db.migrate(engine)
+    writer = Writer(engine, batch_max=256)
+    seen = db.make_engine(db_url, pool_size=1)
+
+    def insert(i: int):  # type: ignore[no-untyped-def,unused-ignore]
+        def job(conn):  # type: ignore[no-untyped-def,unused-ignore]
+            if i == 13:
+                raise ValueError("job 13 fails alone")
+            conn.execute(s.params.insert().values(name=f"p{i}", value=float(i)))
+            return i
+
+        return job
+
+    async def main() -> list[object]:
+        async def one(i: int) -> object:
+            try:
+                value = await writer.run(insert(i))
+            except ValueError as exc:
+                return exc
+            with seen.connect() as conn:  # committed before the answer
+                stored = conn.execute(select(s.params.c.value).where(s.params.c.name == f"p{i}"))
+                assert stored.scalar_one() == float(i)
+            return value
+
+        return await asyncio.gather(*(one(i) for i in range(100)))
+
+    results = asyncio.run(main())
+    writer.close()
+    seen.dispose()
+    assert [r for r in results if not isinstance(r, ValueError)] == [
+        i for i in range(100) if i != 13
+    ]  # fmt: skip
+    assert isinstance(results[13], ValueError)
+    assert (writer.jobs, writer.batches) == (100, 1)
