@@ -167,6 +167,8 @@ def test_optimiser_overhead_and_two_jobs_throughput(tmp_path: Path) -> None:
           f"{r2:.1f} ({r2 / r1:.2f}x); load {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after")  # fmt: skip
     assert oh < 0.05 * rs
+    loads = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     if r2 / r1 < 1.7 and max(load_before, os.getloadavg()[0]) - 2.0 > 0.5:
-        pytest.skip(f"machine busy: --jobs 2 gave {r2 / r1:.2f}x")
-    assert r2 / r1 >= 1.7
+        pytest.skip(f"machine busy: --jobs 2 gave {r2 / r1:.2f}x the trials/min of --jobs 1, "
+                    f"{loads} on {os.cpu_count()} cores")  # fmt: skip
+    assert r2 / r1 >= 1.7, f"--jobs 2 gave {r2 / r1:.2f}x ({loads})"
