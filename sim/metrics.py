@@ -26,6 +26,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "day",
     "fakes_created",
     "fakes_live",
+    "fake_live_hours",
     "notices_filed",
     *(f"removed_{c}" for c in CHANNELS),
     "genuine_removed",
@@ -75,13 +76,31 @@ class Window:
 
 
 class DailySeries:
-    """Per-day counters, added to in batches with ``bincount``."""
+    """Per-day counters, added to in batches with ``bincount``.
 
-    def __init__(self, days: int) -> None:
+    ``fake_live_hours`` is the integral over each day of the fakes on the books (live,
+    hidden ones too; ``fakes_live`` is its value at the day's end): every fake coming on
+    (``books``, +1) or off (-1) changes the count from its time to the day's end."""
+
+    def __init__(self, days: int, horizon_h: float | None = None) -> None:
         self.days = days
         self.cols: dict[str, FloatArray] = {
             name: np.zeros(days) for name in DAILY_COLUMNS if name != "day"
         }
+        day_end = np.minimum(24.0 * np.arange(1, days + 1), horizon_h or 24.0 * days)
+        self._day_end = day_end
+        self._day_h = np.diff(day_end, prepend=0.0)
+        self._net = np.zeros(days)  # fakes on the books at each day's end less its start
+
+    def books(self, t_h: FloatArray, sign: float) -> None:
+        """Fakes coming on the books (``sign`` +1) or off (-1) at ``t_h``."""
+        t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
+        if len(t) == 0:
+            return
+        day = np.minimum((t // 24.0).astype(np.int64), self.days - 1)
+        left = self._day_end[day] - t
+        self.cols["fake_live_hours"] += sign * np.bincount(day, left, minlength=self.days)
+        self._net += sign * np.bincount(day, minlength=self.days)
 
     def add(self, name: str, t_h: FloatArray | float, weight: float = 1.0) -> None:
         """Count events at times ``t_h`` into their days."""
@@ -105,8 +124,11 @@ class DailySeries:
 
     def table(self) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {"day": np.arange(self.days, dtype=np.int64)}
+        at_start = np.cumsum(self._net) - self._net  # on the books as each day starts
+        hours = self.cols["fake_live_hours"] + at_start * self._day_h
         for name in DAILY_COLUMNS[1:]:
-            out[name] = np.rint(self.cols[name]).astype(np.int64)
+            col = hours if name == "fake_live_hours" else self.cols[name]
+            out[name] = np.rint(col).astype(np.int64)
         return out
 
 

@@ -109,7 +109,7 @@ class Model:
             sc.market.fake_conversion,
             sc.market.fake_price_discount,
         )
-        self.daily = DailySeries(self.window.days)
+        self.daily = DailySeries(self.window.days, self.window.horizon_h)
         self.agg = Aggregates(self.window, self.demand, self.daily)
         self.notices = NoticeLog()
         self.events = EventLog() if events else None
@@ -225,9 +225,18 @@ class Model:
     # ------------------------------------------------------------------ posting
 
     def _post(self, hour: int) -> None:
-        """New accounts, then the fakes posted in this hour, screened at upload."""
+        """New accounts, then the fakes posted in this hour, screened at upload. A fake
+        caught at upload may be relisted within the same hour: such relists are posted
+        in this hour too (rounds until none falls due), so that every fake is in the
+        store from the hour of its posting time on."""
         self.counterfeiters.arrivals(float(hour))
         new = self.counterfeiters.post(float(hour), self.brand_cum)
+        while len(new):
+            self._post_batch(hour, new)
+            new = self.counterfeiters.relists_due(float(hour))
+
+    def _post_batch(self, hour: int, new: NewListings) -> None:
+        """One batch of fakes posted in this hour: counted, screened, listed or caught."""
         if hour + 1 > self.window.horizon_h:  # a horizon that ends inside this hour
             new = new.before(self.window.horizon_h)
         if len(new) == 0:
@@ -267,6 +276,7 @@ class Model:
                 "sweep_slot": self.holders.slot_of_brand[brand],
             }
         )
+        self.daily.books(created, +1.0)
         if screen.lead[keep].any():
             rows = self.store.rows_of(ids[screen.lead[keep]])
             self.store.cols["lead"][rows] = True

@@ -65,6 +65,7 @@ class Removals:
             rows, t = rows[here], t[here]
         cols = self.store.take(rows, self._folded)
         self.store.kill(rows, hold)
+        self.agg.daily.books(t, -1.0)
         self.fold(cols, t, channel)
         return here
 
@@ -172,6 +173,7 @@ class Removals:
         store.cols["first_sale_h"][rows] = np.where(sale > down_h, sale + (t_h - down_h), sale)
         store.cols["noticed"][rows] = False
         store.revive(rows, expires_h, live_from)
+        self.agg.daily.books(np.full(len(rows), t_h), +1.0)
         self.agg.count("fake_listings_restored", np.full(len(rows), t_h), daily="fakes_restored")
         if self.events is not None:
             cols = store.take(rows, ("id", "brand", "account"))

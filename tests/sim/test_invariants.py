@@ -151,6 +151,16 @@ def _check_events(result: RunResult) -> None:
     assert notices["listings_removed"][notices["valid"]].sum() == by_notice
     horizon_h = result.scenario.scenario.horizon_days * 24
     assert ((ev["t_h"] >= 0) & (ev["t_h"] <= horizon_h)).all()
+    # each day's snapshot of live fakes is the log's count of those on the books before
+    # the day's end: went live or restored, less removed (a hidden one stays on the books)
+    fake = ev["fake"]
+    up = fake & np.isin(ev["kind"], ("went_live", "restored"))
+    off = fake & (ev["kind"] == "removed")
+    ends = np.minimum(24.0 * (daily["day"] + 1), horizon_h)
+    on_books = np.searchsorted(np.sort(ev["t_h"][up]), ends, side="left") - np.searchsorted(
+        np.sort(ev["t_h"][off]), ends, side="left"
+    )
+    assert daily["fakes_live"].tolist() == on_books.tolist()
     genuine = ~ev["fake"]
     down = np.count_nonzero(genuine & (ev["kind"] == "removed"))
     back = np.count_nonzero(genuine & (ev["kind"] == "restored"))
