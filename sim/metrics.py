@@ -16,8 +16,11 @@ import numpy as np
 # the names are the contract's; importing them from here keeps working
 from sim.contract import HEADLINE_METRICS as HEADLINE_METRICS
 from sim.contract import METRIC_NAMES
+from sim.demand import Demand
+from sim.harm import HarmTally
 from sim.scenario import Costs
-from sim.types import BoolArray, FloatArray, IntArray
+from sim.traces import EventLog
+from sim.types import BoolArray, FloatArray
 
 CHANNELS: tuple[str, ...] = ("proactive", "notice", "lead", "ban", "seller")
 PLATFORM_CHANNELS: tuple[str, ...] = ("proactive", "lead", "ban")
@@ -49,18 +52,6 @@ NOTICE_COLUMNS: tuple[str, ...] = (
     "removed_at_h",
     "listings_removed",
 )
-
-
-@dataclass(frozen=True)
-class Demand:
-    """Shoppers' demand per brand, turned into views and sales in closed form."""
-
-    views_per_day: FloatArray  # per brand
-    conversion: float
-    discount: float
-
-    def sales_rate_per_h(self, brand: IntArray) -> FloatArray:
-        return self.views_per_day[brand] * self.conversion / 24.0
 
 
 @dataclass
@@ -152,10 +143,13 @@ def share(num: float | np.integer[Any], den: float | np.integer[Any]) -> float:
 class Aggregates:
     """Running totals over the measured window, fed in batches at removal time."""
 
-    def __init__(self, window: Window, demand: Demand, daily: DailySeries) -> None:
+    def __init__(
+        self, window: Window, demand: Demand, daily: DailySeries, events: EventLog | None = None
+    ) -> None:
         self.window = window
         self.demand = demand
         self.daily = daily
+        self.harm = HarmTally(demand, window.warmup_h, window.horizon_h, events)
         self.counts: dict[str, float] = dict.fromkeys(
             (
                 "fake_listings_created",
@@ -172,13 +166,15 @@ class Aggregates:
                 "relists",
                 "listings_swept",
                 "brand_sweeps",
+                "legit_seller_strikes",
+                "legit_sellers_banned",
+                "counter_notices_upheld",
+                "counter_notices_restored",
             ),
             0.0,
         )
         self.exposure_days = 0.0
         self.views = 0.0
-        self.sales = 0.0
-        self.sales_value = 0.0
         self.wrongful_days = 0.0
 
     def in_window(self, t_h: FloatArray) -> BoolArray:
@@ -196,26 +192,18 @@ class Aggregates:
         if t_h >= self.window.warmup_h:
             self.counts[name] += k
 
-    def exposure(
-        self,
-        brand: IntArray,
-        live_from_h: FloatArray,
-        price_usd: FloatArray,
-        end_h: FloatArray,
-    ) -> None:
-        """Fold listing-days, views and expected sales of listings on show from
-        ``live_from_h`` until ``end_h`` (nothing where ``end_h`` comes first)."""
-        start = np.maximum(live_from_h, self.window.warmup_h)
+    def exposure(self, cols: dict[str, np.ndarray], end_h: FloatArray) -> None:
+        """Fold listing-days, expected views and drawn sales of fakes on show from
+        ``live_from_h`` until ``end_h`` (nothing where ``end_h`` comes first); ``cols``
+        as in the store (popularity, first_sale_h, price_usd; id, brand and account
+        for the event log)."""
+        start = np.maximum(cols["live_from_h"], self.window.warmup_h)
         stop = np.minimum(end_h, self.window.horizon_h)
         hours = np.maximum(stop - start, 0.0)
-        views = hours / 24.0 * self.demand.views_per_day[brand]
-        sales = views * self.demand.conversion
         self.exposure_days += float(hours.sum(dtype=np.float64)) / 24.0
+        views = self.demand.views(cols["popularity"], hours)
         self.views += float(views.sum(dtype=np.float64))
-        self.sales += float(sales.sum(dtype=np.float64))
-        self.sales_value += float((sales * price_usd).sum(dtype=np.float64)) * (
-            1.0 - self.demand.discount
-        )
+        self.harm.fake_sales(cols, start, stop)
 
     def fakes_removed(
         self,
@@ -229,7 +217,7 @@ class Aggregates:
         ``price_usd`` column needed)."""
         t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), cols["brand"].shape)
         if not at_upload:
-            self.exposure(cols["brand"], cols["live_from_h"], cols["price_usd"], t)
+            self.exposure(cols, t)
         self.count(f"fake_removed_{channel}", t, daily=f"removed_{channel}")
         if channel in PLATFORM_CHANNELS:
             inside = self.in_window(t)
@@ -350,8 +338,9 @@ def summarise(
         ),
         "fake_exposure_listing_days": agg.exposure_days,
         "fake_views": agg.views,
-        "fake_sales": agg.sales,
-        "fake_sales_value": agg.sales_value,
+        **agg.harm.metrics(),
+        **{k: c[k] for k in ("legit_seller_strikes", "legit_sellers_banned")},
+        **{k: c[k] for k in ("counter_notices_upheld", "counter_notices_restored")},
         **_notice_metrics(notices, agg.window),
         "genuine_wrongly_removed": c["genuine_wrongly_removed"],
         "wrongful_removal_days": agg.wrongful_days,

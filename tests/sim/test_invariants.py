@@ -186,11 +186,12 @@ def _check_event_counts(result: RunResult) -> None:
     for ch in CHANNELS:
         by_upload = count(upload) if ch == "proactive" else 0.0
         assert count(removed & fake & (channel == ch)) + by_upload == m[f"fake_removed_{ch}"]
-    assert count(removed & ~fake) == m["genuine_wrongly_removed"]
+    assert count(removed & ~fake & (channel != "ban")) == m["genuine_wrongly_removed"]
     assert count((kind == "restored") & ~fake) == m["restorations"]
     assert count((kind == "restored") & fake) == m["fake_listings_restored"]
     assert count(kind == "counter_notice") == m["counter_notices"]
-    assert count(kind == "banned") == m["accounts_banned"]
+    assert count((kind == "banned") & fake) == m["accounts_banned"]
+    _check_harm_counts(ev, inside, m)
     noticed = (kind == "noticed") & inside
     assert len(np.unique(ev["notice_id"][noticed])) == m["notices_filed"]
     # every listing posted once; those that went live or were blocked, never both
@@ -199,6 +200,38 @@ def _check_event_counts(result: RunResult) -> None:
     assert count(kind == "went_live") + count(upload) == count(posted)
     _check_before_first_sale(ev, inside, m["removed_before_first_sale_share"], upload=True)
     _check_before_first_sale(ev, inside, m["live_removed_before_first_sale_share"], upload=False)
+
+
+def _check_harm_counts(ev: dict[str, np.ndarray], inside: np.ndarray, m: dict[str, float]) -> None:
+    """Sales, buyers' harm, honest sellers' lost sales, strikes, bans and counter-notice
+    outcomes, rebuilt from the log (money to rounding of the sums' order)."""
+    kind, fake, channel, price = ev["kind"], ev["fake"], ev["channel"], ev["price_usd"]
+    sold = inside & (kind == "sold")
+    lost = inside & (kind == "sale_lost")
+    assert np.count_nonzero(sold) == m["fake_sales"]
+    assert np.isclose(price[sold].sum(), m["fake_sales_value"], rtol=1e-9, atol=1e-6)
+    deceived = sold & (channel == "deceived")
+    assert np.isclose(price[deceived].sum(), m["consumer_harm_usd"], rtol=1e-9, atol=1e-6)
+    assert np.isclose(price[lost].sum(), m["legit_sales_lost_usd"], rtol=1e-9, atol=1e-6)
+    honest = inside & ~fake
+    assert np.count_nonzero(honest & (kind == "struck")) == m["legit_seller_strikes"]
+    assert np.count_nonzero(honest & (kind == "banned")) == m["legit_sellers_banned"]
+    decided = honest & (kind == "counter_decided")
+    for outcome in ("upheld", "restored"):
+        assert np.count_nonzero(decided & (channel == outcome)) == m[f"counter_notices_{outcome}"]
+    # every unit of a fake sold comes at or after its listing's logged first sale
+    first = kind == "first_sale"
+    first_h = dict(zip(ev["listing_id"][first].tolist(), ev["t_h"][first].tolist(), strict=True))
+    units = kind == "sold"
+    for i, t in zip(ev["listing_id"][units].tolist(), ev["t_h"][units].tolist(), strict=True):
+        assert t >= first_h[i]
+    # a banned honest seller is struck no more: its strikes all come before its ban
+    bans = ~fake & (kind == "banned")
+    ban_h = dict(zip(ev["account_id"][bans].tolist(), ev["t_h"][bans].tolist(), strict=True))
+    strikes = ~fake & (kind == "struck")
+    struck_h = ev["t_h"][strikes].tolist()
+    for acc, t in zip(ev["account_id"][strikes].tolist(), struck_h, strict=True):
+        assert t <= ban_h.get(acc, np.inf)
 
 
 def _check_before_first_sale(
