@@ -185,6 +185,7 @@ class LegitSellers:
         """Banned honest sellers: their live listings come down for good, and their sales
         from the ban to the horizon are lost (bans in the window)."""
         self.agg.count("legit_sellers_banned", t_h)
+        self.accounts.active[sellers] = False
         ids, t = self._listings_of(sellers, t_h)
         cat = self.catalog
         cat.live[ids] = False

@@ -266,12 +266,25 @@ def _denormal_rate_example() -> dict[str, Any]:
     }
 
 
+def _honest_bans_example() -> dict[str, Any]:
+    """Honest sellers struck, blocked and banned: many false positives, few contested."""
+    return {
+        "scenario": {"name": "honest-bans", "horizon_days": 6.0, "warmup_days": 1.0},
+        "legit_sellers": {"count": 30, "listings_per_seller": 3, "counter_notice_prob": 0.3},
+        "platform": {
+            "upload_false_positive_rate": 0.1,
+            "strikes": {"ladder": ["warn", "block_7d", "ban"], "min_gap_days": 0.0},
+        },
+    }
+
+
 @settings(
     max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @example(data=_denormal_rate_example(), seed=0)
+@example(data=_honest_bans_example(), seed=1)
 @given(data=scenarios(), seed=st.integers(0, 2**32))
 def test_invariants_hold_for_random_scenarios(data: dict[str, Any], seed: int) -> None:
     _check(run(from_dict(data), seed, events=True))
