@@ -27,9 +27,10 @@ from sim.agents.counterfeiter import Counterfeiters, NewListings
 from sim.agents.legit_seller import LegitSellers
 from sim.agents.platform import Platform, Screening
 from sim.agents.rights_holder import RightsHolders
+from sim.demand import Demand
 from sim.displacement import Displacement
 from sim.market import build_brands
-from sim.metrics import Aggregates, DailySeries, Demand, Window, summarise
+from sim.metrics import Aggregates, DailySeries, Window, summarise
 from sim.notices import NoticeLifecycle
 from sim.policies import Policy, policy_table
 from sim.removals import Removals
@@ -102,17 +103,11 @@ class Model:
         )
         self.shares_leads = np.array([p.shares_leads for p in self.policies], dtype=bool)
         self.brand_cum = np.cumsum(self.brands.popularity)
-        # a brand's shoppers are spread over its listings, and fakes follow popularity,
-        # so each listing sees about the same views whatever its brand
-        self.demand = Demand(
-            np.full(self.brands.count, sc.market.views_per_listing_day),
-            sc.market.fake_conversion,
-            sc.market.fake_price_discount,
-        )
-        self.daily = DailySeries(self.window.days)
-        self.agg = Aggregates(self.window, self.demand, self.daily)
+        self.demand = Demand(sc.market, streams)
+        self.daily = DailySeries(self.window.days, self.window.horizon_h)
         self.notices = NoticeLog()
         self.events = EventLog() if events else None
+        self.agg = Aggregates(self.window, self.demand, self.daily, self.events)
         self.store = ListingStore()
         self._build_actors(streams)
         self.listing_rng = streams.get("listings")
@@ -128,8 +123,15 @@ class Model:
 
     def _build_actors(self, streams: Streams) -> None:
         sc = self.scenario
+        self.platform = Platform(sc.platform, streams.get("platform"))
         self.legit = LegitSellers(
-            sc.legit_sellers, self.brand_cum, streams.get("legit.catalog"), self.agg, self.events
+            sc.legit_sellers,
+            self.brand_cum,
+            streams.get("legit.catalog"),
+            self.agg,
+            self.events,
+            market=sc.market,
+            platform=self.platform,
         )
         self.catalog = self.legit.catalog
         self.counterfeiters = Counterfeiters(
@@ -138,7 +140,6 @@ class Model:
             sc.platform.verification_pass_rate,
             streams.get("counterfeiters"),
         )
-        self.platform = Platform(sc.platform, streams.get("platform"))
         self.holders = RightsHolders(
             sc.rights_holders, self.brands, self.window.days, streams.get("rights_holders")
         )
@@ -225,9 +226,18 @@ class Model:
     # ------------------------------------------------------------------ posting
 
     def _post(self, hour: int) -> None:
-        """New accounts, then the fakes posted in this hour, screened at upload."""
+        """New accounts, then the fakes posted in this hour, screened at upload. A fake
+        caught at upload may be relisted within the same hour: such relists are posted
+        in this hour too (rounds until none falls due), so that every fake is in the
+        store from the hour of its posting time on."""
         self.counterfeiters.arrivals(float(hour))
         new = self.counterfeiters.post(float(hour), self.brand_cum)
+        while len(new):
+            self._post_batch(hour, new)
+            new = self.counterfeiters.relists_due(float(hour))
+
+    def _post_batch(self, hour: int, new: NewListings) -> None:
+        """One batch of fakes posted in this hour: counted, screened, listed or caught."""
         if hour + 1 > self.window.horizon_h:  # a horizon that ends inside this hour
             new = new.before(self.window.horizon_h)
         if len(new) == 0:
@@ -251,10 +261,12 @@ class Model:
         price = np.asarray(
             self.scenario.market.genuine_price_usd.sample(rng, live), dtype=np.float64
         )
-        # a brand nobody buys (a zero or denormal sales rate) never sells: its first sale is
-        # at +inf on purpose, so division by zero and overflow are the intended results
+        popularity = self.demand.popularity(live)
+        # a listing nobody buys (a zero or denormal sales rate) never sells: its first sale
+        # is at +inf on purpose, so division by zero and overflow are the intended results
+        rate = self.demand.sales_rate_per_h(popularity)
         with np.errstate(divide="ignore", over="ignore"):
-            first_sale = created + rng.exponential(1.0, live) / self.demand.sales_rate_per_h(brand)
+            first_sale = created + rng.exponential(1.0, live) / rate
         ids = self.store.append(
             {
                 "brand": brand,
@@ -264,9 +276,11 @@ class Model:
                 "expires_h": created + self.counterfeiters.lifetimes_h(live),
                 "first_sale_h": first_sale,
                 "price_usd": price,
+                "popularity": popularity,
                 "sweep_slot": self.holders.slot_of_brand[brand],
             }
         )
+        self.daily.books(created, +1.0)
         if screen.lead[keep].any():
             rows = self.store.rows_of(ids[screen.lead[keep]])
             self.store.cols["lead"][rows] = True
@@ -351,8 +365,6 @@ class Model:
         rows = np.flatnonzero(self.store.alive_mask())
         cols = self.store.take(rows)
         end = np.full(len(rows), self.window.horizon_h)
-        self.agg.exposure(
-            cols["brand"].astype(np.int64), cols["live_from_h"], cols["price_usd"], end
-        )
+        self.agg.exposure(cols, end)
         self.removals.log_first_sales(cols, end)
         self.legit.still_down(self.window.horizon_h)

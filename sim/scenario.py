@@ -89,6 +89,17 @@ class Market(_Section):
     """Probability that one view of a fake ends in a sale."""
     fake_price_discount: Prob = 0.6
     """A fake's price is the genuine price times (1 - this)."""
+    listing_popularity_sigma: Annotated[float, Field(ge=0, le=3)] = 1.0
+    """Spread of listing popularity (log-scale standard deviation, no unit): each listing's
+    views per day are views_per_listing_day times its own lognormal weight of mean 1, drawn
+    when it goes up (0: every listing alike; 1: a tenth of listings draw about 39% of the
+    views)."""
+    genuine_conversion: Prob = 0.01
+    """Probability that one view of a genuine listing ends in a sale (sales honest sellers lose
+    while their listings are down)."""
+    deceived_buyer_share: Prob = 0.5
+    """Share of the buyers of fakes who believed they were buying the genuine product
+    (consumer_harm_usd counts what they paid)."""
 
     @model_validator(mode="after")
     def _catalogue_fits(self) -> Market:
