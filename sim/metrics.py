@@ -47,6 +47,7 @@ NOTICE_COLUMNS: tuple[str, ...] = (
     "decided_at_h",
     "removed_at_h",
     "listings_removed",
+    "notifier_id",
 )
 
 

@@ -31,7 +31,8 @@ from sim.displacement import Displacement
 from sim.market import build_brands
 from sim.metrics import Aggregates, DailySeries, Demand, Window, summarise
 from sim.notices import NoticeLifecycle
-from sim.policies import Policy, policy_table
+from sim.notifiers import Abusers, AbuserSide, brand_precision, notifier_policies
+from sim.policies import Policy
 from sim.removals import Removals
 from sim.rng import Streams, draw_seed
 from sim.scenario import Scenario, scenario_dict
@@ -97,10 +98,9 @@ class Model:
         self.env = simpy.Environment()
         self.window = Window(sc.scenario.warmup_days * 24.0, sc.scenario.horizon_days * 24.0)
         self.brands = build_brands(sc, streams.get("market.brands"))
-        self.policies: tuple[Policy, ...] = tuple(
-            policy_table()[code] for code in self.brands.programme
-        )
-        self.shares_leads = np.array([p.shares_leads for p in self.policies], dtype=bool)
+        self.policies: tuple[Policy, ...] = notifier_policies(sc, self.brands)
+        brand_policies = self.policies[: self.brands.count]
+        self.shares_leads = np.array([p.shares_leads for p in brand_policies], dtype=bool)
         self.brand_cum = np.cumsum(self.brands.popularity)
         # a brand's shoppers are spread over its listings, and fakes follow popularity,
         # so each listing sees about the same views whatever its brand
@@ -140,8 +140,14 @@ class Model:
         )
         self.platform = Platform(sc.platform, streams.get("platform"))
         self.holders = RightsHolders(
-            sc.rights_holders, self.brands, self.window.days, streams.get("rights_holders")
+            sc.rights_holders,
+            self.brands,
+            self.window.days,
+            streams.get("rights_holders"),
+            notifiers=self.brands.count + sc.abusers.count,
+            precision=brand_precision(sc, self.brands, streams.get("rights_holders.precision")),
         )
+        self.abusers = Abusers(sc.abusers, self.brands, streams.get("abusers"))
         self.holders.record.trusted[self.brands.of_programme("good_faith")] = True
 
     def _build_flows(self) -> None:
@@ -205,9 +211,16 @@ class Model:
             if hour > 0 and sweeping.any():
                 self.agg.add("brand_sweeps", now, float(np.count_nonzero(sweeping)))
                 self._brand_sweep(now)
+            if self.abusers.count:
+                side = AbuserSide(self.store, self.catalog, self.holders)
+                self.abusers.file_hour(side, self.lifecycle, now, self._may_file(now))
             self._post(hour)
             self.store.maybe_compact()
             yield self.env.timeout(1.0)
+
+    def _may_file(self, now_h: float) -> np.ndarray:
+        """Which bad-faith notifiers may file now."""
+        return np.ones(self.abusers.count, dtype=bool)
 
     def _end_of_day(self, day: int) -> None:
         """Close day ``day - 1``: snapshots, the good-faith review and displacement."""

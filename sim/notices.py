@@ -41,6 +41,7 @@ class OpenNotice:
     valid: bool
     brand: int
     remove_first: bool
+    notifier: int  # who filed it (the brand's own id for a brand)
     genuine_down: IntArray = field(default_factory=_no_ids)  # taken down by this notice
     # fakes a remove-first notice took down on filing, held until its review: their ids,
     # when the seller would have ended them, and when they came down
@@ -108,27 +109,29 @@ class NoticeLifecycle:
         if not drafts:
             return []
         brands = [d.brand for d in drafts]
+        filers = [d.filer for d in drafts]
         record = self.holders.record
-        policies = [self.policies[b] for b in brands]
-        first = [p.remove_first(b, record) for p, b in zip(policies, brands, strict=True)]
+        policies = [self.policies[f] for f in filers]
+        first = [p.remove_first(f, record) for p, f in zip(policies, filers, strict=True)]
         nids = self.log.file_many(
             now_h,
             brands,
             [len(d.ids) for d in drafts],
             valid,
             [route_name(p, f) for p, f in zip(policies, first, strict=True)],
+            filers,
         )
         self.daily.add("notices_filed", now_h, weight=float(len(drafts)))
-        record.add_many("filed", brands, now_h)
+        record.add_many("filed", filers, now_h)
         filed = []
         events = self.removals.events
         for nid, draft, f, p in zip(nids, drafts, first, policies, strict=True):
             if events is not None:
                 route = route_name(p, f)
                 events.add("noticed", now_h, draft.ids, draft.brand, valid, route, notice=nid)
-            notice = OpenNotice(nid, draft.ids, valid, draft.brand, f)
+            notice = OpenNotice(nid, draft.ids, valid, draft.brand, f, draft.filer)
             self.open[nid] = notice
-            self.desks.for_brand(draft.brand).submit(ReviewItem(nid, draft.brand, valid, now_h))
+            self.desks.for_brand(draft.filer).submit(ReviewItem(nid, draft.brand, valid, now_h))
             filed.append(notice)
         return [notice for notice in filed if notice.remove_first]
 
@@ -224,9 +227,9 @@ class NoticeLifecycle:
                 "decided", t_h, none, notice.brand, notice.valid, verdict, notice=notice.nid
             )
         record = self.holders.record
-        record.add("decided", notice.brand, t_h)
+        record.add("decided", notice.notifier, t_h)
         if d.approved:
-            record.add("approved", notice.brand, t_h)
+            record.add("approved", notice.notifier, t_h)
         then = consequence(d.approved, notice.valid, notice.remove_first)
         if then.take_down:
             if notice.valid:  # the store changes only at ticks: queued for the next one
@@ -236,7 +239,7 @@ class NoticeLifecycle:
         if then.release:
             self._mark_noticed(notice.ids, notice.valid, False)
         if then.contest:
-            self.contest(notice.genuine_down, t_h, charge_brand=True)
+            self.contest(notice.genuine_down, t_h, charge_brand=True, notifier=notice.notifier)
         if then.restore and notice.valid:  # the store changes only at ticks
             self.restoring.append((t_h, notice.nid, notice))
         elif then.restore:
@@ -247,14 +250,16 @@ class NoticeLifecycle:
 
     # ------------------------------------------------------------------ counter-notices
 
-    def contest(self, ids: IntArray, t_h: float, charge_brand: bool) -> None:
-        """Sellers counter-notify some wrongful removals; the brand's desk reviews those
-        against its notices (and they count against its record), the pool the rest."""
+    def contest(self, ids: IntArray, t_h: float, charge_brand: bool, notifier: int = -1) -> None:
+        """Sellers counter-notify some wrongful removals; the notifier's desk reviews those
+        against its notices (and they count against its record: ``notifier``, or the
+        listing's brand when -1), the pool the rest."""
         for cid, gid in self.legit.file_counters(ids, t_h):
             brand = int(self.catalog.brand[gid])
+            filer = brand if notifier < 0 else notifier
             if charge_brand:
-                self.holders.record.add("counter", brand, t_h)
-            desk = self.desks.for_brand(brand) if charge_brand else self.desks.pool
+                self.holders.record.add("counter", filer, t_h)
+            desk = self.desks.for_brand(filer) if charge_brand else self.desks.pool
             desk.submit(ReviewItem(cid, brand, True, t_h, "counter_notice"))
 
     def _counter_decided(self, item: ReviewItem, d: Decision) -> None:

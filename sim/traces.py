@@ -26,19 +26,27 @@ class NoticeLog:
             "decided_at_h": np.full(capacity, np.nan),
             "removed_at_h": np.full(capacity, np.nan),
             "listings_removed": np.zeros(capacity, dtype=np.int64),
+            "notifier_id": np.zeros(capacity, dtype=np.int64),
         }
 
     def __len__(self) -> int:
         return self.n
 
     def file(self, t_h: float, brand: int, listings: int, valid: bool, channel: str) -> int:
-        """Record a filed notice; returns its id (its row)."""
+        """Record a filed notice (by the brand itself); returns its id (its row)."""
         return self.file_many(t_h, [brand], [listings], valid, [channel])[0]
 
     def file_many(
-        self, t_h: float, brands: list[int], listings: list[int], valid: bool, channels: list[str]
+        self,
+        t_h: float,
+        brands: list[int],
+        listings: list[int],
+        valid: bool,
+        channels: list[str],
+        notifiers: list[int] | None = None,
     ) -> range:
-        """Record notices filed together at ``t_h``; returns their ids (rows)."""
+        """Record notices filed together at ``t_h`` (by ``notifiers``, else by their
+        brands); returns their ids (rows)."""
         k = len(brands)
         while self.n + k > len(self.cols["t_h"]):
             self._grow()
@@ -47,6 +55,7 @@ class NoticeLog:
         c["t_h"][rows], c["brand_id"][rows], c["listings"][rows] = t_h, brands, listings
         c["valid"][rows] = valid
         c["channel"][rows] = [self.CHANNELS.index(name) for name in channels]
+        c["notifier_id"][rows] = brands if notifiers is None else notifiers
         self.n += k
         return range(rows.start, rows.stop)
 
