@@ -48,6 +48,8 @@ NOTICE_COLUMNS: tuple[str, ...] = (
     "removed_at_h",
     "listings_removed",
     "notifier_id",
+    "outcome",
+    "upheld",
 )
 
 
@@ -151,6 +153,12 @@ class Aggregates:
                 "relists",
                 "listings_swept",
                 "brand_sweeps",
+                # notifiers and programmes (sim.notices, sim.misuse)
+                "actions_source_article_16",
+                "actions_source_trusted_flagger",
+                "genuine_removed_by_notice",
+                "complaints_by_notifiers",
+                "notifiers_suspended",
             ),
             0.0,
         )
@@ -267,6 +275,8 @@ class ReviewTotals:
     waits_h: FloatArray  # the queue wait of every review started in the window
     busy_by_desk_h: FloatArray = field(default_factory=lambda: np.zeros(1))
     on_shift_by_desk_h: FloatArray = field(default_factory=lambda: np.zeros(1))
+    # the priority class of each wait in ``waits_h`` (sim.review_classes)
+    wait_class: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     def utilisation_by_desk(self) -> FloatArray:
         """Busy over on-shift hours of each desk (NaN for a desk with nobody on it)."""

@@ -30,12 +30,14 @@ from sim.agents.rights_holder import RightsHolders
 from sim.displacement import Displacement
 from sim.market import build_brands
 from sim.metrics import Aggregates, DailySeries, Demand, Window, summarise
+from sim.misuse import Misuse
 from sim.notices import NoticeLifecycle
 from sim.notifiers import Abusers, AbuserSide, brand_precision, notifier_policies
 from sim.policies import Policy
+from sim.programmes import EarnedSelfService, NoticeRules, notifier_programmes
 from sim.removals import Removals
 from sim.rng import Streams, draw_seed
-from sim.scenario import Scenario, scenario_dict
+from sim.scenario import PROGRAMMES, Scenario, scenario_dict
 from sim.store import ListingStore
 from sim.traces import EventLog, NoticeLog
 from sim.types import BoolArray, IntArray
@@ -117,7 +119,10 @@ class Model:
         self._build_actors(streams)
         self.listing_rng = streams.get("listings")
         jf = self.brands.of_programme("joint_force")
-        self.desks = ReviewDesks(self.env, sc.account_managers, jf, streams, self._on_decided)
+        classes = bool(sc.review_priority.first)
+        self.desks = ReviewDesks(
+            self.env, sc.account_managers, jf, streams, self._on_decided, classes
+        )
         self.warm = DeskSnapshot()  # the desks at the end of the warm-up
         self.displacement = Displacement(
             sc.counterfeiters.displacement, self.brands.popularity, self.window.days
@@ -148,6 +153,10 @@ class Model:
             precision=brand_precision(sc, self.brands, streams.get("rights_holders.precision")),
         )
         self.abusers = Abusers(sc.abusers, self.brands, streams.get("abusers"))
+        programme = notifier_programmes(sc, self.brands.programme)
+        self.rules = NoticeRules(sc, programme, streams.get("notice_rules"))
+        members = np.flatnonzero(programme == PROGRAMMES.index("project_zero"))
+        self.self_service = EarnedSelfService(sc.project_zero, members, self.holders.record)
         self.holders.record.trusted[self.brands.of_programme("good_faith")] = True
 
     def _build_flows(self) -> None:
@@ -163,7 +172,9 @@ class Model:
             daily=self.daily,
             desks=self.desks,
             removals=self.removals,
+            rules=self.rules,
         )
+        self.misuse = Misuse(self.scenario.misuse, self.holders.record, self.rules, self.agg)
 
     def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
         self.lifecycle.decided(item, decision)
@@ -220,7 +231,7 @@ class Model:
 
     def _may_file(self, now_h: float) -> np.ndarray:
         """Which bad-faith notifiers may file now."""
-        return np.ones(self.abusers.count, dtype=bool)
+        return self.rules.may_file(self.abusers.ids, now_h)
 
     def _end_of_day(self, day: int) -> None:
         """Close day ``day - 1``: snapshots, the good-faith review and displacement."""
@@ -230,6 +241,8 @@ class Model:
         members = self.brands.of_programme("good_faith")
         if len(members):
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
+        self.self_service.review(day - 1, now)
+        self.misuse.review(day - 1, now)
         if self.displacement.on:
             moved = self.displacement.brand_cum(day - 1)
             if moved is not None:

@@ -21,7 +21,8 @@ from sim.agents.account_manager import Decision, ReviewDesks, ReviewItem
 from sim.agents.legit_seller import LegitSellers
 from sim.agents.rights_holder import Draft, RightsHolders
 from sim.metrics import DailySeries
-from sim.policies import Policy, consequence, route_name
+from sim.policies import Consequence, Policy, consequence, route_name
+from sim.programmes import NoticeRules
 from sim.removals import Removals
 from sim.store import ListingStore
 from sim.traces import NoticeLog
@@ -42,6 +43,7 @@ class OpenNotice:
     brand: int
     remove_first: bool
     notifier: int  # who filed it (the brand's own id for a brand)
+    audit: bool = False  # self-service, sampled for an audit after the removal
     genuine_down: IntArray = field(default_factory=_no_ids)  # taken down by this notice
     # fakes a remove-first notice took down on filing, held until its review: their ids,
     # when the seller would have ended them, and when they came down
@@ -64,6 +66,7 @@ class NoticeLifecycle:
         daily: DailySeries,
         desks: ReviewDesks,
         removals: Removals,
+        rules: NoticeRules,
     ) -> None:
         self.store = store
         self.legit = legit
@@ -74,7 +77,10 @@ class NoticeLifecycle:
         self.daily = daily
         self.desks = desks
         self.removals = removals
+        self.rules = rules
+        self.agg = removals.agg
         self.open: dict[int, OpenNotice] = {}
+        self.complained: dict[int, OpenNotice] = {}  # rejected notices under complaint
         # approved review-first valid notices: (approved at, notice id, notice)
         self.pending: list[tuple[float, int, OpenNotice]] = []
         # rejected remove-first valid notices: (rejected at, notice id, notice)
@@ -82,6 +88,7 @@ class NoticeLifecycle:
         self._decided_by_kind = {
             "notice": self._notice_decided,
             "counter_notice": self._counter_decided,
+            "complaint": self._complaint_decided,
         }
 
     # ------------------------------------------------------------------ filing
@@ -91,12 +98,21 @@ class NoticeLifecycle:
         together) and their mistaken ones on genuine listings (filed one by one: a
         genuine listing under a notice is not picked again)."""
         store = self.store
+        if self.rules.any_suspended:
+            brands = store.col("brand")[found_rows].astype(np.int64)
+            found_rows = found_rows[self.rules.may_file(brands, now_h)]
         valid = self.holders.drafts(
             store.col("brand")[found_rows].astype(np.int64), store.col("id")[found_rows]
         )
         store.cols["noticed"][found_rows] = True  # filed together below
         immediate = self._file_all(valid, now_h, True)
-        self.take_down(immediate, np.full(len(immediate), now_h), hold=True)
+        held = [n for n in immediate if n.nid in self.open]
+        self.take_down(held, np.full(len(held), now_h), hold=True)
+        if len(held) < len(immediate):  # self-service notices not sampled: final at once
+            final = [n for n in immediate if n.nid not in self.open]
+            self.take_down(final, np.full(len(final), now_h))
+            for notice in final:
+                self._actioned(notice, now_h)
         for brand in self.holders.invalid_brands(valid):
             ids = self.holders.pick_genuine(self.catalog, brand)
             if len(ids):
@@ -130,9 +146,15 @@ class NoticeLifecycle:
                 route = route_name(p, f)
                 events.add("noticed", now_h, draft.ids, draft.brand, valid, route, notice=nid)
             notice = OpenNotice(nid, draft.ids, valid, draft.brand, f, draft.filer)
-            self.open[nid] = notice
-            self.desks.for_brand(draft.filer).submit(ReviewItem(nid, draft.brand, valid, now_h))
             filed.append(notice)
+            if f and not self.rules.audited(p.name):
+                continue  # self-service, not sampled: no review ever (see _actioned)
+            notice.audit = f and p.name == "project_zero"
+            self.open[nid] = notice
+            item = ReviewItem(
+                nid, draft.brand, valid, now_h, priority=self.rules.priority[draft.filer]
+            )
+            self.desks.for_brand(draft.filer).submit(item)
         return [notice for notice in filed if notice.remove_first]
 
     def file(self, draft: Draft, now_h: float) -> None:
@@ -141,6 +163,14 @@ class NoticeLifecycle:
         self._mark_noticed(draft.ids, draft.valid, True)
         for notice in self._file_all([draft], now_h, draft.valid):
             self._act_on(notice, now_h)
+            if notice.nid not in self.open:
+                self._actioned(notice, now_h)
+
+    def _actioned(self, notice: OpenNotice, t_h: float) -> None:
+        """A self-service notice not sampled for an audit: final on filing, as if approved
+        (a genuine listing it took down may still be counter-notified)."""
+        self.log.actioned(notice.nid)
+        self._follow(notice, consequence(True, notice.valid, True), t_h)
 
     def _mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:
         if valid:
@@ -166,9 +196,11 @@ class NoticeLifecycle:
         here = self.removals.remove_rows(rows, t_h[owner], "notice", hold)
         if hold:
             self._hold(notices, t_h, rows[here], owner[here], expires[here])
-        self.log.removed_many(
-            [n.nid for n in notices], t_h, np.bincount(owner[here], minlength=len(notices))
-        )
+        counts = np.bincount(owner[here], minlength=len(notices))
+        self.log.removed_many([n.nid for n in notices], t_h, counts)
+        for notice, t, k in zip(notices, t_h.tolist(), counts.tolist(), strict=True):
+            if k:
+                self.agg.add(self.rules.action_key(notice.notifier), t, k)
 
     def _hold(
         self,
@@ -194,7 +226,11 @@ class NoticeLifecycle:
             self.take_down([notice], np.array([t_h]))
             return
         notice.genuine_down = self.legit.take_down(notice.ids, t_h, "notice")
-        self.log.removed(notice.nid, t_h, len(notice.genuine_down))
+        k = len(notice.genuine_down)
+        self.log.removed(notice.nid, t_h, k)
+        if k:
+            self.agg.add(self.rules.action_key(notice.notifier), t_h, k)
+            self.agg.add("genuine_removed_by_notice", t_h, k)
 
     def apply_pending(self) -> None:
         """Approved review-first notices: their removals, at their true approval times;
@@ -219,7 +255,7 @@ class NoticeLifecycle:
     def _notice_decided(self, item: ReviewItem, d: Decision) -> None:
         notice = self.open.pop(item.item_id)
         t_h = d.decided_h
-        self.log.decided(notice.nid, t_h)
+        self.log.decided(notice.nid, t_h, d.approved, notice.audit)
         if self.removals.events is not None:
             verdict = "approved" if d.approved else "rejected"
             none = np.array([-1])
@@ -230,7 +266,12 @@ class NoticeLifecycle:
         record.add("decided", notice.notifier, t_h)
         if d.approved:
             record.add("approved", notice.notifier, t_h)
-        then = consequence(d.approved, notice.valid, notice.remove_first)
+        self._follow(notice, consequence(d.approved, notice.valid, notice.remove_first), t_h)
+        if not d.approved and not notice.remove_first and self.rules.complains():
+            self._complain(notice, t_h)
+
+    def _follow(self, notice: OpenNotice, then: Consequence, t_h: float) -> None:
+        """What a decision (or a self-service filing, or an upheld complaint) does."""
         if then.take_down:
             if notice.valid:  # the store changes only at ticks: queued for the next one
                 self.pending.append((t_h, notice.nid, notice))
@@ -264,3 +305,23 @@ class NoticeLifecycle:
 
     def _counter_decided(self, item: ReviewItem, d: Decision) -> None:
         self.legit.counter_decided(item.item_id, d.approved, d.decided_h)
+
+    # ------------------------------------------------------------------ complaints
+
+    def _complain(self, notice: OpenNotice, t_h: float) -> None:
+        """The notifier complains about the rejection (DSA Art. 20): a second review."""
+        self.complained[notice.nid] = notice
+        self.agg.add("complaints_by_notifiers", t_h, 1.0)
+        priority = int(self.rules.priority[notice.notifier])
+        item = ReviewItem(notice.nid, notice.brand, notice.valid, t_h, "complaint", priority)
+        self.desks.for_brand(notice.notifier).submit(item)
+
+    def _complaint_decided(self, item: ReviewItem, d: Decision) -> None:
+        """An upheld complaint reverses the rejection: the notice's listings come down."""
+        notice = self.complained.pop(item.item_id)
+        if not d.approved:
+            return
+        self.log.upheld(notice.nid)
+        self.holders.record.add("approved", notice.notifier, d.decided_h)
+        self._mark_noticed(notice.ids, notice.valid, True)
+        self._follow(notice, consequence(True, notice.valid, False), d.decided_h)

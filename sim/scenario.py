@@ -24,7 +24,7 @@ from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
-from sim.scenario_notifiers import Abusers
+from sim.scenario_notifiers import Abusers, Complaints, Misuse, ProjectZero, ReviewPriority
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
     MAX_LISTINGS_PER_ACCOUNT_DAY,
@@ -357,6 +357,14 @@ class Scenario(_Section):
     """What enforcement costs the platform and the brands."""
     abusers: Abusers = Field(default_factory=Abusers)
     """Bad-faith notifiers (off by default)."""
+    project_zero: ProjectZero = Field(default_factory=ProjectZero)
+    """Earned self-service removal and its audits (brands in the project_zero programme)."""
+    review_priority: ReviewPriority = Field(default_factory=ReviewPriority)
+    """Priority classes in the review queues (off by default)."""
+    misuse: Misuse = Field(default_factory=Misuse)
+    """The Art. 23 misuse policy (off by default)."""
+    complaints: Complaints = Field(default_factory=Complaints)
+    """Complaints by notifiers against rejected notices (off by default)."""
 
 
 # --------------------------------------------------------------------------- loading

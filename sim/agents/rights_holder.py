@@ -193,6 +193,7 @@ class TrackRecord:
         self._noted: dict[str, list[int]] = {kind: [] for kind in self.KINDS}
         self.trusted = np.zeros(brands, dtype=bool)
         self.locked_until_h = np.zeros(brands)
+        self.self_service = np.zeros(brands, dtype=bool)  # Project Zero (sim.programmes)
 
     def add(self, what: str, brand: int, t_h: float) -> None:
         """One more ``what`` (a kind) for ``brand`` at ``t_h``."""
@@ -220,7 +221,11 @@ class TrackRecord:
         return self._counts[what]
 
     def _window_sum(self, what: str, day: int) -> np.ndarray:
-        return self.counts(what)[:, max(0, day - self.window + 1) : day + 1].sum(axis=1)
+        return self.window_sum(what, day, self.window)
+
+    def window_sum(self, what: str, day: int, window: int) -> np.ndarray:
+        """Per notifier: how many ``what`` in the ``window`` days ending with ``day``."""
+        return self.counts(what)[:, max(0, day - window + 1) : day + 1].sum(axis=1)
 
     def review(self, members: IntArray, day: int, now_h: float, rules: GoodFaith) -> None:
         """Daily: members lose good-faith status below the bar (and are locked out), or
