@@ -16,6 +16,7 @@ import numpy as np
 # the names are the contract's; importing them from here keeps working
 from sim.contract import HEADLINE_METRICS as HEADLINE_METRICS
 from sim.contract import METRIC_NAMES
+from sim.metrics_notifiers import notifier_metrics
 from sim.scenario import Costs
 from sim.types import BoolArray, FloatArray, IntArray
 
@@ -358,4 +359,5 @@ def summarise(
         "relists": c["relists"],
     }
     out.update(_costs(c, out["notices_filed"], out["am_paid_hours"], costs))
+    out.update(notifier_metrics(c, notices, agg.window.warmup_h, waits, am.wait_class))
     return {name: float(out[name]) for name in METRIC_NAMES}
