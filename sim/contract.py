@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sim.contract_notifiers import NOTIFIER_METRICS
+
 # units: count (things), ratio (count / count), share (0..1), h (hours),
 # USD, listing_days (listings x days up)
 UNITS = ("count", "ratio", "share", "h", "USD", "listing_days")
@@ -367,6 +369,8 @@ METRICS: tuple[Metric, ...] = (
         "of fake_listings_created).",
     ),
 )
+
+METRICS = METRICS + tuple(Metric(*row) for row in NOTIFIER_METRICS)
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRIC_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}

@@ -18,9 +18,10 @@ from sim.contract import HEADLINE_METRICS as HEADLINE_METRICS
 from sim.contract import METRIC_NAMES
 from sim.demand import Demand
 from sim.harm import HarmTally
+from sim.metrics_notifiers import notifier_metrics
 from sim.scenario import Costs
 from sim.traces import EventLog
-from sim.types import BoolArray, FloatArray
+from sim.types import BoolArray, FloatArray, IntArray
 
 CHANNELS: tuple[str, ...] = ("proactive", "notice", "lead", "ban", "seller")
 PLATFORM_CHANNELS: tuple[str, ...] = ("proactive", "lead", "ban")
@@ -51,6 +52,9 @@ NOTICE_COLUMNS: tuple[str, ...] = (
     "decided_at_h",
     "removed_at_h",
     "listings_removed",
+    "notifier_id",
+    "outcome",
+    "upheld",
 )
 
 
@@ -170,6 +174,12 @@ class Aggregates:
                 "legit_sellers_banned",
                 "counter_notices_upheld",
                 "counter_notices_restored",
+                # notifiers and programmes (sim.notices, sim.misuse)
+                "actions_source_article_16",
+                "actions_source_trusted_flagger",
+                "genuine_removed_by_notice",
+                "complaints_by_notifiers",
+                "notifiers_suspended",
             ),
             0.0,
         )
@@ -276,6 +286,8 @@ class ReviewTotals:
     waits_h: FloatArray  # the queue wait of every review started in the window
     busy_by_desk_h: FloatArray = field(default_factory=lambda: np.zeros(1))
     on_shift_by_desk_h: FloatArray = field(default_factory=lambda: np.zeros(1))
+    # the priority class of each wait in ``waits_h`` (sim.review_classes)
+    wait_class: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
 
     def utilisation_by_desk(self) -> FloatArray:
         """Busy over on-shift hours of each desk (NaN for a desk with nobody on it)."""
@@ -358,4 +370,5 @@ def summarise(
         "relists": c["relists"],
     }
     out.update(_costs(c, out["notices_filed"], out["am_paid_hours"], costs))
+    out.update(notifier_metrics(c, notices, agg.window.warmup_h, waits, am.wait_class))
     return {name: float(out[name]) for name in METRIC_NAMES}

@@ -31,11 +31,14 @@ from sim.demand import Demand
 from sim.displacement import Displacement
 from sim.market import build_brands
 from sim.metrics import Aggregates, DailySeries, Window, summarise
+from sim.misuse import Misuse
 from sim.notices import NoticeLifecycle
-from sim.policies import Policy, policy_table
+from sim.notifiers import Abusers, AbuserSide, brand_precision, notifier_policies
+from sim.policies import Policy
+from sim.programmes import EarnedSelfService, NoticeRules, notifier_programmes
 from sim.removals import Removals
 from sim.rng import Streams, draw_seed
-from sim.scenario import Scenario, scenario_dict
+from sim.scenario import PROGRAMMES, Scenario, scenario_dict
 from sim.store import ListingStore
 from sim.traces import EventLog, NoticeLog
 from sim.types import BoolArray, IntArray
@@ -98,10 +101,9 @@ class Model:
         self.env = simpy.Environment()
         self.window = Window(sc.scenario.warmup_days * 24.0, sc.scenario.horizon_days * 24.0)
         self.brands = build_brands(sc, streams.get("market.brands"))
-        self.policies: tuple[Policy, ...] = tuple(
-            policy_table()[code] for code in self.brands.programme
-        )
-        self.shares_leads = np.array([p.shares_leads for p in self.policies], dtype=bool)
+        self.policies: tuple[Policy, ...] = notifier_policies(sc, self.brands)
+        brand_policies = self.policies[: self.brands.count]
+        self.shares_leads = np.array([p.shares_leads for p in brand_policies], dtype=bool)
         self.brand_cum = np.cumsum(self.brands.popularity)
         self.demand = Demand(sc.market, streams)
         self.daily = DailySeries(self.window.days, self.window.horizon_h)
@@ -112,7 +114,10 @@ class Model:
         self._build_actors(streams)
         self.listing_rng = streams.get("listings")
         jf = self.brands.of_programme("joint_force")
-        self.desks = ReviewDesks(self.env, sc.account_managers, jf, streams, self._on_decided)
+        classes = bool(sc.review_priority.first)
+        self.desks = ReviewDesks(
+            self.env, sc.account_managers, jf, streams, self._on_decided, classes
+        )
         self.warm = DeskSnapshot()  # the desks at the end of the warm-up
         self.displacement = Displacement(
             sc.counterfeiters.displacement, self.brands.popularity, self.window.days
@@ -141,8 +146,18 @@ class Model:
             streams.get("counterfeiters"),
         )
         self.holders = RightsHolders(
-            sc.rights_holders, self.brands, self.window.days, streams.get("rights_holders")
+            sc.rights_holders,
+            self.brands,
+            self.window.days,
+            streams.get("rights_holders"),
+            notifiers=self.brands.count + sc.abusers.count,
+            precision=brand_precision(sc, self.brands, streams.get("rights_holders.precision")),
         )
+        self.abusers = Abusers(sc.abusers, self.brands, streams.get("abusers"))
+        programme = notifier_programmes(sc, self.brands.programme)
+        self.rules = NoticeRules(sc, programme, streams.get("notice_rules"))
+        members = np.flatnonzero(programme == PROGRAMMES.index("project_zero"))
+        self.self_service = EarnedSelfService(sc.project_zero, members, self.holders.record)
         self.holders.record.trusted[self.brands.of_programme("good_faith")] = True
 
     def _build_flows(self) -> None:
@@ -158,7 +173,9 @@ class Model:
             daily=self.daily,
             desks=self.desks,
             removals=self.removals,
+            rules=self.rules,
         )
+        self.misuse = Misuse(self.scenario.misuse, self.holders.record, self.rules, self.agg)
 
     def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
         self.lifecycle.decided(item, decision)
@@ -206,9 +223,16 @@ class Model:
             if hour > 0 and sweeping.any():
                 self.agg.add("brand_sweeps", now, float(np.count_nonzero(sweeping)))
                 self._brand_sweep(now)
+            if self.abusers.count:
+                side = AbuserSide(self.store, self.catalog, self.holders)
+                self.abusers.file_hour(side, self.lifecycle, now, self._may_file(now))
             self._post(hour)
             self.store.maybe_compact()
             yield self.env.timeout(1.0)
+
+    def _may_file(self, now_h: float) -> np.ndarray:
+        """Which bad-faith notifiers may file now."""
+        return self.rules.may_file(self.abusers.ids, now_h)
 
     def _end_of_day(self, day: int) -> None:
         """Close day ``day - 1``: snapshots, the good-faith review and displacement."""
@@ -218,6 +242,8 @@ class Model:
         members = self.brands.of_programme("good_faith")
         if len(members):
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
+        self.self_service.review(day - 1, now)
+        self.misuse.review(day - 1, now)
         if self.displacement.on:
             moved = self.displacement.brand_cum(day - 1)
             if moved is not None:

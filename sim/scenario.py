@@ -24,6 +24,7 @@ from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
+from sim.scenario_notifiers import Abusers, Complaints, Misuse, ProjectZero, ReviewPriority
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
     MAX_LISTINGS_PER_ACCOUNT_DAY,
@@ -210,6 +211,13 @@ class RightsHolders(_Section):
     """The same for an obfuscated fake."""
     notice_precision: Prob = 0.95
     """Share of notices that name a real fake; the rest hit genuine listings."""
+    notice_precision_by_programme: dict[Programme, Prob] = Field(default_factory=dict)
+    """Notice precision of the brands of a programme where it differs from notice_precision
+    (a brand's own precision is floored at 0.01)."""
+    notice_precision_concentration: Annotated[float, Field(ge=0, le=1_000_000)] = 0.0
+    """Spread of precision between brands of one programme: each brand's precision is drawn
+    from a Beta distribution with its programme's precision as mean and this as
+    concentration (alpha + beta; larger is tighter); 0: no spread."""
     max_listings_per_notice: Annotated[int, Field(ge=1, le=300)] = 300
     """Listings one notice may name (the portal allows 300)."""
     track_record_window_days: PositiveDays = 90.0
@@ -358,6 +366,16 @@ class Scenario(_Section):
     """Proactive detection, leads, strikes and verification."""
     costs: Costs = Field(default_factory=Costs)
     """What enforcement costs the platform and the brands."""
+    abusers: Abusers = Field(default_factory=Abusers)
+    """Bad-faith notifiers (off by default)."""
+    project_zero: ProjectZero = Field(default_factory=ProjectZero)
+    """Earned self-service removal and its audits (brands in the project_zero programme)."""
+    review_priority: ReviewPriority = Field(default_factory=ReviewPriority)
+    """Priority classes in the review queues (off by default)."""
+    misuse: Misuse = Field(default_factory=Misuse)
+    """The Art. 23 misuse policy (off by default)."""
+    complaints: Complaints = Field(default_factory=Complaints)
+    """Complaints by notifiers against rejected notices (off by default)."""
 
 
 # --------------------------------------------------------------------------- loading

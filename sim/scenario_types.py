@@ -11,8 +11,14 @@ from sim.dists import AnyDist, coerce_dist
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Dist = Annotated[AnyDist, BeforeValidator(coerce_dist)]
-Programme = Literal["standard", "good_faith", "joint_force"]
-PROGRAMMES: tuple[Programme, ...] = ("standard", "good_faith", "joint_force")
+Programme = Literal["standard", "good_faith", "joint_force", "project_zero", "trusted_flagger"]
+PROGRAMMES: tuple[Programme, ...] = (
+    "standard",
+    "good_faith",
+    "joint_force",
+    "project_zero",
+    "trusted_flagger",
+)
 StrikeStep = Literal["warn", "block_7d", "ban"]
 
 # Upper bounds: far above any market the model is meant for (the full Alibaba year has 3,000
