@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
@@ -19,8 +18,9 @@ from pydantic import (
 
 from sim import config
 from sim import scenario_files as files
-from sim.config import StrictSection, Tags
+from sim.config import Tags
 from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
+from sim.scenario_costs import Costs
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
@@ -36,6 +36,7 @@ from sim.scenario_types import (
     IntervalH,
     PositiveDays,
     Prob,
+    Section,
     StrikeStep,
     rate_floor,
 )
@@ -43,10 +44,7 @@ from sim.scenario_types import MIN_RATE_PER_DAY as MIN_RATE_PER_DAY
 from sim.scenario_types import PROGRAMMES as PROGRAMMES
 from sim.scenario_types import Programme as Programme
 
-
-class _Section(StrictSection):
-    # strict: "0.5" is no number (pydantic alone would read it as 0.5); lists stay lists
-    model_config = ConfigDict(use_attribute_docstrings=True, strict=True)
+_Section = Section
 
 
 class Meta(_Section):
@@ -323,26 +321,6 @@ class Platform(_Section):
     """Probability that a banned counterfeiter's new account passes seller verification."""
     strikes: Strikes = Field(default_factory=Strikes)
     """The strike ladder."""
-
-
-Usd = Annotated[float, Field(ge=0, le=1_000_000)]
-
-
-class Costs(_Section):
-    """What enforcement costs in money: the platform's reviewers, screening and sweeps, and
-    the brands' monitoring and notices (defaults are stated assumptions, not sourced)."""
-
-    am_wage_usd_per_h: Usd = 30.0
-    """Loaded cost of one account manager for one paid hour (the platform pays rosters,
-    am_paid_hours, not busy hours)."""
-    upload_screen_usd_per_listing: Usd = 0.0001
-    """The platform's cost of screening one fake listing at upload."""
-    sweep_scan_usd_per_listing: Usd = 0.00005
-    """The platform's cost of scanning one live listing (fake or genuine) in a sweep."""
-    brand_sweep_usd: Usd = 20.0
-    """A brand's cost of one monitoring sweep of the market."""
-    brand_notice_usd: Usd = 5.0
-    """A brand's cost of preparing and filing one notice."""
 
 
 class Scenario(_Section):

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from sim.config import StrictSection
 from sim.dists import Exponential
-from sim.scenario_types import Days, Dist, PositiveDays, Prob, rate_floor
+from sim.scenario_types import Days, Dist, PositiveDays, Prob, Section, rate_floor
 
 AbuserRoute = Literal["standard", "trusted_flagger", "project_zero"]
 """The programmes a bad-faith notifier may file under: an Art. 16 notice like anyone
 (standard), as a trusted flagger, or through self-service removal (project_zero)."""
-
-
-class Section(StrictSection):
-    """A scenario table: strict, documented by its attribute docstrings."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True, strict=True)
 
 
 class Abusers(Section):
