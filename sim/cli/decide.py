@@ -232,7 +232,11 @@ def sensitivity(
         int, typer.Option(help="Morris trajectories, or Sobol base samples (a power of 2).")
     ] = 10,
     metric: Annotated[
-        list[str] | None, typer.Option(help="Metric to analyse (repeatable; default headline).")
+        list[str] | None,
+        typer.Option(
+            help="Metric to analyse (repeatable; default: the headline metrics, "
+            "am_busy_hours, cost_total_usd and fake_exposure_listing_days)."
+        ),
     ] = None,
     reps: Annotated[int, typer.Option(help="Replications per design point.")] = 2,
     seed: SeedOpt = None,
