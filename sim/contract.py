@@ -299,6 +299,47 @@ METRICS: tuple[Metric, ...] = (
         "Fakes posted again in the window after a removal of the same seller's listing (part "
         "of fake_listings_created).",
     ),
+    Metric(
+        "counterfeiter_profit_usd",
+        "USD",
+        _LOWER,
+        "Every counterfeit operator's income less costs booked on the days after the warm-up "
+        "(counterfeiters.economics.on; NaN when off): income is each fake's expected takings "
+        "while on show (as fake_sales_value counts them), booked daily and at removal; costs "
+        "are account set-up (per account opened) and stock plus listing fee (per fake "
+        "posted, caught at upload or not).",
+    ),
+    Metric(
+        "counterfeiter_entries",
+        "count",
+        _LOWER,
+        "New counterfeit operators that opened an account (passed verification) in the "
+        "window; banned operators coming back under a new account are not counted.",
+    ),
+    Metric(
+        "counterfeiter_exits",
+        "count",
+        _NEITHER,
+        "Counterfeit operators that left the market for good in the window: after a ban "
+        "(chose not to come back, or failed verification with the new account), or with "
+        "trailing profit below the exit bar for long enough (counterfeiters.entry_exit).",
+    ),
+    Metric(
+        "operators_top3pct_share",
+        "share",
+        _NEITHER,
+        "Share of the fakes posted in the window that the top 3% of operators by fakes "
+        "posted posted (ceil of 3% of the operators that posted any in the window, at least "
+        "one); an operator is one owner, across the accounts it opens after bans.",
+    ),
+    Metric(
+        "mean_obfuscation_end",
+        "share",
+        _NEITHER,
+        "Mean over the counterfeit operators with an open account at the horizon of the share "
+        "of their new fakes that would be obfuscated (counterfeiters.obfuscation_share "
+        "for all unless counterfeiters.adaptation is on).",
+    ),
 )
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)

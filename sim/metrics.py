@@ -36,7 +36,9 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "relists",
     "accounts_banned",
     "queue_length",
-)
+    *(RESPONSE_DAILY := ("operators_active", "obfuscation_mean", "upload_recall_mean",
+                         "counterfeiter_profit_usd")),
+)  # fmt: skip
 
 NOTICE_COLUMNS: tuple[str, ...] = (
     "t_h",
@@ -106,7 +108,9 @@ class DailySeries:
     def table(self) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {"day": np.arange(self.days, dtype=np.int64)}
         for name in DAILY_COLUMNS[1:]:
-            out[name] = np.rint(self.cols[name]).astype(np.int64)
+            col = self.cols[name]
+            # the response columns are means and money: kept as floats (NaN: not kept)
+            out[name] = col.copy() if name in RESPONSE_DAILY else np.rint(col).astype(np.int64)
         return out
 
 
@@ -311,6 +315,7 @@ def summarise(
     am: ReviewTotals,
     accounts_active: int,
     costs: Costs,
+    response: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """The flat metrics dict of one run, in ``METRIC_NAMES`` order (NaN where no data)."""
     c = agg.counts
@@ -347,4 +352,5 @@ def summarise(
         "relists": c["relists"],
     }
     out.update(_costs(c, out["notices_filed"], out["am_paid_hours"], costs))
+    out.update(response or {})
     return {name: float(out[name]) for name in METRIC_NAMES}

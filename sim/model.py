@@ -33,6 +33,7 @@ from sim.metrics import Aggregates, DailySeries, Demand, Window, summarise
 from sim.notices import NoticeLifecycle
 from sim.policies import Policy, policy_table
 from sim.removals import Removals
+from sim.response import Response
 from sim.rng import Streams, draw_seed
 from sim.scenario import Scenario, scenario_dict
 from sim.store import ListingStore
@@ -132,11 +133,18 @@ class Model:
             sc.legit_sellers, self.brand_cum, streams.get("legit.catalog"), self.agg, self.events
         )
         self.catalog = self.legit.catalog
+        p = sc.platform
+        recall = (p.upload_recall, p.upload_recall_obfuscated)
+        self.response = Response(
+            sc.counterfeiters, p.verification_pass_rate, recall, self.demand, self.window,
+            self.daily,
+        )  # fmt: skip
         self.counterfeiters = Counterfeiters(
             sc.counterfeiters,
             sc.market,
             sc.platform.verification_pass_rate,
             streams.get("counterfeiters"),
+            self.response,
         )
         self.platform = Platform(sc.platform, streams.get("platform"))
         self.holders = RightsHolders(
@@ -146,8 +154,9 @@ class Model:
 
     def _build_flows(self) -> None:
         self.removals = Removals(
-            self.store, self.agg, self.events, self.counterfeiters, self.platform, self.displacement
-        )
+            self.store, self.agg, self.events, self.counterfeiters, self.platform,
+            self.displacement, self.response,
+        )  # fmt: skip
         self.lifecycle = NoticeLifecycle(
             store=self.store,
             legit=self.legit,
@@ -217,6 +226,7 @@ class Model:
         members = self.brands.of_programme("good_faith")
         if len(members):
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
+        self.response.close_day(day - 1, self.store, self.counterfeiters, self.removals)
         if self.displacement.on:
             moved = self.displacement.brand_cum(day - 1)
             if moved is not None:
@@ -233,6 +243,7 @@ class Model:
         if len(new) == 0:
             return
         self.agg.count("fake_listings_created", new.created_h, daily="fakes_created")
+        self.response.posted(new.account, new.created_h, float(hour))
         self.displacement.posted(new.brand, float(hour))
         self.agg.count("relists", new.created_h[new.relist], daily="relists")
         screen = self.platform.screen_uploads(new.obfuscated, self._enrolled(new.brand))
@@ -344,6 +355,7 @@ class Model:
             self.desks.totals(self.warm, w.warmup_h, w.horizon_h),
             self.counterfeiters.accounts.active_count,
             self.scenario.costs,
+            self.response.metrics(self.counterfeiters),
         )
 
     def _close(self) -> None:

@@ -24,6 +24,7 @@ from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
+from sim.scenario_response import Adaptation, Economics, EntryExit
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
     MAX_LISTINGS_PER_ACCOUNT_DAY,
@@ -150,6 +151,15 @@ class Counterfeiters(_Section):
     displacement: Annotated[float, Field(ge=0, le=100)] = 0.0
     """How strongly counterfeiters shift posting away from brands that file the most notices for
     their popularity (0: no adaptation)."""
+    volume_sigma: Annotated[float, Field(ge=0, le=4)] = 0.0
+    """Heavy tail of operators' volume: each operator's posting rate is multiplied by a lognormal
+    factor of mean 1 and this log-sd (0: off)."""
+    economics: Economics = Field(default_factory=Economics)
+    """Costs and income of each operator."""
+    entry_exit: EntryExit = Field(default_factory=EntryExit)
+    """Entry and exit driven by profit."""
+    adaptation: Adaptation = Field(default_factory=Adaptation)
+    """Learning to obfuscate after removals."""
 
     @field_validator("arrivals_per_day")
     @classmethod
@@ -179,6 +189,13 @@ class Counterfeiters(_Section):
                 f"count x mean listings_per_day = {volume:,.0f} posts a day, above the "
                 f"bound of {MAX_POSTS_PER_DAY:,.0f}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _books_for_entry_exit(self) -> Counterfeiters:
+        """entry_exit.on needs economics.on (profit drives it)."""
+        if self.entry_exit.on and not self.economics.on:
+            raise ValueError("entry_exit.on needs economics.on (profit drives entry and exit)")
         return self
 
 

@@ -62,12 +62,17 @@ CONTRACT_METRICS = (
     "accounts_banned",
     "counterfeiters_active_end",
     "relists",
+    "counterfeiter_profit_usd",
+    "counterfeiter_entries",
+    "counterfeiter_exits",
+    "operators_top3pct_share",
+    "mean_obfuscation_end",
 )
 
 
 def test_names_follow_the_design_contract() -> None:
     assert METRIC_NAMES == CONTRACT_METRICS
-    assert len(METRIC_NAMES) == 41 == len(set(METRIC_NAMES))
+    assert len(METRIC_NAMES) == 46 == len(set(METRIC_NAMES))
     assert set(HEADLINE_METRICS) <= set(METRIC_NAMES)
 
 
