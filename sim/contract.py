@@ -340,6 +340,35 @@ METRICS: tuple[Metric, ...] = (
         "of their new fakes that would be obfuscated (counterfeiters.obfuscation_share "
         "for all unless counterfeiters.adaptation is on).",
     ),
+    Metric(
+        "fake_listings_created_standard",
+        "count",
+        _NEITHER,
+        "Fake listings posted in the window (as fake_listings_created) to brands in the "
+        "standard programme.",
+    ),
+    Metric(
+        "fake_listings_created_good_faith",
+        "count",
+        _NEITHER,
+        "Fake listings posted in the window (as fake_listings_created) to brands in the "
+        "good_faith programme.",
+    ),
+    Metric(
+        "fake_listings_created_joint_force",
+        "count",
+        _NEITHER,
+        "Fake listings posted in the window (as fake_listings_created) to brands in the "
+        "joint_force programme.",
+    ),
+    Metric(
+        "displaced_to_outside",
+        "count",
+        _NEITHER,
+        "Fakes counterfeiters posted to the outside, unprotected market in the window instead "
+        "of the platform (counterfeiters.choice with outside_weight > 0); not part of "
+        "fake_listings_created.",
+    ),
 )
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)

@@ -33,6 +33,7 @@ from sim.metrics import Aggregates, DailySeries, Demand, Window, summarise
 from sim.notices import NoticeLifecycle
 from sim.policies import Policy, policy_table
 from sim.removals import Removals
+from sim.response import Market as ResponseMarket
 from sim.response import Response
 from sim.rng import Streams, draw_seed
 from sim.scenario import Scenario, scenario_dict
@@ -135,9 +136,10 @@ class Model:
         self.catalog = self.legit.catalog
         p = sc.platform
         recall = (p.upload_recall, p.upload_recall_obfuscated)
+        market = ResponseMarket(self.demand, self.brands.popularity, self.brands.programme)
         self.response = Response(
-            sc.counterfeiters, p.verification_pass_rate, recall, self.demand, self.window,
-            self.daily,
+            sc.counterfeiters, p.verification_pass_rate, recall, market, self.window,
+            self.daily, streams.get("counterfeiters.outside"),
         )  # fmt: skip
         self.counterfeiters = Counterfeiters(
             sc.counterfeiters,
@@ -231,19 +233,22 @@ class Model:
             moved = self.displacement.brand_cum(day - 1)
             if moved is not None:
                 self.brand_cum = moved
+        chosen = self.response.brand_cum(day - 1)  # the choice rule's weights win
+        if chosen is not None:
+            self.brand_cum = chosen
 
     # ------------------------------------------------------------------ posting
 
     def _post(self, hour: int) -> None:
         """New accounts, then the fakes posted in this hour, screened at upload."""
         self.counterfeiters.arrivals(float(hour))
-        new = self.counterfeiters.post(float(hour), self.brand_cum)
+        new = self.response.to_outside(self.counterfeiters.post(float(hour), self.brand_cum))
         if hour + 1 > self.window.horizon_h:  # a horizon that ends inside this hour
             new = new.before(self.window.horizon_h)
         if len(new) == 0:
             return
         self.agg.count("fake_listings_created", new.created_h, daily="fakes_created")
-        self.response.posted(new.account, new.created_h, float(hour))
+        self.response.posted(new, float(hour))
         self.displacement.posted(new.brand, float(hour))
         self.agg.count("relists", new.created_h[new.relist], daily="relists")
         screen = self.platform.screen_uploads(new.obfuscated, self._enrolled(new.brand))

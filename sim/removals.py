@@ -80,8 +80,8 @@ class Removals:
         self.agg.fakes_removed(cols, t, channel, at_upload)
         if self.events is not None:
             self._log_removal(cols, t, channel, at_upload)
-        if self.response is not None and not at_upload:
-            self.response.left_window(cols, t)
+        if self.response is not None:
+            self._response_ends(cols, t, at_upload)
         if channel in ("seller", "ban"):
             return
         account = cols["account"].astype(np.int64)
@@ -98,6 +98,17 @@ class Removals:
             self.hide(outcome.blocked, outcome.blocked_h)
         if len(outcome.banned):
             self.ban(outcome.banned, outcome.banned_h)
+
+    def _response_ends(self, cols: dict[str, np.ndarray], t: FloatArray, at_upload: bool) -> None:
+        """Tell the counterfeiters' response: takings, and time on show of ended fakes."""
+        assert self.response is not None
+        brand = cols["brand"].astype(np.int64)
+        if at_upload:
+            self.response.ended(brand, np.zeros(len(brand)), float(t.min()) if len(t) else 0.0)
+            return
+        self.response.left_window(cols, t)
+        shown = np.maximum(t - cols["live_from_h"], 0.0) / 24.0
+        self.response.ended(brand, shown, float(t.min()) if len(t) else 0.0)
 
     def _log_removal(
         self, cols: dict[str, np.ndarray], t: FloatArray, channel: str, at_upload: bool

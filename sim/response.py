@@ -11,15 +11,17 @@ behaviour off it only counts, and the run draws exactly as the fixed-rate model.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from sim.adaptation import Learning
-from sim.agents.counterfeiter import Counterfeiters, Hooks
+from sim.agents.counterfeiter import Counterfeiters, Hooks, NewListings
 from sim.arrays import grown
+from sim.choice import LifetimeChoice
 from sim.economics import Ledger
 from sim.metrics import DailySeries, Demand, Window
+from sim.scenario import PROGRAMMES
 from sim.scenario import Counterfeiters as CounterfeitersConfig
 from sim.store import ListingStore
 from sim.types import BoolArray, FloatArray, IntArray
@@ -30,18 +32,29 @@ if TYPE_CHECKING:
 TOP_SHARE = 0.03  # operators_top3pct_share: the white paper's "under 3% of sellers"
 
 
+class Market(NamedTuple):
+    """What the response needs of the market: demand, and each brand's popularity and
+    programme code."""
+
+    demand: Demand
+    popularity: FloatArray
+    programme: np.ndarray  # int8 codes, the order of PROGRAMMES
+
+
 class Response(Hooks):
-    """Books, entry and exit, learning, and the counts of the response metrics."""
+    """Books, entry and exit, learning, choice, and the counts of the response metrics."""
 
     def __init__(
         self,
         config: CounterfeitersConfig,
         pass_rate: float,
         recall: tuple[float, float],
-        demand: Demand,
+        market: Market,
         window: Window,
         daily: DailySeries,
+        rng: np.random.Generator | None = None,
     ) -> None:
+        demand = market.demand
         self.config = config
         self.pass_rate = pass_rate
         self.recall, self.recall_obf = recall  # the upload classifier's, plain and obfuscated
@@ -55,6 +68,15 @@ class Response(Hooks):
         self.turnover = config.entry_exit if config.entry_exit.on else None
         base = config.obfuscation_share
         self.learning = Learning(config.adaptation, base) if config.adaptation.on else None
+        self.programme = market.programme
+        self.choice = (
+            LifetimeChoice(config.choice, market.popularity, window.days)
+            if config.choice.on
+            else None
+        )
+        self.rng = rng if rng is not None else np.random.default_rng(0)  # the outside draws
+        self.by_programme = np.zeros(len(PROGRAMMES))  # fakes posted in the window
+        self.outside = 0  # fakes posted to the outside market in the window
         self.posts = np.zeros(0)  # fakes each operator posted in the window
         self.low_days = np.zeros(0, dtype=np.int64)  # days in a row below the exit bar
         self.entries = 0
@@ -90,11 +112,29 @@ class Response(Hooks):
 
     # ------------------------------------------------------------------ from the run
 
-    def posted(self, account: IntArray, created_h: FloatArray, hour_h: float) -> None:
-        """Fakes posted in the hour at ``hour_h`` (before the upload check)."""
+    def to_outside(self, new: NewListings) -> NewListings:
+        """The fakes that stay on the platform; the others go to the outside market."""
+        share = 0.0 if self.choice is None else self.choice.outside_share
+        if share <= 0 or len(new) == 0:
+            return new
+        out = self.rng.random(len(new)) < share
+        self.outside += int(np.count_nonzero(out & (new.created_h >= self.window.warmup_h)))
+        keep = ~out
+        return NewListings(
+            new.account[keep], new.brand[keep], new.created_h[keep], new.obfuscated[keep],
+            new.relist[keep],
+        )  # fmt: skip
+
+    def posted(self, new: NewListings, hour_h: float) -> None:
+        """Fakes posted on the platform in the hour at ``hour_h`` (before the upload
+        check)."""
+        account = new.account
         if self.ledger is not None:
             self.ledger.posted(account, hour_h)
-        inside = account[created_h >= self.window.warmup_h]
+        in_window = new.created_h >= self.window.warmup_h
+        programme = self.programme[new.brand[in_window]]
+        self.by_programme += np.bincount(programme, minlength=len(PROGRAMMES))
+        inside = account[in_window]
         if len(inside):
             need = int(inside.max()) + 1
             if need > len(self.posts):
@@ -105,6 +145,15 @@ class Response(Hooks):
         """Fakes leaving the shop window at ``end_h`` (removed, ended or hidden)."""
         if self.ledger is not None:
             self.ledger.earned(cols, end_h)
+
+    def ended(self, brand: IntArray, days_on_show: FloatArray, t_h: float) -> None:
+        """Fakes of ``brand`` ended (removed or by their seller) at about ``t_h``."""
+        if self.choice is not None:
+            self.choice.lived(brand, days_on_show, t_h)
+
+    def brand_cum(self, day: int) -> FloatArray | None:
+        """New brand weights after ``day`` from the choice rule (None: keep them)."""
+        return None if self.choice is None else self.choice.brand_cum(day)
 
     def enforced(self, account: IntArray) -> None:
         """Fakes of ``account`` were removed by the platform or a brand."""
@@ -192,6 +241,11 @@ class Response(Hooks):
             "counterfeiter_exits": float(self.exits),
             "operators_top3pct_share": top_share(self.posts, TOP_SHARE),
             "mean_obfuscation_end": self.obfuscation_of(active),
+            **{
+                f"fake_listings_created_{p}": float(self.by_programme[i])
+                for i, p in enumerate(PROGRAMMES)
+            },
+            "displaced_to_outside": float(self.outside),
         }
 
 

@@ -24,7 +24,7 @@ from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
-from sim.scenario_response import Adaptation, Economics, EntryExit
+from sim.scenario_response import Adaptation, Choice, Economics, EntryExit
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
     MAX_LISTINGS_PER_ACCOUNT_DAY,
@@ -160,6 +160,8 @@ class Counterfeiters(_Section):
     """Entry and exit driven by profit."""
     adaptation: Adaptation = Field(default_factory=Adaptation)
     """Learning to obfuscate after removals."""
+    choice: Choice = Field(default_factory=Choice)
+    """Displacement towards where fakes live longest, and to an outside market."""
 
     @field_validator("arrivals_per_day")
     @classmethod

@@ -91,3 +91,25 @@ class Adaptation(_Section):
     """The highest obfuscation share an operator can reach."""
     decay_days: PositiveDays = 60.0
     """Time constant of the decay back to ``obfuscation_share`` on days without removals."""
+
+
+class Choice(_Section):
+    """Displacement by outcome: posting moves to the brands (and so the programmes) where
+    fakes have lately stayed on show longest, and optionally off the platform."""
+
+    on: bool = False
+    """Each day, reset the weights with which new fakes pick a brand to popularity x (the
+    brand's recent mean time on show / the market's) ^ strength; replaces the weights of
+    ``displacement``."""
+    strength: Annotated[float, Field(ge=0, le=100)] = 1.0
+    """How strongly the choice follows relative time on show (0: popularity only)."""
+    window_days: Annotated[int, Field(ge=1, le=3660)] = 14
+    """Days of ended fakes (removed, caught at upload with 0 time, or ended by their seller)
+    the choice looks back over."""
+    outside_weight: Annotated[float, Field(ge=0, le=100)] = 0.0
+    """Pull of an outside, unprotected market as a multiple of the platform's at equal time on
+    show (0: no outside option): it takes w / (w + the brands' mean weight) of new fakes, w
+    this times (outside_lifetime_days / the market's recent mean) ^ strength; fakes posted
+    there leave the platform and count as displaced_to_outside."""
+    outside_lifetime_days: PositiveDays = 30.0
+    """Mean days a fake stays on show on the outside market (no enforcement there)."""

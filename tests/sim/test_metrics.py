@@ -67,12 +67,16 @@ CONTRACT_METRICS = (
     "counterfeiter_exits",
     "operators_top3pct_share",
     "mean_obfuscation_end",
+    "fake_listings_created_standard",
+    "fake_listings_created_good_faith",
+    "fake_listings_created_joint_force",
+    "displaced_to_outside",
 )
 
 
 def test_names_follow_the_design_contract() -> None:
     assert METRIC_NAMES == CONTRACT_METRICS
-    assert len(METRIC_NAMES) == 46 == len(set(METRIC_NAMES))
+    assert len(METRIC_NAMES) == 50 == len(set(METRIC_NAMES))
     assert set(HEADLINE_METRICS) <= set(METRIC_NAMES)
 
 

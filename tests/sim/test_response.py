@@ -12,9 +12,11 @@ from sim.adaptation import Learning
 from sim.agents.counterfeiter import Counterfeiters
 from sim.metrics import DailySeries, Demand, Window
 from sim.model import run
+from sim.response import Market as ResponseMarket
 from sim.response import Response, top_share
 from sim.scenario import Counterfeiters as CounterfeitersConfig
-from sim.scenario import Market, load_scenario
+from sim.scenario import Market as MarketConfig
+from sim.scenario import load_scenario
 from sim.scenario_response import Adaptation
 from sim.store import ListingStore
 
@@ -30,8 +32,8 @@ def response(pass_rate: float = 0.5, **entry_exit: object) -> Response:
         }
     )
     window = Window(0.0, 240.0)
-    demand = Demand(np.ones(2), 0.0, 0.5)
-    return Response(cfg, pass_rate, (0.8, 0.4), demand, window, DailySeries(10))
+    market = ResponseMarket(Demand(np.ones(2), 0.0, 0.5), np.ones(2), np.zeros(2, dtype=np.int64))
+    return Response(cfg, pass_rate, (0.8, 0.4), market, window, DailySeries(10))
 
 
 class NoRemovals:
@@ -61,7 +63,7 @@ def test_a_banned_operator_returns_only_if_a_new_account_pays() -> None:
 
 def test_operators_below_the_bar_for_the_patience_leave_and_entry_follows_profit() -> None:
     r = response(exit_patience_days=3, entry_reference_usd_per_day=2.0)
-    crowd = Counterfeiters(r.config, Market(), 1.0, np.random.default_rng(0), r)
+    crowd = Counterfeiters(r.config, MarketConfig(), 1.0, np.random.default_rng(0), r)
     assert r.ledger is not None
     store, removals = ListingStore(), NoRemovals()
     gone = []
