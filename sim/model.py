@@ -27,6 +27,7 @@ from sim.agents.counterfeiter import Counterfeiters, NewListings
 from sim.agents.legit_seller import LegitSellers
 from sim.agents.platform import Platform, Screening
 from sim.agents.rights_holder import RightsHolders
+from sim.change import apply_change, change_day
 from sim.displacement import Displacement
 from sim.market import build_brands
 from sim.metrics import Aggregates, DailySeries, Demand, Window, summarise
@@ -125,6 +126,7 @@ class Model:
             sc.counterfeiters.displacement, self.brands.popularity, self.window.days
         )
         self._build_flows()
+        self.change_day = change_day(sc.platform.change)
 
     # ------------------------------------------------------------------ setup
 
@@ -229,6 +231,9 @@ class Model:
         if len(members):
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
         self.response.close_day(day - 1, self.store, self.counterfeiters, self.removals)
+        if day == self.change_day:
+            apply_change(self.scenario.platform.change, self.platform, self.counterfeiters,
+                         self.response)  # fmt: skip
         if self.displacement.on:
             moved = self.displacement.brand_cum(day - 1)
             if moved is not None:

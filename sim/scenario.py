@@ -21,6 +21,7 @@ from sim import config
 from sim import scenario_files as files
 from sim.config import StrictSection, Tags
 from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
+from sim.scenario_change import PolicyChange
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
@@ -152,8 +153,7 @@ class Counterfeiters(_Section):
     """How strongly counterfeiters shift posting away from brands that file the most notices for
     their popularity (0: no adaptation)."""
     volume_sigma: Annotated[float, Field(ge=0, le=4)] = 0.0
-    """Heavy tail of operators' volume: each operator's posting rate is multiplied by a lognormal
-    factor of mean 1 and this log-sd (0: off)."""
+    """Heavy tail of volume: log-sd of a mean-1 lognormal factor on each rate (0: off)."""
     economics: Economics = Field(default_factory=Economics)
     """Costs and income of each operator."""
     entry_exit: EntryExit = Field(default_factory=EntryExit)
@@ -323,6 +323,8 @@ class Platform(_Section):
     """Probability that a banned counterfeiter's new account passes seller verification."""
     strikes: Strikes = Field(default_factory=Strikes)
     """The strike ladder."""
+    change: PolicyChange = Field(default_factory=PolicyChange)
+    """A stricter ladder and verification from a given day."""
 
 
 Usd = Annotated[float, Field(ge=0, le=1_000_000)]

@@ -60,7 +60,7 @@ class EntryExit(_Section):
     """An operator whose trailing operating profit is below this (USD per day) ..."""
     exit_patience_days: Annotated[int, Field(ge=1, le=3660)] = 14
     """... for this many days in a row leaves the market for good (inertia)."""
-    entry_reference_usd_per_day: Annotated[float, Field(ge=0, le=1_000_000)] = 0.0
+    entry_reference_usd_per_day: Annotated[float, Field(ge=0, le=1_000_000)] = 1.5
     """Mean trailing operating profit per active operator (USD per day) at which newcomers
     arrive at ``arrivals_per_day``; 0: the market's own at the end of the warm-up (at the
     end of the first day without one)."""
