@@ -112,6 +112,16 @@ class Harness(Followers, Pool, Sweeps):
         transport = api.LocustTransport(session, record, self.check, auth)
         return MappedClient(self.mapping, transport)
 
+    def removal_stream_path(self) -> str | None:
+        """Where the service publishes removals: the reference API's path, the mapping's
+        ``[removals] path``, or the adapter class's ``removal_stream`` (None: poll)."""
+        from loadtest.client import REMOVAL_STREAM_PATH
+
+        if self.adapter is not None:
+            path: str | None = getattr(self.adapter, "removal_stream", REMOVAL_STREAM_PATH)
+            return path
+        return self.mapping.removals.path if self.mapping is not None else REMOVAL_STREAM_PATH
+
     def own_brands(self) -> list[int]:
         """The brands whose sweeps and notices belong to this process (one owner each).
 

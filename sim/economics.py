@@ -3,8 +3,9 @@
 Rows are operator ids, the rows of ``Accounts`` (a banned operator who comes back keeps
 its row under a fresh account). Costs are booked when incurred: a new account's set-up
 (verification included), and stock and the listing fee of every fake posted. Income is
-the expected takings of a fake while it is on show (views x conversion x the fake's
-price, as ``fake_sales_value`` counts them), booked at each day's end for what is live
+the expected takings of a fake while it is on show (its sales rate, from its popularity,
+x the fake's price: the mean of the sales the run draws for the measured window, kept
+for the warm-up too), booked at each day's end for what is live
 and at removal for the rest. A listing posted after a day's end (its id is at least the
 store's next id then) was never booked, even when its posting time is earlier (a relist
 due in an hour already run is posted in the next one). Set-up costs are sunk: the
@@ -16,12 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from sim.arrays import grown
-from sim.metrics import Demand
+from sim.demand import Demand
 from sim.scenario_response import Economics
 from sim.store import ListingStore
 from sim.types import FloatArray, IntArray
 
-BOOKED_COLUMNS = ("id", "account", "brand", "live_from_h", "price_usd")
+BOOKED_COLUMNS = ("id", "account", "brand", "popularity", "live_from_h", "price_usd")
 
 
 class Ledger:
@@ -71,7 +72,7 @@ class Ledger:
         self.cost_by_day[self._day(t_h)] += cost * len(account)
 
     def earned(self, cols: dict[str, np.ndarray], end_h: FloatArray | float) -> None:
-        """Fakes (columns id, account, brand, live_from_h, price_usd as in the store)
+        """Fakes (the ``BOOKED_COLUMNS`` of the store)
         leaving the shop window at ``end_h``: their takings since last booked."""
         account = cols["account"]
         if len(account) == 0:
@@ -79,19 +80,18 @@ class Ledger:
         end = np.broadcast_to(np.asarray(end_h, dtype=np.float64), account.shape)
         booked = np.where(cols["id"] < self.accrued_id, self.accrued_h, -np.inf)
         start = np.maximum(cols["live_from_h"], booked)
-        income = self._takings(cols["brand"], start, cols["price_usd"], end)
+        income = self._takings(cols["popularity"], start, cols["price_usd"], end)
         self._book(account.astype(np.int64), income)
         # a listing that ends on a day's last instant belongs to that day
         day = np.clip(np.ceil(end / 24.0).astype(np.int64) - 1, 0, self.days - 1)
         self.income_by_day += np.bincount(day, income, minlength=self.days)[: self.days]
 
     def _takings(
-        self, brand: IntArray, start_h: FloatArray, price_usd: FloatArray, end_h: FloatArray
+        self, popularity: FloatArray, start_h: FloatArray, price_usd: FloatArray, end_h: FloatArray
     ) -> FloatArray:
         hours = np.maximum(np.minimum(end_h, self.horizon_h) - start_h, 0.0)
-        d = self.demand
-        sales = hours / 24.0 * d.views_per_day[brand.astype(np.int64)] * d.conversion
-        return np.asarray(sales * price_usd * (1.0 - d.discount), dtype=np.float64)
+        sales = hours * self.demand.sales_rate_per_h(popularity)
+        return np.asarray(sales * price_usd * (1.0 - self.demand.discount), dtype=np.float64)
 
     def _book(self, account: IntArray, usd: FloatArray) -> None:
         self.cover(int(account.max()) + 1)

@@ -21,7 +21,8 @@ from sim.agents.account_manager import Decision, ReviewDesks, ReviewItem
 from sim.agents.legit_seller import LegitSellers
 from sim.agents.rights_holder import Draft, RightsHolders
 from sim.metrics import DailySeries
-from sim.policies import Policy, consequence, route_name
+from sim.policies import Consequence, Policy, consequence, route_name
+from sim.programmes import NoticeRules
 from sim.removals import Removals
 from sim.store import ListingStore
 from sim.traces import NoticeLog
@@ -41,6 +42,8 @@ class OpenNotice:
     valid: bool
     brand: int
     remove_first: bool
+    notifier: int  # who filed it (the brand's own id for a brand)
+    audit: bool = False  # self-service, sampled for an audit after the removal
     genuine_down: IntArray = field(default_factory=_no_ids)  # taken down by this notice
     # fakes a remove-first notice took down on filing, held until its review: their ids,
     # when the seller would have ended them, and when they came down
@@ -63,6 +66,7 @@ class NoticeLifecycle:
         daily: DailySeries,
         desks: ReviewDesks,
         removals: Removals,
+        rules: NoticeRules,
     ) -> None:
         self.store = store
         self.legit = legit
@@ -73,7 +77,10 @@ class NoticeLifecycle:
         self.daily = daily
         self.desks = desks
         self.removals = removals
+        self.rules = rules
+        self.agg = removals.agg
         self.open: dict[int, OpenNotice] = {}
+        self.complained: dict[int, OpenNotice] = {}  # rejected notices under complaint
         # approved review-first valid notices: (approved at, notice id, notice)
         self.pending: list[tuple[float, int, OpenNotice]] = []
         # rejected remove-first valid notices: (rejected at, notice id, notice)
@@ -81,6 +88,7 @@ class NoticeLifecycle:
         self._decided_by_kind = {
             "notice": self._notice_decided,
             "counter_notice": self._counter_decided,
+            "complaint": self._complaint_decided,
         }
 
     # ------------------------------------------------------------------ filing
@@ -90,12 +98,21 @@ class NoticeLifecycle:
         together) and their mistaken ones on genuine listings (filed one by one: a
         genuine listing under a notice is not picked again)."""
         store = self.store
+        if self.rules.any_suspended:
+            brands = store.col("brand")[found_rows].astype(np.int64)
+            found_rows = found_rows[self.rules.may_file(brands, now_h)]
         valid = self.holders.drafts(
             store.col("brand")[found_rows].astype(np.int64), store.col("id")[found_rows]
         )
         store.cols["noticed"][found_rows] = True  # filed together below
         immediate = self._file_all(valid, now_h, True)
-        self.take_down(immediate, np.full(len(immediate), now_h), hold=True)
+        held = [n for n in immediate if n.nid in self.open]
+        self.take_down(held, np.full(len(held), now_h), hold=True)
+        if len(held) < len(immediate):  # self-service notices not sampled: final at once
+            final = [n for n in immediate if n.nid not in self.open]
+            self.take_down(final, np.full(len(final), now_h))
+            for notice in final:
+                self._actioned(notice, now_h)
         for brand in self.holders.invalid_brands(valid):
             ids = self.holders.pick_genuine(self.catalog, brand)
             if len(ids):
@@ -108,28 +125,36 @@ class NoticeLifecycle:
         if not drafts:
             return []
         brands = [d.brand for d in drafts]
+        filers = [d.filer for d in drafts]
         record = self.holders.record
-        policies = [self.policies[b] for b in brands]
-        first = [p.remove_first(b, record) for p, b in zip(policies, brands, strict=True)]
+        policies = [self.policies[f] for f in filers]
+        first = [p.remove_first(f, record) for p, f in zip(policies, filers, strict=True)]
         nids = self.log.file_many(
             now_h,
             brands,
             [len(d.ids) for d in drafts],
             valid,
             [route_name(p, f) for p, f in zip(policies, first, strict=True)],
+            filers,
         )
         self.daily.add("notices_filed", now_h, weight=float(len(drafts)))
-        record.add_many("filed", brands, now_h)
+        record.add_many("filed", filers, now_h)
         filed = []
         events = self.removals.events
         for nid, draft, f, p in zip(nids, drafts, first, policies, strict=True):
             if events is not None:
                 route = route_name(p, f)
                 events.add("noticed", now_h, draft.ids, draft.brand, valid, route, notice=nid)
-            notice = OpenNotice(nid, draft.ids, valid, draft.brand, f)
-            self.open[nid] = notice
-            self.desks.for_brand(draft.brand).submit(ReviewItem(nid, draft.brand, valid, now_h))
+            notice = OpenNotice(nid, draft.ids, valid, draft.brand, f, draft.filer)
             filed.append(notice)
+            if f and not self.rules.audited(p.name):
+                continue  # self-service, not sampled: no review ever (see _actioned)
+            notice.audit = f and p.name == "project_zero"
+            self.open[nid] = notice
+            item = ReviewItem(
+                nid, draft.brand, valid, now_h, priority=self.rules.priority[draft.filer]
+            )
+            self.desks.for_brand(draft.filer).submit(item)
         return [notice for notice in filed if notice.remove_first]
 
     def file(self, draft: Draft, now_h: float) -> None:
@@ -138,6 +163,14 @@ class NoticeLifecycle:
         self._mark_noticed(draft.ids, draft.valid, True)
         for notice in self._file_all([draft], now_h, draft.valid):
             self._act_on(notice, now_h)
+            if notice.nid not in self.open:
+                self._actioned(notice, now_h)
+
+    def _actioned(self, notice: OpenNotice, t_h: float) -> None:
+        """A self-service notice not sampled for an audit: final on filing, as if approved
+        (a genuine listing it took down may still be counter-notified)."""
+        self.log.actioned(notice.nid)
+        self._follow(notice, consequence(True, notice.valid, True), t_h)
 
     def _mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:
         if valid:
@@ -163,9 +196,11 @@ class NoticeLifecycle:
         here = self.removals.remove_rows(rows, t_h[owner], "notice", hold)
         if hold:
             self._hold(notices, t_h, rows[here], owner[here], expires[here])
-        self.log.removed_many(
-            [n.nid for n in notices], t_h, np.bincount(owner[here], minlength=len(notices))
-        )
+        counts = np.bincount(owner[here], minlength=len(notices))
+        self.log.removed_many([n.nid for n in notices], t_h, counts)
+        for notice, t, k in zip(notices, t_h.tolist(), counts.tolist(), strict=True):
+            if k:
+                self.agg.add(self.rules.action_key(notice.notifier), t, k)
 
     def _hold(
         self,
@@ -191,7 +226,11 @@ class NoticeLifecycle:
             self.take_down([notice], np.array([t_h]))
             return
         notice.genuine_down = self.legit.take_down(notice.ids, t_h, "notice")
-        self.log.removed(notice.nid, t_h, len(notice.genuine_down))
+        k = len(notice.genuine_down)
+        self.log.removed(notice.nid, t_h, k)
+        if k:
+            self.agg.add(self.rules.action_key(notice.notifier), t_h, k)
+            self.agg.add("genuine_removed_by_notice", t_h, k)
 
     def apply_pending(self) -> None:
         """Approved review-first notices: their removals, at their true approval times;
@@ -216,7 +255,7 @@ class NoticeLifecycle:
     def _notice_decided(self, item: ReviewItem, d: Decision) -> None:
         notice = self.open.pop(item.item_id)
         t_h = d.decided_h
-        self.log.decided(notice.nid, t_h)
+        self.log.decided(notice.nid, t_h, d.approved, notice.audit)
         if self.removals.events is not None:
             verdict = "approved" if d.approved else "rejected"
             none = np.array([-1])
@@ -224,10 +263,15 @@ class NoticeLifecycle:
                 "decided", t_h, none, notice.brand, notice.valid, verdict, notice=notice.nid
             )
         record = self.holders.record
-        record.add("decided", notice.brand, t_h)
+        record.add("decided", notice.notifier, t_h)
         if d.approved:
-            record.add("approved", notice.brand, t_h)
-        then = consequence(d.approved, notice.valid, notice.remove_first)
+            record.add("approved", notice.notifier, t_h)
+        self._follow(notice, consequence(d.approved, notice.valid, notice.remove_first), t_h)
+        if not d.approved and not notice.remove_first and self.rules.complains():
+            self._complain(notice, t_h)
+
+    def _follow(self, notice: OpenNotice, then: Consequence, t_h: float) -> None:
+        """What a decision (or a self-service filing, or an upheld complaint) does."""
         if then.take_down:
             if notice.valid:  # the store changes only at ticks: queued for the next one
                 self.pending.append((t_h, notice.nid, notice))
@@ -236,7 +280,7 @@ class NoticeLifecycle:
         if then.release:
             self._mark_noticed(notice.ids, notice.valid, False)
         if then.contest:
-            self.contest(notice.genuine_down, t_h, charge_brand=True)
+            self.contest(notice.genuine_down, t_h, charge_brand=True, notifier=notice.notifier)
         if then.restore and notice.valid:  # the store changes only at ticks
             self.restoring.append((t_h, notice.nid, notice))
         elif then.restore:
@@ -247,15 +291,37 @@ class NoticeLifecycle:
 
     # ------------------------------------------------------------------ counter-notices
 
-    def contest(self, ids: IntArray, t_h: float, charge_brand: bool) -> None:
-        """Sellers counter-notify some wrongful removals; the brand's desk reviews those
-        against its notices (and they count against its record), the pool the rest."""
+    def contest(self, ids: IntArray, t_h: float, charge_brand: bool, notifier: int = -1) -> None:
+        """Sellers counter-notify some wrongful removals; the notifier's desk reviews those
+        against its notices (and they count against its record: ``notifier``, or the
+        listing's brand when -1), the pool the rest."""
         for cid, gid in self.legit.file_counters(ids, t_h):
             brand = int(self.catalog.brand[gid])
+            filer = brand if notifier < 0 else notifier
             if charge_brand:
-                self.holders.record.add("counter", brand, t_h)
-            desk = self.desks.for_brand(brand) if charge_brand else self.desks.pool
+                self.holders.record.add("counter", filer, t_h)
+            desk = self.desks.for_brand(filer) if charge_brand else self.desks.pool
             desk.submit(ReviewItem(cid, brand, True, t_h, "counter_notice"))
 
     def _counter_decided(self, item: ReviewItem, d: Decision) -> None:
         self.legit.counter_decided(item.item_id, d.approved, d.decided_h)
+
+    # ------------------------------------------------------------------ complaints
+
+    def _complain(self, notice: OpenNotice, t_h: float) -> None:
+        """The notifier complains about the rejection (DSA Art. 20): a second review."""
+        self.complained[notice.nid] = notice
+        self.agg.add("complaints_by_notifiers", t_h, 1.0)
+        priority = int(self.rules.priority[notice.notifier])
+        item = ReviewItem(notice.nid, notice.brand, notice.valid, t_h, "complaint", priority)
+        self.desks.for_brand(notice.notifier).submit(item)
+
+    def _complaint_decided(self, item: ReviewItem, d: Decision) -> None:
+        """An upheld complaint reverses the rejection: the notice's listings come down."""
+        notice = self.complained.pop(item.item_id)
+        if not d.approved:
+            return
+        self.log.upheld(notice.nid)
+        self.holders.record.add("approved", notice.notifier, d.decided_h)
+        self._mark_noticed(notice.ids, notice.valid, True)
+        self._follow(notice, consequence(True, notice.valid, False), d.decided_h)

@@ -19,9 +19,11 @@ from sim.scenario import PROGRAMMES
 
 
 class Standing(Protocol):
-    """What a strategy may ask about a brand: its current good-faith status."""
+    """What a strategy may ask about a notifier: its current good-faith status and its
+    earned self-service removal (Project Zero)."""
 
     trusted: np.ndarray
+    self_service: np.ndarray
 
 
 class Policy(Protocol):
@@ -78,10 +80,38 @@ class JointForce:
         return True
 
 
+@dataclass(frozen=True)
+class ProjectZero:
+    """Self-service removal while earned: remove on filing, no review first, a sample
+    audited afterwards (``sim.programmes``); review first while locked out."""
+
+    name: str = "project_zero"
+    dedicated_desk: bool = False
+    shares_leads: bool = False
+
+    def remove_first(self, brand: int, standing: Standing) -> bool:
+        return bool(standing.self_service[brand])
+
+
+@dataclass(frozen=True)
+class TrustedFlagger:
+    """DSA Art. 22: review first, but ahead of other notices when the review queues have
+    priority classes (``review_priority``)."""
+
+    name: str = "trusted_flagger"
+    dedicated_desk: bool = False
+    shares_leads: bool = False
+
+    def remove_first(self, brand: int, standing: Standing) -> bool:
+        return False
+
+
 POLICIES: dict[str, Policy] = {
     "standard": NoticeAndTakedown(),
     "good_faith": GoodFaithTakedown(),
     "joint_force": JointForce(),
+    "project_zero": ProjectZero(),
+    "trusted_flagger": TrustedFlagger(),
 }
 
 
@@ -92,7 +122,7 @@ def policy_table() -> tuple[Policy, ...]:
 
 def route_name(policy: Policy, remove_first: bool) -> str:
     """The notice trace's ``channel``: the strategy that actually handled the notice."""
-    if policy.name == "good_faith" and not remove_first:
+    if policy.name in ("good_faith", "project_zero") and not remove_first:
         return NoticeAndTakedown.name
     return policy.name
 

@@ -21,7 +21,15 @@ from sim.traces import EventLog
 from sim.types import BoolArray, FloatArray, IntArray
 
 # what a removed fake leaves behind: the columns its removal is folded from
-FOLDED_COLUMNS = ("id", "brand", "account", "live_from_h", "first_sale_h", "price_usd")
+FOLDED_COLUMNS = (
+    "id",
+    "brand",
+    "account",
+    "live_from_h",
+    "first_sale_h",
+    "price_usd",
+    "popularity",
+)
 FOLDED_WITHOUT_EVENTS = FOLDED_COLUMNS[1:]  # the id is only for the event log
 
 
@@ -70,6 +78,7 @@ class Removals:
             rows, t = rows[here], t[here]
         cols = self.store.take(rows, self._folded)
         self.store.kill(rows, hold)
+        self.agg.daily.books(t, -1.0)
         self.fold(cols, t, channel)
         return here
 
@@ -77,9 +86,9 @@ class Removals:
         self, cols: dict[str, np.ndarray], t: FloatArray, channel: str, at_upload: bool = False
     ) -> None:
         """Aggregates, events and the sellers' reaction (relists, strikes, bans)."""
-        self.agg.fakes_removed(cols, t, channel, at_upload)
-        if self.events is not None:
+        if self.events is not None:  # before the sales the fold logs: first sale first
             self._log_removal(cols, t, channel, at_upload)
+        self.agg.fakes_removed(cols, t, channel, at_upload)
         if self.response is not None:
             self._response_ends(cols, t, at_upload)
         if channel in ("seller", "ban"):
@@ -154,10 +163,8 @@ class Removals:
         if len(rows) == 0:
             return
         store = self.store
+        self.agg.exposure(store.take(rows, self._folded), t)
         live_from = store.col("live_from_h")[rows]
-        self.agg.exposure(
-            store.col("brand")[rows].astype(np.int64), live_from, store.col("price_usd")[rows], t
-        )
         if self.response is not None:
             self.response.left_window(store.take(rows, BOOKED_COLUMNS), t)
         back = np.maximum(t + BLOCK_H, live_from)
@@ -194,6 +201,7 @@ class Removals:
         store.cols["first_sale_h"][rows] = np.where(sale > down_h, sale + (t_h - down_h), sale)
         store.cols["noticed"][rows] = False
         store.revive(rows, expires_h, live_from)
+        self.agg.daily.books(np.full(len(rows), t_h), +1.0)
         self.agg.count("fake_listings_restored", np.full(len(rows), t_h), daily="fakes_restored")
         if self.events is not None:
             cols = store.take(rows, ("id", "brand", "account"))

@@ -19,15 +19,21 @@ from sim.adaptation import Learning
 from sim.agents.counterfeiter import Counterfeiters, Hooks, NewListings
 from sim.arrays import grown
 from sim.choice import LifetimeChoice
+from sim.demand import Demand
 from sim.economics import Ledger
-from sim.metrics import DailySeries, Demand, Window
+from sim.metrics import DailySeries, Window
 from sim.scenario import PROGRAMMES
 from sim.scenario import Counterfeiters as CounterfeitersConfig
+from sim.scenario_change import PolicyChange
 from sim.store import ListingStore
 from sim.types import BoolArray, FloatArray, IntArray
 
 if TYPE_CHECKING:
+    from sim.agents.platform import Platform
+    from sim.market import Brands
     from sim.removals import Removals
+    from sim.rng import Streams
+    from sim.scenario import Scenario
 
 TOP_SHARE = 0.03  # operators_top3pct_share: the white paper's "under 3% of sellers"
 
@@ -53,8 +59,10 @@ class Response(Hooks):
         window: Window,
         daily: DailySeries,
         rng: np.random.Generator | None = None,
+        change: PolicyChange | None = None,
     ) -> None:
         demand = market.demand
+        self.change = change if change is not None and change.on else None
         self.config = config
         self.pass_rate = pass_rate
         self.recall, self.recall_obf = recall  # the upload classifier's, plain and obfuscated
@@ -62,7 +70,7 @@ class Response(Hooks):
         self.daily = daily
         self.ledger = (
             Ledger(config.economics, demand, window.days, window.horizon_h)
-            if config.economics.on
+            if config.economics.on or config.entry_exit.on  # profit drives entry and exit
             else None
         )
         self.turnover = config.entry_exit if config.entry_exit.on else None
@@ -151,19 +159,22 @@ class Response(Hooks):
         if self.choice is not None:
             self.choice.lived(brand, days_on_show, t_h)
 
-    def brand_cum(self, day: int) -> FloatArray | None:
-        """New brand weights after ``day`` from the choice rule (None: keep them)."""
-        return None if self.choice is None else self.choice.brand_cum(day)
-
     def enforced(self, account: IntArray) -> None:
         """Fakes of ``account`` were removed by the platform or a brand."""
         if self.learning is not None:
             self.learning.removed(account)
 
     def close_day(
-        self, day: int, store: ListingStore, crowd: Counterfeiters, removals: Removals
-    ) -> None:
-        """End of day ``day``: books, learning, exits and entry, then the day's series."""
+        self,
+        day: int,
+        store: ListingStore,
+        crowd: Counterfeiters,
+        removals: Removals,
+        platform: Platform | None = None,
+    ) -> FloatArray | None:
+        """End of day ``day``: books, learning, exits and entry, the day's series, and a
+        policy change due at the next day's start. Returns the choice rule's new brand
+        weights (None: keep them)."""
         if self.ledger is not None:
             self.ledger.close_day(day, store)
         if self.learning is not None:
@@ -171,6 +182,12 @@ class Response(Hooks):
         if self.turnover is not None:
             self._turnover(day, crowd, removals)
         self._record(day, crowd)
+        c = self.change
+        if c is not None and platform is not None and day + 1 == math.ceil(c.day):
+            platform.ladder = list(c.ladder)  # strikes already taken count on the new one
+            platform.gap_h = c.min_gap_days * 24.0
+            crowd.pass_rate = self.pass_rate = c.verification_pass_rate
+        return None if self.choice is None else self.choice.brand_cum(day)
 
     def _turnover(self, day: int, crowd: Counterfeiters, removals: Removals) -> None:
         """Operators below the bar for long enough leave; newcomers follow profit."""
@@ -215,7 +232,7 @@ class Response(Hooks):
         recall = self.recall + obf * (self.recall_obf - self.recall)
         self.daily.set("upload_recall_mean", day, recall)
         profit = math.nan
-        if self.ledger is not None:
+        if self.ledger is not None and self.config.economics.on:
             profit = float(self.ledger.income_by_day[day] - self.ledger.cost_by_day[day])
         self.daily.set("counterfeiter_profit_usd", day, profit)
 
@@ -233,7 +250,7 @@ class Response(Hooks):
         """The response metrics of the measured window."""
         active = np.flatnonzero(crowd.accounts.active[: crowd.accounts.n])
         profit = math.nan
-        if self.ledger is not None:
+        if self.ledger is not None and self.config.economics.on:
             profit = self.ledger.window_profit_usd(self.window.warmup_h)
         return {
             "counterfeiter_profit_usd": profit,
@@ -247,6 +264,28 @@ class Response(Hooks):
             },
             "displaced_to_outside": float(self.outside),
         }
+
+
+def build_response(
+    sc: Scenario,
+    demand: Demand,
+    brands: Brands,
+    window: Window,
+    daily: DailySeries,
+    streams: Streams,
+) -> Response:
+    """The response of one run's counterfeiters, from its scenario and market."""
+    p = sc.platform
+    return Response(
+        sc.counterfeiters,
+        p.verification_pass_rate,
+        (p.upload_recall, p.upload_recall_obfuscated),
+        Market(demand, brands.popularity, brands.programme),
+        window,
+        daily,
+        streams.get("counterfeiters.outside"),
+        p.change,
+    )
 
 
 def top_share(counts: FloatArray, fraction: float) -> float:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
@@ -19,12 +18,14 @@ from pydantic import (
 
 from sim import config
 from sim import scenario_files as files
-from sim.config import StrictSection, Tags
+from sim.config import Tags
 from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
 from sim.scenario_change import PolicyChange
+from sim.scenario_costs import Costs
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
+from sim.scenario_notifiers import Abusers, Complaints, Misuse, ProjectZero, ReviewPriority
 from sim.scenario_response import Adaptation, Choice, Economics, EntryExit
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
@@ -37,6 +38,7 @@ from sim.scenario_types import (
     IntervalH,
     PositiveDays,
     Prob,
+    Section,
     StrikeStep,
     rate_floor,
 )
@@ -44,10 +46,7 @@ from sim.scenario_types import MIN_RATE_PER_DAY as MIN_RATE_PER_DAY
 from sim.scenario_types import PROGRAMMES as PROGRAMMES
 from sim.scenario_types import Programme as Programme
 
-
-class _Section(StrictSection):
-    # strict: "0.5" is no number (pydantic alone would read it as 0.5); lists stay lists
-    model_config = ConfigDict(use_attribute_docstrings=True, strict=True)
+_Section = Section
 
 
 class Meta(_Section):
@@ -91,6 +90,17 @@ class Market(_Section):
     """Probability that one view of a fake ends in a sale."""
     fake_price_discount: Prob = 0.6
     """A fake's price is the genuine price times (1 - this)."""
+    listing_popularity_sigma: Annotated[float, Field(ge=0, le=3)] = 1.0
+    """Spread of listing popularity (log-scale standard deviation, no unit): each listing's
+    views per day are views_per_listing_day times its own lognormal weight of mean 1, drawn
+    when it goes up (0: every listing alike; 1: a tenth of listings draw about 39% of the
+    views)."""
+    genuine_conversion: Prob = 0.01
+    """Probability that one view of a genuine listing ends in a sale (sales honest sellers lose
+    while their listings are down)."""
+    deceived_buyer_share: Prob = 0.5
+    """Share of the buyers of fakes who believed they were buying the genuine product
+    (consumer_harm_usd counts what they paid)."""
 
     @model_validator(mode="after")
     def _catalogue_fits(self) -> Market:
@@ -193,13 +203,6 @@ class Counterfeiters(_Section):
             )
         return self
 
-    @model_validator(mode="after")
-    def _books_for_entry_exit(self) -> Counterfeiters:
-        """entry_exit.on needs economics.on (profit drives it)."""
-        if self.entry_exit.on and not self.economics.on:
-            raise ValueError("entry_exit.on needs economics.on (profit drives entry and exit)")
-        return self
-
 
 class RightsHolders(_Section):
     """Brands' monitoring and notices, and the programme each brand is in."""
@@ -218,6 +221,13 @@ class RightsHolders(_Section):
     """The same for an obfuscated fake."""
     notice_precision: Prob = 0.95
     """Share of notices that name a real fake; the rest hit genuine listings."""
+    notice_precision_by_programme: dict[Programme, Prob] = Field(default_factory=dict)
+    """Notice precision of the brands of a programme where it differs from notice_precision
+    (a brand's own precision is floored at 0.01)."""
+    notice_precision_concentration: Annotated[float, Field(ge=0, le=1_000_000)] = 0.0
+    """Spread of precision between brands of one programme: each brand's precision is drawn
+    from a Beta distribution with its programme's precision as mean and this as
+    concentration (alpha + beta; larger is tighter); 0: no spread."""
     max_listings_per_notice: Annotated[int, Field(ge=1, le=300)] = 300
     """Listings one notice may name (the portal allows 300)."""
     track_record_window_days: PositiveDays = 90.0
@@ -327,26 +337,6 @@ class Platform(_Section):
     """A stricter ladder and verification from a given day."""
 
 
-Usd = Annotated[float, Field(ge=0, le=1_000_000)]
-
-
-class Costs(_Section):
-    """What enforcement costs in money: the platform's reviewers, screening and sweeps, and
-    the brands' monitoring and notices (defaults are stated assumptions, not sourced)."""
-
-    am_wage_usd_per_h: Usd = 30.0
-    """Loaded cost of one account manager for one paid hour (the platform pays rosters,
-    am_paid_hours, not busy hours)."""
-    upload_screen_usd_per_listing: Usd = 0.0001
-    """The platform's cost of screening one fake listing at upload."""
-    sweep_scan_usd_per_listing: Usd = 0.00005
-    """The platform's cost of scanning one live listing (fake or genuine) in a sweep."""
-    brand_sweep_usd: Usd = 20.0
-    """A brand's cost of one monitoring sweep of the market."""
-    brand_notice_usd: Usd = 5.0
-    """A brand's cost of preparing and filing one notice."""
-
-
 class Scenario(_Section):
     """One complete, validated scenario."""
 
@@ -368,6 +358,16 @@ class Scenario(_Section):
     """Proactive detection, leads, strikes and verification."""
     costs: Costs = Field(default_factory=Costs)
     """What enforcement costs the platform and the brands."""
+    abusers: Abusers = Field(default_factory=Abusers)
+    """Bad-faith notifiers (off by default)."""
+    project_zero: ProjectZero = Field(default_factory=ProjectZero)
+    """Earned self-service removal and its audits (brands in the project_zero programme)."""
+    review_priority: ReviewPriority = Field(default_factory=ReviewPriority)
+    """Priority classes in the review queues (off by default)."""
+    misuse: Misuse = Field(default_factory=Misuse)
+    """The Art. 23 misuse policy (off by default)."""
+    complaints: Complaints = Field(default_factory=Complaints)
+    """Complaints by notifiers against rejected notices (off by default)."""
 
 
 # --------------------------------------------------------------------------- loading

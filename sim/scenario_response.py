@@ -41,7 +41,8 @@ class Economics(_Section):
 
 
 class EntryExit(_Section):
-    """Entry and exit driven by profit (needs ``economics.on``)."""
+    """Entry and exit driven by profit (on: the books of ``economics`` are kept, with its
+    costs, whether or not ``economics.on``)."""
 
     @model_validator(mode="after")
     def _multipliers_ordered(self) -> EntryExit:

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
+from sim.config import StrictSection
 from sim.dists import AnyDist, coerce_dist
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
 Dist = Annotated[AnyDist, BeforeValidator(coerce_dist)]
-Programme = Literal["standard", "good_faith", "joint_force"]
-PROGRAMMES: tuple[Programme, ...] = ("standard", "good_faith", "joint_force")
+Programme = Literal["standard", "good_faith", "joint_force", "project_zero", "trusted_flagger"]
+PROGRAMMES: tuple[Programme, ...] = (
+    "standard",
+    "good_faith",
+    "joint_force",
+    "project_zero",
+    "trusted_flagger",
+)
 StrikeStep = Literal["warn", "block_7d", "ban"]
 
 # Upper bounds: far above any market the model is meant for (the full Alibaba year has 3,000
@@ -48,3 +55,10 @@ def rate_floor(value: float, what: str = "") -> None:
 
 MIX_TOLERANCE = 1e-6
 """How far a programme mix's sum may be from 1 (rounding in a file's decimals)."""
+
+
+class Section(StrictSection):
+    """A scenario table: strict ("0.5" is no number, though pydantic alone would read it
+    as 0.5; lists stay lists) and documented by its attribute docstrings."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, strict=True)

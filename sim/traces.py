@@ -13,7 +13,14 @@ class NoticeLog:
     """The notice trace, one row per notice (growable numpy columns), filled in as notices
     are decided and acted on. The notice id is its row."""
 
-    CHANNELS = ("notice_and_takedown", "good_faith", "joint_force")
+    CHANNELS = (
+        "notice_and_takedown",
+        "good_faith",
+        "joint_force",
+        "project_zero",
+        "trusted_flagger",
+    )
+    OUTCOMES = ("open", "actioned", "decided", "audited")
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
@@ -26,19 +33,29 @@ class NoticeLog:
             "decided_at_h": np.full(capacity, np.nan),
             "removed_at_h": np.full(capacity, np.nan),
             "listings_removed": np.zeros(capacity, dtype=np.int64),
+            "notifier_id": np.zeros(capacity, dtype=np.int64),
+            "outcome": np.zeros(capacity, dtype=np.int8),
+            "upheld": np.zeros(capacity, dtype=bool),
         }
 
     def __len__(self) -> int:
         return self.n
 
     def file(self, t_h: float, brand: int, listings: int, valid: bool, channel: str) -> int:
-        """Record a filed notice; returns its id (its row)."""
+        """Record a filed notice (by the brand itself); returns its id (its row)."""
         return self.file_many(t_h, [brand], [listings], valid, [channel])[0]
 
     def file_many(
-        self, t_h: float, brands: list[int], listings: list[int], valid: bool, channels: list[str]
+        self,
+        t_h: float,
+        brands: list[int],
+        listings: list[int],
+        valid: bool,
+        channels: list[str],
+        notifiers: list[int] | None = None,
     ) -> range:
-        """Record notices filed together at ``t_h``; returns their ids (rows)."""
+        """Record notices filed together at ``t_h`` (by ``notifiers``, else by their
+        brands); returns their ids (rows)."""
         k = len(brands)
         while self.n + k > len(self.cols["t_h"]):
             self._grow()
@@ -47,11 +64,25 @@ class NoticeLog:
         c["t_h"][rows], c["brand_id"][rows], c["listings"][rows] = t_h, brands, listings
         c["valid"][rows] = valid
         c["channel"][rows] = [self.CHANNELS.index(name) for name in channels]
+        c["notifier_id"][rows] = brands if notifiers is None else notifiers
         self.n += k
         return range(rows.start, rows.stop)
 
-    def decided(self, notice_id: int, t_h: float) -> None:
+    def decided(
+        self, notice_id: int, t_h: float, approved: bool = False, audit: bool = False
+    ) -> None:
+        """A review (an audit, for a sampled self-service notice) decided the notice."""
         self.cols["decided_at_h"][notice_id] = t_h
+        self.cols["outcome"][notice_id] = self.OUTCOMES.index("audited" if audit else "decided")
+        self.cols["upheld"][notice_id] = approved
+
+    def actioned(self, notice_id: int) -> None:
+        """A self-service notice not sampled for an audit: final on filing, never reviewed."""
+        self.cols["outcome"][notice_id] = self.OUTCOMES.index("actioned")
+
+    def upheld(self, notice_id: int) -> None:
+        """A complaint against the notice's rejection was upheld."""
+        self.cols["upheld"][notice_id] = True
 
     def removed(self, notice_id: int, t_h: float, count: int) -> None:
         """``count`` of the notice's listings were removed at ``t_h`` (first time kept)."""
@@ -77,6 +108,7 @@ class NoticeLog:
     def table(self) -> dict[str, np.ndarray]:
         out = {name: arr[: self.n].copy() for name, arr in self.cols.items()}
         out["channel"] = np.asarray(self.CHANNELS, dtype=object)[out["channel"]]
+        out["outcome"] = np.asarray(self.OUTCOMES, dtype=object)[out["outcome"]]
         return out
 
 
@@ -88,14 +120,21 @@ EVENT_KINDS: dict[str, str] = {
     "blocked_at_upload": "a fake caught by the upload check, never on show",
     "went_live": "a fake passed the upload check and went on show",
     "first_sale": "a fake's first sale (once per listing, at the time it happened)",
+    "sold": "a unit of a fake sold in the window; channel deceived or aware (the buyer), "
+    "price_usd: the price paid",
+    "sale_lost": "a genuine unit not sold while the listing was down, recorded when the "
+    "spell is folded; channel removed, block or ban; price_usd: the genuine price",
     "noticed": "a listing named in a notice (notice_id); channel: its route",
     "decided": "a notice decided (listing_id -1); channel approved or rejected",
     "removed": "a listing taken down; channel: how (proactive, notice, lead, ban, seller)",
     "hidden": "a fake taken off show by its account's block, for the block's length",
     "restored": "a listing back up after a rejected notice or an upheld counter-notice",
     "counter_notice": "a seller counter-notified the wrongful removal of a genuine listing",
-    "struck": "an account took a strike (listing_id -1); channel: the rung it reached",
-    "banned": "an account banned (listing_id -1)",
+    "counter_decided": "a counter-notice decided; channel upheld (the removal stands), "
+    "restored, or not_restored (accepted, but the seller had been banned)",
+    "struck": "an account took a strike (listing_id -1); channel: the rung it reached; fake "
+    "False: an honest seller's (account_id: the seller)",
+    "banned": "an account banned (listing_id -1); fake False: an honest seller's",
 }
 
 

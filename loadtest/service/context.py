@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,7 +78,7 @@ class Service:
 
     async def write(self, job: Callable[[Connection], T]) -> T:
         """Run ``job`` in the group-commit writer; returns once it is committed."""
-        return await asyncio.wrap_future(self.writer.submit(job))
+        return await self.writer.run(job)
 
     def read(self, job: Callable[[Connection], T]) -> T:
         """Run ``job`` on a pooled read connection (call from a worker thread)."""

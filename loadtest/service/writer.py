@@ -4,13 +4,19 @@ Each job is a function of a connection run inside its own SAVEPOINT, so a job th
 raises (a 409, a 404) rolls back alone while the rest of the batch commits. A job's
 future resolves only after the batch's COMMIT returned: a 2xx is never sent for a
 write that is not durable.
+
+Jobs from the event loop (``run``) cross threads in bundles: the jobs one turn of the
+loop submits go to the writer in one queue item, and a committed batch's results go
+back in one callback per loop, rather than a wake-up each way per job.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
@@ -18,8 +24,19 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 T = TypeVar("T")
-Job = tuple[Callable[[Connection], Any], "Future[Any]"]
+Job = tuple[Callable[[Connection], Any], Any]  # the job and its Future or asyncio.Future
 _STOP = object()
+
+
+def _settle(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    """On the event loop: hand each committed job's result to its awaiting request."""
+    for future, ok, value in results:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
 
 class Writer:
@@ -33,6 +50,7 @@ class Writer:
         self.batches = 0
         self.jobs = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._outbox: dict[asyncio.AbstractEventLoop, list[Job]] = {}  # per loop, this turn
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.start()
@@ -54,6 +72,22 @@ class Writer:
             self.start()
         return future
 
+    def run(self, job: Callable[[Connection], T]) -> Awaitable[T]:
+        """From the event loop: queue ``job``; await its result once committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        bundle = self._outbox.get(loop)
+        if bundle is None:  # the first job of this turn: send the bundle when it ends
+            bundle = self._outbox[loop] = []
+            loop.call_soon(self._send, loop)
+        bundle.append((job, future))
+        return future
+
+    def _send(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._queue.put(self._outbox.pop(loop))
+        if self._thread is None or not self._thread.is_alive():
+            self.start()
+
     def close(self) -> None:
         """Finish queued work and stop the thread."""
         with self._lock:
@@ -65,19 +99,22 @@ class Writer:
         self.engine.dispose()
 
     def _take_batch(self) -> tuple[list[Job], bool]:
-        first = self._queue.get()
-        if first is _STOP:
-            return [], True
-        batch: list[Job] = [first]
-        while len(batch) < self.batch_max:
+        """Queued jobs up to about ``batch_max`` (a bundle is never split)."""
+        batch: list[Job] = []
+        item = self._queue.get()
+        while True:
+            if item is _STOP:
+                return batch, True
+            if isinstance(item, list):
+                batch += item
+            else:
+                batch.append(item)
+            if len(batch) >= self.batch_max:
+                return batch, False
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
-                break
-            if item is _STOP:
-                return batch, True
-            batch.append(item)
-        return batch, False
+                return batch, False
 
     def _run(self) -> None:
         while True:
@@ -94,24 +131,33 @@ class Writer:
             except (OperationalError, self.engine.dialect.loaded_dbapi.OperationalError) as exc:
                 # e.g. the database is locked by another process
                 if attempt == 4:
-                    for _, future in batch:
-                        future.set_exception(exc)
+                    self._resolve(batch, [(False, exc)] * len(batch))
                     return
                 continue
             except Exception as exc:  # a failed COMMIT fails every job in it
-                for _, future in batch:
-                    future.set_exception(exc)
+                self._resolve(batch, [(False, exc)] * len(batch))
                 return
             self.batches += 1
             self.jobs += len(batch)
             if self.on_commit is not None:
                 self.on_commit(len(batch))
-            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+            self._resolve(batch, outcomes)
             return
+
+    @staticmethod
+    def _resolve(batch: list[Job], outcomes: list[tuple[bool, Any]]) -> None:
+        """Results to their waiters: a thread's futures at once, a loop's in one callback."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if isinstance(future, asyncio.Future):
+                by_loop.setdefault(future.get_loop(), []).append((future, ok, value))
+            elif ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        for loop, results in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody awaits these
+                loop.call_soon_threadsafe(_settle, results)
 
     def _attempt(self, batch: list[Job]) -> list[tuple[bool, Any]]:
         outcomes: list[tuple[bool, Any]] = []

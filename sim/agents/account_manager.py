@@ -45,6 +45,7 @@ import numpy as np
 import simpy
 
 from sim.metrics import ReviewTotals
+from sim.review_classes import ORDINARY, ClassQueues
 from sim.rng import Streams
 from sim.scenario import AccountManagers
 from sim.types import IntArray
@@ -62,6 +63,7 @@ class ReviewItem:
     valid: bool
     submitted_h: float
     kind: str = "notice"
+    priority: int = ORDINARY  # its class in a queue with priority classes (0 goes first)
 
 
 class Decision(NamedTuple):
@@ -126,6 +128,10 @@ class _Ticket:
     evidence_requested: bool = False
 
 
+def _ticket_class(ticket: _Ticket) -> int:
+    return ticket.item.priority
+
+
 class ReviewDesk:
     """c account managers working one FIFO queue within working hours.
 
@@ -141,7 +147,10 @@ class ReviewDesk:
         rng: np.random.Generator,
         on_decided: Callable[[ReviewItem, Decision], None],
         name: str = "pool",
+        classes: bool = False,
     ) -> None:
+        """``classes``: serve items by priority class (``sim.review_classes``), not in one
+        first-come, first-served queue."""
         if servers < 0:
             raise ValueError(f"servers must be >= 0, got {servers}")
         self.env = env
@@ -151,10 +160,13 @@ class ReviewDesk:
         self.calendar = ShiftCalendar(config)
         self.busy_hours = 0.0
         self.waits_h: list[float] = []
+        self.wait_class: list[int] = []  # the class of each wait in ``waits_h``
         self.decided = 0
         self._rng = rng
         self._on_decided = on_decided
-        self._queue: deque[_Ticket] = deque()
+        self._queue: deque[_Ticket] | ClassQueues[_Ticket] = (
+            ClassQueues(_ticket_class) if classes else deque()
+        )
         self._idle: deque[simpy.Event] = deque()  # wake-up calls of idle managers
         self._queued = 0
         self._in_review = 0
@@ -223,6 +235,7 @@ class ReviewDesk:
         self._queued -= 1
         self._in_review += 1
         self.waits_h.append(now - ticket.entered_h)
+        self.wait_class.append(ticket.item.priority)
         if math.isnan(ticket.first_started_h):
             ticket.first_started_h = now
         return float(self.config.review_time_h.sample(self._rng))
@@ -279,14 +292,23 @@ class ReviewDesks:
         dedicated_brands: IntArray,
         streams: Streams,
         on_decided: Callable[[ReviewItem, Decision], None],
+        classes: bool = False,
     ) -> None:
-        self.pool = ReviewDesk(env, config, config.pool_size, streams.get("am.pool"), on_decided)
+        self.pool = ReviewDesk(
+            env, config, config.pool_size, streams.get("am.pool"), on_decided, classes=classes
+        )
         self.dedicated: dict[int, ReviewDesk] = {}
         if config.dedicated_per_enrolled_brand > 0:
             for b in dedicated_brands.tolist():
                 rng = streams.get(f"am.brand.{b}")
                 self.dedicated[b] = ReviewDesk(
-                    env, config, config.dedicated_per_enrolled_brand, rng, on_decided, f"brand-{b}"
+                    env,
+                    config,
+                    config.dedicated_per_enrolled_brand,
+                    rng,
+                    on_decided,
+                    f"brand-{b}",
+                    classes,
                 )
         self.all = (self.pool, *(self.dedicated[b] for b in sorted(self.dedicated)))
 
@@ -309,12 +331,14 @@ class ReviewDesks:
         """The desks' work from the snapshot ``since``, taken at ``since_h``, to ``until_h``."""
         desks = self.all
         waits = [np.asarray(d.waits_h[since.waits.get(d.name, 0) :]) for d in desks]
+        classes = [np.asarray(d.wait_class[since.waits.get(d.name, 0) :]) for d in desks]
         busy = [d.busy_hours - since.busy_by_desk.get(d.name, 0.0) for d in desks]
         on_shift = [d.available_hours(until_h) - d.available_hours(since_h) for d in desks]
         return ReviewTotals(
             busy_h=sum(d.busy_hours for d in desks) - since.busy_h,
             available_h=sum(on_shift),
             waits_h=np.concatenate([np.empty(0), *waits]),
+            wait_class=np.concatenate([np.empty(0, dtype=np.int64), *classes]).astype(np.int64),
             busy_by_desk_h=np.asarray(busy, dtype=np.float64),
             on_shift_by_desk_h=np.asarray(on_shift, dtype=np.float64),
         )

@@ -16,10 +16,11 @@ from sim.market import Brands, GenuineCatalog
 from sim.scenario import GoodFaith
 from sim.scenario import RightsHolders as RightsHoldersConfig
 from sim.store import ListingStore
-from sim.types import BoolArray, IntArray
+from sim.types import BoolArray, FloatArray, IntArray
 
 MIN_DECIDED_FOR_RECORD = 10  # fewer decided notices than this in the window: no verdict
 INVALID_NOTICE_MAX_LISTINGS = 3  # an invalid notice names 1..3 genuine listings
+MIN_PRECISION = 0.01  # a brand's own precision is floored here: at most ~99 misses a notice
 
 
 @dataclass(frozen=True)
@@ -37,22 +38,41 @@ class Draft:
     brand: int
     ids: IntArray
     valid: bool
+    notifier: int = -1  # who files it: -1 for the brand itself, else a bad-faith notifier
+
+    @property
+    def filer(self) -> int:
+        """The notifier's id: the brand's own id, or a bad-faith notifier's (after them)."""
+        return self.brand if self.notifier < 0 else self.notifier
 
 
 class RightsHolders:
     """Every brand's monitoring, notices and track record."""
 
     def __init__(
-        self, config: RightsHoldersConfig, brands: Brands, days: int, rng: np.random.Generator
+        self,
+        config: RightsHoldersConfig,
+        brands: Brands,
+        days: int,
+        rng: np.random.Generator,
+        *,
+        notifiers: int = 0,
+        precision: FloatArray | None = None,
     ) -> None:
+        """``notifiers``: how many notifiers the track record follows (at least the brands,
+        which come first); ``precision``: each brand's own notice precision (None: every
+        brand has ``config.notice_precision``)."""
         self.config = config
         self.brands = brands
+        self.precision = precision
         # detection and mistaken notices draw from separate child streams
         self._rng_find, self._rng_miss = rng.spawn(2)
         self.interval_h = max(1, round(config.sweep_interval_h))
         # the hour of the sweep cycle in which each brand sweeps (its listings' store slot)
         self.slot_of_brand = (brands.sweep_phase_h % self.interval_h).astype(np.int16)
-        self.record = TrackRecord(brands.count, days, config.track_record_window_days)
+        self.record = TrackRecord(
+            max(brands.count, notifiers), days, config.track_record_window_days
+        )
         self._by_brand: tuple[GenuineCatalog, IntArray, IntArray] | None = None
 
     def sweeping(self, hour: int) -> BoolArray:
@@ -97,11 +117,23 @@ class RightsHolders:
 
         Per valid notice a geometric number of misses, so the valid share is the precision.
         """
+        if self.precision is not None:
+            return self._misses_by_brand(valid)
         p = self.config.notice_precision
         if p >= 1.0 or not valid:
             return []
         extra = self._rng_miss.negative_binomial(1, p, len(valid))
         return np.repeat([d.brand for d in valid], extra).tolist()
+
+    def _misses_by_brand(self, valid: list[Draft]) -> list[int]:
+        """``invalid_brands`` with each brand's own precision (at least MIN_PRECISION)."""
+        assert self.precision is not None
+        if not valid:
+            return []
+        brands = np.array([d.brand for d in valid], dtype=np.int64)
+        p = np.maximum(self.precision[brands], MIN_PRECISION)
+        extra = self._rng_miss.negative_binomial(1, p)
+        return np.repeat(brands, extra).tolist()
 
     def pick_genuine(self, catalog: GenuineCatalog, brand: int) -> IntArray:
         """The genuine listings a mistaken notice of ``brand`` names: ``want`` (1 to 3)
@@ -115,7 +147,7 @@ class RightsHolders:
         a uniform choice. Only when the candidates hold too few does the choice go
         through every listing of the brand (fresh draws, so the law is the same).
         """
-        own = self._genuine_of(catalog, brand)
+        own = self.genuine_of(catalog, brand)
         rng = self._rng_miss
         most = min(INVALID_NOTICE_MAX_LISTINGS, self.config.max_listings_per_notice)
         want = int(rng.integers(1, most + 1))
@@ -131,7 +163,7 @@ class RightsHolders:
         k = min(len(pool), want)
         return np.sort(rng.choice(pool, size=k, replace=False))
 
-    def _genuine_of(self, catalog: GenuineCatalog, brand: int) -> IntArray:
+    def genuine_of(self, catalog: GenuineCatalog, brand: int) -> IntArray:
         """The genuine listings of ``brand``, in id order (the catalogue's brands never
         change, so the index is built once: a lookup instead of a pass per notice)."""
         if self._by_brand is None or self._by_brand[0] is not catalog:
@@ -161,6 +193,7 @@ class TrackRecord:
         self._noted: dict[str, list[int]] = {kind: [] for kind in self.KINDS}
         self.trusted = np.zeros(brands, dtype=bool)
         self.locked_until_h = np.zeros(brands)
+        self.self_service = np.zeros(brands, dtype=bool)  # Project Zero (sim.programmes)
 
     def add(self, what: str, brand: int, t_h: float) -> None:
         """One more ``what`` (a kind) for ``brand`` at ``t_h``."""
@@ -188,7 +221,11 @@ class TrackRecord:
         return self._counts[what]
 
     def _window_sum(self, what: str, day: int) -> np.ndarray:
-        return self.counts(what)[:, max(0, day - self.window + 1) : day + 1].sum(axis=1)
+        return self.window_sum(what, day, self.window)
+
+    def window_sum(self, what: str, day: int, window: int) -> np.ndarray:
+        """Per notifier: how many ``what`` in the ``window`` days ending with ``day``."""
+        return self.counts(what)[:, max(0, day - window + 1) : day + 1].sum(axis=1)
 
     def review(self, members: IntArray, day: int, now_h: float, rules: GoodFaith) -> None:
         """Daily: members lose good-faith status below the bar (and are locked out), or

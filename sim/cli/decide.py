@@ -75,6 +75,13 @@ def _fmt(value: float | None) -> str:
     return f"{value:.4g}"
 
 
+def _show(value: Any) -> str:
+    """A parameter value as written in a scenario (a list choice as [a, b], not (a, b))."""
+    from sim.decide.space import toml_value
+
+    return toml_value(value) if isinstance(value, tuple) else str(value)
+
+
 def _console() -> Any:
     from rich.console import Console
 
@@ -138,7 +145,7 @@ def _print_optimize(res: OptimizeResult) -> None:
     for col in ("trial", "reps", *res.parameters, *metrics):
         table.add_column(col, justify="right")
     for row in res.front[:20]:
-        cells = [str(row["trial"]), str(row["reps"]), *(str(row[p]) for p in res.parameters)]
+        cells = [str(row["trial"]), str(row["reps"]), *(_show(row[p]) for p in res.parameters)]
         cells += [
             f"{_fmt(row[m])} [{_fmt(row[f'{m}_ci_low'])}, {_fmt(row[f'{m}_ci_high'])}]"
             for m in metrics
@@ -293,7 +300,7 @@ def _print_fit(res: CalibrationResult) -> None:
             "yes" if r["within"] else "NO",
         )
     _console().print(table)
-    typer.echo("fitted: " + ", ".join(f"{k} = {v}" for k, v in res.params.items()))
+    typer.echo("fitted: " + ", ".join(f"{k} = {_show(v)}" for k, v in res.params.items()))
 
 
 def calibrate(

@@ -45,14 +45,15 @@ def _busy() -> float:
 def test_gft_2015_optimisation_finds_a_cheaper_feasible_policy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Minimise reviewing hours subject to 95% of notices within 24 h on the CI bound;
-    gft_2015 itself (0.75 within 24 h) fails the constraint. The winner must be cheaper
-    than gft_2015 on the paired CI (upper bound of best - input below 0), and
+    """Minimise money (cost_total_usd) over the shipped 3-parameter space subject to 95%
+    of notices within 24 h on the CI bound; gft_2015 itself (0.75 within 24 h) fails the
+    constraint. The winner must be cheaper than gft_2015 on the paired CI (upper bound of
+    best - input below 0), and
     ``takedown compare gft_2015.toml best.toml`` with the same seed and replications must
     show the constraint's lower bound at or above 0.95."""
     out = tmp_path / "out"
     code, stdout, err = run_cli(
-        ["optimize", str(GFT), "--space", str(POLICY), "--minimize", "am_busy_hours",
+        ["optimize", str(GFT), "--space", str(POLICY), "--minimize", "cost_total_usd",
          "--constraint", "notices_within_24h_share >= 0.95", "--trials", "16", "--reps", "3",
          "--seed", "2015", "-j", "2", "--out", str(out)], capsys,
     )  # fmt: skip
@@ -63,7 +64,8 @@ def test_gft_2015_optimisation_finds_a_cheaper_feasible_policy(
           f"{doc['runs']} runs, {doc['wall_s']:.0f} s; best {best and best['params']}; "
           f"versus input {json.dumps(doc['versus_input'])}")  # fmt: skip
     assert best is not None, "no feasible policy found"
-    diff = doc["versus_input"]["am_busy_hours"]["difference"]
+    assert len(doc["parameters"]) == 3
+    diff = doc["versus_input"]["cost_total_usd"]["difference"]
     assert diff["ci_high"] < 0.0  # cheaper than gft_2015, paired by replication
     code, stdout, err = run_cli(
         ["compare", str(GFT), str(out / "best.toml"), "--reps", str(best["reps"]),
@@ -165,6 +167,8 @@ def test_optimiser_overhead_and_two_jobs_throughput(tmp_path: Path) -> None:
           f"{r2:.1f} ({r2 / r1:.2f}x); load {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after")  # fmt: skip
     assert oh < 0.05 * rs
+    loads = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     if r2 / r1 < 1.7 and max(load_before, os.getloadavg()[0]) - 2.0 > 0.5:
-        pytest.skip(f"machine busy: --jobs 2 gave {r2 / r1:.2f}x")
-    assert r2 / r1 >= 1.7
+        pytest.skip(f"machine busy: --jobs 2 gave {r2 / r1:.2f}x the trials/min of --jobs 1, "
+                    f"{loads} on {os.cpu_count()} cores")  # fmt: skip
+    assert r2 / r1 >= 1.7, f"--jobs 2 gave {r2 / r1:.2f}x ({loads})"

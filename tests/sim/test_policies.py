@@ -11,13 +11,20 @@ from sim.scenario import PROGRAMMES
 
 
 class Standing:
-    def __init__(self, trusted: list[bool]) -> None:
+    def __init__(self, trusted: list[bool], self_service: list[bool] | None = None) -> None:
         self.trusted = np.asarray(trusted)
+        self.self_service = np.asarray(self_service or [False] * len(trusted))
 
 
 def test_table_covers_every_programme_in_order() -> None:
     assert set(POLICIES) == set(PROGRAMMES)
-    assert [p.name for p in policy_table()] == ["notice_and_takedown", "good_faith", "joint_force"]
+    assert [p.name for p in policy_table()] == [
+        "notice_and_takedown",
+        "good_faith",
+        "joint_force",
+        "project_zero",
+        "trusted_flagger",
+    ]
 
 
 def test_remove_first_rules() -> None:
@@ -26,11 +33,15 @@ def test_remove_first_rules() -> None:
     assert POLICIES["good_faith"].remove_first(0, standing)
     assert not POLICIES["good_faith"].remove_first(1, standing)
     assert POLICIES["joint_force"].remove_first(1, standing)
+    earned = Standing([True, True], self_service=[True, False])
+    assert POLICIES["project_zero"].remove_first(0, earned)
+    assert not POLICIES["project_zero"].remove_first(1, earned)
+    assert not POLICIES["trusted_flagger"].remove_first(0, earned)  # priority, not removal
 
 
 def test_only_joint_force_gets_desks_and_leads() -> None:
-    assert [p.dedicated_desk for p in policy_table()] == [False, False, True]
-    assert [p.shares_leads for p in policy_table()] == [False, False, True]
+    assert [p.dedicated_desk for p in policy_table()] == [False, False, True, False, False]
+    assert [p.shares_leads for p in policy_table()] == [False, False, True, False, False]
 
 
 def test_route_name_shows_who_handled_the_notice() -> None:
@@ -38,6 +49,9 @@ def test_route_name_shows_who_handled_the_notice() -> None:
     assert route_name(gf, True) == "good_faith"
     assert route_name(gf, False) == "notice_and_takedown"
     assert route_name(POLICIES["joint_force"], True) == "joint_force"
+    assert route_name(POLICIES["project_zero"], True) == "project_zero"
+    assert route_name(POLICIES["project_zero"], False) == "notice_and_takedown"
+    assert route_name(POLICIES["trusted_flagger"], False) == "trusted_flagger"
 
 
 def test_consequences_cover_every_decision_validity_and_route() -> None:

@@ -10,10 +10,12 @@ import pytest
 
 from sim.adaptation import Learning
 from sim.agents.counterfeiter import Counterfeiters
-from sim.metrics import DailySeries, Demand, Window
+from sim.demand import Demand
+from sim.metrics import DailySeries, Window
 from sim.model import run
 from sim.response import Market as ResponseMarket
 from sim.response import Response, top_share
+from sim.rng import Streams
 from sim.scenario import Counterfeiters as CounterfeitersConfig
 from sim.scenario import Market as MarketConfig
 from sim.scenario import load_scenario
@@ -32,7 +34,8 @@ def response(pass_rate: float = 0.5, **entry_exit: object) -> Response:
         }
     )
     window = Window(0.0, 240.0)
-    market = ResponseMarket(Demand(np.ones(2), 0.0, 0.5), np.ones(2), np.zeros(2, dtype=np.int64))
+    demand = Demand(MarketConfig(), Streams(0))
+    market = ResponseMarket(demand, np.ones(2), np.zeros(2, dtype=np.int64))
     return Response(cfg, pass_rate, (0.8, 0.4), market, window, DailySeries(10))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -30,6 +31,14 @@ def listing_json(row: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def page_json(rows: Sequence[Any], limit: int) -> dict[str, Any]:
+    """A page of ``limit`` listings from up to ``limit + 1`` rows (one more: a next page)."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(rows[-1].id) if more and rows else None
+    return {"items": [listing_json(r) for r in rows], "next_cursor": cursor}
+
+
 def _page(
     conn: Connection, brand_id: int | None, q: str | None, after: int | None, limit: int
 ) -> dict[str, Any]:
@@ -42,24 +51,26 @@ def _page(
         query = query.where(lt.c.title.ilike(f"%{escaped}%", escape="\\"))
     if after is not None:
         query = query.where(lt.c.id > after)
-    rows = conn.execute(query.order_by(lt.c.id).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = encode_cursor(rows[-1].id) if more and rows else None
-    return {"items": [listing_json(r) for r in rows], "next_cursor": cursor}
+    return page_json(conn.execute(query.order_by(lt.c.id).limit(limit + 1)).all(), limit)
 
 
 @router.get("", response_model=ListingPage, responses=responses(422, 429))
-def list_listings(
+async def list_listings(
     svc: Annotated[Service, Depends(service)],
     brand_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
-    """Live listings, optionally of one brand or matching ``q`` in the title, by id."""
+    """Live listings, optionally of one brand or matching ``q`` in the title, by id.
+
+    On SQLite a page without ``q`` (an index range) is read on the event loop
+    (``inline.py``); a title search, which may scan, and PostgreSQL read in the pool."""
     after = decode_cursor(cursor)
-    return JSONResponse(svc.read(lambda conn: _page(conn, brand_id, q, after, limit)))
+    if svc.inline is not None and not q:
+        return JSONResponse(page_json(svc.inline.live_page(brand_id, after, limit + 1), limit))
+    page = await run_in_threadpool(svc.read, lambda conn: _page(conn, brand_id, q, after, limit))
+    return JSONResponse(page)
 
 
 def _lookup(conn: Connection, listing_id: int) -> tuple[Any, int | None]:

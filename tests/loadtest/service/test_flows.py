@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from loadtest.service.routers.listings import _lookup, listing_json
+from loadtest.service.routers.listings import _lookup, _page, listing_json, page_json
 from tests.loadtest.service.conftest import Seeded, auth, brand_listing_ids, notice_body
 
 
@@ -249,3 +249,33 @@ def test_one_listing_is_read_on_the_event_loop_on_sqlite_only(
         svc.inline.close()  # as an app's shutdown does: a later start reads on
     assert client.get(f"/v1/listings/{lid}").json()["id"] == lid
     assert client.get("/v1/listings/999999").status_code == 404
+
+
+def test_a_browse_reads_on_the_event_loop_as_the_pool_would(
+    client: TestClient, seeded: Seeded
+) -> None:
+    """Every page of every brand and of all brands, walked by cursor after removals, is
+    the same from the inline reader and over HTTP as from the pool's query."""
+    svc = client.app.state.service  # type: ignore[attr-defined]
+    jf = seeded.holder("joint_force")
+    client.post("/v1/notices", json=notice_body(brand_listing_ids(client, jf["brand_id"], 2)),
+                headers=auth(jf["key"]))  # fmt: skip
+    brands = sorted({r["brand_id"] for r in seeded.keys["rights_holders"]})
+    pages = 0
+    for brand_id in [None, *brands]:
+        for limit in (1, 7, 100):
+            cursor, after = None, None
+            while True:
+                pool = svc.read(lambda c, a=after, b=brand_id, n=limit: _page(c, b, None, a, n))
+                if svc.inline is not None:
+                    inline = page_json(svc.inline.live_page(brand_id, after, limit + 1), limit)
+                    assert inline == pool
+                params = {"limit": limit, "brand_id": brand_id, "cursor": cursor}
+                got = client.get("/v1/listings", params={k: v for k, v in params.items() if v})
+                assert got.json() == pool
+                assert all(i["status"] == "live" for i in pool["items"])
+                pages += 1
+                if pool["next_cursor"] is None:
+                    break
+                cursor, after = pool["next_cursor"], pool["items"][-1]["id"]
+    assert pages > 2 * len(brands) * 3

@@ -1,0 +1,106 @@
+"""Scenario sections of the notifiers and the programmes built around notice abuse:
+bad-faith notifiers, Project Zero's earned self-service removal, priority review,
+the DSA's Art. 23 misuse policy and Art. 20 complaints.
+
+Every setting defaults to off, so a scenario that names none of them runs as before.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from sim.dists import Exponential
+from sim.scenario_types import Days, Dist, PositiveDays, Prob, Section, rate_floor
+
+AbuserRoute = Literal["standard", "trusted_flagger", "project_zero"]
+"""The programmes a bad-faith notifier may file under: an Art. 16 notice like anyone
+(standard), as a trusted flagger, or through self-service removal (project_zero)."""
+
+
+class Abusers(Section):
+    """Bad-faith notifiers (competitors, extortionists): notices against rivals' genuine
+    listings, with a little real enforcement as cover."""
+
+    count: Annotated[int, Field(ge=0, le=100_000)] = 0
+    """Bad-faith notifiers in the market (0: none, every notifier is an honest brand)."""
+    notices_per_day: Dist = Field(default_factory=lambda: Exponential(mean=1.0))
+    """Notices one bad-faith notifier files per day (a distribution over notifiers; a drawn
+    rate under 1e-6 counts as 0)."""
+    listings_per_notice: Annotated[int, Field(ge=1, le=300)] = 3
+    """Listings one bad-faith notice names (fewer when the target has fewer live ones)."""
+    rival_brands: Annotated[int, Field(ge=1, le=100)] = 1
+    """Brands whose genuine listings each notifier attacks, drawn by popularity (1: a
+    competitor of one brand's sellers; more: an extortionist working several)."""
+    precision: Prob = 0.0
+    """Share of their notices that name real fakes of a rival brand (cover); the rest name
+    the rivals' genuine listings."""
+    programme: AbuserRoute = "standard"
+    """The programme their notices go through (standard: Art. 16 notices, review first)."""
+
+    @model_validator(mode="after")
+    def _rate(self) -> Abusers:
+        """notices_per_day has a mean of 0 or at least 1e-6, and at most 10,000."""
+        mean = self.notices_per_day.mean
+        rate_floor(mean, "notices_per_day: its mean is ")
+        if mean > 10_000:
+            raise ValueError(f"notices_per_day: its mean is {mean:g}, above 10,000 a day")
+        return self
+
+
+class ProjectZero(Section):
+    """Project Zero: earned self-service removal (no review before removal), audited by
+    sampling after the fact, lost below the accuracy bar for a lock-out."""
+
+    min_acceptance_rate: Prob = 0.9
+    """Share of a notifier's decided notices (audits included) upheld that it needs to gain or
+    keep self-service removal."""
+    window_days: PositiveDays = 180.0
+    """Days over which the acceptance rate is measured."""
+    min_decided: Annotated[int, Field(ge=1, le=100_000)] = 10
+    """Fewest decided notices in the window for a verdict (fewer: status unchanged)."""
+    lockout_days: Days = 90.0
+    """Days after losing self-service removal before a notifier may regain it."""
+    audit_share: Prob = 0.1
+    """Share of self-service notices sampled for an audit after the removal (the rest are
+    final on filing); an audit that rejects a notice restores its listings."""
+
+
+class ReviewPriority(Section):
+    """Priority classes in the review queues: the notices of the listed programmes are
+    reviewed first (non-preemptive: a review in progress is finished)."""
+
+    first: list[
+        Literal["standard", "good_faith", "joint_force", "project_zero", "trusted_flagger"]
+    ] = Field(default_factory=list, max_length=5)
+    """Programmes whose notices go ahead of every other item (empty: one first-come,
+    first-served queue)."""
+
+
+class Misuse(Section):
+    """The DSA Art. 23 misuse policy: notifiers who often file manifestly unfounded notices
+    are warned, then suspended for a period."""
+
+    enabled: bool = False
+    """Apply the policy (checked once a day for every notifier)."""
+    window_days: PositiveDays = 30.0
+    """Days over which a notifier's unfounded share is measured."""
+    min_decided: Annotated[int, Field(ge=1, le=100_000)] = 5
+    """Fewest decided notices in the window for a verdict."""
+    unfounded_share_threshold: Prob = 0.5
+    """A notifier whose share of decided notices found unfounded (rejected) passes this is
+    warned, and suspended if it passes it again after the grace period."""
+    grace_days: Days = 7.0
+    """Days after a warning before a notifier still above the threshold is suspended."""
+    suspension_days: PositiveDays = 30.0
+    """Days a suspended notifier may not file; its record starts afresh when they end."""
+
+
+class Complaints(Section):
+    """DSA Art. 20 complaints by notifiers against the rejection of their notices, decided by a
+    second review (sellers' counter-notices are legit_sellers.counter_notice_prob)."""
+
+    notifier_complaint_prob: Prob = 0.0
+    """Probability that a notifier complains about a rejected review-first notice (0: none);
+    an upheld complaint has the notice's listings taken down."""
