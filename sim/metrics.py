@@ -41,7 +41,9 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "relists",
     "accounts_banned",
     "queue_length",
-)
+    *(RESPONSE_DAILY := ("operators_active", "obfuscation_mean", "upload_recall_mean",
+                         "counterfeiter_profit_usd")),
+)  # fmt: skip
 
 NOTICE_COLUMNS: tuple[str, ...] = (
     "t_h",
@@ -123,7 +125,8 @@ class DailySeries:
         hours = self.cols["fake_live_hours"] + at_start * self._day_h
         for name in DAILY_COLUMNS[1:]:
             col = hours if name == "fake_live_hours" else self.cols[name]
-            out[name] = np.rint(col).astype(np.int64)
+            # the response columns are means and money: kept as floats (NaN: not kept)
+            out[name] = col.copy() if name in RESPONSE_DAILY else np.rint(col).astype(np.int64)
         return out
 
 
@@ -333,6 +336,7 @@ def summarise(
     am: ReviewTotals,
     accounts_active: int,
     costs: Costs,
+    response: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """The flat metrics dict of one run, in ``METRIC_NAMES`` order (NaN where no data)."""
     c = agg.counts
@@ -371,4 +375,5 @@ def summarise(
     }
     out.update(_costs(c, out["notices_filed"], out["am_paid_hours"], costs))
     out.update(notifier_metrics(c, notices, agg.window.warmup_h, waits, am.wait_class))
+    out.update(response or {})
     return {name: float(out[name]) for name in METRIC_NAMES}

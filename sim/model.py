@@ -16,7 +16,6 @@ actors (``sim.agents``).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,8 +36,10 @@ from sim.notifiers import Abusers, AbuserSide, brand_precision, notifier_policie
 from sim.policies import Policy
 from sim.programmes import EarnedSelfService, NoticeRules, notifier_programmes
 from sim.removals import Removals
+from sim.response import build_response
 from sim.rng import Streams, draw_seed
-from sim.scenario import PROGRAMMES, Scenario, scenario_dict
+from sim.run_result import RunResult as RunResult
+from sim.scenario import PROGRAMMES, Scenario
 from sim.store import ListingStore
 from sim.traces import EventLog, NoticeLog
 from sim.types import BoolArray, IntArray
@@ -46,28 +47,6 @@ from sim.version import package_version
 
 # progress(fraction of the horizon done, fake listings created so far), once a simulated day
 ProgressFn = Callable[[float, int], None]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Everything one run produced, in memory: metrics, daily series, notice trace, events."""
-
-    scenario: Scenario
-    seed: int
-    version: str
-    metrics: dict[str, float]
-    daily: dict[str, np.ndarray]
-    notices: dict[str, np.ndarray]
-    events: dict[str, np.ndarray] | None = None
-
-    def summary(self) -> dict[str, Any]:
-        """The JSON-ready summary: scenario, seed, version and metrics."""
-        return {
-            "scenario": scenario_dict(self.scenario),
-            "seed": self.seed,
-            "version": self.version,
-            "metrics": dict(self.metrics),
-        }
 
 
 def run(
@@ -139,11 +118,15 @@ class Model:
             platform=self.platform,
         )
         self.catalog = self.legit.catalog
+        self.response = build_response(
+            sc, self.demand, self.brands, self.window, self.daily, streams
+        )
         self.counterfeiters = Counterfeiters(
             sc.counterfeiters,
             sc.market,
             sc.platform.verification_pass_rate,
             streams.get("counterfeiters"),
+            self.response,
         )
         self.holders = RightsHolders(
             sc.rights_holders,
@@ -162,8 +145,9 @@ class Model:
 
     def _build_flows(self) -> None:
         self.removals = Removals(
-            self.store, self.agg, self.events, self.counterfeiters, self.platform, self.displacement
-        )
+            self.store, self.agg, self.events, self.counterfeiters, self.platform,
+            self.displacement, self.response,
+        )  # fmt: skip
         self.lifecycle = NoticeLifecycle(
             store=self.store,
             legit=self.legit,
@@ -244,10 +228,13 @@ class Model:
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
         self.self_service.review(day - 1, now)
         self.misuse.review(day - 1, now)
+        actors = (self.store, self.counterfeiters, self.removals, self.platform)
+        chosen = self.response.close_day(day - 1, *actors)  # the choice rule's weights win
         if self.displacement.on:
             moved = self.displacement.brand_cum(day - 1)
             if moved is not None:
                 self.brand_cum = moved
+        self.brand_cum = self.brand_cum if chosen is None else chosen
 
     # ------------------------------------------------------------------ posting
 
@@ -257,10 +244,10 @@ class Model:
         in this hour too (rounds until none falls due), so that every fake is in the
         store from the hour of its posting time on."""
         self.counterfeiters.arrivals(float(hour))
-        new = self.counterfeiters.post(float(hour), self.brand_cum)
+        new = self.response.to_outside(self.counterfeiters.post(float(hour), self.brand_cum))
         while len(new):
             self._post_batch(hour, new)
-            new = self.counterfeiters.relists_due(float(hour))
+            new = self.response.to_outside(self.counterfeiters.relists_due(float(hour)))
 
     def _post_batch(self, hour: int, new: NewListings) -> None:
         """One batch of fakes posted in this hour: counted, screened, listed or caught."""
@@ -269,6 +256,7 @@ class Model:
         if len(new) == 0:
             return
         self.agg.count("fake_listings_created", new.created_h, daily="fakes_created")
+        self.response.posted(new, float(hour))
         self.displacement.posted(new.brand, float(hour))
         self.agg.count("relists", new.created_h[new.relist], daily="relists")
         screen = self.platform.screen_uploads(new.obfuscated, self._enrolled(new.brand))
@@ -384,6 +372,7 @@ class Model:
             self.desks.totals(self.warm, w.warmup_h, w.horizon_h),
             self.counterfeiters.accounts.active_count,
             self.scenario.costs,
+            self.response.metrics(self.counterfeiters),
         )
 
     def _close(self) -> None:

@@ -20,11 +20,13 @@ from sim import config
 from sim import scenario_files as files
 from sim.config import Tags
 from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
+from sim.scenario_change import PolicyChange
 from sim.scenario_costs import Costs
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
 from sim.scenario_notifiers import Abusers, Complaints, Misuse, ProjectZero, ReviewPriority
+from sim.scenario_response import Adaptation, Choice, Economics, EntryExit
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
     MAX_LISTINGS_PER_ACCOUNT_DAY,
@@ -160,6 +162,16 @@ class Counterfeiters(_Section):
     displacement: Annotated[float, Field(ge=0, le=100)] = 0.0
     """How strongly counterfeiters shift posting away from brands that file the most notices for
     their popularity (0: no adaptation)."""
+    volume_sigma: Annotated[float, Field(ge=0, le=4)] = 0.0
+    """Heavy tail of volume: log-sd of a mean-1 lognormal factor on each rate (0: off)."""
+    economics: Economics = Field(default_factory=Economics)
+    """Costs and income of each operator."""
+    entry_exit: EntryExit = Field(default_factory=EntryExit)
+    """Entry and exit driven by profit."""
+    adaptation: Adaptation = Field(default_factory=Adaptation)
+    """Learning to obfuscate after removals."""
+    choice: Choice = Field(default_factory=Choice)
+    """Displacement towards where fakes live longest, and to an outside market."""
 
     @field_validator("arrivals_per_day")
     @classmethod
@@ -321,6 +333,8 @@ class Platform(_Section):
     """Probability that a banned counterfeiter's new account passes seller verification."""
     strikes: Strikes = Field(default_factory=Strikes)
     """The strike ladder."""
+    change: PolicyChange = Field(default_factory=PolicyChange)
+    """A stricter ladder and verification from a given day."""
 
 
 class Scenario(_Section):

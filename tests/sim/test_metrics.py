@@ -72,6 +72,15 @@ CONTRACT_METRICS = (
     "accounts_banned",
     "counterfeiters_active_end",
     "relists",
+    "counterfeiter_profit_usd",
+    "counterfeiter_entries",
+    "counterfeiter_exits",
+    "operators_top3pct_share",
+    "mean_obfuscation_end",
+    "fake_listings_created_standard",
+    "fake_listings_created_good_faith",
+    "fake_listings_created_joint_force",
+    "displaced_to_outside",
     # notifiers, programmes and the DSA transparency counts
     "notices_filed_bad_faith",
     "unfounded_notices",
@@ -91,7 +100,7 @@ CONTRACT_METRICS = (
 
 def test_names_follow_the_design_contract() -> None:
     assert METRIC_NAMES == CONTRACT_METRICS
-    assert len(METRIC_NAMES) == 62 == len(set(METRIC_NAMES))
+    assert len(METRIC_NAMES) == 71 == len(set(METRIC_NAMES))
     assert set(HEADLINE_METRICS) <= set(METRIC_NAMES)
 
 
