@@ -3,9 +3,9 @@ shoppers buy (and the buyers deceived by them), and the sales honest sellers los
 wrongful removals, and to the blocks and bans those removals' strikes bring.
 
 Stretches on show and spells down are gathered as the run folds them, and their units
-are drawn in one batch at the end (``flush``): the draws do not depend on how removals
-happened to be batched, and the run pays for two vectorised draws rather than two per
-removal. The event log, when kept, gets one ``sold`` event per fake unit sold in the
+are drawn in one batch a day (``flush``, at each day's end and at the horizon): the run
+pays for two vectorised draws a day rather than two per removal, and holds at most a
+day's stretches. The event log, when kept, gets one ``sold`` event per fake unit sold in the
 window and one ``sale_lost`` event per genuine unit lost.
 """
 

@@ -215,6 +215,7 @@ class Model:
         now = day * 24.0
         self.daily.set("fakes_live", day - 1, float(len(self.store)))  # hidden ones too
         self.daily.set("queue_length", day - 1, float(self.desks.queue_length))
+        self.agg.harm.flush()  # the day's units sold and lost, drawn together
         members = self.brands.of_programme("good_faith")
         if len(members):
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
@@ -365,4 +366,4 @@ class Model:
         self.agg.exposure(cols, end)
         self.removals.log_first_sales(cols, end)
         self.legit.still_down(self.window.horizon_h)
-        self.agg.harm.flush()  # the units sold and lost, drawn together
+        self.agg.harm.flush()
