@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reports.wording_harm import harm_wording
 from sim.contract import METRIC_BY_NAME
 
 
@@ -262,52 +263,7 @@ WORDING: dict[str, Wording] = {
         "ends with {v} fewer active counterfeiters",
     ),
     "relists": _rules("relists", "relists", "sees {v} more relists", "sees {v} fewer relists"),
-    "consumer_harm_usd": _rules(
-        "consumer_harm_usd",
-        "paid for fakes by deceived buyers",
-        "lets deceived buyers pay {v} more for fakes",
-        "spares deceived buyers {v} paid for fakes",
-    ),
-    "legit_sales_lost_usd": _rules(
-        "legit_sales_lost_usd",
-        "honest sellers' lost sales",
-        "costs honest sellers {v} more in lost sales",
-        "costs honest sellers {v} less in lost sales",
-    ),
-    "legit_seller_strikes": _rules(
-        "legit_seller_strikes",
-        "strikes on honest sellers",
-        "strikes honest sellers {v} more times",
-        "strikes honest sellers {v} fewer times",
-    ),
-    "legit_sellers_banned": _rules(
-        "legit_sellers_banned",
-        "honest sellers banned",
-        "bans {v} more honest sellers",
-        "bans {v} fewer honest sellers",
-    ),
-    "counter_notices_upheld": _rules(
-        "counter_notices_upheld",
-        "counter-notices rejected (removal upheld)",
-        "upholds {v} more wrongful removals against counter-notices",
-        "upholds {v} fewer wrongful removals against counter-notices",
-    ),
-    "counter_notices_restored": _rules(
-        "counter_notices_restored",
-        "counter-notices that restored a listing",
-        "restores {v} more listings on counter-notice",
-        "restores {v} fewer listings on counter-notice",
-    ),
-    "counter_notice_restore_h_p50": _rules(
-        "counter_notice_restore_h_p50",
-        "wrongful removal to restoration, median",
-        "restores wrongly removed listings {v} later (median)",
-        "restores wrongly removed listings {v} sooner (median)",
-    ),
-    "counter_notice_restore_h_p95": _rules(
-        "counter_notice_restore_h_p95",
-        "wrongful removal to restoration, p95",
-        "restores wrongly removed listings {v} later (p95)",
-        "restores wrongly removed listings {v} sooner (p95)",
-    ),
 }
+
+
+WORDING.update(harm_wording(_rules))

@@ -22,17 +22,27 @@ import numpy as np
 
 from sim.rng import Streams
 from sim.scenario import Market
-from sim.types import FloatArray, IntArray
+from sim.types import BoolArray, FloatArray, IntArray
 
 
 @dataclass(frozen=True, slots=True)
 class Sold:
-    """Fake units sold in folded stretches on show, per listing: all, and to deceived
-    buyers; with the price each unit was paid."""
+    """Fake units sold in folded stretches on show: for the listings that sold any
+    (``pos``, their positions in the batch), the units, those bought by deceived buyers,
+    and the price each unit was paid."""
 
+    pos: IntArray
     units: IntArray
     deceived: IntArray
     paid_usd: FloatArray
+
+
+_NONE_SOLD = Sold(
+    np.empty(0, dtype=np.int64),
+    np.empty(0, dtype=np.int64),
+    np.empty(0, dtype=np.int64),
+    np.empty(0),
+)
 
 
 class Demand:
@@ -75,16 +85,41 @@ class Demand:
     ) -> Sold:
         """Units fakes sold on show in [start_h, stop_h): the first sale if inside, plus
         a Poisson count over the stretch after both its start and the first sale."""
-        after = np.maximum(first_sale_h, start_h)
-        with np.errstate(invalid="ignore"):  # an unsold listing's first sale is +inf
-            lam = self.sales_rate_per_h(popularity) * np.maximum(stop_h - after, 0.0)
-        lam = np.nan_to_num(lam, nan=0.0, posinf=0.0)
+        pos, lam, inside = self.selling(popularity, start_h, stop_h, first_sale_h)
+        return self.draw_sold(pos, lam, inside, price_usd[pos])
+
+    def selling(
+        self,
+        popularity: FloatArray,
+        start_h: FloatArray,
+        stop_h: FloatArray,
+        first_sale_h: FloatArray,
+    ) -> tuple[IntArray, FloatArray, BoolArray]:
+        """The stretches on show in [start_h, stop_h) that reach past their first sale
+        (positions; most fakes are removed before one), the expected units after it, and
+        whether the first sale itself falls inside. No draw: see ``draw_sold``."""
+        pos = np.flatnonzero(first_sale_h < stop_h)  # an unsold listing's is +inf
+        start, stop, first = start_h[pos], stop_h[pos], first_sale_h[pos]
+        after = np.maximum(first, start)
+        open_ = after < stop  # (a stretch may be empty: off show all the window)
+        if not open_.all():
+            pos, start, stop = pos[open_], start[open_], stop[open_]
+            first, after = first[open_], after[open_]
+        lam = popularity[pos] * (stop - after)
+        lam *= self.views_per_day * self.conversion / 24.0
+        return pos, lam, first >= start
+
+    def draw_sold(
+        self, pos: IntArray, lam: FloatArray, inside: BoolArray, price_usd: FloatArray
+    ) -> Sold:
+        """The units of stretches from ``selling`` (``price_usd`` of each), drawn: those
+        that sold any, with how many deceived buyers bought."""
         units = self._rng_sales.poisson(lam)
-        units += (first_sale_h >= start_h) & (first_sale_h < stop_h)
-        deceived = np.zeros_like(units)
+        units += inside
         some = np.flatnonzero(units)
-        deceived[some] = self._rng_sales.binomial(units[some], self.deceived_share)
-        return Sold(units, deceived, price_usd * (1.0 - self.discount))
+        pos, units = pos[some], units[some]
+        deceived = self._rng_sales.binomial(units, self.deceived_share)
+        return Sold(pos, units, deceived, price_usd[some] * (1.0 - self.discount))
 
     def sale_times(
         self, sold: Sold, start_h: FloatArray, stop_h: FloatArray, first_sale_h: FloatArray
@@ -92,22 +127,26 @@ class Demand:
         """For the event log: each unit sold, as (position in the batch, time, deceived).
         The first sale keeps its time; the others are uniform over the rest of the
         stretch, as a Poisson process's are given their count."""
-        rng = self._rng_times
-        pos = np.repeat(np.arange(len(sold.units)), sold.units)
-        lo = np.maximum(first_sale_h, start_h)[pos]
-        t = lo + rng.random(len(pos)) * (stop_h[pos] - lo)
-        first = (first_sale_h >= start_h) & (first_sale_h < stop_h)
+        at = np.repeat(np.arange(len(sold.units)), sold.units)  # each unit's seller
+        pos = sold.pos[at]
+        first, start, stop = first_sale_h[sold.pos], start_h[sold.pos], stop_h[sold.pos]
+        lo = np.maximum(first, start)[at]
+        t = lo + self._rng_times.random(len(at)) * (stop[at] - lo)
         starts = np.cumsum(sold.units) - sold.units
-        t[starts[first & (sold.units > 0)]] = first_sale_h[first & (sold.units > 0)]
-        rank = np.arange(len(pos)) - starts[pos]
-        deceived = rank < sold.deceived[pos]
-        return pos, t, deceived
+        inside = first >= start
+        t[starts[inside]] = first[inside]
+        rank = np.arange(len(at)) - starts[at]
+        return pos, t, rank < sold.deceived[at]
+
+    def lost_rate(self, popularity: FloatArray, hours: FloatArray) -> FloatArray:
+        """Expected genuine units not sold by listings down for ``hours``."""
+        rate = self.views_per_day * self.genuine_conversion / 24.0
+        return popularity * np.maximum(hours, 0.0) * rate
 
     def lost_units(self, popularity: FloatArray, hours: FloatArray) -> IntArray:
-        """Genuine units not sold by listings down for ``hours``."""
-        lam = (
-            popularity
-            * np.maximum(hours, 0.0)
-            * (self.views_per_day * self.genuine_conversion / 24.0)
-        )
+        """Genuine units not sold by listings down for ``hours``, drawn."""
+        return self.draw_lost(self.lost_rate(popularity, hours))
+
+    def draw_lost(self, lam: FloatArray) -> IntArray:
+        """Genuine units lost, drawn from their expected numbers ``lost_rate``."""
         return self._rng_lost.poisson(lam)

@@ -94,7 +94,14 @@ class DailySeries:
         t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
         if len(t) == 0:
             return
-        day = np.minimum((t // 24.0).astype(np.int64), self.days - 1)
+        last = self.days - 1
+        lo, hi = min(int(t.min() // 24.0), last), min(int(t.max() // 24.0), last)
+        if lo == hi:  # the usual case: a batch from one tick
+            left = self._day_end[lo] * len(t) - float(t.sum())
+            self.cols["fake_live_hours"][lo] += sign * left
+            self._net[lo] += sign * len(t)
+            return
+        day = np.minimum((t // 24.0).astype(np.int64), last)
         left = self._day_end[day] - t
         self.cols["fake_live_hours"] += sign * np.bincount(day, left, minlength=self.days)
         self._net += sign * np.bincount(day, minlength=self.days)

@@ -223,6 +223,7 @@ class Model:
         now = day * 24.0
         self.daily.set("fakes_live", day - 1, float(len(self.store)))  # hidden ones too
         self.daily.set("queue_length", day - 1, float(self.desks.queue_length))
+        self.agg.harm.flush()  # the day's units sold and lost, drawn together
         members = self.brands.of_programme("good_faith")
         if len(members):
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
@@ -239,18 +240,9 @@ class Model:
     # ------------------------------------------------------------------ posting
 
     def _post(self, hour: int) -> None:
-        """New accounts, then the fakes posted in this hour, screened at upload. A fake
-        caught at upload may be relisted within the same hour: such relists are posted
-        in this hour too (rounds until none falls due), so that every fake is in the
-        store from the hour of its posting time on."""
+        """New accounts, then the fakes posted in this hour, screened at upload."""
         self.counterfeiters.arrivals(float(hour))
         new = self.response.to_outside(self.counterfeiters.post(float(hour), self.brand_cum))
-        while len(new):
-            self._post_batch(hour, new)
-            new = self.response.to_outside(self.counterfeiters.relists_due(float(hour)))
-
-    def _post_batch(self, hour: int, new: NewListings) -> None:
-        """One batch of fakes posted in this hour: counted, screened, listed or caught."""
         if hour + 1 > self.window.horizon_h:  # a horizon that ends inside this hour
             new = new.before(self.window.horizon_h)
         if len(new) == 0:
@@ -262,7 +254,7 @@ class Model:
         screen = self.platform.screen_uploads(new.obfuscated, self._enrolled(new.brand))
         self._list(new, screen)
         if screen.caught.any():
-            self._caught_at_upload(new, screen.caught)
+            self._caught_at_upload(new, screen.caught, hour)
 
     def _list(self, new: NewListings, screen: Screening) -> None:
         """The fakes that pass the upload check go live (leads flagged as such)."""
@@ -318,8 +310,11 @@ class Model:
             "posted", created_h, ids, brand, True, channel, account=account, price_usd=price_usd
         )
 
-    def _caught_at_upload(self, new: NewListings, caught: BoolArray) -> None:
-        """Fakes removed as they were posted: ids of their own, never on sale."""
+    def _caught_at_upload(self, new: NewListings, caught: BoolArray, hour: int) -> None:
+        """Fakes removed as they were posted: ids of their own, never on sale. The hour's
+        relists are already posted, so a relist of these that would fall in this hour
+        waits for the next one, as every reaction due in an hour already processed does
+        (posted late with its earlier time, it was in the log before the store)."""
         n = int(caught.sum())
         cols = {
             "id": self.store.reserve_ids(n),
@@ -333,7 +328,10 @@ class Model:
                 cols["id"], cols["brand"], cols["account"], cols["created_h"],
                 new.relist[caught], np.nan,
             )  # fmt: skip
+        floor_h = self.removals.floor_h
+        self.removals.floor_h = float(hour + 1)
         self.removals.fold(cols, new.created_h[caught], "proactive", at_upload=True)
+        self.removals.floor_h = floor_h
 
     def _enrolled(self, brand: IntArray) -> BoolArray | None:
         """Whether each of these fakes' brands takes leads (None when none are shared)."""
@@ -383,3 +381,4 @@ class Model:
         self.agg.exposure(cols, end)
         self.removals.log_first_sales(cols, end)
         self.legit.still_down(self.window.horizon_h)
+        self.agg.harm.flush()

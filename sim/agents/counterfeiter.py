@@ -211,24 +211,11 @@ class Counterfeiters:
             np.concatenate([np.zeros(k, dtype=bool), np.ones(len(due_h), dtype=bool)]),
         )
 
-    def relists_due(self, hour_h: float) -> NewListings:
-        """Relists that fell due in [hour_h, hour_h + 1) after this hour's posts were
-        taken (fakes caught at upload whose relist comes within the same hour): posted
-        in this hour, at their own times, like the others."""
-        due_h, acc, brand = self._due_relists(hour_h, late=True)
-        k = len(due_h)
-        obf = self._rng_detail.random(k) < self.config.obfuscation_share
-        return NewListings(acc, brand, due_h, obf, np.ones(k, dtype=bool))
-
-    def _due_relists(
-        self, hour_h: float, late: bool = False
-    ) -> tuple[FloatArray, IntArray, IntArray]:
-        """Relists due in [hour_h, hour_h + 1) of open accounts (``late``: only those
-        queued since the hour's were taken). A closed account's are dropped; a blocked
-        one's wait for the hour after its block ends (a blocked account posts nothing,
-        as its scheduled posts are skipped)."""
-        pop = self.relists.pop_late if late else self.relists.pop_before
-        due_h, acc, brand = pop(hour_h + 1.0)
+    def _due_relists(self, hour_h: float) -> tuple[FloatArray, IntArray, IntArray]:
+        """Relists due in [hour_h, hour_h + 1) of open accounts. A closed account's are
+        dropped; a blocked one's wait for the hour after its block ends (a blocked
+        account posts nothing, as its scheduled posts are skipped)."""
+        due_h, acc, brand = self.relists.pop_before(hour_h + 1.0)
         ok = self.accounts.active[acc]
         due_h, acc, brand = due_h[ok], acc[ok], brand[ok]
         until = self.accounts.blocked_until_h[acc]

@@ -53,10 +53,12 @@ def test_uncontested_wrongful_removals_climb_the_ladder_to_a_ban() -> None:
     assert legit.accounts.strikes[3] == 1 and legit.accounts.blocked_until_h[3] == 0.0
     legit.restore(np.array([a]), 35.0)
     assert cat.live[a]
+    m.agg.harm.flush()  # units are drawn in batches: draw what is gathered so far
     lost_before_block = m.agg.harm.legit_lost_usd
     remove_uncontested(legit, a, 40.0)
     assert legit.accounts.blocked_until_h[3] == 40.0 + 7 * 24
     # the block costs listing b 7 days (168 h) of sales: Poisson(16.8) units of $50
+    m.agg.harm.flush()
     block_loss = m.agg.harm.legit_lost_usd - lost_before_block
     assert block_loss > 0 and block_loss % 50.0 == 0.0
     legit.restore(np.array([a]), 45.0)
@@ -70,6 +72,7 @@ def test_uncontested_wrongful_removals_climb_the_ladder_to_a_ban() -> None:
     legit.config = legit.config.model_copy(update={"counter_notice_prob": 0.0})
     legit.file_counters(np.array([b]), 70.0)
     assert m.agg.counts["legit_seller_strikes"] == strikes == 3
+    m.agg.harm.flush()
     assert m.events is not None
     ev = m.events.table()
     honest = ~ev["fake"]
@@ -113,8 +116,10 @@ def test_losses_before_the_warmup_are_left_out() -> None:
     legit = m.legit
     legit.take_down(np.array([2]), 10.0, "proactive")
     legit.restore(np.array([2]), 30.0)
+    m.agg.harm.flush()
     assert m.agg.harm.legit_lost_usd == 0.0 and m.agg.wrongful_days == 0.0
     legit.take_down(np.array([2]), 30.0, "proactive")
     legit.restore(np.array([2]), 50.0)
     assert m.agg.wrongful_days == 20.0 / 24.0
+    m.agg.harm.flush()
     assert m.agg.harm.legit_lost_usd > 0.0

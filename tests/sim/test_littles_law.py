@@ -94,7 +94,8 @@ def test_daily_live_hours_integrate_the_books(long_run: RunResult) -> None:
 def test_every_days_snapshot_is_the_books_at_its_end(long_run: RunResult) -> None:
     """``fakes_live`` at each day's end is the event log's count of fakes on the books
     before that time. (A fake caught at upload whose relist fell in the same hour used
-    to be posted an hour late, leaving snapshots one below the log.)"""
+    to be posted at the next tick with its earlier time, leaving snapshots one below the
+    log; such a relist now waits for the next hour.)"""
     ev, daily = long_run.events, long_run.daily
     assert ev is not None
     fake, kind, t = ev["fake"], ev["kind"], ev["t_h"]

@@ -150,9 +150,11 @@ def test_exposure_is_clipped_to_the_window_and_sales_are_counts() -> None:
     # listing 1 counts 24..48 (1 day), listing 2 counts 48..72 (1 day)
     assert agg.exposure_days == pytest.approx(2.0)
     assert agg.views == pytest.approx(48.0)
+    agg.harm.flush()  # units are drawn in one batch at the end of a run
     assert agg.harm.fake_units == 0
     cols["first_sale_h"] = np.array([30.0, 48.5])  # the first sales fall inside
     agg.exposure(cols, np.array([48.0, 96.0]))
+    agg.harm.flush()
     units = agg.harm.fake_units
     assert 48 - 28 <= units <= 48 + 28
     assert agg.harm.fake_paid_usd == pytest.approx(units * 100 * 0.75)

@@ -188,6 +188,7 @@ def test_the_event_log_tells_a_fakes_story() -> None:
     decide(m, 0, False, 6.0)
     m.lifecycle.apply_pending()
     m.removals.remove_rows(m.store.rows_of(np.array([lid])), 30.0, "proactive")
+    m.agg.harm.flush()  # units sold are drawn (and logged) in one batch
     assert m.events is not None
     ev = m.events.table()
     story = [
