@@ -232,6 +232,8 @@ class GoodFaith(_Section):
     """Highest counter-notice rate a brand may have and keep it."""
     lockout_days: Days = 90.0
     """Days after losing the status before a brand may qualify again."""
+    min_decided: Annotated[int, Field(ge=1, le=100_000)] = 10
+    """Fewest decided notices in the window for a verdict (fewer: status unchanged)."""
 
 
 class AccountManagers(_Section):
