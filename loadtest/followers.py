@@ -75,21 +75,21 @@ class Followers:
 
         self._followers = Group()
         self._poll_gate = BoundedSemaphore(self._poll_slots())
-        harness = cast("Harness", self)
-        mapped = harness.mapping is not None or harness.adapter is not None  # reference API's
-        if self.profile.e2e.observe == "stream" and self.files_notices() and not mapped:
-            self._subscribe()
+        path = cast("Harness", self).removal_stream_path()
+        if self.profile.e2e.observe == "stream" and self.files_notices() and path:
+            self._subscribe(path)
 
     def files_notices(self) -> bool:
         """Whether this run files notices at all (else there is nothing to follow)."""
         return self.profile.rate_of("rights_holder") > 0 or bool(self.config.replay)
 
-    def _subscribe(self) -> None:
+    def _subscribe(self, path: str) -> None:
         """Open the removal stream (polling stays the way when the service has none)."""
         from locust.event import EventHook
 
         event = self.request_event if self.request_event is not None else EventHook()
-        stream = RemovalStream(self.host, self._on_removal, event.fire, self.recorder.record)
+        record = self.recorder.record
+        stream = RemovalStream(self.host, self._on_removal, event.fire, record, path)
         if stream.open():
             self._stream = stream
             self._followers.spawn(self._read_stream, stream)

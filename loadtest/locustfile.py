@@ -19,6 +19,11 @@ dispatcher. At the end each worker sends its encoded histograms to the master in
 ``td_final`` message; the master merges them exactly and writes ``harness.json``.
 Thresholds marked ``abort_on_fail`` are judged while the run goes (workers send
 ``td_live`` snapshots to the master every 2 s) and stop it when breached.
+
+In Locust's web UI (no ``--headless``, no workers) a test can be started, stopped and
+started again: each start gets a fresh harness and rewrites the results; a run that
+completes its schedule stops (the UI stays up) instead of quitting. A shape class of
+``loadtest.locust_shapes`` in the locustfile sets the arrival shape.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from loadtest.collector import CSV_SETTLE_S, Collector, breach, write_harness, w
 from loadtest.config import RunConfig
 from loadtest.harness import Harness
 from loadtest.locust_options import abort_thresholds, add_arguments, plain_config
+from loadtest.locust_shapes import shaped_config
 from loadtest.profile import ROLES, profile_from_dict
 from loadtest.slo import Threshold
 from loadtest.users import (
@@ -69,6 +75,7 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    config = shaped_config(config, environment.shape_class)
     profile = profile_from_dict(config.profile)
     for role, cls in USER_CLASSES.items():
         cls.fixed_count = profile.pool_of(role)
@@ -89,6 +96,7 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
     index = runner.worker_index if isinstance(runner, WorkerRunner) else 0
     environment.td = Harness(config, environment.host or "", index, environment.events.request)
     environment.td_plain = plain
+    environment.td_config = config
     environment.events.test_stopping.add_listener(lambda **_: environment.td.close_slots())
     environment.events.test_stop.add_listener(lambda **_: _stop(environment))
     if isinstance(runner, WorkerRunner):
@@ -98,12 +106,34 @@ def _on_init(environment: Any, **_kwargs: Any) -> None:
             "td_plan", lambda environment, msg, **_: _start(environment, msg.data, aborting)
         )
     else:
+        environment.events.test_start.add_listener(lambda **_: _fresh(environment))
         environment.events.spawning_complete.add_listener(
             lambda **_: _start(environment, {"0": runner.user_classes_count}, aborting)
         )
     # the set-up above blocked the event loop; without this, timers set next (Locust's
     # -t run-time limit) count from the loop's stale clock and fire seconds early
     gevent.get_hub().loop.update_now()
+
+
+def _fresh(environment: Any) -> None:
+    """A test started again (Locust's web UI): a new harness for it, from the same
+    config, on the host the UI gave; the previous run's results are replaced."""
+    old: Harness = environment.td
+    if not old.started:
+        return
+    config: RunConfig = environment.td_config
+    (Path(config.out_dir) / "harness.json").unlink(missing_ok=True)
+    environment.td = Harness(config, environment.host or "", 0, environment.events.request)
+
+
+def _end_local(environment: Any) -> None:
+    """The local run is over: quit when headless; in the web UI stop, so it can restart
+    (Locust's ``--autoquit`` still quits then)."""
+    options = environment.parsed_options
+    if options is None or getattr(options, "headless", True):
+        environment.runner.quit()
+    else:
+        environment.runner.stop()
 
 
 def _start(
@@ -139,7 +169,7 @@ def _watch_local(environment: Any, aborting: list[Threshold]) -> None:
             harness.aborted = found
             _write_local(environment)
             gevent.sleep(CSV_SETTLE_S)
-            environment.runner.quit()
+            _end_local(environment)
             return
 
 
@@ -150,12 +180,14 @@ def _complete(environment: Any) -> None:
     if harness.finished:
         return  # stopped early (an abort, or Locust's own stop)
     harness.drain()
+    if harness.finished or environment.td is not harness:
+        return  # stopped while draining (and perhaps started again: not this run's end)
     if isinstance(environment.runner, WorkerRunner):
         _send_final(environment)
     else:
         _write_local(environment)
         gevent.sleep(CSV_SETTLE_S)
-        environment.runner.quit()
+        _end_local(environment)
 
 
 def _stop(environment: Any) -> None:

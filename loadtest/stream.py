@@ -3,7 +3,8 @@
 ``RemovalStream`` opens ``GET /v1/removals/stream`` and hands each ``removal`` event
 (listing id, notice id, the server's removal time) to a callback. ``open`` says
 whether the service has the stream at all (an older or another service may not: the
-harness then polls each notice's listing instead); ``run`` reads until the
+harness then polls each notice's listing instead: an answer of 404, 405 or 501 is
+counted as a request but not as a failure); ``run`` reads until the
 connection ends and returns, so the caller can fall back to polling.
 
 It runs inside a Locust process, where the socket module is gevent's: reading blocks
@@ -25,6 +26,7 @@ from loadtest.client import REMOVAL_STREAM as STREAM_NAME
 from loadtest.client import REMOVAL_STREAM_PATH as STREAM_PATH
 
 CONNECT_TIMEOUT_S = 2.0  # no stream headers by then (a buffering proxy): poll instead
+NOT_OFFERED = frozenset({404, 405, 501})  # answers of a service that has no such stream
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,10 @@ class RemovalStream:
         on_removal: Callable[[Removal], None],
         report: Callable[..., Any],
         record: Callable[[str, float, bool], None],
+        path: str = STREAM_PATH,
     ) -> None:
         self.url = urlsplit(host)
+        self.path = path
         self.on_removal = on_removal
         self.report = report  # Locust's request event (the subscription shows as a request)
         self.record = record  # and the HDR recorder
@@ -88,14 +92,15 @@ class RemovalStream:
         conn = cls(self.url.hostname or "127.0.0.1", self.url.port, timeout=CONNECT_TIMEOUT_S)
         start = time.perf_counter()
         try:
-            conn.request("GET", STREAM_PATH, headers={"Accept": "text/event-stream"})
+            conn.request("GET", self.path, headers={"Accept": "text/event-stream"})
             resp = conn.getresponse()
         except OSError as exc:
             self._report(start, exc)
             conn.close()
             return False
         ok = resp.status == 200 and "text/event-stream" in (resp.getheader("content-type") or "")
-        self._report(start, None if ok else RuntimeError(f"HTTP {resp.status}"))
+        offered = resp.status not in NOT_OFFERED  # a 404 says "no stream here": no failure
+        self._report(start, None if ok or not offered else RuntimeError(f"HTTP {resp.status}"))
         if not ok:
             conn.close()
             return False

@@ -170,3 +170,10 @@ class GuideTable:
                 break
             idx += short
         return np.minimum(idx, n - 1).astype(np.int64)
+
+
+def grown(values: np.ndarray, capacity: int, fill: float = 0.0) -> np.ndarray:
+    """A copy of ``values`` extended to ``capacity`` entries, the new ones ``fill``."""
+    out = np.full(capacity, fill, dtype=values.dtype)
+    out[: len(values)] = values
+    return out

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from sim.contract_notifiers import NOTIFIER_METRICS
+from sim.contract_response import RESPONSE_METRICS
 
 # units: count (things), ratio (count / count), share (0..1), h (hours),
 # USD, listing_days (listings x days up)
@@ -121,22 +122,57 @@ METRICS: tuple[Metric, ...] = (
         "fake_views",
         "count",
         _LOWER,
-        "Expected shopper views of fakes: fake_exposure_listing_days times "
-        "market.views_per_listing_day (closed form, not drawn).",
+        "Expected shopper views of fakes in the window (closed form, not drawn): each fake's "
+        "hours on show in the window over 24, times market.views_per_listing_day, times its "
+        "popularity weight (lognormal of mean 1, market.listing_popularity_sigma).",
     ),
     Metric(
         "fake_sales",
         "count",
         _LOWER,
-        "Expected fake sales: fake_views times market.fake_conversion (an expectation, not "
-        "a drawn count).",
+        "Units of fakes sold in the window, drawn: each fake sells as a Poisson process at its "
+        "views times market.fake_conversion while on show (its first sale at the time drawn "
+        "when it went live, then a Poisson count over the rest of its time on show).",
     ),
     Metric(
         "fake_sales_value",
         "USD",
         _LOWER,
-        "Expected money spent on fakes: each listing's expected sales times its genuine price "
-        "times (1 - market.fake_price_discount).",
+        "Money paid for the fakes sold in the window (fake_sales), each unit at its listing's "
+        "genuine price times (1 - market.fake_price_discount).",
+    ),
+    Metric(
+        "consumer_harm_usd",
+        "USD",
+        _LOWER,
+        "Money paid in the window for fakes by buyers who believed them genuine: of each "
+        "listing's units sold, a binomial draw with market.deceived_buyer_share, each at the "
+        "price paid (part of fake_sales_value).",
+    ),
+    Metric(
+        "legit_sales_lost_usd",
+        "USD",
+        _LOWER,
+        "Genuine sales honest sellers lost, in USD at each listing's genuine price, drawn as "
+        "Poisson counts at the listing's views times market.genuine_conversion: while "
+        "genuine listings removed in the window stayed down (until put back up or the "
+        "horizon), while their sellers were blocked (blocks in the window, for the block's "
+        "length) and from the ban of a seller banned in the window to the horizon.",
+    ),
+    Metric(
+        "legit_seller_strikes",
+        "count",
+        _LOWER,
+        "Strikes honest sellers took in the window: one per wrongful removal that stood (not "
+        "counter-notified, or its counter-notice rejected), on the platform's strike ladder "
+        "with its gap between strikes.",
+    ),
+    Metric(
+        "legit_sellers_banned",
+        "count",
+        _LOWER,
+        "Honest sellers banned in the window by strikes for wrongful removals that stood; "
+        "their live genuine listings come down for good.",
     ),
     Metric(
         "notices_filed",
@@ -178,7 +214,7 @@ METRICS: tuple[Metric, ...] = (
         "count",
         _LOWER,
         "Genuine listings taken down in the window, by mistaken notices or by the platform's "
-        "false positives.",
+        "false positives (not those taken down by their seller's ban).",
     ),
     Metric(
         "wrongful_removal_days",
@@ -192,6 +228,37 @@ METRICS: tuple[Metric, ...] = (
         "count",
         _LOWER,
         "Counter-notices honest sellers filed in the window against wrongful removals.",
+    ),
+    Metric(
+        "counter_notices_upheld",
+        "count",
+        _LOWER,
+        "Counter-notices decided in the window that review rejected: the wrongful removal is "
+        "upheld and stands (a strike for the seller).",
+    ),
+    Metric(
+        "counter_notices_restored",
+        "count",
+        _HIGHER,
+        "Counter-notices decided in the window that review accepted and whose listing went "
+        "back up (an accepted one whose seller had been banned meanwhile is in neither "
+        "count).",
+    ),
+    Metric(
+        "counter_notice_restore_h_p50",
+        "h",
+        _LOWER,
+        "The median (linear interpolation) of the hours from a genuine listing's wrongful "
+        "removal to its restoration by an accepted counter-notice, over such restorations in "
+        "the window.",
+    ),
+    Metric(
+        "counter_notice_restore_h_p95",
+        "h",
+        _LOWER,
+        "The 95th percentile (linear interpolation) of the hours from a genuine listing's "
+        "wrongful removal to its restoration by an accepted counter-notice, over such "
+        "restorations in the window.",
     ),
     Metric(
         "restorations",
@@ -286,7 +353,8 @@ METRICS: tuple[Metric, ...] = (
         "accounts_banned",
         "count",
         _NEITHER,
-        "Counterfeit accounts banned in the window by the strike ladder.",
+        "Counterfeit accounts banned in the window by the strike ladder (honest sellers: "
+        "legit_sellers_banned).",
     ),
     Metric(
         "counterfeiters_active_end",
@@ -303,7 +371,7 @@ METRICS: tuple[Metric, ...] = (
     ),
 )
 
-METRICS = METRICS + tuple(Metric(*row) for row in NOTIFIER_METRICS)
+METRICS = METRICS + tuple(Metric(*row) for row in (*RESPONSE_METRICS, *NOTIFIER_METRICS))
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRIC_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}

@@ -95,3 +95,22 @@ class DueList:
             parts.extend(self.buckets.pop(hour, ()))
         self.low = max(self.low, last + 1)
         return _join(parts, self.width)
+
+    def pop_late(self, t_h: float) -> Items:
+        """Items due before ``t_h`` that were pushed after their hour was released (they
+        wait in the first hour not yet released); the others stay where they are."""
+        if self.staged:
+            self._sort_in(_join(self.staged, self.width))
+            self.staged = []
+        parts = self.buckets.get(self.low)
+        if not parts:
+            return _join([], self.width)
+        items = _join(parts, self.width)
+        late = items[0] < t_h
+        if not late.any():
+            return _join([], self.width)
+        if late.all():
+            del self.buckets[self.low]
+        else:
+            self.buckets[self.low] = [tuple(c[~late] for c in items)]
+        return tuple(c[late] for c in items)

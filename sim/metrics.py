@@ -16,8 +16,11 @@ import numpy as np
 # the names are the contract's; importing them from here keeps working
 from sim.contract import HEADLINE_METRICS as HEADLINE_METRICS
 from sim.contract import METRIC_NAMES
+from sim.demand import Demand
+from sim.harm import HarmTally
 from sim.metrics_notifiers import notifier_metrics
 from sim.scenario import Costs
+from sim.traces import EventLog
 from sim.types import BoolArray, FloatArray, IntArray
 
 CHANNELS: tuple[str, ...] = ("proactive", "notice", "lead", "ban", "seller")
@@ -27,6 +30,7 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "day",
     "fakes_created",
     "fakes_live",
+    "fake_live_hours",
     "notices_filed",
     *(f"removed_{c}" for c in CHANNELS),
     "genuine_removed",
@@ -37,7 +41,9 @@ DAILY_COLUMNS: tuple[str, ...] = (
     "relists",
     "accounts_banned",
     "queue_length",
-)
+    *(RESPONSE_DAILY := ("operators_active", "obfuscation_mean", "upload_recall_mean",
+                         "counterfeiter_profit_usd")),
+)  # fmt: skip
 
 NOTICE_COLUMNS: tuple[str, ...] = (
     "t_h",
@@ -54,18 +60,6 @@ NOTICE_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Demand:
-    """Shoppers' demand per brand, turned into views and sales in closed form."""
-
-    views_per_day: FloatArray  # per brand
-    conversion: float
-    discount: float
-
-    def sales_rate_per_h(self, brand: IntArray) -> FloatArray:
-        return self.views_per_day[brand] * self.conversion / 24.0
-
-
 @dataclass
 class Window:
     """The measured window: [warmup_h, horizon_h)."""
@@ -79,13 +73,31 @@ class Window:
 
 
 class DailySeries:
-    """Per-day counters, added to in batches with ``bincount``."""
+    """Per-day counters, added to in batches with ``bincount``.
 
-    def __init__(self, days: int) -> None:
+    ``fake_live_hours`` is the integral over each day of the fakes on the books (live,
+    hidden ones too; ``fakes_live`` is its value at the day's end): every fake coming on
+    (``books``, +1) or off (-1) changes the count from its time to the day's end."""
+
+    def __init__(self, days: int, horizon_h: float | None = None) -> None:
         self.days = days
         self.cols: dict[str, FloatArray] = {
             name: np.zeros(days) for name in DAILY_COLUMNS if name != "day"
         }
+        day_end = np.minimum(24.0 * np.arange(1, days + 1), horizon_h or 24.0 * days)
+        self._day_end = day_end
+        self._day_h = np.diff(day_end, prepend=0.0)
+        self._net = np.zeros(days)  # fakes on the books at each day's end less its start
+
+    def books(self, t_h: FloatArray, sign: float) -> None:
+        """Fakes coming on the books (``sign`` +1) or off (-1) at ``t_h``."""
+        t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
+        if len(t) == 0:
+            return
+        day = np.minimum((t // 24.0).astype(np.int64), self.days - 1)
+        left = self._day_end[day] - t
+        self.cols["fake_live_hours"] += sign * np.bincount(day, left, minlength=self.days)
+        self._net += sign * np.bincount(day, minlength=self.days)
 
     def add(self, name: str, t_h: FloatArray | float, weight: float = 1.0) -> None:
         """Count events at times ``t_h`` into their days."""
@@ -109,8 +121,12 @@ class DailySeries:
 
     def table(self) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {"day": np.arange(self.days, dtype=np.int64)}
+        at_start = np.cumsum(self._net) - self._net  # on the books as each day starts
+        hours = self.cols["fake_live_hours"] + at_start * self._day_h
         for name in DAILY_COLUMNS[1:]:
-            out[name] = np.rint(self.cols[name]).astype(np.int64)
+            col = hours if name == "fake_live_hours" else self.cols[name]
+            # the response columns are means and money: kept as floats (NaN: not kept)
+            out[name] = col.copy() if name in RESPONSE_DAILY else np.rint(col).astype(np.int64)
         return out
 
 
@@ -134,10 +150,13 @@ def share(num: float | np.integer[Any], den: float | np.integer[Any]) -> float:
 class Aggregates:
     """Running totals over the measured window, fed in batches at removal time."""
 
-    def __init__(self, window: Window, demand: Demand, daily: DailySeries) -> None:
+    def __init__(
+        self, window: Window, demand: Demand, daily: DailySeries, events: EventLog | None = None
+    ) -> None:
         self.window = window
         self.demand = demand
         self.daily = daily
+        self.harm = HarmTally(demand, window.warmup_h, window.horizon_h, events)
         self.counts: dict[str, float] = dict.fromkeys(
             (
                 "fake_listings_created",
@@ -154,6 +173,10 @@ class Aggregates:
                 "relists",
                 "listings_swept",
                 "brand_sweeps",
+                "legit_seller_strikes",
+                "legit_sellers_banned",
+                "counter_notices_upheld",
+                "counter_notices_restored",
                 # notifiers and programmes (sim.notices, sim.misuse)
                 "actions_source_article_16",
                 "actions_source_trusted_flagger",
@@ -165,8 +188,6 @@ class Aggregates:
         )
         self.exposure_days = 0.0
         self.views = 0.0
-        self.sales = 0.0
-        self.sales_value = 0.0
         self.wrongful_days = 0.0
 
     def in_window(self, t_h: FloatArray) -> BoolArray:
@@ -184,26 +205,18 @@ class Aggregates:
         if t_h >= self.window.warmup_h:
             self.counts[name] += k
 
-    def exposure(
-        self,
-        brand: IntArray,
-        live_from_h: FloatArray,
-        price_usd: FloatArray,
-        end_h: FloatArray,
-    ) -> None:
-        """Fold listing-days, views and expected sales of listings on show from
-        ``live_from_h`` until ``end_h`` (nothing where ``end_h`` comes first)."""
-        start = np.maximum(live_from_h, self.window.warmup_h)
+    def exposure(self, cols: dict[str, np.ndarray], end_h: FloatArray) -> None:
+        """Fold listing-days, expected views and drawn sales of fakes on show from
+        ``live_from_h`` until ``end_h`` (nothing where ``end_h`` comes first); ``cols``
+        as in the store (popularity, first_sale_h, price_usd; id, brand and account
+        for the event log)."""
+        start = np.maximum(cols["live_from_h"], self.window.warmup_h)
         stop = np.minimum(end_h, self.window.horizon_h)
         hours = np.maximum(stop - start, 0.0)
-        views = hours / 24.0 * self.demand.views_per_day[brand]
-        sales = views * self.demand.conversion
         self.exposure_days += float(hours.sum(dtype=np.float64)) / 24.0
+        views = self.demand.views(cols["popularity"], hours)
         self.views += float(views.sum(dtype=np.float64))
-        self.sales += float(sales.sum(dtype=np.float64))
-        self.sales_value += float((sales * price_usd).sum(dtype=np.float64)) * (
-            1.0 - self.demand.discount
-        )
+        self.harm.fake_sales(cols, start, stop)
 
     def fakes_removed(
         self,
@@ -217,7 +230,7 @@ class Aggregates:
         ``price_usd`` column needed)."""
         t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), cols["brand"].shape)
         if not at_upload:
-            self.exposure(cols["brand"], cols["live_from_h"], cols["price_usd"], t)
+            self.exposure(cols, t)
         self.count(f"fake_removed_{channel}", t, daily=f"removed_{channel}")
         if channel in PLATFORM_CHANNELS:
             inside = self.in_window(t)
@@ -323,6 +336,7 @@ def summarise(
     am: ReviewTotals,
     accounts_active: int,
     costs: Costs,
+    response: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """The flat metrics dict of one run, in ``METRIC_NAMES`` order (NaN where no data)."""
     c = agg.counts
@@ -340,8 +354,9 @@ def summarise(
         ),
         "fake_exposure_listing_days": agg.exposure_days,
         "fake_views": agg.views,
-        "fake_sales": agg.sales,
-        "fake_sales_value": agg.sales_value,
+        **agg.harm.metrics(),
+        **{k: c[k] for k in ("legit_seller_strikes", "legit_sellers_banned")},
+        **{k: c[k] for k in ("counter_notices_upheld", "counter_notices_restored")},
         **_notice_metrics(notices, agg.window),
         "genuine_wrongly_removed": c["genuine_wrongly_removed"],
         "wrongful_removal_days": agg.wrongful_days,
@@ -360,4 +375,5 @@ def summarise(
     }
     out.update(_costs(c, out["notices_filed"], out["am_paid_hours"], costs))
     out.update(notifier_metrics(c, notices, agg.window.warmup_h, waits, am.wait_class))
+    out.update(response or {})
     return {name: float(out[name]) for name in METRIC_NAMES}

@@ -16,7 +16,6 @@ actors (``sim.agents``).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,17 +26,20 @@ from sim.agents.counterfeiter import Counterfeiters, NewListings
 from sim.agents.legit_seller import LegitSellers
 from sim.agents.platform import Platform, Screening
 from sim.agents.rights_holder import RightsHolders
+from sim.demand import Demand
 from sim.displacement import Displacement
 from sim.market import build_brands
-from sim.metrics import Aggregates, DailySeries, Demand, Window, summarise
+from sim.metrics import Aggregates, DailySeries, Window, summarise
 from sim.misuse import Misuse
 from sim.notices import NoticeLifecycle
 from sim.notifiers import Abusers, AbuserSide, brand_precision, notifier_policies
 from sim.policies import Policy
 from sim.programmes import EarnedSelfService, NoticeRules, notifier_programmes
 from sim.removals import Removals
+from sim.response import build_response
 from sim.rng import Streams, draw_seed
-from sim.scenario import PROGRAMMES, Scenario, scenario_dict
+from sim.run_result import RunResult as RunResult
+from sim.scenario import PROGRAMMES, Scenario
 from sim.store import ListingStore
 from sim.traces import EventLog, NoticeLog
 from sim.types import BoolArray, IntArray
@@ -45,28 +47,6 @@ from sim.version import package_version
 
 # progress(fraction of the horizon done, fake listings created so far), once a simulated day
 ProgressFn = Callable[[float, int], None]
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """Everything one run produced, in memory: metrics, daily series, notice trace, events."""
-
-    scenario: Scenario
-    seed: int
-    version: str
-    metrics: dict[str, float]
-    daily: dict[str, np.ndarray]
-    notices: dict[str, np.ndarray]
-    events: dict[str, np.ndarray] | None = None
-
-    def summary(self) -> dict[str, Any]:
-        """The JSON-ready summary: scenario, seed, version and metrics."""
-        return {
-            "scenario": scenario_dict(self.scenario),
-            "seed": self.seed,
-            "version": self.version,
-            "metrics": dict(self.metrics),
-        }
 
 
 def run(
@@ -104,17 +84,11 @@ class Model:
         brand_policies = self.policies[: self.brands.count]
         self.shares_leads = np.array([p.shares_leads for p in brand_policies], dtype=bool)
         self.brand_cum = np.cumsum(self.brands.popularity)
-        # a brand's shoppers are spread over its listings, and fakes follow popularity,
-        # so each listing sees about the same views whatever its brand
-        self.demand = Demand(
-            np.full(self.brands.count, sc.market.views_per_listing_day),
-            sc.market.fake_conversion,
-            sc.market.fake_price_discount,
-        )
-        self.daily = DailySeries(self.window.days)
-        self.agg = Aggregates(self.window, self.demand, self.daily)
+        self.demand = Demand(sc.market, streams)
+        self.daily = DailySeries(self.window.days, self.window.horizon_h)
         self.notices = NoticeLog()
         self.events = EventLog() if events else None
+        self.agg = Aggregates(self.window, self.demand, self.daily, self.events)
         self.store = ListingStore()
         self._build_actors(streams)
         self.listing_rng = streams.get("listings")
@@ -133,17 +107,27 @@ class Model:
 
     def _build_actors(self, streams: Streams) -> None:
         sc = self.scenario
+        self.platform = Platform(sc.platform, streams.get("platform"))
         self.legit = LegitSellers(
-            sc.legit_sellers, self.brand_cum, streams.get("legit.catalog"), self.agg, self.events
+            sc.legit_sellers,
+            self.brand_cum,
+            streams.get("legit.catalog"),
+            self.agg,
+            self.events,
+            market=sc.market,
+            platform=self.platform,
         )
         self.catalog = self.legit.catalog
+        self.response = build_response(
+            sc, self.demand, self.brands, self.window, self.daily, streams
+        )
         self.counterfeiters = Counterfeiters(
             sc.counterfeiters,
             sc.market,
             sc.platform.verification_pass_rate,
             streams.get("counterfeiters"),
+            self.response,
         )
-        self.platform = Platform(sc.platform, streams.get("platform"))
         self.holders = RightsHolders(
             sc.rights_holders,
             self.brands,
@@ -161,8 +145,9 @@ class Model:
 
     def _build_flows(self) -> None:
         self.removals = Removals(
-            self.store, self.agg, self.events, self.counterfeiters, self.platform, self.displacement
-        )
+            self.store, self.agg, self.events, self.counterfeiters, self.platform,
+            self.displacement, self.response,
+        )  # fmt: skip
         self.lifecycle = NoticeLifecycle(
             store=self.store,
             legit=self.legit,
@@ -243,22 +228,35 @@ class Model:
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
         self.self_service.review(day - 1, now)
         self.misuse.review(day - 1, now)
+        actors = (self.store, self.counterfeiters, self.removals, self.platform)
+        chosen = self.response.close_day(day - 1, *actors)  # the choice rule's weights win
         if self.displacement.on:
             moved = self.displacement.brand_cum(day - 1)
             if moved is not None:
                 self.brand_cum = moved
+        self.brand_cum = self.brand_cum if chosen is None else chosen
 
     # ------------------------------------------------------------------ posting
 
     def _post(self, hour: int) -> None:
-        """New accounts, then the fakes posted in this hour, screened at upload."""
+        """New accounts, then the fakes posted in this hour, screened at upload. A fake
+        caught at upload may be relisted within the same hour: such relists are posted
+        in this hour too (rounds until none falls due), so that every fake is in the
+        store from the hour of its posting time on."""
         self.counterfeiters.arrivals(float(hour))
-        new = self.counterfeiters.post(float(hour), self.brand_cum)
+        new = self.response.to_outside(self.counterfeiters.post(float(hour), self.brand_cum))
+        while len(new):
+            self._post_batch(hour, new)
+            new = self.response.to_outside(self.counterfeiters.relists_due(float(hour)))
+
+    def _post_batch(self, hour: int, new: NewListings) -> None:
+        """One batch of fakes posted in this hour: counted, screened, listed or caught."""
         if hour + 1 > self.window.horizon_h:  # a horizon that ends inside this hour
             new = new.before(self.window.horizon_h)
         if len(new) == 0:
             return
         self.agg.count("fake_listings_created", new.created_h, daily="fakes_created")
+        self.response.posted(new, float(hour))
         self.displacement.posted(new.brand, float(hour))
         self.agg.count("relists", new.created_h[new.relist], daily="relists")
         screen = self.platform.screen_uploads(new.obfuscated, self._enrolled(new.brand))
@@ -277,10 +275,12 @@ class Model:
         price = np.asarray(
             self.scenario.market.genuine_price_usd.sample(rng, live), dtype=np.float64
         )
-        # a brand nobody buys (a zero or denormal sales rate) never sells: its first sale is
-        # at +inf on purpose, so division by zero and overflow are the intended results
+        popularity = self.demand.popularity(live)
+        # a listing nobody buys (a zero or denormal sales rate) never sells: its first sale
+        # is at +inf on purpose, so division by zero and overflow are the intended results
+        rate = self.demand.sales_rate_per_h(popularity)
         with np.errstate(divide="ignore", over="ignore"):
-            first_sale = created + rng.exponential(1.0, live) / self.demand.sales_rate_per_h(brand)
+            first_sale = created + rng.exponential(1.0, live) / rate
         ids = self.store.append(
             {
                 "brand": brand,
@@ -290,9 +290,11 @@ class Model:
                 "expires_h": created + self.counterfeiters.lifetimes_h(live),
                 "first_sale_h": first_sale,
                 "price_usd": price,
+                "popularity": popularity,
                 "sweep_slot": self.holders.slot_of_brand[brand],
             }
         )
+        self.daily.books(created, +1.0)
         if screen.lead[keep].any():
             rows = self.store.rows_of(ids[screen.lead[keep]])
             self.store.cols["lead"][rows] = True
@@ -370,6 +372,7 @@ class Model:
             self.desks.totals(self.warm, w.warmup_h, w.horizon_h),
             self.counterfeiters.accounts.active_count,
             self.scenario.costs,
+            self.response.metrics(self.counterfeiters),
         )
 
     def _close(self) -> None:
@@ -377,8 +380,6 @@ class Model:
         rows = np.flatnonzero(self.store.alive_mask())
         cols = self.store.take(rows)
         end = np.full(len(rows), self.window.horizon_h)
-        self.agg.exposure(
-            cols["brand"].astype(np.int64), cols["live_from_h"], cols["price_usd"], end
-        )
+        self.agg.exposure(cols, end)
         self.removals.log_first_sales(cols, end)
         self.legit.still_down(self.window.horizon_h)

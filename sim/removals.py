@@ -13,13 +13,23 @@ import numpy as np
 from sim.agents.counterfeiter import Counterfeiters
 from sim.agents.platform import BLOCK_H, Platform
 from sim.displacement import Displacement
+from sim.economics import BOOKED_COLUMNS
 from sim.metrics import Aggregates
+from sim.response import Response
 from sim.store import ListingStore
 from sim.traces import EventLog
 from sim.types import BoolArray, FloatArray, IntArray
 
 # what a removed fake leaves behind: the columns its removal is folded from
-FOLDED_COLUMNS = ("id", "brand", "account", "live_from_h", "first_sale_h", "price_usd")
+FOLDED_COLUMNS = (
+    "id",
+    "brand",
+    "account",
+    "live_from_h",
+    "first_sale_h",
+    "price_usd",
+    "popularity",
+)
 FOLDED_WITHOUT_EVENTS = FOLDED_COLUMNS[1:]  # the id is only for the event log
 
 
@@ -37,6 +47,7 @@ class Removals:
         counterfeiters: Counterfeiters,
         platform: Platform,
         displacement: Displacement,
+        response: Response | None = None,
     ) -> None:
         self.store = store
         self.agg = agg
@@ -44,8 +55,10 @@ class Removals:
         self.counterfeiters = counterfeiters
         self.platform = platform
         self.displacement = displacement
+        self.response = response
         self.floor_h = 0.0
-        self._folded = FOLDED_WITHOUT_EVENTS if events is None else FOLDED_COLUMNS
+        books = response is not None and response.ledger is not None  # they need the ids
+        self._folded = FOLDED_WITHOUT_EVENTS if events is None and not books else FOLDED_COLUMNS
 
     def remove_rows(
         self, rows: IntArray, t_h: FloatArray | float, channel: str, hold: bool = False
@@ -65,6 +78,7 @@ class Removals:
             rows, t = rows[here], t[here]
         cols = self.store.take(rows, self._folded)
         self.store.kill(rows, hold)
+        self.agg.daily.books(t, -1.0)
         self.fold(cols, t, channel)
         return here
 
@@ -72,12 +86,16 @@ class Removals:
         self, cols: dict[str, np.ndarray], t: FloatArray, channel: str, at_upload: bool = False
     ) -> None:
         """Aggregates, events and the sellers' reaction (relists, strikes, bans)."""
-        self.agg.fakes_removed(cols, t, channel, at_upload)
-        if self.events is not None:
+        if self.events is not None:  # before the sales the fold logs: first sale first
             self._log_removal(cols, t, channel, at_upload)
+        self.agg.fakes_removed(cols, t, channel, at_upload)
+        if self.response is not None:
+            self._response_ends(cols, t, at_upload)
         if channel in ("seller", "ban"):
             return
         account = cols["account"].astype(np.int64)
+        if self.response is not None:
+            self.response.enforced(account)
         brand = cols["brand"].astype(np.int64)
         if channel in ("notice", "lead"):
             self.displacement.enforced(brand, float(t.min()) if len(t) else 0.0)
@@ -89,6 +107,17 @@ class Removals:
             self.hide(outcome.blocked, outcome.blocked_h)
         if len(outcome.banned):
             self.ban(outcome.banned, outcome.banned_h)
+
+    def _response_ends(self, cols: dict[str, np.ndarray], t: FloatArray, at_upload: bool) -> None:
+        """Tell the counterfeiters' response: takings, and time on show of ended fakes."""
+        assert self.response is not None
+        brand = cols["brand"].astype(np.int64)
+        if at_upload:
+            self.response.ended(brand, np.zeros(len(brand)), float(t.min()) if len(t) else 0.0)
+            return
+        self.response.left_window(cols, t)
+        shown = np.maximum(t - cols["live_from_h"], 0.0) / 24.0
+        self.response.ended(brand, shown, float(t.min()) if len(t) else 0.0)
 
     def _log_removal(
         self, cols: dict[str, np.ndarray], t: FloatArray, channel: str, at_upload: bool
@@ -134,10 +163,10 @@ class Removals:
         if len(rows) == 0:
             return
         store = self.store
+        self.agg.exposure(store.take(rows, self._folded), t)
         live_from = store.col("live_from_h")[rows]
-        self.agg.exposure(
-            store.col("brand")[rows].astype(np.int64), live_from, store.col("price_usd")[rows], t
-        )
+        if self.response is not None:
+            self.response.left_window(store.take(rows, BOOKED_COLUMNS), t)
         back = np.maximum(t + BLOCK_H, live_from)
         sale = store.col("first_sale_h")[rows]
         shift = back - np.maximum(t, live_from)  # the time newly hidden
@@ -172,6 +201,7 @@ class Removals:
         store.cols["first_sale_h"][rows] = np.where(sale > down_h, sale + (t_h - down_h), sale)
         store.cols["noticed"][rows] = False
         store.revive(rows, expires_h, live_from)
+        self.agg.daily.books(np.full(len(rows), t_h), +1.0)
         self.agg.count("fake_listings_restored", np.full(len(rows), t_h), daily="fakes_restored")
         if self.events is not None:
             cols = store.take(rows, ("id", "brand", "account"))
@@ -189,6 +219,11 @@ class Removals:
         self.counterfeiters.banned(accounts, t_h, self.floor_h)
         rows, t = self._account_rows(accounts, t_h)
         self.remove_rows(rows, t, "ban")
+
+    def withdraw(self, accounts: IntArray, t_h: float) -> None:
+        """Operators leaving the market end every live listing they have at ``t_h``."""
+        rows, t = self._account_rows(accounts, np.full(len(accounts), t_h))
+        self.remove_rows(rows, t, "seller")
 
     def expire(self, now_h: float) -> None:
         """Listings whose sellers ended them by now."""

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import (
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
@@ -19,12 +18,16 @@ from pydantic import (
 
 from sim import config
 from sim import scenario_files as files
-from sim.config import StrictSection, Tags
+from sim.config import Tags
 from sim.dists import DIST_CLASSES, AnyDist, Exponential, coerce_dist
+from sim.scenario_change import PolicyChange
+from sim.scenario_costs import Costs
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
 from sim.scenario_notifiers import Abusers, Complaints, Misuse, ProjectZero, ReviewPriority
+from sim.scenario_notifiers import GoodFaith as GoodFaith
+from sim.scenario_response import Adaptation, Choice, Economics, EntryExit
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
     MAX_LISTINGS_PER_ACCOUNT_DAY,
@@ -36,6 +39,7 @@ from sim.scenario_types import (
     IntervalH,
     PositiveDays,
     Prob,
+    Section,
     StrikeStep,
     rate_floor,
 )
@@ -43,10 +47,7 @@ from sim.scenario_types import MIN_RATE_PER_DAY as MIN_RATE_PER_DAY
 from sim.scenario_types import PROGRAMMES as PROGRAMMES
 from sim.scenario_types import Programme as Programme
 
-
-class _Section(StrictSection):
-    # strict: "0.5" is no number (pydantic alone would read it as 0.5); lists stay lists
-    model_config = ConfigDict(use_attribute_docstrings=True, strict=True)
+_Section = Section
 
 
 class Meta(_Section):
@@ -90,6 +91,17 @@ class Market(_Section):
     """Probability that one view of a fake ends in a sale."""
     fake_price_discount: Prob = 0.6
     """A fake's price is the genuine price times (1 - this)."""
+    listing_popularity_sigma: Annotated[float, Field(ge=0, le=3)] = 1.0
+    """Spread of listing popularity (log-scale standard deviation, no unit): each listing's
+    views per day are views_per_listing_day times its own lognormal weight of mean 1, drawn
+    when it goes up (0: every listing alike; 1: a tenth of listings draw about 39% of the
+    views)."""
+    genuine_conversion: Prob = 0.01
+    """Probability that one view of a genuine listing ends in a sale (sales honest sellers lose
+    while their listings are down)."""
+    deceived_buyer_share: Prob = 0.5
+    """Share of the buyers of fakes who believed they were buying the genuine product
+    (consumer_harm_usd counts what they paid)."""
 
     @model_validator(mode="after")
     def _catalogue_fits(self) -> Market:
@@ -151,6 +163,16 @@ class Counterfeiters(_Section):
     displacement: Annotated[float, Field(ge=0, le=100)] = 0.0
     """How strongly counterfeiters shift posting away from brands that file the most notices for
     their popularity (0: no adaptation)."""
+    volume_sigma: Annotated[float, Field(ge=0, le=4)] = 0.0
+    """Heavy tail of volume: log-sd of a mean-1 lognormal factor on each rate (0: off)."""
+    economics: Economics = Field(default_factory=Economics)
+    """Costs and income of each operator."""
+    entry_exit: EntryExit = Field(default_factory=EntryExit)
+    """Entry and exit driven by profit."""
+    adaptation: Adaptation = Field(default_factory=Adaptation)
+    """Learning to obfuscate after removals."""
+    choice: Choice = Field(default_factory=Choice)
+    """Displacement towards where fakes live longest, and to an outside market."""
 
     @field_validator("arrivals_per_day")
     @classmethod
@@ -221,19 +243,6 @@ class RightsHolders(_Section):
             shares = ", ".join(f"{k} = {v:g}" for k, v in mix.items())
             raise ValueError(f"shares must sum to 1, got {total:g} ({shares})")
         return mix
-
-
-class GoodFaith(_Section):
-    """Admission to and loss of remove-first status."""
-
-    min_success_rate: Prob = 0.9
-    """Share of a brand's notices upheld needed to gain or keep remove-first status."""
-    max_counter_notice_rate: Prob = 0.015
-    """Highest counter-notice rate a brand may have and keep it."""
-    lockout_days: Days = 90.0
-    """Days after losing the status before a brand may qualify again."""
-    min_decided: Annotated[int, Field(ge=1, le=100_000)] = 10
-    """Fewest decided notices in the window for a verdict (fewer: status unchanged)."""
 
 
 class AccountManagers(_Section):
@@ -314,26 +323,8 @@ class Platform(_Section):
     """Probability that a banned counterfeiter's new account passes seller verification."""
     strikes: Strikes = Field(default_factory=Strikes)
     """The strike ladder."""
-
-
-Usd = Annotated[float, Field(ge=0, le=1_000_000)]
-
-
-class Costs(_Section):
-    """What enforcement costs in money: the platform's reviewers, screening and sweeps, and
-    the brands' monitoring and notices (defaults are stated assumptions, not sourced)."""
-
-    am_wage_usd_per_h: Usd = 30.0
-    """Loaded cost of one account manager for one paid hour (the platform pays rosters,
-    am_paid_hours, not busy hours)."""
-    upload_screen_usd_per_listing: Usd = 0.0001
-    """The platform's cost of screening one fake listing at upload."""
-    sweep_scan_usd_per_listing: Usd = 0.00005
-    """The platform's cost of scanning one live listing (fake or genuine) in a sweep."""
-    brand_sweep_usd: Usd = 20.0
-    """A brand's cost of one monitoring sweep of the market."""
-    brand_notice_usd: Usd = 5.0
-    """A brand's cost of preparing and filing one notice."""
+    change: PolicyChange = Field(default_factory=PolicyChange)
+    """A stricter ladder and verification from a given day."""
 
 
 class Scenario(_Section):

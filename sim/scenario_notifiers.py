@@ -1,19 +1,19 @@
 """Scenario sections of the notifiers and the programmes built around notice abuse:
-bad-faith notifiers, Project Zero's earned self-service removal, priority review,
-the DSA's Art. 23 misuse policy and Art. 20 complaints.
+bad-faith notifiers, earned admission (Good Faith Takedown's remove-first status,
+Project Zero's self-service removal), priority review, the DSA's Art. 23 misuse policy
+and Art. 20 complaints.
 
-Every setting defaults to off, so a scenario that names none of them runs as before.
+Every new setting defaults to off, so a scenario that names none of them runs as before.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
-from sim.config import StrictSection
 from sim.dists import AnyDist, Exponential
-from sim.scenario_types import Days, Dist, PositiveDays, Prob, rate_floor
+from sim.scenario_types import Days, Dist, PositiveDays, Prob, Section, rate_floor
 
 AbuserRoute = Literal["standard", "trusted_flagger", "project_zero"]
 """The programmes a bad-faith notifier may file under: an Art. 16 notice like anyone
@@ -22,12 +22,6 @@ AbuserRoute = Literal["standard", "trusted_flagger", "project_zero"]
 
 MAX_NOTICES_PER_DAY = 10_000.0
 """The largest mean filing rate of one bad-faith notifier."""
-
-
-class Section(StrictSection):
-    """A scenario table: strict, documented by its attribute docstrings."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True, strict=True)
 
 
 class Abusers(Section):
@@ -58,6 +52,19 @@ class Abusers(Section):
         if value.mean > MAX_NOTICES_PER_DAY:
             raise ValueError(f"its mean is {value.mean:g}, above {MAX_NOTICES_PER_DAY:,.0f} a day")
         return value
+
+
+class GoodFaith(Section):
+    """Admission to and loss of remove-first status."""
+
+    min_success_rate: Prob = 0.9
+    """Share of a brand's notices upheld needed to gain or keep remove-first status."""
+    max_counter_notice_rate: Prob = 0.015
+    """Highest counter-notice rate a brand may have and keep it."""
+    lockout_days: Days = 90.0
+    """Days after losing the status before a brand may qualify again."""
+    min_decided: Annotated[int, Field(ge=1, le=100_000)] = 10
+    """Fewest decided notices in the window for a verdict (fewer: status unchanged)."""
 
 
 class ProjectZero(Section):

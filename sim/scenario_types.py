@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
+from sim.config import StrictSection
 from sim.dists import AnyDist, coerce_dist
 
 Prob = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -54,3 +55,10 @@ def rate_floor(value: float, what: str = "") -> None:
 
 MIX_TOLERANCE = 1e-6
 """How far a programme mix's sum may be from 1 (rounding in a file's decimals)."""
+
+
+class Section(StrictSection):
+    """A scenario table: strict ("0.5" is no number, though pydantic alone would read it
+    as 0.5; lists stay lists) and documented by its attribute docstrings."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, strict=True)

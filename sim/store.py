@@ -31,6 +31,7 @@ FAKE_COLUMNS: dict[str, type] = {
     "expires_h": np.float64,
     "first_sale_h": np.float64,
     "price_usd": np.float64,
+    "popularity": np.float64,  # its views' weight (mean 1 over listings), see sim.demand
     "sweep_slot": np.int16,  # the hour of its brand's sweep cycle (the brand's phase)
     "noticed": np.bool_,
     "lead": np.bool_,

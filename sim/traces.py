@@ -120,14 +120,21 @@ EVENT_KINDS: dict[str, str] = {
     "blocked_at_upload": "a fake caught by the upload check, never on show",
     "went_live": "a fake passed the upload check and went on show",
     "first_sale": "a fake's first sale (once per listing, at the time it happened)",
+    "sold": "a unit of a fake sold in the window; channel deceived or aware (the buyer), "
+    "price_usd: the price paid",
+    "sale_lost": "a genuine unit not sold while the listing was down, recorded when the "
+    "spell is folded; channel removed, block or ban; price_usd: the genuine price",
     "noticed": "a listing named in a notice (notice_id); channel: its route",
     "decided": "a notice decided (listing_id -1); channel approved or rejected",
     "removed": "a listing taken down; channel: how (proactive, notice, lead, ban, seller)",
     "hidden": "a fake taken off show by its account's block, for the block's length",
     "restored": "a listing back up after a rejected notice or an upheld counter-notice",
     "counter_notice": "a seller counter-notified the wrongful removal of a genuine listing",
-    "struck": "an account took a strike (listing_id -1); channel: the rung it reached",
-    "banned": "an account banned (listing_id -1)",
+    "counter_decided": "a counter-notice decided; channel upheld (the removal stands), "
+    "restored, or not_restored (accepted, but the seller had been banned)",
+    "struck": "an account took a strike (listing_id -1); channel: the rung it reached; fake "
+    "False: an honest seller's (account_id: the seller)",
+    "banned": "an account banned (listing_id -1); fake False: an honest seller's",
 }
 
 

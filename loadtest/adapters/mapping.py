@@ -45,6 +45,9 @@ problem found at start-up names ``mapping.toml:LINE``::
     field = "outcome"
     approve = "uphold"
     reject = "dismiss"
+
+    [removals]                  # optional: the removal events, if the service has them
+    path = "/v1/removals/stream"
 """
 
 from __future__ import annotations
@@ -139,6 +142,14 @@ class Decide(Operation):
     reject: str = "reject"
 
 
+class Removals(StrictSection):
+    """The service's removal events (server-sent ``removal`` events whose JSON data has
+    ``listing_id``, ``notice_id`` and ``removed_at``, as the reference API's). A service
+    without them answers 404 there, and each notice's listing is polled instead."""
+
+    path: str = "/v1/removals/stream"
+
+
 class MappingSpec(StrictSection):
     """A whole mapping file."""
 
@@ -149,6 +160,7 @@ class MappingSpec(StrictSection):
     file_notice: FileNotice
     claim: Claim
     decide: Decide
+    removals: Removals = Removals()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from loadtest.service.events import Act
 from loadtest.service.inline import InlineReader
 from loadtest.service.logs import request_id
 from loadtest.service.metrics import ServiceMetrics
+from loadtest.service.pgread import PgReader
 from loadtest.service.problems import Problem
 from loadtest.service.settings import Settings
 from loadtest.service.writer import Writer
@@ -68,6 +68,8 @@ class Service:
     clock: Clock = system_clock
     # SQLite: point reads on the event loop (inline.py); None on PostgreSQL
     inline: InlineReader | None = None
+    # PostgreSQL: the same reads on async connections (pgread.py); None on SQLite
+    pg_reader: PgReader | None = None
 
     def now(self) -> float:
         """The service's time (epoch seconds): the only clock handlers read."""
@@ -79,7 +81,7 @@ class Service:
 
     async def write(self, job: Callable[[Connection], T]) -> T:
         """Run ``job`` in the group-commit writer; returns once it is committed."""
-        return await asyncio.wrap_future(self.writer.submit(job))
+        return await self.writer.run(job)
 
     def read(self, job: Callable[[Connection], T]) -> T:
         """Run ``job`` on a pooled read connection (call from a worker thread)."""

@@ -7,8 +7,9 @@ threshold on at least ``misuse_min_decided`` notices, it is first warned, and on
 next unfounded decision after the warning suspended for ``suspension_s``. A suspended
 notifier's notices answer 403 naming the end of the suspension. Sellers likewise:
 ``seller_strikes`` removals that stood (in the window, since the last suspension) warn,
-the next suspends (with a statement of reasons, Art. 17), and a suspended seller's new
-listings answer 403. An admin reinstates, as does an upheld complaint of the seller.
+the next suspends, and a suspended seller's new listings answer 403. Every suspension
+has a statement of reasons (Art. 17) its notifier or seller reads. An admin reinstates,
+as does an upheld complaint against the suspension's statement.
 """
 
 from __future__ import annotations
@@ -77,18 +78,25 @@ def _warn_or_suspend(conn: Connection, act: Act, row: Any, since: float, kind: s
     return until
 
 
-def judge(conn: Connection, act: Act, notifier: Any, settings: Settings) -> str | None:
-    """After an unfounded decision: warn or suspend ``notifier`` (a principals row)."""
+def judge(conn: Connection, act: Act, notifier: Any, notice: Any,
+          settings: Settings) -> str | None:  # fmt: skip
+    """After ``notice`` was rejected as manifestly unfounded: warn or suspend ``notifier``
+    (a principals row); a suspension comes with its statement of reasons."""
     since = _since(act, notifier, settings)
     if since is None:
         return None
     decided, unfounded = _record(conn, notifier.id, since)
-    share = settings.misuse_unfounded_share
-    if decided < settings.misuse_min_decided or unfounded < share * decided:
+    share, least = settings.misuse_unfounded_share, settings.misuse_min_decided
+    if decided < least or unfounded < share * decided:
         return None
     until = _warn_or_suspend(conn, act, notifier, since, "notifier", settings,
                              decided=decided, unfounded=unfounded)  # fmt: skip
-    return "warned" if until is None else "suspended"
+    if until is None:
+        return "warned"
+    ground = sor.NOTIFIER_GROUND.format(share=share, least=least)
+    conn.execute(s.statements.insert(), [sor.notifier_suspension_row(
+        act, notifier, notice, until, ground, decided, unfounded)])  # fmt: skip
+    return "suspended"
 
 
 def judge_sellers(conn: Connection, act: Act, removed: Sequence[Any],
@@ -132,7 +140,7 @@ def reinstate(conn: Connection, act: Act, principal_id: int) -> Any:
                                                                  warned_at=None))  # fmt: skip
     st = s.statements  # a suspension still running ends with its statement of reasons
     conn.execute(st.update().where(
-        st.c.principal_id == principal_id, st.c.restriction == sor.ACCOUNT_SUSPENDED,
+        st.c.principal_id == principal_id, st.c.restriction.in_(sor.SUSPENSIONS),
         st.c.ended_at.is_(None), st.c.restriction_ends_at > act.now,
     ).values(ended_at=act.now))  # fmt: skip
     kind = "seller" if row.role == "seller" else "notifier"

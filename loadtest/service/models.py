@@ -263,17 +263,21 @@ class RotatedKey(BaseModel):
 
 
 class Statement(BaseModel):
-    """A statement of reasons (Art. 17) for a removal or an account suspension, as the
-    seller reads it; ``restriction_ends_at`` is a suspension's planned end."""
+    """A statement of reasons (Art. 17) for a removal, a seller's account suspension or
+    the suspension of a notifier's notices, as the affected party reads it;
+    ``restriction_ends_at`` is a suspension's planned end, ``principal_id`` the suspended
+    account's, ``notice_id`` the notice removed on or whose rejection tipped a notifier's
+    suspension."""
 
     id: int
-    listing_id: int
-    seller_id: int
-    brand_id: int
+    listing_id: int | None
+    seller_id: int | None
+    brand_id: int | None
     notice_id: int | None
+    principal_id: int | None
     created_at: str
     ended_at: str | None
-    restriction: Literal["listing_removed", "account_suspended"]
+    restriction: Literal["listing_removed", "account_suspended", "notices_suspended"]
     restriction_ends_at: str | None
     ground: Literal["illegal_content", "terms"]
     legal_ground: str
@@ -294,8 +298,9 @@ class StatementPage(BaseModel):
 
 
 class ComplaintIn(_In):
-    """An internal complaint (Art. 20): a seller's against a statement of reasons, or a
-    notifier's against the rejection of its notice; exactly one of the two ids."""
+    """An internal complaint (Art. 20): a seller's against a statement of reasons, a
+    notifier's against the rejection of its notice or against its suspension's statement;
+    exactly one of the two ids."""
 
     statement_id: ListingId | None = None
     notice_id: ListingId | None = None

@@ -228,9 +228,10 @@ statements = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("puid", String(64), nullable=False, unique=True),
-    Column("listing_id", Id, ForeignKey("listings.id"), nullable=False),
-    Column("seller_id", Id, ForeignKey("sellers.id"), nullable=False),
-    Column("brand_id", Id, ForeignKey("brands.id"), nullable=False),
+    # migration 5: optional, since a notifier's suspension restricts no listing or seller
+    Column("listing_id", Id, ForeignKey("listings.id"), nullable=True),
+    Column("seller_id", Id, ForeignKey("sellers.id"), nullable=True),
+    Column("brand_id", Id, ForeignKey("brands.id"), nullable=True),
     Column("notice_id", Id, nullable=True),
     Column("created_at", Float, nullable=False),
     Column("content_created_at", Float, nullable=False),
@@ -247,6 +248,7 @@ statements = Table(
     Column("principal_id", Id, nullable=True),
     Index("ix_statements_seller", "seller_id", "id"),
     Index("ix_statements_created", "created_at"),
+    Index("ix_statements_principal", "principal_id", "id"),
 )
 
 complaints = Table(
@@ -293,4 +295,6 @@ V3_COLUMNS = {
 }  # fmt: skip
 # columns migration 4 adds: restrictions of an account, not only of a listing
 V4_COLUMNS = {"statements": ["restriction", "restriction_ends_at", "principal_id"]}
+# columns migration 5 makes optional: a notifier's suspension names no listing or seller
+V5_OPTIONAL = {"statements": ["listing_id", "seller_id", "brand_id"]}
 DATA_TABLES = [t for t in reversed(metadata.sorted_tables) if t.name not in ("schema_version",)]

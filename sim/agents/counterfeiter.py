@@ -99,6 +99,25 @@ class Accounts:
         return int(np.count_nonzero(self.active[: self.n]))
 
 
+class Hooks:
+    """What the rest of a run learns of counterfeiters' moves, and may decide for them:
+    the fixed-rate model's answers by default (``sim.response`` overrides them)."""
+
+    def opened(self, rows: IntArray, t_h: float, newcomers: int) -> None:
+        """Accounts opened at ``t_h`` for operators ``rows`` (the last ``newcomers`` new)."""
+
+    def left(self, rows: IntArray, t_h: FloatArray | float) -> None:
+        """Operators ``rows`` left the market for good."""
+
+    def may_return(self, rows: IntArray) -> BoolArray:
+        """Which banned operators (that would stay) still want a new account."""
+        return np.ones(len(rows), dtype=bool)
+
+    def obfuscation(self, account: IntArray) -> FloatArray | None:
+        """Each posting operator's obfuscation share (None: the scenario's, for all)."""
+        return None
+
+
 class Counterfeiters:
     """All counterfeiters: posting, relisting, bans, comebacks and new arrivals."""
 
@@ -108,8 +127,11 @@ class Counterfeiters:
         market: Market,
         verification_pass_rate: float,
         rng: np.random.Generator,
+        hooks: Hooks | None = None,
     ) -> None:
         self.config = config
+        self.hooks = hooks if hooks is not None else Hooks()
+        self.arrival_factor = 1.0  # newcomers' rate over arrivals_per_day (entry and exit)
         self.market = market
         self.pass_rate = verification_pass_rate
         self.rng = rng
@@ -120,6 +142,8 @@ class Counterfeiters:
          self._rng_new, self._rng_return, self._rng_detail) = rng.spawn(7)  # fmt: skip
         # the key of the posting schedules (see keyed_uniforms)
         self._post_key = int(self._rng_post.integers(0, 2**63))
+        # a stream of its own, spawned only when used: the others draw as before
+        self._rng_volume = rng.spawn(1)[0] if config.volume_sigma > 0 else None
         self.accounts = Accounts()
         self.schedule = DueList(width=2)  # each scheduled account's next post
         self._guide: GuideTable | None = None
@@ -127,11 +151,15 @@ class Counterfeiters:
         self.comebacks = DueList(width=2)
         first = self.accounts.open(self._rates(config.count, self._rng_new))
         self._push_next(first, np.zeros(len(first)))
+        self.hooks.opened(first, 0.0, 0)  # the starting population: no newcomers
 
     def _rates(self, k: int, rng: np.random.Generator) -> FloatArray:
         per_day = np.asarray(self.config.listings_per_day.sample(rng, k), dtype=np.float64)
         # by definition, a drawn rate under the scenario's floor is 0: such an account would
         # post once in thousands of years, and a denormal rate's gap overflows to inf
+        if self._rng_volume is not None:  # a heavy tail of volume: lognormal, mean 1
+            sigma = self.config.volume_sigma
+            per_day *= np.exp(sigma * self._rng_volume.standard_normal(k) - sigma**2 / 2)
         per_day[per_day < MIN_RATE_PER_DAY] = 0.0
         return per_day / 24.0
 
@@ -172,20 +200,35 @@ class Counterfeiters:
         brand = pick_brands(brand_cum, rng, k, self._guide)
         due_h, r_acc, r_brand = self._due_relists(hour_h)
         total = k + len(due_h)
-        obf = rng.random(total) < self.config.obfuscation_share
+        posting = np.concatenate([account, r_acc])
+        share = self.hooks.obfuscation(posting)
+        obf = rng.random(total) < (self.config.obfuscation_share if share is None else share)
         return NewListings(
-            np.concatenate([account, r_acc]),
+            posting,
             np.concatenate([brand, r_brand]),
             np.concatenate([created, due_h]),
             obf,
             np.concatenate([np.zeros(k, dtype=bool), np.ones(len(due_h), dtype=bool)]),
         )
 
-    def _due_relists(self, hour_h: float) -> tuple[FloatArray, IntArray, IntArray]:
-        """Relists due in [hour_h, hour_h + 1) of open accounts. A closed account's are
-        dropped; a blocked one's wait for the hour after its block ends (a blocked
-        account posts nothing, as its scheduled posts are skipped)."""
-        due_h, acc, brand = self.relists.pop_before(hour_h + 1.0)
+    def relists_due(self, hour_h: float) -> NewListings:
+        """Relists that fell due in [hour_h, hour_h + 1) after this hour's posts were
+        taken (fakes caught at upload whose relist comes within the same hour): posted
+        in this hour, at their own times, like the others."""
+        due_h, acc, brand = self._due_relists(hour_h, late=True)
+        k = len(due_h)
+        obf = self._rng_detail.random(k) < self.config.obfuscation_share
+        return NewListings(acc, brand, due_h, obf, np.ones(k, dtype=bool))
+
+    def _due_relists(
+        self, hour_h: float, late: bool = False
+    ) -> tuple[FloatArray, IntArray, IntArray]:
+        """Relists due in [hour_h, hour_h + 1) of open accounts (``late``: only those
+        queued since the hour's were taken). A closed account's are dropped; a blocked
+        one's wait for the hour after its block ends (a blocked account posts nothing,
+        as its scheduled posts are skipped)."""
+        pop = self.relists.pop_late if late else self.relists.pop_before
+        due_h, acc, brand = pop(hour_h + 1.0)
         ok = self.accounts.active[acc]
         due_h, acc, brand = due_h[ok], acc[ok], brand[ok]
         until = self.accounts.blocked_until_h[acc]
@@ -272,20 +315,34 @@ class Counterfeiters:
         delay = np.asarray(
             self.config.new_account_delay_h.sample(self._rng_ban, k), dtype=np.float64
         )
+        stay &= self.hooks.may_return(account)
         due = np.maximum(t_h + delay, floor_h)[stay]
         self.comebacks.push(due, account[stay])
+        if not stay.all():
+            self.hooks.left(account[~stay], np.broadcast_to(t_h, account.shape)[~stay])
+
+    def leave(self, rows: IntArray, t_h: float) -> None:
+        """Operators that give up: their accounts close and they never come back."""
+        self.accounts.active[rows] = False
+        self.hooks.left(rows, t_h)
 
     def arrivals(self, hour_h: float) -> int:
         """New accounts opened in this hour: returners and newcomers who pass verification."""
         _, returning = self.comebacks.pop_before(hour_h + 1.0)
-        back = returning[self._rng_return.random(len(returning)) < self.pass_rate]
+        passed = self._rng_return.random(len(returning)) < self.pass_rate
+        back = returning[passed]
+        if not passed.all():
+            self.hooks.left(returning[~passed], hour_h)
         self._reopen(back)
-        newcomers = int(self._rng_new.poisson(self.config.arrivals_per_day / 24.0))
+        rate = self.config.arrivals_per_day * self.arrival_factor
+        newcomers = int(self._rng_new.poisson(rate / 24.0))
         passes = self._rng_new.random(newcomers) < self.pass_rate
         rates = self._rates(newcomers, self._rng_new)  # drawn for all: keeps the stream in step
         opened = self.accounts.open(rates[passes])
         # both start posting from this hour: one draw and one push for the two
-        self._push_next(np.concatenate([back, opened]), hour_h)
+        rows = np.concatenate([back, opened])
+        self._push_next(rows, hour_h)
+        self.hooks.opened(rows, hour_h, len(opened))
         return len(opened) + len(back)
 
     def _reopen(self, owners: IntArray) -> None:

@@ -31,7 +31,7 @@ from sim.decide.common import (
     write_atomic,
 )
 from sim.decide.evaluate import Candidate, Evaluator, params_key
-from sim.decide.space import Space, Target, load_space, load_targets
+from sim.decide.space import Space, Target, load_space, load_targets, toml_cells
 from sim.rng import draw_seed
 
 DEFAULT_BATCH = 4
@@ -308,7 +308,7 @@ def write_calibration(
     from sim.outputs import _clean
 
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / "trials.csv", result.to_pandas().to_csv(index=False))
+    write_atomic(out / "trials.csv", toml_cells(result.to_pandas()).to_csv(index=False))
     write_atomic(out / "fit.csv", result.fit_pandas().to_csv(index=False))
     files = {"trials": "trials.csv", "fit": "fit.csv"}
     calibrated = out / "calibrated.toml"

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from sim.backends import Backend, make_backend
-from sim.decide.space import Scalar, set_values
+from sim.decide.space import Value, set_values
 from sim.experiment.design import RunTask, rep_seed
 from sim.experiment.runner import RunOutcome, execute
 from sim.scenario import apply_overrides, from_dict, read_toml
 from sim.stats import Interval, mean_ci
 
-Params = Mapping[str, Scalar]
+Params = Mapping[str, Value]
 ProgressCallback = Callable[[int, int], None]  # (done, total) of the current stage
 
 
@@ -36,7 +36,7 @@ def params_key(params: Params) -> tuple[tuple[str, str], ...]:
 class Candidate:
     """One set of parameter values and the metrics of its replications so far."""
 
-    params: dict[str, Scalar]
+    params: dict[str, Value]
     reps: dict[int, dict[str, float]]
 
     def values(self, metric: str) -> list[float]:

@@ -62,7 +62,7 @@ def _trial_row(t: Any, sp: Space, problem: Problem) -> dict[str, Any]:
     """A finished trial's row from what it recorded in the study."""
     stats = t.user_attrs.get("stats", {})
     row: dict[str, Any] = {"trial": t.number, "reps": t.user_attrs.get("reps", problem.reps)}
-    row.update({p: t.params.get(p) for p in sp.names})
+    row.update({p.path: p.decode(t.params.get(p.path)) for p in sp.parameters})
     for m in problem.metrics:
         mean, lo, hi = (stats.get(m) or [math.nan] * 3)[:3]
         row.update({m: mean, f"{m}_ci_low": lo, f"{m}_ci_high": hi})

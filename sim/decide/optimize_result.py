@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.decide.common import Constraint, extending_scenario, write_atomic
+from sim.decide.space import toml_cells
 
 
 @dataclass(frozen=True)
@@ -145,9 +146,9 @@ def write_optimize(
 
     out.mkdir(parents=True, exist_ok=True)
     trials = result.to_pandas()
-    write_atomic(out / "trials.csv", trials.to_csv(index=False))
+    write_atomic(out / "trials.csv", toml_cells(trials).to_csv(index=False))
     trials.to_parquet(out / "trials.parquet", index=False)
-    write_atomic(out / "front.csv", pd.DataFrame(result.front).to_csv(index=False))
+    write_atomic(out / "front.csv", toml_cells(pd.DataFrame(result.front)).to_csv(index=False))
     files = {"trials": "trials.csv", "trials_parquet": "trials.parquet", "front": "front.csv"}
     best_file = out / "best.toml"
     if result.best is not None:

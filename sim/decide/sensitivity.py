@@ -31,7 +31,7 @@ from sim.decide.common import (
     write_atomic,
 )
 from sim.decide.evaluate import Candidate, Evaluator
-from sim.decide.space import Space, load_space
+from sim.decide.space import Space, load_space, toml_cells
 from sim.rng import draw_seed
 
 Method = Literal["morris", "sobol"]
@@ -185,7 +185,7 @@ def _checked(
     return (
         tuple(check_metric(m, "metrics") for m in metrics)
         if metrics
-        else (*HEADLINE_METRICS, "am_busy_hours", "fake_exposure_listing_days")
+        else (*HEADLINE_METRICS, "am_busy_hours", "cost_total_usd", "fake_exposure_listing_days")
     )
 
 
@@ -322,7 +322,7 @@ def write_sensitivity(result: SensitivityResult, out: Path, command: Sequence[st
         (out / "indices.csv").unlink(missing_ok=True)
     else:
         write_atomic(out / "indices.csv", result.to_pandas().to_csv(index=False))
-    write_atomic(out / "design.csv", pd.DataFrame(result.design).to_csv(index=False))
+    write_atomic(out / "design.csv", toml_cells(pd.DataFrame(result.design)).to_csv(index=False))
     doc = {
         "method": result.method,
         "scenario": result.scenario,

@@ -8,6 +8,7 @@ A space file names parameters by the same dotted paths as ``--set``::
     "platform.upload_recall" = {low = 0.5, high = 0.95, step = 0.05}
     "rights_holders.detection_prob" = {low = 0.01, high = 0.5, log = true}
     "account_managers.always_on" = {choices = [false, true]}
+    "account_managers.working_days" = {choices = [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4, 5, 6]]}
 
 A target file gives each metric a value with a tolerance (or an interval, inside which
 every value fits equally well) and a weight::
@@ -39,6 +40,8 @@ from sim.decide.targets import TARGET_KEYS, Target, load_targets
 from sim.scenario import Scenario, ScenarioError, apply_overrides, from_dict
 
 Scalar = bool | int | float | str
+Value = Scalar | tuple[Scalar, ...]
+"""One parameter's value: a number, true/false, a string, or a list of them (a choice)."""
 Kind = Literal["int", "float", "categorical"]
 
 __all__ = [
@@ -47,6 +50,7 @@ __all__ = [
     "Space",
     "SpaceError",
     "Target",
+    "Value",
     "load_space",
     "load_targets",
 ]
@@ -112,14 +116,25 @@ class Parameter:
     high: float = 0.0
     step: float | None = None
     log: bool = False
-    choices: tuple[Scalar, ...] = ()
+    choices: tuple[Value, ...] = ()
     line: int = 0
 
-    def suggest(self, trial: Any) -> Scalar:
+    @property
+    def labels(self) -> list[Scalar]:
+        """The choices as Optuna records them: lists by their TOML text, as Optuna's
+        categorical values must be single values."""
+        return [toml_value(c) if isinstance(c, tuple) else c for c in self.choices]
+
+    def decode(self, recorded: Any) -> Value:
+        """The value for what an Optuna trial recorded (a list choice from its label)."""
+        if self.kind == "categorical" and isinstance(recorded, str):
+            return dict(zip(self.labels, self.choices, strict=True)).get(recorded, recorded)
+        return recorded
+
+    def suggest(self, trial: Any) -> Value:
         """The value an Optuna trial proposes for this parameter."""
         if self.kind == "categorical":
-            choice: Scalar = trial.suggest_categorical(self.path, list(self.choices))
-            return choice
+            return self.decode(trial.suggest_categorical(self.path, self.labels))
         if self.kind == "int":
             step = int(self.step or 1)
             return int(
@@ -129,7 +144,7 @@ class Parameter:
             trial.suggest_float(self.path, self.low, self.high, step=self.step, log=self.log)
         )
 
-    def from_unit(self, u: float) -> Scalar:
+    def from_unit(self, u: float) -> Value:
         """The value at position ``u`` in [0, 1] of the range (for SALib designs): equal
         shares of [0, 1] for each choice or each integer, log-uniform when ``log``."""
         u = min(max(float(u), 0.0), 1.0)
@@ -150,7 +165,7 @@ class Parameter:
             value = min(value, self.high)
         return float(f"{value:.12g}")
 
-    def extremes(self) -> list[Scalar]:
+    def extremes(self) -> list[Value]:
         """The values whose validity stands for the whole range: both ends, every choice."""
         if self.kind == "categorical":
             return list(self.choices)
@@ -171,9 +186,23 @@ class Space:
         """The dotted paths, in order."""
         return tuple(p.path for p in self.parameters)
 
-    def from_unit(self, row: Sequence[float]) -> dict[str, Scalar]:
+    def from_unit(self, row: Sequence[float]) -> dict[str, Value]:
         """A point of the unit hypercube as parameter values."""
         return {p.path: p.from_unit(u) for p, u in zip(self.parameters, row, strict=True)}
+
+
+def _choices_problem(choices: list[Any]) -> str | None:
+    """What is wrong with a list of choices: all single values, or all lists of them."""
+    lists = [c for c in choices if isinstance(c, list)]
+    if lists and len(lists) != len(choices):
+        return "either every choice is a list or none is"
+    atoms = [a for c in lists for a in c] if lists else choices
+    if any(not isinstance(a, bool | int | float | str) for a in atoms):
+        return "only numbers, true/false and strings, or lists of them"
+    labels = [toml_value(c) for c in choices]
+    if len(set(labels)) != len(labels):
+        return "a value is repeated"
+    return None
 
 
 def _parameter(path: str, spec: Any, line: int, where: str) -> tuple[Parameter | None, list[str]]:
@@ -195,11 +224,11 @@ def _parameter(path: str, spec: Any, line: int, where: str) -> tuple[Parameter |
             return None, [f"{where}: choices cannot be combined with {', '.join(extra)}"]
         if not isinstance(choices, list) or not choices:
             return None, [f"{where}: choices: expected a non-empty list"]
-        if any(not isinstance(c, bool | int | float | str) for c in choices):
-            return None, [f"{where}: choices: only numbers, true/false and strings"]
-        if len({repr(c) for c in choices}) != len(choices):
-            return None, [f"{where}: choices: a value is repeated"]
-        return Parameter(path, "categorical", choices=tuple(choices), line=line), []
+        problem = _choices_problem(choices)
+        if problem:
+            return None, [f"{where}: choices: {problem}"]
+        values = tuple(tuple(c) if isinstance(c, list) else c for c in choices)
+        return Parameter(path, "categorical", choices=values, line=line), []
     low, high, step, log = spec.get("low"), spec.get("high"), spec.get("step"), spec.get("log")
     for key, value in (("low", low), ("high", high)):
         if value is None:
@@ -255,6 +284,12 @@ def toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
+def toml_cells(frame: Any) -> Any:
+    """A copy of a DataFrame with list choices written as TOML ([0, 1], not (0, 1)), for
+    CSV files."""
+    return frame.map(lambda v: toml_value(v) if isinstance(v, tuple) else v)
+
+
 def load_space(
     path: str | Path,
     scenario: str | Path | Mapping[str, Any] | None = None,
@@ -305,7 +340,8 @@ def load_space(
                     from_dict(set_values(base, {p.path: value}), source)
                 except ScenarioError as exc:
                     reason = exc.problems[0].split(": ", 2)[-1]
-                    problems.append(f"{source}:{p.line}: {p.path} = {value!r}: {reason}")
+                    shown = toml_value(value) if isinstance(value, tuple) else repr(value)
+                    problems.append(f"{source}:{p.line}: {p.path} = {shown}: {reason}")
     if problems:
         raise SpaceError(list(dict.fromkeys(problems)))
     return Space(tuple(params), source)

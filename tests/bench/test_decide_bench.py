@@ -45,14 +45,15 @@ def _busy() -> float:
 def test_gft_2015_optimisation_finds_a_cheaper_feasible_policy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Minimise reviewing hours subject to 95% of notices within 24 h on the CI bound;
-    gft_2015 itself (0.75 within 24 h) fails the constraint. The winner must be cheaper
-    than gft_2015 on the paired CI (upper bound of best - input below 0), and
+    """Minimise money (cost_total_usd) over the shipped 3-parameter space subject to 95%
+    of notices within 24 h on the CI bound; gft_2015 itself (0.75 within 24 h) fails the
+    constraint. The winner must be cheaper than gft_2015 on the paired CI (upper bound of
+    best - input below 0), and
     ``takedown compare gft_2015.toml best.toml`` with the same seed and replications must
     show the constraint's lower bound at or above 0.95."""
     out = tmp_path / "out"
     code, stdout, err = run_cli(
-        ["optimize", str(GFT), "--space", str(POLICY), "--minimize", "am_busy_hours",
+        ["optimize", str(GFT), "--space", str(POLICY), "--minimize", "cost_total_usd",
          "--constraint", "notices_within_24h_share >= 0.95", "--trials", "16", "--reps", "3",
          "--seed", "2015", "-j", "2", "--out", str(out)], capsys,
     )  # fmt: skip
@@ -63,7 +64,8 @@ def test_gft_2015_optimisation_finds_a_cheaper_feasible_policy(
           f"{doc['runs']} runs, {doc['wall_s']:.0f} s; best {best and best['params']}; "
           f"versus input {json.dumps(doc['versus_input'])}")  # fmt: skip
     assert best is not None, "no feasible policy found"
-    diff = doc["versus_input"]["am_busy_hours"]["difference"]
+    assert len(doc["parameters"]) == 3
+    diff = doc["versus_input"]["cost_total_usd"]["difference"]
     assert diff["ci_high"] < 0.0  # cheaper than gft_2015, paired by replication
     code, stdout, err = run_cli(
         ["compare", str(GFT), str(out / "best.toml"), "--reps", str(best["reps"]),
@@ -76,6 +78,34 @@ def test_gft_2015_optimisation_finds_a_cheaper_feasible_policy(
     share = comparison["metrics"]["notices_within_24h_share"]
     assert share["gft_2015_best"]["ci_low"] >= 0.95
     assert share["gft_2015"]["ci_high"] < 0.95
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "path", "shipped", "band"),
+    [
+        ("gft_2015", "rights_holders.detection_prob", 0.44, 0.05),
+        ("joint_force_2017", "platform.sweep_recall", 0.64, 0.08),
+    ],
+)
+def test_calibration_files_regenerate_the_shipped_values(
+    tmp_path: Path, name: str, path: str, shipped: float, band: float
+) -> None:
+    """The documented command (12 trials, seed 1) on scenarios/calibration/ fits every
+    target within its tolerance and lands near the shipped value. The bands are what the
+    ratio's noise allows: gft_2015's ratio moves about 0.26 per 0.01 of detection_prob
+    (0.15 gave 15.4, 0.44 gives 8) against a tolerance of 0.5; Joint-Force's ratio has a
+    per-run sd of 3.6 and sweep_recall 0.64 and 0.65 both gave 26.4 over 10 seeds."""
+    from sim.decide import calibrate
+
+    cal = ROOT / "scenarios" / "calibration"
+    fit = calibrate(ROOT / "scenarios" / f"{name}.toml", cal / f"{name}_targets.toml",
+                    cal / f"{name}_space.toml", trials=12, seed=1, jobs=2,
+                    out_dir=tmp_path / "cal")  # fmt: skip
+    print(f"\n{name}: fitted {path} = {fit.params[path]:.4f} (shipped {shipped}); "
+          f"{json.dumps(fit.fit)}")  # fmt: skip
+    assert fit.all_within
+    assert abs(fit.params[path] - shipped) <= band
 
 
 def _worker(db: Path, out: Path, trials: int, seed: int | None) -> subprocess.Popen[bytes]:
@@ -165,6 +195,8 @@ def test_optimiser_overhead_and_two_jobs_throughput(tmp_path: Path) -> None:
           f"{r2:.1f} ({r2 / r1:.2f}x); load {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after")  # fmt: skip
     assert oh < 0.05 * rs
+    loads = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     if r2 / r1 < 1.7 and max(load_before, os.getloadavg()[0]) - 2.0 > 0.5:
-        pytest.skip(f"machine busy: --jobs 2 gave {r2 / r1:.2f}x")
-    assert r2 / r1 >= 1.7
+        pytest.skip(f"machine busy: --jobs 2 gave {r2 / r1:.2f}x the trials/min of --jobs 1, "
+                    f"{loads} on {os.cpu_count()} cores")  # fmt: skip
+    assert r2 / r1 >= 1.7, f"--jobs 2 gave {r2 / r1:.2f}x ({loads})"

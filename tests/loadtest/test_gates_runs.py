@@ -64,6 +64,45 @@ def test_abort_on_fail_stops_a_breaching_run_early(
     assert doc["missing_workers"] == []  # both workers were flushed and reported
 
 
+CHECK_ABORT_SLO = """\
+[checks."listings as text"]
+request = "GET /v1/listings"
+body = [{ path = "items", type = "string" }]
+
+[thresholds]
+"check.listings as text" = [
+  { threshold = "success_rate > 99%", abort_on_fail = true, delay = "2s" },
+]
+"""
+
+
+def test_abort_on_fail_on_a_check_stops_the_run_early_naming_it(
+    lt_service: tuple[str, Path], tmp_path: Path
+) -> None:
+    """A content check whose success rate breaches its threshold stops a local run (no
+    workers: the local runner's own watch) with exit 3, the check named."""
+    url, keys = lt_service
+    slo = tmp_path / "slo.toml"
+    slo.write_text(CHECK_ABORT_SLO)
+    out = tmp_path / "out"
+    run = takedown(
+        "loadtest", "--host", url, "--keys", str(keys), "--profile", "smoke",
+        "--duration", "60s", "--slo", str(slo), "--out", str(out),
+    )  # fmt: skip
+    assert run.returncode == 3, run.stderr + run.stdout
+    doc = _doc(out)
+    aborted = doc["aborted"]
+    assert (aborted["metric"], aborted["threshold"]) == (
+        "check.listings as text", "success_rate > 99%"
+    )  # fmt: skip
+    assert aborted["at_s"] >= 2.0 and aborted["value"] == 0.0
+    assert "check.listings as text" in run.stdout and "BREACH" in run.stdout
+    assert any("abort_on_fail: stopped the run" in v["threshold"] for v in doc["slo"])
+    assert doc["stats"]["check.listings as text"]["success_rate"] == 0.0
+    assert doc["requests"]["GET /v1/listings"]["failures"] == 0  # a check fails no request
+    assert 0 < doc["arrivals"]["scheduled"] < 375  # of 750 over 60 s: stopped early
+
+
 def _worker_pids(run_json: Path) -> list[int]:
     """The Locust worker processes this test's run started (found by their config path)."""
     pids = []

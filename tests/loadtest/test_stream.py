@@ -91,3 +91,17 @@ def test_the_service_publishes_a_removal_with_its_own_time(fresh_service: tuple[
     removal = next(r for r in got if r.listing_id == listing_id)
     assert removal.notice_id == filed.json()["id"]
     assert removal.removed_at == pytest.approx(parse_time(gone.json()["removed_at"]), abs=1e-3)
+
+
+@pytest.mark.timeout(60)
+def test_a_service_without_the_stream_answers_404_and_nothing_failed(
+    fresh_service: tuple[str, Path],
+) -> None:
+    """A 404 at the stream's path is the service saying it has none: the harness polls,
+    and the subscription shows as a request that did not fail (the service counted it)."""
+    url, _keys = fresh_service
+    reports = Reports()
+    stream = RemovalStream(url, lambda _r: None, reports.fire, reports.record, "/v1/no-stream")
+    assert stream.open() is False
+    assert reports.recorded == [(REMOVAL_STREAM, True)]
+    assert reports.events[0]["exception"] is None

@@ -28,7 +28,17 @@ PROGRESS = re.compile(r"^\[sensitivity\] runs (\d+)/(\d+)$")
 
 
 @pytest.mark.timeout(300)
-def test_ctrl_c_keeps_the_finished_design_points(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param(["--jobs", "1"], id="inline"),
+        pytest.param(["--jobs", "2"], id="pool"),
+        pytest.param(["--dask", "local"], id="dask", marks=pytest.mark.slow),  # 25 s
+    ],
+)
+def test_ctrl_c_keeps_the_finished_design_points(tmp_path: Path, backend: list[str]) -> None:
+    """In the process, in a local process pool (whose workers get the SIGINT too) and on
+    a Dask LocalCluster (where Ctrl-C is held until results can be taken cleanly)."""
     space = tmp_path / "space.toml"
     space.write_text(SPACE)
     out = tmp_path / "sens"
@@ -36,7 +46,7 @@ def test_ctrl_c_keeps_the_finished_design_points(tmp_path: Path) -> None:
     (out / "indices.csv").write_text("stale\n")  # from an earlier run: must not survive
     takedown = Path(sys.executable).with_name("takedown")
     cmd = [str(takedown), "sensitivity", str(SMOKE), "--space", str(space), "--samples", "20",
-           "--reps", "2", "--seed", "3", "--jobs", "1", "--metric", "fake_exposure_listing_days",
+           "--reps", "2", "--seed", "3", *backend, "--metric", "fake_exposure_listing_days",
            "--out", str(out)]  # fmt: skip
     cmd += [w for s in SHORT for w in ("--set", s)]
     proc = subprocess.Popen(

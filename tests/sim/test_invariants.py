@@ -151,6 +151,16 @@ def _check_events(result: RunResult) -> None:
     assert notices["listings_removed"][notices["valid"]].sum() == by_notice
     horizon_h = result.scenario.scenario.horizon_days * 24
     assert ((ev["t_h"] >= 0) & (ev["t_h"] <= horizon_h)).all()
+    # each day's snapshot of live fakes is the log's count of those on the books before
+    # the day's end: went live or restored, less removed (a hidden one stays on the books)
+    fake = ev["fake"]
+    up = fake & np.isin(ev["kind"], ("went_live", "restored"))
+    off = fake & (ev["kind"] == "removed")
+    ends = np.minimum(24.0 * (daily["day"] + 1), horizon_h)
+    on_books = np.searchsorted(np.sort(ev["t_h"][up]), ends, side="left") - np.searchsorted(
+        np.sort(ev["t_h"][off]), ends, side="left"
+    )
+    assert daily["fakes_live"].tolist() == on_books.tolist()
     genuine = ~ev["fake"]
     down = np.count_nonzero(genuine & (ev["kind"] == "removed"))
     back = np.count_nonzero(genuine & (ev["kind"] == "restored"))
@@ -176,11 +186,12 @@ def _check_event_counts(result: RunResult) -> None:
     for ch in CHANNELS:
         by_upload = count(upload) if ch == "proactive" else 0.0
         assert count(removed & fake & (channel == ch)) + by_upload == m[f"fake_removed_{ch}"]
-    assert count(removed & ~fake) == m["genuine_wrongly_removed"]
+    assert count(removed & ~fake & (channel != "ban")) == m["genuine_wrongly_removed"]
     assert count((kind == "restored") & ~fake) == m["restorations"]
     assert count((kind == "restored") & fake) == m["fake_listings_restored"]
     assert count(kind == "counter_notice") == m["counter_notices"]
-    assert count(kind == "banned") == m["accounts_banned"]
+    assert count((kind == "banned") & fake) == m["accounts_banned"]
+    _check_harm_counts(ev, inside, m)
     noticed = (kind == "noticed") & inside
     assert len(np.unique(ev["notice_id"][noticed])) == m["notices_filed"]
     # every listing posted once; those that went live or were blocked, never both
@@ -189,6 +200,38 @@ def _check_event_counts(result: RunResult) -> None:
     assert count(kind == "went_live") + count(upload) == count(posted)
     _check_before_first_sale(ev, inside, m["removed_before_first_sale_share"], upload=True)
     _check_before_first_sale(ev, inside, m["live_removed_before_first_sale_share"], upload=False)
+
+
+def _check_harm_counts(ev: dict[str, np.ndarray], inside: np.ndarray, m: dict[str, float]) -> None:
+    """Sales, buyers' harm, honest sellers' lost sales, strikes, bans and counter-notice
+    outcomes, rebuilt from the log (money to rounding of the sums' order)."""
+    kind, fake, channel, price = ev["kind"], ev["fake"], ev["channel"], ev["price_usd"]
+    sold = inside & (kind == "sold")
+    lost = inside & (kind == "sale_lost")
+    assert np.count_nonzero(sold) == m["fake_sales"]
+    assert np.isclose(price[sold].sum(), m["fake_sales_value"], rtol=1e-9, atol=1e-6)
+    deceived = sold & (channel == "deceived")
+    assert np.isclose(price[deceived].sum(), m["consumer_harm_usd"], rtol=1e-9, atol=1e-6)
+    assert np.isclose(price[lost].sum(), m["legit_sales_lost_usd"], rtol=1e-9, atol=1e-6)
+    honest = inside & ~fake
+    assert np.count_nonzero(honest & (kind == "struck")) == m["legit_seller_strikes"]
+    assert np.count_nonzero(honest & (kind == "banned")) == m["legit_sellers_banned"]
+    decided = honest & (kind == "counter_decided")
+    for outcome in ("upheld", "restored"):
+        assert np.count_nonzero(decided & (channel == outcome)) == m[f"counter_notices_{outcome}"]
+    # every unit of a fake sold comes at or after its listing's logged first sale
+    first = kind == "first_sale"
+    first_h = dict(zip(ev["listing_id"][first].tolist(), ev["t_h"][first].tolist(), strict=True))
+    units = kind == "sold"
+    for i, t in zip(ev["listing_id"][units].tolist(), ev["t_h"][units].tolist(), strict=True):
+        assert t >= first_h[i]
+    # a banned honest seller is struck no more: its strikes all come before its ban
+    bans = ~fake & (kind == "banned")
+    ban_h = dict(zip(ev["account_id"][bans].tolist(), ev["t_h"][bans].tolist(), strict=True))
+    strikes = ~fake & (kind == "struck")
+    struck_h = ev["t_h"][strikes].tolist()
+    for acc, t in zip(ev["account_id"][strikes].tolist(), struck_h, strict=True):
+        assert t <= ban_h.get(acc, np.inf)
 
 
 def _check_before_first_sale(
@@ -223,12 +266,25 @@ def _denormal_rate_example() -> dict[str, Any]:
     }
 
 
+def _honest_bans_example() -> dict[str, Any]:
+    """Honest sellers struck, blocked and banned: many false positives, few contested."""
+    return {
+        "scenario": {"name": "honest-bans", "horizon_days": 6.0, "warmup_days": 1.0},
+        "legit_sellers": {"count": 30, "listings_per_seller": 3, "counter_notice_prob": 0.3},
+        "platform": {
+            "upload_false_positive_rate": 0.1,
+            "strikes": {"ladder": ["warn", "block_7d", "ban"], "min_gap_days": 0.0},
+        },
+    }
+
+
 @settings(
     max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @example(data=_denormal_rate_example(), seed=0)
+@example(data=_honest_bans_example(), seed=1)
 @given(data=scenarios(), seed=st.integers(0, 2**32))
 def test_invariants_hold_for_random_scenarios(data: dict[str, Any], seed: int) -> None:
     _check(run(from_dict(data), seed, events=True))

@@ -7,16 +7,18 @@ import math
 import numpy as np
 import pytest
 
+from sim.demand import Demand
 from sim.metrics import (
     HEADLINE_METRICS,
     METRIC_NAMES,
     Aggregates,
     DailySeries,
-    Demand,
     Window,
     share,
     weighted_percentile,
 )
+from sim.rng import Streams
+from sim.scenario import Market
 
 # The output contract of DESIGN.md ("Outputs"), in its order: reports, the regression
 # gate and the experiments read these names.
@@ -34,6 +36,10 @@ CONTRACT_METRICS = (
     "fake_views",
     "fake_sales",
     "fake_sales_value",
+    "consumer_harm_usd",
+    "legit_sales_lost_usd",
+    "legit_seller_strikes",
+    "legit_sellers_banned",
     "notices_filed",
     "notice_precision",
     "notice_to_removal_h_p50",
@@ -45,6 +51,10 @@ CONTRACT_METRICS = (
     "genuine_wrongly_removed",
     "wrongful_removal_days",
     "counter_notices",
+    "counter_notices_upheld",
+    "counter_notices_restored",
+    "counter_notice_restore_h_p50",
+    "counter_notice_restore_h_p95",
     "restorations",
     "fake_listings_restored",
     "am_utilization",
@@ -62,6 +72,15 @@ CONTRACT_METRICS = (
     "accounts_banned",
     "counterfeiters_active_end",
     "relists",
+    "counterfeiter_profit_usd",
+    "counterfeiter_entries",
+    "counterfeiter_exits",
+    "operators_top3pct_share",
+    "mean_obfuscation_end",
+    "fake_listings_created_standard",
+    "fake_listings_created_good_faith",
+    "fake_listings_created_joint_force",
+    "displaced_to_outside",
     # notifiers, programmes and the DSA transparency counts
     "notices_filed_bad_faith",
     "unfounded_notices",
@@ -81,7 +100,7 @@ CONTRACT_METRICS = (
 
 def test_names_follow_the_design_contract() -> None:
     assert METRIC_NAMES == CONTRACT_METRICS
-    assert len(METRIC_NAMES) == 54 == len(set(METRIC_NAMES))
+    assert len(METRIC_NAMES) == 71 == len(set(METRIC_NAMES))
     assert set(HEADLINE_METRICS) <= set(METRIC_NAMES)
 
 
@@ -106,17 +125,38 @@ def test_daily_series_adds_by_day() -> None:
     assert daily.table()["notices_filed"].tolist() == [2, 2, 1]  # past the end: last day
 
 
-def test_exposure_is_clipped_to_the_window() -> None:
+def test_exposure_is_clipped_to_the_window_and_sales_are_counts() -> None:
+    """Views are expected (closed form); sales are drawn counts whose value is the units
+    times the price paid. Every listing sells at 1 unit an hour (24 views a day, all
+    converting), so the 48 hours on show in the window sell a Poisson(48) count: the
+    bound of 48 +- 28 (4 standard deviations) holds for the fixed seed."""
     window = Window(warmup_h=24.0, horizon_h=72.0)
-    demand = Demand(np.array([24.0]), conversion=0.5, discount=0.25)
-    agg = Aggregates(window, demand, DailySeries(3))
-    brand = np.array([0, 0])
-    agg.exposure(brand, np.array([0.0, 48.0]), np.array([100.0, 100.0]), np.array([48.0, 96.0]))
+    market = Market(
+        views_per_listing_day=24.0,
+        fake_conversion=1.0,
+        fake_price_discount=0.25,
+        listing_popularity_sigma=0.0,
+        deceived_buyer_share=0.5,
+    )
+    agg = Aggregates(window, Demand(market, Streams(5)), DailySeries(3))
+    cols = {
+        "brand": np.array([0, 0]),
+        "live_from_h": np.array([0.0, 48.0]),
+        "price_usd": np.array([100.0, 100.0]),
+        "popularity": np.ones(2),
+        "first_sale_h": np.array([np.inf, np.inf]),  # never sells: no units at all
+    }
+    agg.exposure(cols, np.array([48.0, 96.0]))
     # listing 1 counts 24..48 (1 day), listing 2 counts 48..72 (1 day)
     assert agg.exposure_days == pytest.approx(2.0)
     assert agg.views == pytest.approx(48.0)
-    assert agg.sales == pytest.approx(24.0)
-    assert agg.sales_value == pytest.approx(24.0 * 100 * 0.75)
+    assert agg.harm.fake_units == 0
+    cols["first_sale_h"] = np.array([30.0, 48.5])  # the first sales fall inside
+    agg.exposure(cols, np.array([48.0, 96.0]))
+    units = agg.harm.fake_units
+    assert 48 - 28 <= units <= 48 + 28
+    assert agg.harm.fake_paid_usd == pytest.approx(units * 100 * 0.75)
+    assert 0 < agg.harm.deceived_paid_usd < agg.harm.fake_paid_usd
 
 
 def test_strict_24h_share_counts_decisions_not_removals_on_filing() -> None:

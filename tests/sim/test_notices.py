@@ -178,8 +178,8 @@ def test_a_mistaken_review_first_notice_approved_is_contested_at_the_brands_desk
 
 def test_the_event_log_tells_a_fakes_story() -> None:
     """Noticed and taken down at 4.0 by a remove-first notice, wrongly rejected at 6.0
-    and put back up, sold at 7.5, then removed by a sweep at 30.0: the log holds each
-    step, with the notice's id where a notice acted."""
+    and put back up, sold at 7.5 (its first sale and the unit), then removed by a sweep
+    at 30.0: the log holds each step, with the notice's id where a notice acted."""
     m = model("joint_force", events=True)
     rows = fakes(m, 3, 1)
     m.store.cols["first_sale_h"][rows] = 5.5  # 7.5 once moved on by the 2 hours down
@@ -209,5 +209,6 @@ def test_the_event_log_tells_a_fakes_story() -> None:
         (6.0, "decided", "rejected", 0),
         (6.0, "restored", "notice", 0),
         (7.5, "first_sale", "sale", -1),
+        (7.5, "sold", "deceived", -1),  # its only unit: a listing of popularity 0 here
         (30.0, "removed", "proactive", -1),
     ]

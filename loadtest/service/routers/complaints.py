@@ -1,11 +1,12 @@
 """Internal complaints (DSA Art. 20) from both sides, decided by a second reviewer.
 
-A seller complains against a statement of reasons (its listing's removal); a
-notifier against the rejection of its notice. An account manager of the brand or an
-admin decides, but never the one who took the first decision (409). Upholding a
-seller's complaint restores the listing; upholding a notifier's removes the listings
-its notice named; upholding a complaint against an account suspension reinstates the
-seller. Filing and decision times are recorded.
+A seller complains against a statement of reasons (its listing's removal or its
+account's suspension); a notifier against the rejection of its notice or against the
+statement of its suspension. An account manager of the brand or an admin decides, but
+never the one who took the first decision (409). Upholding a complaint against a
+removal restores the listing; against a rejection removes the listings its notice
+named; against a suspension reinstates the seller or notifier. Filing and decision
+times are recorded.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from loadtest.service.context import Outcome, Service, service
 from loadtest.service.events import Act
 from loadtest.service.models import Complaint, ComplaintDecisionIn, ComplaintIn, ListingId, iso
 from loadtest.service.problems import Problem, responses
+from loadtest.service.routers.statements import concerns
 from loadtest.service.settings import Settings
 
 router = APIRouter(prefix="/v1/complaints", tags=["complaints"])
@@ -48,14 +50,15 @@ def _target(conn: Connection, who: Principal, body: ComplaintIn, act: Act) -> di
     if body.statement_id is not None:
         st = s.statements
         row = conn.execute(select(st).where(st.c.id == body.statement_id)).first()
-        if row is None or row.seller_id != who.seller_id:
+        if row is None or not concerns(who, row):
             raise Problem(404, f"no statement {body.statement_id} among your statements")
         ends = row.restriction_ends_at
         if row.ended_at is not None or (ends is not None and ends <= act.now):
             raise Problem(409, f"statement {row.id}'s restriction already ended")
         notice = conn.execute(select(n).where(n.c.id == row.notice_id)).first()
         first = notice.decided_by or notice.filed_by if notice is not None else None
-        return {"kind": "seller", "brand_id": row.brand_id, "notice_id": row.notice_id,
+        kind = "seller" if who.role == "seller" else "notifier"
+        return {"kind": kind, "brand_id": row.brand_id, "notice_id": row.notice_id,
                 "statement_id": row.id, "first_decider_id": first}  # fmt: skip
     notice = conn.execute(select(n).where(n.c.id == body.notice_id)).first()
     if notice is None or notice.brand_id != who.brand_id:
@@ -70,8 +73,9 @@ def _file_job(who: Principal, body: ComplaintIn, act: Act) -> Any:
     def job(conn: Connection) -> Outcome:
         target = _target(conn, who, body, act)
         c = s.complaints
-        key = c.c.statement_id if target["kind"] == "seller" else c.c.notice_id
-        value = target["statement_id"] if target["kind"] == "seller" else target["notice_id"]
+        on_statement = target["statement_id"] is not None
+        key = c.c.statement_id if on_statement else c.c.notice_id
+        value = target["statement_id"] if on_statement else target["notice_id"]
         if conn.execute(select(c.c.id).where(key == value, c.c.status == "pending")).first():
             raise Problem(409, "a complaint about this decision is already pending")
         values = {**target, "complainant_id": who.id, "text": body.text, "status": "pending",
@@ -91,11 +95,11 @@ async def file_complaint(
     who: Annotated[Principal, Depends(principal)],
     svc: Annotated[Service, Depends(service)],
 ) -> Any:
-    """A seller (``statement_id``) or a notifier (``notice_id``) files a complaint."""
+    """A seller (``statement_id``) or a notifier (``notice_id``, or ``statement_id`` of
+    its suspension) files a complaint."""
     require(who, "seller", "rights_holder")
-    if (who.role == "seller") != (body.statement_id is not None):
-        field = "statement_id" if who.role == "seller" else "notice_id"
-        raise Problem(422, f"{field}: a {who.role} complains with {field}")
+    if who.role == "seller" and body.statement_id is None:
+        raise Problem(422, "statement_id: a seller complains with statement_id")
     outcome = await svc.write(_file_job(who, body, svc.act(who)))
     return JSONResponse(outcome.body, status_code=201)
 
@@ -122,10 +126,10 @@ def get_complaint(
 
 def _uphold(conn: Connection, act: Act, row: Any, settings: Settings) -> tuple[str, int, int]:
     n = s.notices
-    if row.kind == "seller":
+    if row.statement_id is not None:
         st = s.statements
         statement = conn.execute(select(st).where(st.c.id == row.statement_id)).one()
-        if statement.restriction == sor.ACCOUNT_SUSPENDED:  # the account comes back
+        if statement.restriction in sor.SUSPENSIONS:  # the account comes back
             misuse.reinstate(conn, act, statement.principal_id)
             return "", 0, 0
         notice = conn.execute(select(n).where(n.c.id == row.notice_id).with_for_update()).one()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -30,6 +31,14 @@ def listing_json(row: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def page_json(rows: Sequence[Any], limit: int) -> dict[str, Any]:
+    """A page of ``limit`` listings from up to ``limit + 1`` rows (one more: a next page)."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(rows[-1].id) if more and rows else None
+    return {"items": [listing_json(r) for r in rows], "next_cursor": cursor}
+
+
 def _page(
     conn: Connection, brand_id: int | None, q: str | None, after: int | None, limit: int
 ) -> dict[str, Any]:
@@ -42,24 +51,29 @@ def _page(
         query = query.where(lt.c.title.ilike(f"%{escaped}%", escape="\\"))
     if after is not None:
         query = query.where(lt.c.id > after)
-    rows = conn.execute(query.order_by(lt.c.id).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = encode_cursor(rows[-1].id) if more and rows else None
-    return {"items": [listing_json(r) for r in rows], "next_cursor": cursor}
+    return page_json(conn.execute(query.order_by(lt.c.id).limit(limit + 1)).all(), limit)
 
 
 @router.get("", response_model=ListingPage, responses=responses(422, 429))
-def list_listings(
+async def list_listings(
     svc: Annotated[Service, Depends(service)],
     brand_id: Annotated[int | None, Query(ge=1, le=2**53)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
-    """Live listings, optionally of one brand or matching ``q`` in the title, by id."""
+    """Live listings, optionally of one brand or matching ``q`` in the title, by id.
+
+    A page without ``q`` (an index range) is read on the event loop (``inline.py`` on
+    SQLite, ``pgread.py`` on PostgreSQL); a title search, which may scan, in the pool."""
     after = decode_cursor(cursor)
-    return JSONResponse(svc.read(lambda conn: _page(conn, brand_id, q, after, limit)))
+    if svc.inline is not None and not q:
+        return JSONResponse(page_json(svc.inline.live_page(brand_id, after, limit + 1), limit))
+    if svc.pg_reader is not None and not q:
+        rows = await svc.pg_reader.live_page(brand_id, after, limit + 1)
+        return JSONResponse(page_json(rows, limit))
+    page = await run_in_threadpool(svc.read, lambda conn: _page(conn, brand_id, q, after, limit))
+    return JSONResponse(page)
 
 
 def _lookup(conn: Connection, listing_id: int) -> tuple[Any, int | None]:
@@ -90,9 +104,14 @@ def _inline_lookup(reader: InlineReader, listing_id: int) -> tuple[Any, int | No
 async def get_listing(listing_id: ListingId, svc: Annotated[Service, Depends(service)]) -> Any:
     """One listing: 200 while live; 410 with ``removed_at`` and ``reason`` once removed.
 
-    On SQLite the lookup runs on the event loop (``inline.py``), else in the pool."""
+    The lookup runs on the event loop (``inline.py`` on SQLite, ``pgread.py`` on
+    PostgreSQL)."""
     if svc.inline is not None:
         row, sid = _inline_lookup(svc.inline, listing_id)
+    elif svc.pg_reader is not None:
+        row = await svc.pg_reader.listing(listing_id)
+        removed = row is not None and row.status == "removed"
+        sid = await svc.pg_reader.open_statement(listing_id) if removed else None
     else:
         row, sid = await run_in_threadpool(svc.read, lambda c: _lookup(c, listing_id))
     if row is None:

@@ -120,7 +120,7 @@ def _decide_job(svc: Service, who: Principal, notice_id: int, body: DecisionIn, 
         if unfounded:
             p = s.principals
             notifier = conn.execute(select(p).where(p.c.id == row.filed_by)).one()
-            misuse.judge(conn, act, notifier, svc.settings)
+            misuse.judge(conn, act, notifier, row, svc.settings)
         out = load_notice(conn, notice_id)
         assert out is not None
         return Outcome(

@@ -1,5 +1,5 @@
-"""Statements of reasons (DSA Art. 17): the affected seller reads its own; the admin
-reads all and exports them as JSON lines for the Transparency Database."""
+"""Statements of reasons (DSA Art. 17): the affected seller or notifier reads its own;
+the admin reads all and exports them as JSON lines for the Transparency Database."""
 
 from __future__ import annotations
 
@@ -35,11 +35,23 @@ From = Annotated[datetime | None, Query(alias="from", description="ISO 8601, inc
 To = Annotated[datetime | None, Query(alias="to", description="ISO 8601, exclusive")]
 
 
+def concerns(who: Principal, row: Any) -> bool:
+    """Whether ``row`` restricts ``who``: its seller's listing or account, or a notifier's
+    notices (the admin sees all)."""
+    if who.role == "seller":
+        return bool(row.seller_id == who.seller_id)
+    if who.role == "rights_holder":
+        return bool(row.principal_id == who.id)
+    return who.role == "admin"
+
+
 def _page(conn: Connection, who: Principal, after: int | None, limit: int, base: str) -> Any:
     st = s.statements
     query = select(st)
     if who.role == "seller":
         query = query.where(st.c.seller_id == who.seller_id)
+    elif who.role == "rights_holder":
+        query = query.where(st.c.principal_id == who.id)
     if after is not None:
         query = query.where(st.c.id > after)
     rows = conn.execute(query.order_by(st.c.id).limit(limit + 1)).all()
@@ -56,8 +68,9 @@ def list_statements(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
-    """A seller's statements of reasons (the admin: everyone's), oldest first."""
-    require(who, "seller", "admin")
+    """A seller's or notifier's statements of reasons (the admin: everyone's), oldest
+    first."""
+    require(who, "seller", "rights_holder", "admin")
     after = decode_cursor(cursor)
     return svc.read(lambda c: _page(c, who, after, limit, svc.settings.base_url))
 
@@ -98,10 +111,11 @@ def get_statement(
     who: Annotated[Principal, Depends(principal)],
     svc: Annotated[Service, Depends(service)],
 ) -> Any:
-    """One statement of reasons: its seller's or the admin's to read (others: 404)."""
-    require(who, "seller", "admin")
+    """One statement of reasons: its seller's or notifier's or the admin's to read
+    (others: 404)."""
+    require(who, "seller", "rights_holder", "admin")
     st = s.statements
     row = svc.read(lambda c: c.execute(select(st).where(st.c.id == statement_id)).first())
-    if row is None or (who.role == "seller" and row.seller_id != who.seller_id):
+    if row is None or not concerns(who, row):
         raise Problem(404, f"no statement {statement_id} among your statements")
     return sor.statement_json(row, svc.settings.base_url)

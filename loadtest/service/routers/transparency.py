@@ -57,14 +57,16 @@ def _actions(conn: Connection, lo: float, hi: float) -> tuple[dict[str, Any], li
     lifted = {str(r[0]): int(r[1]) for r in ended}
     by_type = {"listing_removed": kinds[sor.LISTING_REMOVED],
                "listing_restored": lifted.get(sor.LISTING_REMOVED, 0)}  # fmt: skip
-    if kinds[sor.ACCOUNT_SUSPENDED] or lifted.get(sor.ACCOUNT_SUSPENDED):
-        by_type["account_suspended"] = kinds[sor.ACCOUNT_SUSPENDED]
-        by_type["account_reinstated"] = lifted.get(sor.ACCOUNT_SUSPENDED, 0)
-    grounds = Counter("DECISION_GROUND_INCOMPATIBLE_CONTENT" if k == sor.ACCOUNT_SUSPENDED
+    for kind in sor.SUSPENSIONS:  # account_suspended, notices_suspended: when there are any
+        if kinds[kind] or lifted.get(kind):
+            by_type[kind] = kinds[kind]
+            by_type[kind.replace("_suspended", "_reinstated")] = lifted.get(kind, 0)
+    grounds = Counter("DECISION_GROUND_INCOMPATIBLE_CONTENT" if k in sor.SUSPENSIONS
                       else "DECISION_GROUND_ILLEGAL_CONTENT" for k in kinds.elements())  # fmt: skip
     actions = {"by_type": by_type, "by_ground": dict(grounds),
                "by_source": dict(Counter(r.source_type for r in made))}  # fmt: skip
-    delays = [r.created_at - r.filed_at for r in made if r.filed_at is not None]
+    delays = [r.created_at - r.filed_at for r in made
+              if r.restriction == sor.LISTING_REMOVED and r.filed_at is not None]  # fmt: skip
     automated = sum(1 for r in made if r.automated_decision == sor.FULLY)
     return actions, delays, automated
 

@@ -25,3 +25,9 @@ class OtherServiceClient(MappedClient):
     def keys(cls, path: str | Path) -> Keys:
         """The service's keys file: notifiers and reviewers with tokens."""
         return mapped_keys(SPEC, path)
+
+
+class StreamingOtherServiceClient(OtherServiceClient):
+    """The same, for the second service started with ``--stream /api/v2/removals``."""
+
+    removal_stream = "/api/v2/removals"

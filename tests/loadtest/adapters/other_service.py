@@ -4,18 +4,23 @@ auth header and "gone" signal than the reference API, so only a mapping can reac
     python -m tests.loadtest.adapters.other_service --port P --keys-out keys.json
 
 Offers of brand 1 are taken down on filing; those of brand 2 once a reviewer upholds
-the request. A gone offer still answers 200, with ``status = "taken_down"``.
+the request. A gone offer still answers 200, with ``status = "taken_down"``. With
+``--stream PATH`` it also publishes each take-down as a server-sent ``removal`` event
+(the reference API's event shape, at a path of its own).
 """
 
 import argparse
+import asyncio
 import itertools
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 OFFERS_PER_BRAND = 40
@@ -47,6 +52,7 @@ class State:
     offers: dict[int, dict[str, object]]
     requests: dict[int, list[int]] = field(default_factory=dict)
     queue: list[int] = field(default_factory=list)
+    removals: list[tuple[int, int, float]] = field(default_factory=list)  # (offer, request, at)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -70,7 +76,7 @@ def keys_doc(state: State) -> dict[str, object]:
     }
 
 
-def create_app(state: State) -> FastAPI:
+def create_app(state: State, stream: str | None = None) -> FastAPI:
     app = FastAPI()
 
     def who(x_api_key: Annotated[str | None, Header()] = None) -> tuple[str, int]:
@@ -78,9 +84,27 @@ def create_app(state: State) -> FastAPI:
             raise HTTPException(401, "unknown or missing X-Api-Key")
         return state.tokens[x_api_key]
 
-    def take_down(refs: list[int]) -> None:
+    def take_down(refs: list[int], request: int) -> None:
         for ref in refs:
+            if state.offers[ref]["status"] != "taken_down":
+                state.removals.append((ref, request, time.time()))
             state.offers[ref]["status"] = "taken_down"
+
+    async def events() -> AsyncIterator[str]:
+        sent = len(state.removals)  # removals from now on
+        while True:
+            while sent < len(state.removals):
+                ref, request, at = state.removals[sent]
+                data = {"listing_id": ref, "notice_id": request, "removed_at": at}
+                yield f"event: removal\ndata: {json.dumps(data)}\n\n"
+                sent += 1
+            await asyncio.sleep(0.01)
+
+    if stream is not None:
+
+        @app.get(stream)
+        def removals() -> StreamingResponse:
+            return StreamingResponse(events(), media_type="text/event-stream")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -104,7 +128,7 @@ def create_app(state: State) -> FastAPI:
         ref = next(state.ids)
         state.requests[ref] = req.offer_refs
         if me[1] == INSTANT_BRAND:
-            take_down(req.offer_refs)
+            take_down(req.offer_refs, ref)
         else:
             state.queue.append(ref)
         return {"request_ref": ref}
@@ -119,7 +143,7 @@ def create_app(state: State) -> FastAPI:
         if ref not in state.requests:
             raise HTTPException(404, "no such task")
         if body.outcome == "uphold":
-            take_down(state.requests[ref])
+            take_down(state.requests[ref], ref)
         return {"ref": ref, "outcome": body.outcome}
 
     return app
@@ -131,10 +155,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--keys-out", type=Path, required=True)
+    parser.add_argument("--stream", help="publish removals as server-sent events at this path")
     args = parser.parse_args()
     state = new_state()
     args.keys_out.write_text(json.dumps(keys_doc(state)), encoding="utf-8")
-    uvicorn.run(create_app(state), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(
+        create_app(state, args.stream), host="127.0.0.1", port=args.port, log_level="warning"
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ import pytest
 
 from loadtest.adapters.mapped import mapped_keys
 from loadtest.adapters.mapping import load_mapping
+from loadtest.client import LISTING_POLL, REMOVAL_STREAM
 from loadtest.runner import TAKEDOWN
-from tests.loadtest.adapters.conftest import MAPPING, REPO
+from tests.loadtest.adapters.conftest import MAPPING, REPO, STREAM_PATH
 from tests.loadtest.conftest import takedown
 
 pytestmark = pytest.mark.timeout(180)
@@ -47,6 +48,31 @@ def test_a_run_through_the_mapping_measures_e2e_takedowns(
     assert gated[("e2e_takedown", "count >= 1")] and gated[("e2e_takedown", "unfinished == 0")]
     assert all(gated.values()), gated
     assert (out / "junit.xml").is_file()
+    # no removal stream there: the one subscription's 404 is counted, not failed; polls
+    assert doc["requests"][REMOVAL_STREAM]["count"] == 1
+    assert e2e["seen_by_stream"] == 0 and e2e["seen_by_poll"] == e2e["count"]
+    assert doc["requests"][LISTING_POLL]["count"] >= e2e["count"]
+
+
+def test_a_mapped_run_reads_the_service_s_removal_stream(
+    streaming_service: tuple[str, Path], tmp_path: Path
+) -> None:
+    """The mapping's ``[removals] path``: notices close by the service's events, no poll."""
+    url, keys = streaming_service
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(f'{MAPPING.read_text()}\n[removals]\npath = "{STREAM_PATH}"\n')
+    out = tmp_path / "run"
+    run = takedown("loadtest", "--mapping", str(mapping), "--host", url, "--keys", str(keys),
+                   "--profile", "smoke", "--duration", "5s", "--seed", "3",
+                   "--out", str(out))  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    doc = json.loads((out / "loadtest.json").read_text())
+    e2e = doc["e2e_takedown"]
+    assert e2e["count"] >= 1 and e2e["unfinished"] == 0
+    assert e2e["seen_by_stream"] == e2e["count"] and e2e["seen_by_poll"] == 0
+    assert e2e["stream_delay"]["count"] >= e2e["count"]
+    assert doc["requests"][REMOVAL_STREAM] | {"failures": 0} == doc["requests"][REMOVAL_STREAM]
+    assert LISTING_POLL not in doc["requests"] or doc["requests"][LISTING_POLL]["count"] == 0
 
 
 def test_a_wrong_mapping_stops_the_run_before_any_load(
@@ -66,14 +92,20 @@ def test_a_wrong_mapping_stops_the_run_before_any_load(
     assert not (out / "loadtest.json").exists() and not (out / "run.json").exists()
 
 
+@pytest.mark.parametrize(
+    ("service", "adapter"),
+    [("other_service", "OtherServiceClient"),
+     ("streaming_service", "StreamingOtherServiceClient")],
+)  # fmt: skip
 def test_a_python_adapter_class_runs_the_same_harness(
-    other_service: tuple[str, Path], tmp_path: Path
+    service: str, adapter: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     """``--adapter package.module:Class``: importable by the load generators too (here
-    through PYTHONPATH, as a project's own package would be installed)."""
-    url, keys = other_service
+    through PYTHONPATH, as a project's own package would be installed). A class naming
+    its service's ``removal_stream`` has notices closed by the stream, others poll."""
+    url, keys = request.getfixturevalue(service)
     out = tmp_path / "run"
-    args = ["loadtest", "--adapter", "tests.loadtest.adapters.other_client:OtherServiceClient",
+    args = ["loadtest", "--adapter", f"tests.loadtest.adapters.other_client:{adapter}",
             "--host", url, "--keys", str(keys), "--profile", "smoke", "--duration", "5s",
             "--seed", "4", "--out", str(out)]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -81,8 +113,11 @@ def test_a_python_adapter_class_runs_the_same_harness(
                          cwd=tmp_path, env=env)  # fmt: skip
     assert run.returncode == 0, run.stderr
     doc = json.loads((out / "loadtest.json").read_text())
-    assert doc["e2e_takedown"]["count"] >= 1 and doc["e2e_takedown"]["unfinished"] == 0
+    e2e = doc["e2e_takedown"]
+    assert e2e["count"] >= 1 and e2e["unfinished"] == 0
     assert {name: r["failures"] for name, r in doc["requests"].items() if r["failures"]} == {}
+    by_stream = service == "streaming_service"
+    assert e2e["seen_by_stream" if by_stream else "seen_by_poll"] == e2e["count"]
 
 
 @pytest.mark.parametrize(

@@ -43,12 +43,14 @@ class World:
     me: dict[str, Any]  # the seller-role caller
     engine: Engine
     statements: dict[str, int] = field(default_factory=dict)
+    suspended: dict[str, int] = field(default_factory=dict)
 
-    def key(self, role: str) -> str | None:
+    def key(self, role: str, endpoint: str = "") -> str | None:
         k = self.seeded.keys
         return {
             "anonymous": None, "bad_key": "td_xx_not-a-real-key",
-            "rights_holder": self.std["key"],
+            "rights_holder": (self.suspendee("own")["key"] if endpoint in SUSPENDED_CALLER
+                              else self.std["key"]),
             "account_manager": self.seeded.manager_of(self.std["brand_id"])["key"],
             "seller": self.me["key"], "admin": k["admin"]["key"],
         }[role]  # fmt: skip
@@ -124,6 +126,35 @@ class World:
         assert r.status_code == 201, r.text
         return int(r.json()["id"])
 
+    def suspendee(self, tenant: str) -> dict[str, Any]:
+        """A rights holder no other case files with: the caller (own) or another (other)
+        on the cases about a notifier's suspension; it stays suspended."""
+        spare = [r for r in self.seeded.keys["rights_holders"]
+                 if r["brand_id"] not in (self.std["brand_id"], self.jf["brand_id"])]  # fmt: skip
+        return spare[0] if tenant == "own" else spare[1]
+
+    def notifier_statement(self, tenant: str) -> int:
+        """The statement of reasons of the suspendee's suspension: notices rejected as
+        manifestly unfounded until their share of its record (which holds approvals of
+        other cases' removals) warns, then suspends it."""
+        if tenant not in self.suspended:
+            h = self.suspendee(tenant)
+            am = self.seeded.manager_of(h["brand_id"])
+            mine: list[dict[str, Any]] = []
+            for _ in range(40):
+                ids = brand_listing_ids(self.c, h["brand_id"], 1)
+                nid = self.c.post("/v1/notices", json=notice_body(ids),
+                                  headers=auth(h["key"])).json()["id"]  # fmt: skip
+                r = self.c.post(f"/v1/notices/{nid}/decision", headers=auth(am["key"]), json={
+                    "decision": "reject", "manifestly_unfounded": True})  # fmt: skip
+                assert r.status_code == 200, r.text
+                mine = self.c.get("/v1/statements", headers=auth(h["key"])).json()["items"]
+                if mine:
+                    break
+            assert [x["restriction"] for x in mine] == ["notices_suspended"]
+            self.suspended[tenant] = int(mine[0]["id"])
+        return self.suspended[tenant]
+
     def victim(self, tenant: str, nth: int) -> int:
         """The principal id of a seller no other case uses (for key changes)."""
         sellers = self.seeded.keys["sellers"]
@@ -174,6 +205,8 @@ ENDPOINTS: dict[str, Callable[[World, str], Request]] = {
     "file notifier complaint": lambda w, t: ("POST", "/v1/complaints", {"notice_id": w.rejected_notice(t), "text": "fakes"}),  # noqa: E501
     "get complaint": lambda w, t: ("GET", f"/v1/complaints/{w.complaint(t)}", None),
     "decide complaint": lambda w, t: ("POST", f"/v1/complaints/{w.complaint(t)}/decision", {"decision": "reject"}),  # noqa: E501
+    "get notifier statement": lambda w, t: ("GET", f"/v1/statements/{w.notifier_statement(t)}", None),  # noqa: E501
+    "file suspension complaint": lambda w, t: ("POST", "/v1/complaints", {"statement_id": w.notifier_statement(t), "text": "well founded"}),  # noqa: E501
     "get principal": lambda w, t: ("GET", f"/v1/admin/principals/{w.victim(t, 0)}", None),
     "set notifier type": lambda w, t: ("PUT", f"/v1/admin/principals/{w.victim(t, 0)}/notifier", {"notifier_type": "other"}),  # noqa: E501
     "reinstate": lambda w, t: ("POST", f"/v1/admin/principals/{w.victim(t, 0)}/reinstate", None),
@@ -181,6 +214,8 @@ ENDPOINTS: dict[str, Callable[[World, str], Request]] = {
     "revoke key": lambda w, t: ("POST", f"/v1/admin/principals/{w.victim(t, 2)}/revoke", None),
 }  # fmt: skip
 
+# the rights holder calling these is a suspended notifier (World.suspendee), not ``std``
+SUSPENDED_CALLER = {"get notifier statement", "file suspension complaint"}
 PUBLIC = {"healthz", "metrics", "list listings", "get listing", "readyz", "transparency",
           "transparency csv"}  # fmt: skip
 # role -> (own, other) for endpoints that need a key; 422: another brand's listing in a notice
@@ -198,11 +233,15 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "decide counter-notice": {"account_manager": (200, 404)},
     "audit": {"admin": (200, 200)},
     "audit events": {"admin": (200, 200)},
-    "list statements": {"seller": (200, 200), "admin": (200, 200)},
-    "get statement": {"seller": (200, 404), "admin": (200, 200)},
+    "list statements": {"seller": (200, 200), "rights_holder": (200, 200), "admin": (200, 200)},
+    "get statement": {"seller": (200, 404), "rights_holder": (404, 404), "admin": (200, 200)},
+    "get notifier statement": {"rights_holder": (200, 404), "seller": (404, 404),
+                               "admin": (200, 200)},
     "export statements": {"admin": (200, 200)},
-    # a seller complains about its statements, a notifier about its rejected notices
-    "file seller complaint": {"seller": (201, 404), "rights_holder": (422, 422)},
+    # a seller complains about its statements, a notifier about its rejected notices and
+    # its suspension's statement (a seller's statement is none of its own: 404)
+    "file seller complaint": {"seller": (201, 404), "rights_holder": (404, 404)},
+    "file suspension complaint": {"rights_holder": (201, 404), "seller": (404, 404)},
     "file notifier complaint": {"rights_holder": (201, 404), "seller": (422, 422)},
     "get complaint": {"rights_holder": (200, 404), "account_manager": (200, 404),
                       "seller": (404, 404), "admin": (200, 200)},
@@ -239,7 +278,7 @@ def world(
         reset_pg(url)
     seeded = seed_db(url, scenario_file)
     engine = db.make_engine(url, pool_size=1)
-    with make_client(url, rate_limit=0, anon_rate_limit=0) as c:
+    with make_client(url, rate_limit=0, anon_rate_limit=0, misuse_min_decided=1) as c:
         std = next(r for r in seeded.keys["rights_holders"] if r["program"] == "standard")
         jf = next(r for r in seeded.keys["rights_holders"] if r["program"] == "joint_force")
         seller_id = c.get("/v1/listings", params={"brand_id": std["brand_id"]}).json()["items"][0][
@@ -256,7 +295,7 @@ CASES = [(e, r, t) for e in ENDPOINTS for r in ROLES for t in ("own", "other")]
 @pytest.mark.parametrize(("endpoint", "role", "tenant"), CASES)
 def test_matrix(world: World, endpoint: str, role: str, tenant: str) -> None:
     method, path, body = ENDPOINTS[endpoint](world, tenant)
-    key = world.key(role)
+    key = world.key(role, endpoint)
     headers = auth(key) if key else {}
     r = world.c.request(method, path, json=body, headers=headers)
     assert r.status_code == expected(endpoint, role, tenant), r.text
@@ -283,3 +322,13 @@ def test_lists_show_only_the_callers_tenants(world: World) -> None:
         n["id"] for n in world.c.get("/v1/notices?limit=100", headers=auth(admin)).json()["items"]
     }
     assert {own, other} <= ids
+
+
+def test_a_notifier_lists_only_its_own_statements(world: World) -> None:
+    own, other = world.notifier_statement("own"), world.notifier_statement("other")
+    mine = world.c.get("/v1/statements", headers=auth(world.suspendee("own")["key"])).json()
+    assert [x["id"] for x in mine["items"]] == [own]
+    assert world.c.get("/v1/statements", headers=auth(world.std["key"])).json()["items"] == []
+    admin = world.seeded.keys["admin"]["key"]
+    everyone = world.c.get("/v1/statements?limit=100", headers=auth(admin)).json()["items"]
+    assert {own, other} <= {x["id"] for x in everyone}
