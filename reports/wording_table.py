@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reports.wording_harm import harm_wording
+from reports.wording_notifiers import NOTIFIER_WORDING
 from sim.contract import METRIC_BY_NAME
 
 
@@ -267,3 +268,4 @@ WORDING: dict[str, Wording] = {
 
 
 WORDING.update(harm_wording(_rules))
+WORDING.update({row[0]: _rules(*row) for row in NOTIFIER_WORDING})

@@ -26,6 +26,7 @@ from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
 from sim.scenario_notifiers import Abusers, Complaints, Misuse, ProjectZero, ReviewPriority
+from sim.scenario_notifiers import GoodFaith as GoodFaith
 from sim.scenario_response import Adaptation, Choice, Economics, EntryExit
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
@@ -242,17 +243,6 @@ class RightsHolders(_Section):
             shares = ", ".join(f"{k} = {v:g}" for k, v in mix.items())
             raise ValueError(f"shares must sum to 1, got {total:g} ({shares})")
         return mix
-
-
-class GoodFaith(_Section):
-    """Admission to and loss of remove-first status."""
-
-    min_success_rate: Prob = 0.9
-    """Share of a brand's notices upheld needed to gain or keep remove-first status."""
-    max_counter_notice_rate: Prob = 0.015
-    """Highest counter-notice rate a brand may have and keep it."""
-    lockout_days: Days = 90.0
-    """Days after losing the status before a brand may qualify again."""
 
 
 class AccountManagers(_Section):

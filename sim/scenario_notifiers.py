@@ -1,22 +1,27 @@
 """Scenario sections of the notifiers and the programmes built around notice abuse:
-bad-faith notifiers, Project Zero's earned self-service removal, priority review,
-the DSA's Art. 23 misuse policy and Art. 20 complaints.
+bad-faith notifiers, earned admission (Good Faith Takedown's remove-first status,
+Project Zero's self-service removal), priority review, the DSA's Art. 23 misuse policy
+and Art. 20 complaints.
 
-Every setting defaults to off, so a scenario that names none of them runs as before.
+Every new setting defaults to off, so a scenario that names none of them runs as before.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
-from sim.dists import Exponential
+from sim.dists import AnyDist, Exponential
 from sim.scenario_types import Days, Dist, PositiveDays, Prob, Section, rate_floor
 
 AbuserRoute = Literal["standard", "trusted_flagger", "project_zero"]
 """The programmes a bad-faith notifier may file under: an Art. 16 notice like anyone
 (standard), as a trusted flagger, or through self-service removal (project_zero)."""
+
+
+MAX_NOTICES_PER_DAY = 10_000.0
+"""The largest mean filing rate of one bad-faith notifier."""
 
 
 class Abusers(Section):
@@ -26,8 +31,8 @@ class Abusers(Section):
     count: Annotated[int, Field(ge=0, le=100_000)] = 0
     """Bad-faith notifiers in the market (0: none, every notifier is an honest brand)."""
     notices_per_day: Dist = Field(default_factory=lambda: Exponential(mean=1.0))
-    """Notices one bad-faith notifier files per day (a distribution over notifiers; a drawn
-    rate under 1e-6 counts as 0)."""
+    """Notices one bad-faith notifier files per day (a distribution over notifiers); its mean
+    is 0, or between 1e-6 and 10,000, and a drawn rate under 1e-6 counts as 0."""
     listings_per_notice: Annotated[int, Field(ge=1, le=300)] = 3
     """Listings one bad-faith notice names (fewer when the target has fewer live ones)."""
     rival_brands: Annotated[int, Field(ge=1, le=100)] = 1
@@ -39,14 +44,27 @@ class Abusers(Section):
     programme: AbuserRoute = "standard"
     """The programme their notices go through (standard: Art. 16 notices, review first)."""
 
-    @model_validator(mode="after")
-    def _rate(self) -> Abusers:
+    @field_validator("notices_per_day")
+    @classmethod
+    def _rate(cls, value: AnyDist) -> AnyDist:
         """notices_per_day has a mean of 0 or at least 1e-6, and at most 10,000."""
-        mean = self.notices_per_day.mean
-        rate_floor(mean, "notices_per_day: its mean is ")
-        if mean > 10_000:
-            raise ValueError(f"notices_per_day: its mean is {mean:g}, above 10,000 a day")
-        return self
+        rate_floor(value.mean, "its mean is ")
+        if value.mean > MAX_NOTICES_PER_DAY:
+            raise ValueError(f"its mean is {value.mean:g}, above {MAX_NOTICES_PER_DAY:,.0f} a day")
+        return value
+
+
+class GoodFaith(Section):
+    """Admission to and loss of remove-first status."""
+
+    min_success_rate: Prob = 0.9
+    """Share of a brand's notices upheld needed to gain or keep remove-first status."""
+    max_counter_notice_rate: Prob = 0.015
+    """Highest counter-notice rate a brand may have and keep it."""
+    lockout_days: Days = 90.0
+    """Days after losing the status before a brand may qualify again."""
+    min_decided: Annotated[int, Field(ge=1, le=100_000)] = 10
+    """Fewest decided notices in the window for a verdict (fewer: status unchanged)."""
 
 
 class ProjectZero(Section):

@@ -18,7 +18,7 @@ from sim.scenario import RightsHolders as RightsHoldersConfig
 from sim.store import ListingStore
 from sim.types import BoolArray, FloatArray, IntArray
 
-MIN_DECIDED_FOR_RECORD = 10  # fewer decided notices than this in the window: no verdict
+MIN_DECIDED_FOR_RECORD = GoodFaith().min_decided  # the default: fewer decided, no verdict
 INVALID_NOTICE_MAX_LISTINGS = 3  # an invalid notice names 1..3 genuine listings
 MIN_PRECISION = 0.01  # a brand's own precision is floored here: at most ~99 misses a notice
 
@@ -234,7 +234,7 @@ class TrackRecord:
         approved = self._window_sum("approved", day)[members]
         filed = self._window_sum("filed", day)[members]
         counter = self._window_sum("counter", day)[members]
-        judged = decided >= MIN_DECIDED_FOR_RECORD
+        judged = decided >= rules.min_decided
         success = np.divide(approved, decided, out=np.ones_like(decided), where=decided > 0)
         cn_rate = np.divide(counter, filed, out=np.zeros_like(filed), where=filed > 0)
         good = (success >= rules.min_success_rate) & (cn_rate <= rules.max_counter_notice_rate)

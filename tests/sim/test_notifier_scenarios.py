@@ -31,17 +31,6 @@ def simulate(name: str, seed: int, *overrides: str) -> Model:
 # --------------------------------------------------------------------------- notice abuse
 
 
-def art23_file(tmp_path: Path) -> Path:
-    """notice_abuse with the Art. 23 policy on, as a file extending the shipped one."""
-    path = tmp_path / "art23.toml"
-    path.write_text(
-        f'extends = "{ABUSE.as_posix()}"\n[scenario]\nname = "notice_abuse_art23"\n'
-        "[misuse]\nenabled = true\n",
-        encoding="utf-8",
-    )
-    return path
-
-
 @pytest.mark.slow
 def test_art23_cuts_wrongful_removals_in_ten_paired_reps(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -50,7 +39,7 @@ def test_art23_cuts_wrongful_removals_in_ten_paired_reps(
     on the full scenario: 377 genuine listings wrongly removed without the policy, 194
     with it, paired difference -183 [-238, -127]; the CI is far from 0."""
     out = tmp_path / "cmp"
-    args = ["compare", str(ABUSE), str(art23_file(tmp_path)), "--reps", "10", "--seed", "1"]
+    args = ["compare", "notice_abuse", "notice_abuse_art23", "--reps", "10", "--seed", "1"]
     code, _, err = run_cli([*args, "--jobs", "2", "--out", str(out), "--no-report"], capsys)
     assert code == 0, err
     doc = json.loads((out / "comparison.json").read_text(encoding="utf-8"))
@@ -133,5 +122,11 @@ def test_dsa_trusted_flaggers_wait_less_and_counts_add_up() -> None:
 
 
 def test_notice_abuse_set_switches_art23(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--set misuse.enabled=true`` gives exactly the shipped notice_abuse_art23 (bar its
+    name and description)."""
     code, out, _ = run_cli(["validate", "notice_abuse", "--set", "misuse.enabled=true"], capsys)
     assert code == 0 and "ok" in out
+    switched = load_scenario(ABUSE, ["misuse.enabled=true"])
+    shipped = load_scenario("notice_abuse_art23")
+    assert not load_scenario(ABUSE).misuse.enabled
+    assert switched.model_copy(update={"scenario": shipped.scenario}) == shipped

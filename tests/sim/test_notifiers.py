@@ -133,6 +133,12 @@ def test_brand_precision_spreads_around_the_programme_mean() -> None:
         ("abusers.precision=1.5", "abusers.precision: bad value 1.5"),
         ("abusers.programme='joint_force'", "abusers.programme: bad value 'joint_force'"),
         ("abusers.listings_per_notice=301", "abusers.listings_per_notice: bad value 301"),
+        ("abusers.notices_per_day=1e-9", "abusers.notices_per_day: bad value 1e-09"),
+        ("abusers.notices_per_day=20000", "abusers.notices_per_day: bad value 20000"),
+        ("misuse.suspension_days=0", "misuse.suspension_days: bad value 0"),
+        ("project_zero.min_acceptance_rate=2", "project_zero.min_acceptance_rate: bad value 2"),
+        ("review_priority.first=['gold']", "review_priority.first.0: bad value 'gold'"),
+        ("complaints.notifier_complaint_prob=-1", "complaints.notifier_complaint_prob: bad"),
         ("abusers.rivals=2", "abusers.rivals: unknown key; did you mean 'rival_brands'?"),
         (
             "rights_holders.notice_precision_by_programme={gold=0.5}",

@@ -213,3 +213,23 @@ def test_complaints_get_a_second_review_and_upheld_ones_act() -> None:
     assert upheld_late.sum() > 5
     quiet = sc.model_copy(update={"complaints": type(sc.complaints)()})
     assert simulate(quiet, 5).agg.counts["complaints_by_notifiers"] == 0
+
+
+def test_good_faith_min_decided_holds_back_the_verdict() -> None:
+    """Sloppy good-faith brands lose remove-first within the run with the default bar of 10
+    decided notices, and keep it when the bar is out of reach."""
+    sloppy: dict[str, dict[str, Any]] = {
+        "scenario": {"horizon_days": 30.0},
+        "rights_holders": {
+            "programme_mix": {"good_faith": 1.0},
+            "notice_precision": 0.5,
+            "detection_prob": 0.8,
+            "track_record_window_days": 5.0,
+        },
+        "account_managers": {"approve_invalid_prob": 0.0},
+        "platform": {"upload_recall": 0.0, "upload_recall_obfuscated": 0.0},
+    }
+    default = simulate(tiny(**sloppy), 8).notices.table()["channel"]
+    assert (default == "notice_and_takedown").any()
+    held = simulate(tiny(**sloppy, good_faith={"min_decided": 100_000}), 8).notices.table()
+    assert (held["channel"] == "good_faith").all()
