@@ -192,9 +192,14 @@ class Checker:
         for check in checks:
             self.by_request.setdefault(check.request, []).append(check)
 
-    def __call__(self, name: str, status: int, body: Any, seconds: float) -> None:
-        """One response to request ``name``: every check on it, recorded."""
-        for check in self.by_request.get(name, ()):
+    def __call__(self, name: str, status: int, reply: Any, seconds: float) -> None:
+        """One response to request ``name`` (its ``loadtest.client.Reply``, whose body
+        is parsed only when a check is on that request): every check on it, recorded."""
+        checks = self.by_request.get(name)
+        if not checks:
+            return
+        body = reply.body
+        for check in checks:
             passed = check.holds(status, body)
             self.record(check.metric, seconds, passed)
             self.record(ALL_CHECKS, seconds, passed)

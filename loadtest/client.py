@@ -11,9 +11,9 @@ arrival's intended start (``since``) rather than from when it was sent.
 
 from __future__ import annotations
 
+import json as json_module
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -57,13 +57,46 @@ REQUEST_NAMES = (
 )
 
 
-@dataclass(frozen=True)
 class Reply:
-    """Status and parsed JSON body (None when not JSON) of one request."""
+    """Status and parsed JSON body (None when not JSON) of one request.
 
-    status: int
-    body: Any
-    ok: bool
+    A reply built from a response's raw bytes (``Reply.of_bytes``) parses them on the
+    first look at ``body``: most replies of a load test are never read.
+    """
+
+    __slots__ = ("_body", "_raw", "ok", "status")
+
+    def __init__(self, status: int, body: Any, ok: bool) -> None:
+        self.status, self._body, self.ok = status, body, ok
+        self._raw: bytes | None = None
+
+    @classmethod
+    def of_bytes(cls, status: int, raw: bytes | None, ok: bool) -> Reply:
+        """A reply whose body is ``raw`` JSON, parsed when first read."""
+        reply = cls(status, None, ok)
+        reply._raw = raw or None
+        return reply
+
+    @property
+    def body(self) -> Any:
+        """The JSON body (None when empty or not JSON)."""
+        if self._raw is not None:
+            raw, self._raw = self._raw, None
+            try:
+                self._body = json_module.loads(raw)
+            except ValueError:
+                self._body = None
+        return self._body
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Reply):
+            return NotImplemented
+        return (self.status, self.body, self.ok) == (other.status, other.body, other.ok)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable (its body is parsed lazily)
+
+    def __repr__(self) -> str:
+        return f"Reply(status={self.status!r}, body={self.body!r}, ok={self.ok!r})"
 
 
 class Transport(Protocol):
@@ -84,7 +117,7 @@ class Transport(Protocol):
 
 
 Record = Callable[[str, float, bool], None]
-Check = Callable[[str, int, Any, float], None]  # (name, status, body, seconds)
+Check = Callable[[str, int, "Reply", float], None]  # (name, status, reply, seconds)
 
 
 class LocustTransport:
@@ -115,16 +148,16 @@ class LocustTransport:
         expect: Iterable[int] = (200,),
         since: float | None = None,
     ) -> Reply:
-        headers = {self.auth[0]: f"{self.auth[1]}{key}"} if key else {}
+        headers = {self.auth[0]: f"{self.auth[1]}{key}"} if key else None
         start = time.perf_counter() if since is None else since
-        url = path if not params else f"{path}?{_query(params)}"
+        url = path if not params else f"{path}?{query(params)}"
         with self.session.request(
             method, url, name=name, json=json, headers=headers, catch_response=True
         ) as resp:
             elapsed_s = time.perf_counter() - start
             status = int(resp.status_code or 0)
-            ok = status in set(expect)
-            body = _json_or_none(resp)
+            ok = status in expect
+            reply = Reply.of_bytes(status, resp.content, ok)
             # Locust's own tables then show the same from-intended-start latency
             resp.request_meta["response_time"] = elapsed_s * 1000.0
             if ok:
@@ -134,21 +167,19 @@ class LocustTransport:
         if self.record is not None:
             self.record(name, elapsed_s, ok)
         if self.check is not None:
-            self.check(name, status, body, elapsed_s)
-        return Reply(status, body, ok)
+            self.check(name, status, reply, elapsed_s)
+        return reply
 
 
-def _query(params: dict[str, Any]) -> str:
-    from urllib.parse import urlencode
+def query(params: dict[str, Any]) -> str:
+    """A query string; whole numbers go as they are, other values URL-encoded."""
+    from urllib.parse import quote_plus
 
-    return urlencode({k: v for k, v in params.items() if v is not None})
-
-
-def _json_or_none(resp: Any) -> Any:
-    try:
-        return resp.json() if resp.content else None
-    except ValueError:
-        return None
+    return "&".join(
+        f"{k}={v}" if type(v) is int else f"{quote_plus(str(k))}={quote_plus(str(v))}"
+        for k, v in params.items()
+        if v is not None
+    )
 
 
 def parse_time(value: Any) -> float | None:

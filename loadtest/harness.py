@@ -30,6 +30,7 @@ from loadtest.arrivals import (
 )
 from loadtest.checks import Checker
 from loadtest.config import Keys, RunConfig, load_keys
+from loadtest.draws import mix_cdf
 from loadtest.followers import Followers
 from loadtest.hdr import Recorder
 from loadtest.pool import Pool
@@ -53,6 +54,10 @@ class Harness(Followers, Pool, Sweeps):
         self.mapping = parse_mapping(config.mapping_text) if config.mapping_text else None
         self.adapter = load_class(config.adapter) if config.adapter else None
         self.keys: Keys = self._keys(config.keys_file)
+        self.brand_list = self.keys.brand_ids() or [1]  # what shoppers browse
+        mix = self.profile.shopper
+        self.shopper_cdf = mix_cdf([mix.browse, mix.search, mix.view])
+        self.shoppers_view = mix.view > 0
         self.host = host
         self.worker_index = worker_index
         self.streams = Streams(config.seed)

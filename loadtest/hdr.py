@@ -33,6 +33,22 @@ def to_us(seconds: float) -> int:
     return min(max(round(seconds * 1e6), LOWEST_US), HIGHEST_US)
 
 
+_SHAPE = new_histogram()
+_UNIT = _SHAPE.unit_magnitude
+_HALF_MAGNITUDE = _SHAPE.sub_bucket_half_count_magnitude
+_HALF = _SHAPE.sub_bucket_half_count
+_MASK = _SHAPE.sub_bucket_mask
+_TOP = _UNIT + _HALF_MAGNITUDE + 1
+
+
+def counts_index(value_us: int) -> int:
+    """The histogram's bucket index of ``value_us`` (``HdrHistogram``'s own arithmetic,
+    with ``int.bit_length`` for its count of leading zeros: a few operations instead
+    of several method calls per sample)."""
+    bucket = (value_us | _MASK).bit_length() - _TOP
+    return ((bucket + 1) << _HALF_MAGNITUDE) + (value_us >> (bucket + _UNIT)) - _HALF
+
+
 @dataclass
 class Series:
     """One metric: latency histogram plus failure and censored counts (both in the histogram).
@@ -46,6 +62,17 @@ class Series:
     hist: HdrHistogram = field(default_factory=new_histogram)
     failures: int = 0
     censored: int = 0
+
+    def add(self, value_us: int, index: int) -> None:
+        """One sample of ``value_us`` in bucket ``index`` (``counts_index(value_us)``):
+        what ``HdrHistogram.record_value`` does, without its calls."""
+        h = self.hist
+        h.counts[index] += 1
+        h.total_count += 1
+        if value_us < h.min_value:
+            h.min_value = value_us
+        if value_us > h.max_value:
+            h.max_value = value_us
 
     @property
     def count(self) -> int:
@@ -113,15 +140,25 @@ class Recorder:
 
     def record(self, name: str, seconds: float, ok: bool = True) -> None:
         """One sample of ``name`` taking ``seconds``; ``ok=False`` also counts a failure."""
-        series = self.get(name)
-        value = to_us(seconds)
-        series.hist.record_value(value)
-        if not ok:
-            series.failures += 1
-        if self.timeline is not None:
-            self.timeline.add(name, series.hist.get_counts_array_index(value), seconds, ok, False)
+        self.record_each((name,), seconds, ok)
+
+    def record_each(self, names: tuple[str, ...], seconds: float, ok: bool = True) -> None:
+        """The same sample in each series of ``names`` (a request and its scopes)."""
+        value = min(max(round(seconds * 1e6), LOWEST_US), HIGHEST_US)
+        index = counts_index(value)
+        timeline = self.timeline
+        sec = timeline.sample_second(seconds) if timeline is not None else 0
+        for name in names:
+            series = self.series.get(name)
+            if series is None:
+                series = self.get(name)
+            series.add(value, index)
+            if not ok:
+                series.failures += 1
+            if timeline is not None:
+                timeline.add_in(sec, name, index, ok, False)
         if self.steady is not None and time.perf_counter() >= self.steady_from:
-            self.steady.record(name, seconds, ok)
+            self.steady.record_each(names, seconds, ok)
 
     def record_censored(self, name: str, seconds: float) -> None:
         """A lower bound of ``name``: at least ``seconds``, the true value never seen."""

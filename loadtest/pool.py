@@ -55,11 +55,10 @@ class Pool:
     def role_record(self, role: str) -> api.Record:
         """What a user of ``role`` records with: each request under its name and under
         ``role.<role>`` (the role's scope for SLO gates)."""
-        record, scope = self.recorder.record, f"role.{role}"
+        record_each, scope = self.recorder.record_each, f"role.{role}"
 
         def both(name: str, seconds: float, ok: bool) -> None:
-            record(name, seconds, ok)
-            record(scope, seconds, ok)
+            record_each((name, scope), seconds, ok)
 
         return both
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from loadtest import client as api
 from loadtest.arrivals import Arrival
+from loadtest.draws import Draws
 from loadtest.harness import Harness
 from loadtest.replay import ReplayNotice
 
@@ -25,11 +26,16 @@ WORDS = ("bag", "watch", "shoe", "wallet", "scarf", "belt", "sneaker", "perfume"
 
 @dataclass
 class Actor:
-    """One Locust user's means: the client, its random stream and the process's harness."""
+    """One Locust user's means: the client, its random stream and the process's harness
+    (``draws``: the same stream's uniforms in blocks, for the shoppers' hot path)."""
 
     client: api.TakedownClient
     rng: np.random.Generator
     harness: Harness
+    draws: Draws = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.draws = Draws(self.rng)
 
 
 def _listing_count(actor: Actor) -> int:
@@ -130,20 +136,19 @@ def account_manager(actor: Actor, arrival: Arrival) -> None:
 
 def shopper(actor: Actor, arrival: Arrival) -> None:
     """Browse a brand, search, or view a listing seen before (the read load)."""
-    h, mix = actor.harness, actor.harness.profile.shopper
-    weights = np.array([mix.browse, mix.search, mix.view])
-    kind = int(actor.rng.choice(3, p=weights / weights.sum()))
+    h, draws = actor.harness, actor.draws
+    kind = draws.pick(h.shopper_cdf)
     if kind == 2 and h.seen_listings:
-        listing_id = h.seen_listings[int(actor.rng.integers(len(h.seen_listings)))]
+        listing_id = h.seen_listings[draws.index(len(h.seen_listings))]
         actor.client.listing(listing_id, arrival.intended)
         return
     if kind == 1:
-        reply = actor.client.search(str(actor.rng.choice(WORDS)), 20, arrival.intended)
+        reply = actor.client.search(WORDS[draws.index(len(WORDS))], 20, arrival.intended)
     else:
-        brands = h.keys.brand_ids() or [1]
-        brand = brands[int(actor.rng.integers(len(brands)))]
-        reply = actor.client.browse(brand, 20, arrival.intended)
-    h.seen_listings.extend(int(i["id"]) for i in api.listing_items(reply) if "id" in i)
+        brands = h.brand_list
+        reply = actor.client.browse(brands[draws.index(len(brands))], 20, arrival.intended)
+    if h.shoppers_view:  # keep what they saw, for the views
+        h.seen_listings.extend(int(i["id"]) for i in api.listing_items(reply) if "id" in i)
 
 
 def seller(actor: Actor, arrival: Arrival) -> None:

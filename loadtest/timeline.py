@@ -72,13 +72,26 @@ class Timeline:
 
     def add(self, name: str, index: int, seconds: float, ok: bool, censored: bool) -> None:
         """One sample of ``name`` in HDR bucket ``index`` that took ``seconds`` until now."""
-        sec = self.second_of(self.clock() - seconds)
-        cell = self.series.setdefault(name, {}).get(sec)
+        self.add_in(self.sample_second(seconds), name, index, ok, censored)
+
+    def sample_second(self, seconds: float) -> int:
+        """The second a sample that took ``seconds`` until now is filed under (its start)."""
+        return self.second_of(self.clock() - seconds)
+
+    def add_in(self, sec: int, name: str, index: int, ok: bool, censored: bool) -> None:
+        """One sample of ``name`` in HDR bucket ``index``, filed under second ``sec``."""
+        cells = self.series.get(name)
+        if cells is None:
+            cells = self.series[name] = {}
+        cell = cells.get(sec)
         if cell is None:
-            cell = self.series[name][sec] = Second()
-        cell.add(index)
-        cell.failures += not ok
-        cell.censored += censored
+            cell = cells[sec] = Second()
+        buckets = cell.buckets
+        buckets[index] = buckets.get(index, 0) + 1
+        if not ok:
+            cell.failures += 1
+        if censored:
+            cell.censored += 1
 
     def arrival(self, t_s: float, started: bool) -> None:
         """One scheduled arrival due ``t_s`` seconds from the start, started or dropped."""

@@ -20,6 +20,8 @@ STYLE = (
 
 
 def _num(value: Any) -> str:
+    if isinstance(value, tuple):  # a list choice, shown as the scenario writes it
+        value = list(value)
     if isinstance(value, float):
         return f"{value:.4g}" if math.isfinite(value) else "-"
     return html.escape(str(value))

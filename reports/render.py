@@ -9,6 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from reports import markdown, plots, tables
+from reports.decide_load import decision_kind, render_decision
 from reports.load import ReportData, load
 from reports.loadtest_data import is_loadtest
 from reports.wording import headline_metrics
@@ -113,7 +114,8 @@ def render_html(
 
 
 def render_report(out_dir: Path) -> Path:
-    """Render the report of the run, compare, sweep or load-test folder ``out_dir`` into it.
+    """Render the report of the run, compare, sweep or load-test folder ``out_dir`` into it
+    (an optimize, sensitivity or calibrate folder gets its one page: ``render_decision``).
 
     Writes ``report.html`` (self-contained), ``summary.md`` and ``fig_*.png`` beside
     them, and returns the path of ``report.html``. A folder holding ``loadtest.json`` gets
@@ -121,6 +123,8 @@ def render_report(out_dir: Path) -> Path:
     folder that is none of these kinds.
     """
     out_dir = Path(out_dir)
+    if decision_kind(out_dir) is not None:  # optimize, sensitivity or calibrate
+        return render_decision(out_dir)
     if is_loadtest(out_dir):
         from reports.loadtest_report import render_loadtest_report  # it imports this module
 

@@ -16,6 +16,7 @@ from loadtest.service.fastpath import FastFiling
 from loadtest.service.inline import InlineReader
 from loadtest.service.logs import RequestIdMiddleware
 from loadtest.service.metrics import MetricsMiddleware, ServiceMetrics
+from loadtest.service.pgread import PgReader
 from loadtest.service.problems import ProblemModel
 from loadtest.service.ratelimit import BodyLimitMiddleware, RateLimitMiddleware, TokenBuckets
 from loadtest.service.routers import (
@@ -57,6 +58,7 @@ def build_service(settings: Settings, clock: Clock = system_clock) -> Service:
         schema_version=version,
         clock=clock,
         inline=InlineReader.for_url(settings.db),
+        pg_reader=PgReader.for_url(settings.db, settings.read_pool),
     )
     holder.append(svc)
     return svc
@@ -110,6 +112,8 @@ def close(app: FastAPI) -> None:
     svc.engine.dispose()
     if svc.inline is not None:
         svc.inline.close()
+    if svc.pg_reader is not None:
+        svc.pg_reader.close()
 
 
 def _document_problem(app: FastAPI) -> None:

@@ -17,6 +17,7 @@ from loadtest.service.events import Act
 from loadtest.service.inline import InlineReader
 from loadtest.service.logs import request_id
 from loadtest.service.metrics import ServiceMetrics
+from loadtest.service.pgread import PgReader
 from loadtest.service.problems import Problem
 from loadtest.service.settings import Settings
 from loadtest.service.writer import Writer
@@ -67,6 +68,8 @@ class Service:
     clock: Clock = system_clock
     # SQLite: point reads on the event loop (inline.py); None on PostgreSQL
     inline: InlineReader | None = None
+    # PostgreSQL: the same reads on async connections (pgread.py); None on SQLite
+    pg_reader: PgReader | None = None
 
     def now(self) -> float:
         """The service's time (epoch seconds): the only clock handlers read."""

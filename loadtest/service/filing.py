@@ -1,8 +1,9 @@
 """Filing a notice: the hot write path, in few round trips of prepared SQL.
 
 One statement checks the named listings (owner brand, state, under a pending notice),
-one inserts the notice, one its items, and for remove-first notices one removes the
-live listings and one writes their audit rows. The answer is built from what was
+one inserts the notice, one its items, one its event (on PostgreSQL these three are one
+statement, one round trip), and for remove-first notices one removes the live listings
+and one writes their audit rows. The answer is built from what was
 written, not read back. The good-faith verdict is cached per brand for a few seconds
 and dropped whenever a decision or counter-notice of the brand commits.
 """
@@ -63,6 +64,18 @@ INSERT_STATEMENT = (
     "VALUES (:puid, :listing_id, :seller_id, :brand_id, :notice_id, :created_at, "
     ":content_created_at, :source_type, :automated_decision, :legal_ground, :explanation, "
     ":facts)"
+)
+# PostgreSQL: the notice, its items and its event in one statement (foreign keys are
+# checked at its end, when the notice row exists)
+FILE_PG = (
+    "WITH n AS (" + INSERT_NOTICE + "), "
+    "i AS (INSERT INTO notice_items (notice_id, listing_id, state_at_filing, url) "
+    "SELECT n.id, x.listing_id, x.state, x.url FROM n, unnest(CAST(:listing_ids AS bigint[]), "
+    "CAST(:states AS text[]), CAST(:urls AS text[])) AS x(listing_id, state, url)), "
+    "e AS (INSERT INTO events (at, actor_id, actor_role, request_id, action, object_type, "
+    "object_id, brand_id, detail) SELECT :at, :actor_id, :actor_role, :request_id, "
+    ":action, :object_type, n.id, :brand_id, :detail FROM n) "
+    "SELECT id FROM n"
 )
 Listed = namedtuple("Listed", "id brand_id seller_id created_at")
 
@@ -140,6 +153,20 @@ def _remove_now(conn: Connection, raw: Raw, svc: Service, act: Act, notice: Any,
     return removed
 
 
+def _insert(raw: Raw, values: dict[str, Any], event: dict[str, Any], ids: list[int],
+            states: dict[int, str], urls: dict[int, str]) -> int:  # fmt: skip
+    """Insert the notice, its items and its event (``object_id`` filled in); its id."""
+    if raw.pyformat:
+        params = {**event, **values, "listing_ids": ids, "states": [states[i] for i in ids],
+                  "urls": [urls[i] for i in ids]}  # fmt: skip
+        return int(raw.one(FILE_PG, params)[0])
+    notice_id = int(raw.one(INSERT_NOTICE, values)[0])
+    raw.many(INSERT_ITEM, [{"notice_id": notice_id, "listing_id": i, "state": states[i],
+                            "url": urls[i]} for i in ids])  # fmt: skip
+    raw.many(INSERT_EVENT, [{**event, "object_id": notice_id}])
+    return notice_id
+
+
 def file_job(svc: Service, who: Principal, body: NoticeIn, act: Act) -> Any:
     """The write job filing ``body`` for ``who``'s brand."""
 
@@ -154,13 +181,10 @@ def file_job(svc: Service, who: Principal, body: NoticeIn, act: Act) -> Any:
         program = _program(conn, svc, brand_id)
         first = _remove_first(conn, svc, brand_id, program, now)
         values = _values(who, body, program, first, now)
-        notice_id = int(raw.one(INSERT_NOTICE, values)[0])
-        raw.many(INSERT_ITEM, [{"notice_id": notice_id, "listing_id": i, "state": states[i],
-                                "url": urls[i]} for i in ids])  # fmt: skip
         detail = {"mode": values["mode"], "source_type": values["source_type"],
                   "listings": len(ids)}  # fmt: skip
-        raw.many(INSERT_EVENT, [events.row(act, "notice.file", "notice", notice_id, brand_id,
-                                           **detail)])  # fmt: skip
+        event = events.row(act, "notice.file", "notice", 0, brand_id, **detail)
+        notice_id = _insert(raw, values, event, ids, states, urls)
         notice_row = SimpleNamespace(id=notice_id, **values)
         removed = _remove_now(conn, raw, svc, act, notice_row, ids) if first else []
         notice = {

@@ -29,6 +29,18 @@ PAGE = (
     "SELECT id, brand_id, seller_id, title, price_usd, is_fake, status, created_at, "
     "removed_at, removed_reason, removed_by_notice FROM listings WHERE status = 'live'"
 )
+
+
+def page_sql(brand_id: int | None, after: int | None, limit: int) -> tuple[str, list[object]]:
+    """The query of a page of live listings and its parameters (``?`` placeholders)."""
+    sql, params = PAGE, list[object]()
+    if brand_id is not None:
+        sql, params = sql + " AND brand_id = ?", [brand_id]
+    if after is not None:
+        sql, params = sql + " AND id > ?", [*params, after]
+    return sql + " ORDER BY id LIMIT ?", [*params, limit]
+
+
 ListingRow = namedtuple(
     "ListingRow",
     "id brand_id seller_id title price_usd is_fake status created_at removed_at "
@@ -74,12 +86,8 @@ class InlineReader:
     def live_page(self, brand_id: int | None, after: int | None, limit: int) -> list[ListingRow]:
         """Up to ``limit`` live listings (of ``brand_id`` when given) after id ``after``,
         by id: the range of the (brand, status, id) index, or of the key."""
-        sql, params = PAGE, []
-        if brand_id is not None:
-            sql, params = sql + " AND brand_id = ?", [brand_id]
-        if after is not None:
-            sql, params = sql + " AND id > ?", [*params, after]
-        return [ListingRow(*r) for r in self._rows(sql + " ORDER BY id LIMIT ?", *params, limit)]
+        sql, params = page_sql(brand_id, after, limit)
+        return [ListingRow(*r) for r in self._rows(sql, *params)]
 
     def close(self) -> None:
         """Close the connection (the next read opens another)."""

@@ -1,9 +1,13 @@
 """Group commit: one writer thread per process batches concurrent writes into one transaction.
 
-Each job is a function of a connection run inside its own SAVEPOINT, so a job that
-raises (a 409, a 404) rolls back alone while the rest of the batch commits. A job's
-future resolves only after the batch's COMMIT returned: a 2xx is never sent for a
-write that is not durable.
+Each job is a function of a connection. A batch first runs without savepoints (two
+statements, on PostgreSQL two round trips, less per job); when a job raises (a 409, a
+404) the batch rolls back and runs again with each job inside its own SAVEPOINT, so
+the failing job rolls back alone while the rest commits. Jobs are functions of the
+database's state, so the second pass reaches the same outcomes. A job's future
+resolves only after the batch's COMMIT returned: a 2xx is never sent for a write that
+is not durable. The writer keeps its connection between batches (no pool checkout,
+no liveness ping per batch) and opens another after an error.
 
 Jobs from the event loop (``run``) cross threads in bundles: the jobs one turn of the
 loop submits go to the writer in one queue item, and a committed batch's results go
@@ -26,6 +30,10 @@ from sqlalchemy.exc import OperationalError
 T = TypeVar("T")
 Job = tuple[Callable[[Connection], Any], Any]  # the job and its Future or asyncio.Future
 _STOP = object()
+
+
+class _Isolate(Exception):
+    """A job raised in a pass without savepoints: run the batch again with them."""
 
 
 def _settle(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
@@ -51,6 +59,7 @@ class Writer:
         self.jobs = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._outbox: dict[asyncio.AbstractEventLoop, list[Job]] = {}  # per loop, this turn
+        self._conn: Connection | None = None  # the writer thread's, kept between batches
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.start()
@@ -122,19 +131,34 @@ class Writer:
             if batch:
                 self._commit(batch)
             if stop:
+                self._drop()
                 return
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            self._conn = self.engine.connect()
+        return self._conn
+
+    def _drop(self) -> None:
+        """Close the kept connection (after an error: the next batch opens another)."""
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
     def _commit(self, batch: list[Job]) -> None:
         for attempt in range(5):
             try:
                 outcomes = self._attempt(batch)
             except (OperationalError, self.engine.dialect.loaded_dbapi.OperationalError) as exc:
-                # e.g. the database is locked by another process
+                # e.g. the database is locked by another process, or the server went away
+                self._drop()
                 if attempt == 4:
                     self._resolve(batch, [(False, exc)] * len(batch))
                     return
                 continue
             except Exception as exc:  # a failed COMMIT fails every job in it
+                self._drop()
                 self._resolve(batch, [(False, exc)] * len(batch))
                 return
             self.batches += 1
@@ -160,14 +184,32 @@ class Writer:
                 loop.call_soon_threadsafe(_settle, results)
 
     def _attempt(self, batch: list[Job]) -> list[tuple[bool, Any]]:
+        try:
+            return self._pass(batch, isolate=False)
+        except _Isolate:
+            return self._pass(batch, isolate=True)
+
+    def _pass(self, batch: list[Job], isolate: bool) -> list[tuple[bool, Any]]:
+        """Run ``batch`` in one transaction; without ``isolate``, a job that raises rolls
+        it all back (``_Isolate``)."""
         outcomes: list[tuple[bool, Any]] = []
-        with self.engine.begin() as conn:
+        # a driver-level operational error (jobs may use the DBAPI cursor) fails the batch
+        # for a retry, as SQLAlchemy's does
+        retry = (OperationalError, self.engine.dialect.loaded_dbapi.OperationalError)
+        conn = self._connection()
+        with conn.begin():
+            if not isolate:
+                for job, _ in batch:
+                    try:
+                        outcomes.append((True, job(conn)))
+                    except retry:
+                        raise
+                    except Exception:
+                        raise _Isolate from None
+                return outcomes
             dbapi = conn.connection.dbapi_connection
             assert dbapi is not None
             cur = dbapi.cursor()  # plain SAVEPOINT statements on the driver's own cursor
-            # a driver-level operational error (jobs may use the DBAPI cursor) fails the batch
-            # for a retry, as SQLAlchemy's does
-            retry = (OperationalError, self.engine.dialect.loaded_dbapi.OperationalError)
             for job, _ in batch:
                 cur.execute("SAVEPOINT job")
                 try:

@@ -120,21 +120,16 @@ def _call(title: str, fn: Callable[..., T], out: Path, **kwargs: Any) -> T:
     except SensitivityInterrupted as exc:
         typer.echo(f"interrupted: {exc.kept}, kept in {out / 'design.csv'}", err=True)
         raise typer.Exit(130) from None
-    _write_page(title, result, out)
+    _write_page(out)
     return result
 
 
-def _write_page(title: str, result: Any, out: Path) -> None:
-    """The run's report page beside its files (rendering lives in reports, not the core)."""
-    from reports import decide as pages
-    from sim.decide.common import write_atomic
+def _write_page(out: Path) -> None:
+    """The run's report page beside its files, drawn from those files (rendering lives in
+    reports, not the core), so ``takedown report`` on the folder draws the same page."""
+    from reports.decide_load import render_decision
 
-    render = {
-        "optimize": pages.optimize_page,
-        "sensitivity": pages.sensitivity_page,
-        "calibrate": pages.calibration_page,
-    }[title]
-    write_atomic(out / "report.html", render(result))
+    render_decision(out)
 
 
 def _print_optimize(res: OptimizeResult) -> None:
@@ -237,7 +232,11 @@ def sensitivity(
         int, typer.Option(help="Morris trajectories, or Sobol base samples (a power of 2).")
     ] = 10,
     metric: Annotated[
-        list[str] | None, typer.Option(help="Metric to analyse (repeatable; default headline).")
+        list[str] | None,
+        typer.Option(
+            help="Metric to analyse (repeatable; default: the headline metrics, "
+            "am_busy_hours, cost_total_usd and fake_exposure_listing_days)."
+        ),
     ] = None,
     reps: Annotated[int, typer.Option(help="Replications per design point.")] = 2,
     seed: SeedOpt = None,

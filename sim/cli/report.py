@@ -14,7 +14,8 @@ def report(
     folder: Annotated[
         Path,
         typer.Argument(
-            help="A run, compare, sweep or loadtest output folder (one holding loadtest.json)."
+            help="A run, compare, sweep, loadtest, optimize, sensitivity or calibrate "
+            "output folder."
         ),
     ],
 ) -> None:
@@ -22,7 +23,8 @@ def report(
 
     A load-test folder gets e2e latency over time and its percentile spectrum per
     programme, request latency per name, achieved against target arrivals, drops,
-    unfinished notices and the gates' verdicts.
+    unfinished notices and the gates' verdicts. An optimize, sensitivity or calibrate
+    folder gets its page drawn again from its files (report.html only).
     """
     from reports.render import render_report
 

@@ -3,7 +3,7 @@ every candidate is replicated with the same root seeds (common random numbers), 
 candidate counts as feasible only when each constraint holds on its 95% confidence bound.
 
     >>> from sim.decide import optimize
-    >>> res = optimize("scenarios/gft_2015.toml", "space.toml", minimize=["am_busy_hours"],
+    >>> res = optimize("scenarios/gft_2015.toml", "space.toml", minimize=["cost_total_usd"],
     ...                constraints=["notices_within_24h_share >= 0.8"], trials=30, seed=1)
     >>> res.best, res.to_pandas()
 

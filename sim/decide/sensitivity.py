@@ -185,7 +185,7 @@ def _checked(
     return (
         tuple(check_metric(m, "metrics") for m in metrics)
         if metrics
-        else (*HEADLINE_METRICS, "am_busy_hours", "fake_exposure_listing_days")
+        else (*HEADLINE_METRICS, "am_busy_hours", "cost_total_usd", "fake_exposure_listing_days")
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from loadtest.checks import ALL_CHECKS, Check, Checker, Predicate, lookup_path
+from loadtest.client import Reply
 from loadtest.hdr import Recorder
 from loadtest.results import KNOWN_METRICS, RunData, lookup, verdicts
 from loadtest.slo import SloError, parse_spec
@@ -74,9 +75,9 @@ def test_outcomes_are_series_whose_success_rate_gates() -> None:
     rec = Recorder()
     checker = Checker(spec.checks, rec.record)
     for k in range(10):  # 9 good notices, one answered 500
-        checker("POST /v1/notices", 201 if k else 500, NOTICE, 0.01)
-    checker("GET /v1/listings", 200, {"items": []}, 0.002)
-    checker("GET /v1/notices", 200, {}, 0.002)  # no check on it
+        checker("POST /v1/notices", 201 if k else 500, Reply(201, NOTICE, True), 0.01)
+    checker("GET /v1/listings", 200, Reply.of_bytes(200, b'{"items": []}', True), 0.002)
+    checker("GET /v1/notices", 200, Reply.of_bytes(200, b"not json", True), 0.002)  # unchecked
     run = RunData(rec, [], 0, 10.0, 1.0)
     assert lookup(run, "check.notice accepted", "success_rate") == pytest.approx(0.9)
     assert lookup(run, "check.never true", "success_rate") == 0.0

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loadtest.hdr import HIGHEST_US, Recorder, Series, merge, to_us
+from loadtest.hdr import HIGHEST_US, Recorder, Series, counts_index, merge, new_histogram, to_us
 from tests.hypo import examples
 
 
@@ -81,3 +81,29 @@ def test_after_a_warm_up_a_second_recorder_holds_only_the_later_samples() -> Non
     assert (steady.count, steady.failures, steady.censored) == (2, 1, 1)
     again = merge([rec.encode()]).get("a")  # censored counts travel with the histograms
     assert (again.count, again.failures, again.censored) == (3, 1, 1)
+
+
+@settings(max_examples=examples(300))
+@given(st.lists(st.integers(1, HIGHEST_US), min_size=1, max_size=40))
+def test_the_fast_recording_path_is_hdrhistogram_s_own(values: list[int]) -> None:
+    """``counts_index`` and ``Series.add`` leave a histogram exactly as ``record_value``
+    does: every bucket, the total, min and max, and so its encoding."""
+    ours, theirs = Series(), new_histogram()
+    for v in values:
+        assert counts_index(v) == theirs.get_counts_array_index(v)
+        ours.add(v, counts_index(v))
+        theirs.record_value(v)
+    h = ours.hist
+    assert (h.total_count, h.min_value, h.max_value) == (
+        theirs.total_count, theirs.min_value, theirs.max_value
+    )  # fmt: skip
+    assert bytes(h.counts) == bytes(theirs.counts)
+    assert h.encode() == theirs.encode()
+
+
+def test_the_index_at_every_bucket_edge() -> None:
+    """Both sides of every power of two, where the bucket changes."""
+    theirs = new_histogram()
+    edges = [1 << k for k in range(HIGHEST_US.bit_length())]
+    for v in sorted({max(1, min(e + d, HIGHEST_US)) for e in edges for d in (-1, 0, 1)}):
+        assert counts_index(v) == theirs.get_counts_array_index(v), v

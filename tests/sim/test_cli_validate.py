@@ -56,6 +56,14 @@ BROKEN: dict[str, tuple[bytes, str]] = {
         b"[market]\nviews_per_listing_day = nan\n",
         "market.views_per_listing_day: bad value nan",
     ),
+    "popularity_spread.toml": (
+        b"[market]\nlisting_popularity_sigma = 4.0\n",
+        "market.listing_popularity_sigma: bad value 4.0: Input should be less than or equal to 3",
+    ),
+    "share_as_string.toml": (
+        b'[market]\ndeceived_buyer_share = "0.5"\n',
+        "market.deceived_buyer_share: bad value '0.5'",
+    ),
 }
 
 

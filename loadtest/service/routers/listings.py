@@ -64,11 +64,14 @@ async def list_listings(
 ) -> Any:
     """Live listings, optionally of one brand or matching ``q`` in the title, by id.
 
-    On SQLite a page without ``q`` (an index range) is read on the event loop
-    (``inline.py``); a title search, which may scan, and PostgreSQL read in the pool."""
+    A page without ``q`` (an index range) is read on the event loop (``inline.py`` on
+    SQLite, ``pgread.py`` on PostgreSQL); a title search, which may scan, in the pool."""
     after = decode_cursor(cursor)
     if svc.inline is not None and not q:
         return JSONResponse(page_json(svc.inline.live_page(brand_id, after, limit + 1), limit))
+    if svc.pg_reader is not None and not q:
+        rows = await svc.pg_reader.live_page(brand_id, after, limit + 1)
+        return JSONResponse(page_json(rows, limit))
     page = await run_in_threadpool(svc.read, lambda conn: _page(conn, brand_id, q, after, limit))
     return JSONResponse(page)
 
@@ -101,9 +104,14 @@ def _inline_lookup(reader: InlineReader, listing_id: int) -> tuple[Any, int | No
 async def get_listing(listing_id: ListingId, svc: Annotated[Service, Depends(service)]) -> Any:
     """One listing: 200 while live; 410 with ``removed_at`` and ``reason`` once removed.
 
-    On SQLite the lookup runs on the event loop (``inline.py``), else in the pool."""
+    The lookup runs on the event loop (``inline.py`` on SQLite, ``pgread.py`` on
+    PostgreSQL)."""
     if svc.inline is not None:
         row, sid = _inline_lookup(svc.inline, listing_id)
+    elif svc.pg_reader is not None:
+        row = await svc.pg_reader.listing(listing_id)
+        removed = row is not None and row.status == "removed"
+        sid = await svc.pg_reader.open_statement(listing_id) if removed else None
     else:
         row, sid = await run_in_threadpool(svc.read, lambda c: _lookup(c, listing_id))
     if row is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import Counter
 
 import pytest
 from sqlalchemy import MetaData, inspect, select, text
@@ -214,3 +215,43 @@ def test_jobs_of_one_loop_turn_cross_in_one_bundle_and_answer_after_commit(
     ]  # fmt: skip
     assert isinstance(results[13], ValueError)
     assert (writer.jobs, writer.batches) == (100, 1)
+
+
+def test_a_batch_runs_once_and_again_with_savepoints_only_when_a_job_fails(
+    db_url: str,
+) -> None:
+    """Without a failure every job runs once; a failing job sends the batch round again,
+    each job in its savepoint: the first pass leaves nothing behind, the rest commits."""
+    engine = db.make_engine(db_url, pool_size=1, writer=True)
+    db.migrate(engine)
+    writer = Writer(engine, batch_max=64)
+    calls: Counter[str] = Counter()
+
+    def insert(name: str, fail: bool = False):  # type: ignore[no-untyped-def,unused-ignore]
+        def job(conn):  # type: ignore[no-untyped-def,unused-ignore]
+            calls[name] += 1
+            conn.execute(s.params.insert().values(name=name, value=1.0))
+            if fail:
+                raise ValueError(name)
+            return name
+
+        return job
+
+    def batch(names: list[str], failing: str | None = None) -> list[object]:
+        gate = threading.Event()
+        blocker = writer.submit(lambda conn: gate.wait(5))  # the rest queue as one batch
+        futures = [writer.submit(insert(n, n == failing)) for n in names]
+        gate.set()
+        blocker.result(10)
+        return [f.exception(10) or f.result() for f in futures]
+
+    assert batch(["a", "b", "c"]) == ["a", "b", "c"]
+    assert dict(calls) == {"a": 1, "b": 1, "c": 1}
+    second = batch(["d", "e", "f"], failing="e")
+    writer.close()
+    assert second[0] == "d" and isinstance(second[1], ValueError) and second[2] == "f"
+    assert [calls[n] for n in "def"] == [2, 2, 1]  # the first pass stops at "e"
+    with engine.connect() as conn:
+        names = sorted(n for (n,) in conn.execute(select(s.params.c.name)))
+    engine.dispose()
+    assert names == ["a", "b", "c", "d", "f"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from loadtest.service.routers.listings import _lookup, _page, listing_json, page_json
@@ -237,17 +240,57 @@ def test_search_matches_titles_case_blind_and_only_live(client: TestClient, seed
     assert client.get("/v1/listings", params={"q": "%_\\"}).json()["items"] == []
 
 
-def test_one_listing_is_read_on_the_event_loop_on_sqlite_only(
+class OnLoop:
+    """The service's event-loop reader (inline on SQLite, async on PostgreSQL) called
+    from a test on a loop of its own, as the pool's reads are."""
+
+    def __init__(self, svc: Any) -> None:
+        self.svc = svc
+        self.loop = asyncio.new_event_loop()
+        assert (svc.inline is None) != (svc.pg_reader is None)
+
+    def listing(self, listing_id: int) -> tuple[Any, int | None]:
+        if self.svc.inline is not None:
+            row = self.svc.inline.listing(listing_id)
+            return row, self.svc.inline.open_statement(listing_id)
+        reader = self.svc.pg_reader
+        row = self.loop.run_until_complete(reader.listing(listing_id))
+        return row, self.loop.run_until_complete(reader.open_statement(listing_id))
+
+    def page(self, brand_id: int | None, after: int | None, limit: int) -> dict[str, Any]:
+        if self.svc.inline is not None:
+            return page_json(self.svc.inline.live_page(brand_id, after, limit + 1), limit)
+        rows = self.loop.run_until_complete(self.svc.pg_reader.live_page(brand_id, after,
+                                                                         limit + 1))  # fmt: skip
+        return page_json(rows, limit)
+
+    def close(self) -> None:
+        if self.svc.pg_reader is not None:
+            self.svc.pg_reader.close()
+        self.loop.close()
+
+
+def test_one_listing_is_read_on_the_event_loop_as_the_pool_would(
     client: TestClient, seeded: Seeded
 ) -> None:
     svc = client.app.state.service  # type: ignore[attr-defined]
     assert (svc.inline is not None) == seeded.url.startswith("sqlite")
-    lid = brand_listing_ids(client, seeded.holder("standard")["brand_id"], 1)[0]
-    if svc.inline is not None:  # the inline row shows as the pool's row does
-        row, sid = svc.read(lambda c: _lookup(c, lid))
-        assert listing_json(svc.inline.listing(lid)) == listing_json(row) and sid is None
-        svc.inline.close()  # as an app's shutdown does: a later start reads on
-    assert client.get(f"/v1/listings/{lid}").json()["id"] == lid
+    assert (svc.pg_reader is not None) == seeded.url.startswith("postgresql")
+    jf = seeded.holder("joint_force")
+    live, gone = brand_listing_ids(client, jf["brand_id"], 2)
+    client.post("/v1/notices", json=notice_body([gone]), headers=auth(jf["key"]))
+    on_loop = OnLoop(svc)
+    for lid in (live, gone, 999999):  # the row and the removal's statement, as the pool's
+        row, sid = svc.read(lambda c, i=lid: _lookup(c, i))
+        fast, fast_sid = on_loop.listing(lid)
+        assert (fast is None) == (row is None) and fast_sid == sid
+        if row is not None:
+            assert listing_json(fast) == listing_json(row)
+    assert on_loop.listing(gone)[1] is not None
+    on_loop.close()  # as an app's shutdown does: a later start reads on
+    assert client.get(f"/v1/listings/{live}").json()["id"] == live
+    removed = client.get(f"/v1/listings/{gone}")
+    assert removed.status_code == 410 and removed.json()["statement_id"] is not None
     assert client.get("/v1/listings/999999").status_code == 404
 
 
@@ -257,6 +300,7 @@ def test_a_browse_reads_on_the_event_loop_as_the_pool_would(
     """Every page of every brand and of all brands, walked by cursor after removals, is
     the same from the inline reader and over HTTP as from the pool's query."""
     svc = client.app.state.service  # type: ignore[attr-defined]
+    on_loop = OnLoop(svc)
     jf = seeded.holder("joint_force")
     client.post("/v1/notices", json=notice_body(brand_listing_ids(client, jf["brand_id"], 2)),
                 headers=auth(jf["key"]))  # fmt: skip
@@ -267,9 +311,7 @@ def test_a_browse_reads_on_the_event_loop_as_the_pool_would(
             cursor, after = None, None
             while True:
                 pool = svc.read(lambda c, a=after, b=brand_id, n=limit: _page(c, b, None, a, n))
-                if svc.inline is not None:
-                    inline = page_json(svc.inline.live_page(brand_id, after, limit + 1), limit)
-                    assert inline == pool
+                assert on_loop.page(brand_id, after, limit) == pool
                 params = {"limit": limit, "brand_id": brand_id, "cursor": cursor}
                 got = client.get("/v1/listings", params={k: v for k, v in params.items() if v})
                 assert got.json() == pool
@@ -278,4 +320,5 @@ def test_a_browse_reads_on_the_event_loop_as_the_pool_would(
                 if pool["next_cursor"] is None:
                     break
                 cursor, after = pool["next_cursor"], pool["items"][-1]["id"]
+    on_loop.close()
     assert pages > 2 * len(brands) * 3

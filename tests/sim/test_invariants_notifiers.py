@@ -1,0 +1,128 @@
+"""Property tests: the model's invariants with notifiers and programmes switched on at
+random. Every notice ends actioned, decided, audited or open; suspensions of one notifier
+never overlap; no suspended notifier files; and every invariant of the plain model
+(tests/sim/test_invariants.py) still holds."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.model import Model, RunResult
+from sim.rng import Streams
+from sim.scenario import PROGRAMMES, from_dict
+from sim.version import package_version
+from tests.hypo import examples
+from tests.sim.test_invariants import _check, scenarios
+
+prob = st.floats(0.0, 1.0)
+
+
+@st.composite
+def notifier_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """A small random scenario (tests/sim/test_invariants.py) with every programme in the
+    mix and the notifier sections drawn at random."""
+    data = draw(scenarios())
+    weights = draw(st.lists(st.integers(0, 3), min_size=5, max_size=5).filter(any))
+    data["rights_holders"]["programme_mix"] = {
+        p: w / sum(weights) for p, w in zip(PROGRAMMES, weights, strict=True)
+    }
+    data["rights_holders"]["notice_precision_concentration"] = draw(st.sampled_from([0.0, 5.0]))
+    data["abusers"] = {
+        "count": draw(st.integers(0, 4)),
+        "notices_per_day": draw(st.floats(0.0, 4.0).filter(lambda r: r == 0 or r >= 1e-3)),
+        "listings_per_notice": draw(st.integers(1, 4)),
+        "rival_brands": draw(st.integers(1, 3)),
+        "precision": draw(prob),
+        "programme": draw(st.sampled_from(["standard", "trusted_flagger", "project_zero"])),
+    }
+    data["project_zero"] = {
+        "window_days": float(draw(st.integers(1, 10))),
+        "min_decided": draw(st.integers(1, 5)),
+        "lockout_days": float(draw(st.integers(0, 5))),
+        "audit_share": draw(prob),
+    }
+    data["review_priority"] = {
+        "first": draw(st.lists(st.sampled_from(PROGRAMMES), max_size=2, unique=True))
+    }
+    data["misuse"] = {
+        "enabled": draw(st.booleans()),
+        "window_days": float(draw(st.integers(1, 10))),
+        "min_decided": draw(st.integers(1, 4)),
+        "unfounded_share_threshold": draw(prob),
+        "grace_days": float(draw(st.integers(0, 3))),
+        "suspension_days": float(draw(st.integers(1, 5))),
+    }
+    data["complaints"] = {"notifier_complaint_prob": draw(prob)}
+    return data
+
+
+def _result(model: Model, seed: int) -> RunResult:
+    """The model's outputs as ``run`` returns them."""
+    return RunResult(
+        scenario=model.scenario,
+        seed=seed,
+        version=package_version(),
+        metrics=model.metrics(),
+        daily=model.daily.table(),
+        notices=model.notices.table(),
+        events=model.events.table() if model.events is not None else None,
+    )
+
+
+def _check_notices_end(model: Model) -> None:
+    """Every notice ends actioned, decided, audited or open, and each state fits."""
+    n = model.notices.table()
+    outcome = n["outcome"]
+    assert set(outcome) <= {"actioned", "decided", "audited", "open"}
+    still = {*model.lifecycle.open}
+    assert set(np.flatnonzero(outcome == "open").tolist()) == still
+    decided = np.isin(outcome, ["decided", "audited"])
+    assert not np.isnan(n["decided_at_h"][decided]).any()
+    assert np.isnan(n["decided_at_h"][~decided]).all()
+    # only self-service notices are actioned (never reviewed) or audited
+    assert (n["channel"][np.isin(outcome, ["actioned", "audited"])] == "project_zero").all()
+    # a notice upheld was decided (approved, or its complaint upheld)
+    assert decided[n["upheld"]].all()
+
+
+def _check_suspensions(model: Model) -> None:
+    """Suspensions of one notifier never overlap, and nobody files while suspended."""
+    n = model.notices.table()
+    by_notifier = itertools.groupby(
+        sorted(model.misuse.suspensions, key=lambda s: (s.notifier, s.start_h)),
+        key=lambda s: s.notifier,
+    )
+    for notifier, group in by_notifier:
+        spans = list(group)
+        for a, b in itertools.pairwise(spans):
+            assert b.start_h >= a.end_h
+        filed = n["t_h"][n["notifier_id"] == notifier]
+        for s in spans:
+            assert not ((filed >= s.start_h) & (filed < s.end_h)).any()
+    if not model.scenario.misuse.enabled:
+        assert not model.misuse.suspensions
+
+
+@settings(
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(data=notifier_scenarios(), seed=st.integers(0, 2**32))
+def test_notifier_invariants_hold_for_random_scenarios(data: dict[str, Any], seed: int) -> None:
+    model = Model(from_dict(data), Streams(seed), events=True)
+    model.simulate()
+    _check_notices_end(model)
+    _check_suspensions(model)
+    _check(_result(model, seed))
+    m = model.metrics()
+    sources = ("article_16", "trusted_flagger", "voluntary")
+    actions = sum(m[f"fake_removed_{c}"] for c in ("proactive", "notice", "lead", "ban"))
+    assert (
+        sum(m[f"actions_by_source_{s}"] for s in sources) == actions + m["genuine_wrongly_removed"]
+    )
