@@ -31,6 +31,7 @@ from reports.plotkit import (
     style,
     t975,
 )
+from reports.response_plots import CATALOGUE as RESPONSE_CATALOGUE
 from reports.sweep_plots import sweep
 from reports.wording import is_number, wording
 
@@ -330,6 +331,7 @@ def catalogue(headline: Sequence[str], single: bool) -> list[tuple[str, str, str
             "Share of working hours spent reviewing, and notices waiting for review each day.",
             account_managers,
         ),
+        *RESPONSE_CATALOGUE,
         (
             "sweep",
             "Headline metrics across the sweep",
@@ -343,6 +345,7 @@ def catalogue(headline: Sequence[str], single: bool) -> list[tuple[str, str, str
 
 SERIES_PLOTS = {
     "live_fakes",
+    "deterrence",
     "latency_cdf",
     "harm_vs_cost",
     "wrongful_removals",

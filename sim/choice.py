@@ -26,29 +26,39 @@ class LifetimeChoice:
         self.config = config
         self.popularity = popularity
         self.days = days
-        self.ended = np.zeros((len(popularity), days))
-        self.shown_days = np.zeros((len(popularity), days))
+        self.ended = np.zeros((days, len(popularity)))  # per day (rows) and brand
+        self.shown_days = np.zeros((days, len(popularity)))
         self.outside_share = 0.0  # the share of new fakes posted off the platform
+        # the day's endings, gathered batch by batch and counted once at its close
+        self._brands: list[IntArray] = []
+        self._shown: list[FloatArray] = []
 
-    def lived(self, brand: IntArray, days_on_show: FloatArray, t_h: float) -> None:
-        """Fakes of ``brand`` ended on the day of ``t_h`` after ``days_on_show``."""
-        if len(brand) == 0:
+    def lived(self, brand: IntArray, days_on_show: FloatArray) -> None:
+        """Fakes of ``brand`` ended today after ``days_on_show``."""
+        if len(brand):
+            self._brands.append(brand)
+            self._shown.append(days_on_show)
+
+    def _count(self, day: int) -> None:
+        """The day's endings into its row of the tables."""
+        if not self._brands:
             return
-        day = min(max(int(t_h // 24.0), 0), self.days - 1)
         n = len(self.popularity)
-        b = brand.astype(np.int64)
-        self.ended[:, day] += np.bincount(b, minlength=n)
-        self.shown_days[:, day] += np.bincount(b, days_on_show, minlength=n)
+        b = np.concatenate(self._brands).astype(np.int64)
+        self.ended[day] += np.bincount(b, minlength=n)
+        self.shown_days[day] += np.bincount(b, np.concatenate(self._shown), minlength=n)
+        self._brands, self._shown = [], []
 
     def brand_cum(self, day: int) -> FloatArray | None:
-        """The cumulative brand weights after ``day`` (None: nothing ended yet), and the
-        outside share updated with them."""
+        """Close ``day``: the cumulative brand weights after it (None: nothing ended yet),
+        and the outside share updated with them."""
+        self._count(min(max(day, 0), self.days - 1))
         lo = max(0, day - self.config.window_days + 1)
-        ended = self.ended[:, lo : day + 1].sum(axis=1)
+        ended = self.ended[lo : day + 1].sum(axis=0)
         total = ended.sum()
         if total <= 0:
             return None
-        shown = self.shown_days[:, lo : day + 1].sum(axis=1)
+        shown = self.shown_days[lo : day + 1].sum(axis=0)
         market = shown.sum() / total
         hour = 1.0 / 24.0  # the floor of a mean: a brand whose fakes are all caught
         mean = np.maximum(np.where(ended > 0, shown / np.maximum(ended, 1.0), market), hour)

@@ -111,13 +111,12 @@ class Removals:
     def _response_ends(self, cols: dict[str, np.ndarray], t: FloatArray, at_upload: bool) -> None:
         """Tell the counterfeiters' response: takings, and time on show of ended fakes."""
         assert self.response is not None
-        brand = cols["brand"].astype(np.int64)
+        brand = cols["brand"]
         if at_upload:
-            self.response.ended(brand, np.zeros(len(brand)), float(t.min()) if len(t) else 0.0)
+            self.response.ended(brand, np.zeros(len(brand)))
             return
         self.response.left_window(cols, t)
-        shown = np.maximum(t - cols["live_from_h"], 0.0) / 24.0
-        self.response.ended(brand, shown, float(t.min()) if len(t) else 0.0)
+        self.response.ended(brand, np.maximum(t - cols["live_from_h"], 0.0) / 24.0)
 
     def _log_removal(
         self, cols: dict[str, np.ndarray], t: FloatArray, channel: str, at_upload: bool

@@ -86,6 +86,7 @@ class Response(Hooks):
         self.by_programme = np.zeros(len(PROGRAMMES))  # fakes posted in the window
         self.outside = 0  # fakes posted to the outside market in the window
         self.posts = np.zeros(0)  # fakes each operator posted in the window
+        self._posted: list[tuple[IntArray, IntArray]] = []  # posted since the last count
         self.low_days = np.zeros(0, dtype=np.int64)  # days in a row below the exit bar
         self.entries = 0
         self.exits = 0
@@ -136,28 +137,37 @@ class Response(Hooks):
     def posted(self, new: NewListings, hour_h: float) -> None:
         """Fakes posted on the platform in the hour at ``hour_h`` (before the upload
         check)."""
-        account = new.account
         if self.ledger is not None:
-            self.ledger.posted(account, hour_h)
+            self.ledger.posted(new.account, hour_h)
+        if hour_h + 1.0 <= self.window.warmup_h:
+            return
         in_window = new.created_h >= self.window.warmup_h
-        programme = self.programme[new.brand[in_window]]
+        self._posted.append((new.account[in_window], new.brand[in_window]))
+
+    def _count_posts(self) -> None:
+        """The fakes posted since the last count into each operator's and programme's."""
+        if not self._posted:
+            return
+        account = np.concatenate([a for a, _ in self._posted]).astype(np.int64)
+        brand = np.concatenate([b for _, b in self._posted]).astype(np.int64)
+        self._posted = []
+        programme = self.programme[brand]
         self.by_programme += np.bincount(programme, minlength=len(PROGRAMMES))
-        inside = account[in_window]
-        if len(inside):
-            need = int(inside.max()) + 1
-            if need > len(self.posts):
-                self.posts = grown(self.posts, max(need, 2 * len(self.posts)))
-            np.add.at(self.posts, inside, 1.0)
+        if len(account):
+            counts = np.bincount(account)
+            if len(counts) > len(self.posts):
+                self.posts = grown(self.posts, max(len(counts), 2 * len(self.posts)))
+            self.posts[: len(counts)] += counts
 
     def left_window(self, cols: dict[str, np.ndarray], end_h: FloatArray | float) -> None:
         """Fakes leaving the shop window at ``end_h`` (removed, ended or hidden)."""
         if self.ledger is not None:
             self.ledger.earned(cols, end_h)
 
-    def ended(self, brand: IntArray, days_on_show: FloatArray, t_h: float) -> None:
-        """Fakes of ``brand`` ended (removed or by their seller) at about ``t_h``."""
+    def ended(self, brand: IntArray, days_on_show: FloatArray) -> None:
+        """Fakes of ``brand`` ended today (removed or by their seller)."""
         if self.choice is not None:
-            self.choice.lived(brand, days_on_show, t_h)
+            self.choice.lived(brand, days_on_show)
 
     def enforced(self, account: IntArray) -> None:
         """Fakes of ``account`` were removed by the platform or a brand."""
@@ -175,6 +185,7 @@ class Response(Hooks):
         """End of day ``day``: books, learning, exits and entry, the day's series, and a
         policy change due at the next day's start. Returns the choice rule's new brand
         weights (None: keep them)."""
+        self._count_posts()
         if self.ledger is not None:
             self.ledger.close_day(day, store)
         if self.learning is not None:
@@ -248,6 +259,7 @@ class Response(Hooks):
 
     def metrics(self, crowd: Counterfeiters) -> dict[str, float]:
         """The response metrics of the measured window."""
+        self._count_posts()
         active = np.flatnonzero(crowd.accounts.active[: crowd.accounts.n])
         profit = math.nan
         if self.ledger is not None and self.config.economics.on:

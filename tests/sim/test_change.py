@@ -50,7 +50,8 @@ def test_recovery_measures_drop_and_days_to_win_back_half() -> None:
 def test_the_deterrence_scenario_drops_and_partly_recovers() -> None:
     """The shipped deterrence scenario, mean daily fakes posted over 3 seeds: after the
     change on day 180 activity falls below half its level, then wins part of it back
-    (measured on seed 1000: about 190 a day before, a trough near 50, 60-90 later)."""
+    (measured on seeds 1000-1002: 94-122 a day before, troughs of 1-2 (two-week means),
+    4-22 at the end, 2-20% of the drop won back)."""
     scenario = load_scenario("deterrence")
     daily = np.mean([run(scenario, 1000 + s).daily["fakes_created"] for s in range(3)], axis=0)
     r = recovery(daily, 180)

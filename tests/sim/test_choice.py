@@ -18,9 +18,10 @@ def test_weights_follow_recent_time_on_show() -> None:
     market mean, 5/3): with strength 2, weights are popularity x (L / (5/3))^2; the
     window forgets day 0."""
     c = LifetimeChoice(Choice(on=True, strength=2.0, window_days=2), np.ones(3), days=5)
-    assert c.brand_cum(0) is None
-    c.lived(np.array([0, 0, 1]), np.array([0.0, 2.0, 3.0]), 30.0)  # day 1
-    c.lived(np.array([1]), np.array([50.0]), 2.0)  # day 0
+    c.lived(np.array([1]), np.array([50.0]))  # day 0, forgotten by day 2
+    c.brand_cum(0)
+    c.lived(np.array([0, 0, 1]), np.array([0.0, 2.0, 3.0]))  # day 1
+    c.brand_cum(1)
     cum = c.brand_cum(2)
     assert cum is not None
     assert np.diff(np.concatenate([[0.0], cum])).tolist() == pytest.approx([0.36, 3.24, 1.0])
@@ -30,7 +31,8 @@ def test_weights_follow_recent_time_on_show() -> None:
 def test_the_outside_market_takes_its_share() -> None:
     c = LifetimeChoice(Choice(on=True, outside_weight=0.5, outside_lifetime_days=4.0),
                        np.ones(2), days=3)  # fmt: skip
-    c.lived(np.array([0, 1]), np.array([1.0, 1.0]), 0.0)
+    assert c.brand_cum(0) is None  # nothing ended yet
+    c.lived(np.array([0, 1]), np.array([1.0, 1.0]))
     c.brand_cum(0)
     assert c.outside_share == pytest.approx(2.0 / 3.0)  # w = 0.5 x 4 = 2 against 1
 

@@ -108,9 +108,11 @@ def test_with_learning_the_recall_against_survivors_falls_and_without_it_stays_f
     """Daily mean upload recall against active operators: flat at the scenario's without
     learning; with it, the last month's mean is below the first day's (operators that
     survive removals obfuscate more; newcomers start at the base, so it levels off) by
-    over ten times the day-to-day noise of that mean (sd about 0.002)."""
+    over ten times the day-to-day noise of that mean (sd about 0.002). learn_rate 0.2, as
+    in the deterrence scenario."""
     off = gft()["upload_recall_mean"]
     assert np.ptp(off) == 0.0
-    on = gft("counterfeiters.adaptation.on=true")["upload_recall_mean"]
+    learn = ["counterfeiters.adaptation.on=true", "counterfeiters.adaptation.learn_rate=0.2"]
+    on = gft(*learn)["upload_recall_mean"]
     assert on[0] <= off[0] and on[-30:].mean() < on[0] - 0.025
     assert on[-30:].mean() < off[0] - 0.03
