@@ -4,12 +4,13 @@ new loop gets new connections, and SQLite gets no such reader."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from loadtest.service.pgread import PgReader
-from tests.loadtest.service.conftest import Seeded
+from tests.loadtest.service.conftest import reset_pg, seed_db
 
 
 def test_sqlite_has_no_postgresql_reader() -> None:
@@ -17,9 +18,11 @@ def test_sqlite_has_no_postgresql_reader() -> None:
 
 
 @pytest.mark.postgres
-def test_a_dropped_connection_is_replaced_and_each_loop_has_its_own(seeded: Seeded) -> None:
-    if not seeded.url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
+def test_a_dropped_connection_is_replaced_and_each_loop_has_its_own(
+    pg_server: str, scenario_file: Path
+) -> None:
+    reset_pg(pg_server)
+    seeded = seed_db(pg_server, scenario_file)
     reader = PgReader.for_url(seeded.url, 2)
     assert reader is not None
 
