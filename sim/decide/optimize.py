@@ -79,9 +79,7 @@ def _signature(path: Path, overrides: Sequence[str], sp: Space, problem: Problem
     return {
         "scenario": path.name,
         "overrides": list(overrides),
-        "space": [
-            [p.path, p.kind, p.low, p.high, p.step, p.log, list(p.choices)] for p in sp.parameters
-        ],
+        "space": [[p.path, p.kind, p.low, p.high, p.step, p.log, p.labels] for p in sp.parameters],
         "objectives": list(problem.objectives),
         "directions": list(problem.directions),
         "constraints": [c.text for c in problem.constraints],

@@ -79,3 +79,16 @@ def test_optimize_over_list_choices_writes_lists(tmp_path: Path) -> None:
     # paid hours: fewer days and fewer managers pay less, so the winner is the smallest pool
     # on weekdays only
     assert res.best["params"]["account_managers.working_days"] == (0, 1, 2, 3, 4)
+
+
+def test_a_study_with_list_choices_resumes_from_storage(tmp_path: Path) -> None:
+    """A stored study records its space by the choices' TOML text, so a second process
+    (or a rerun) with the same space joins it rather than calling it another study."""
+    (tmp_path / "s.toml").write_text(SPACE)
+    url = f"sqlite:///{tmp_path}/study.db"
+    opts = dict(minimize=["am_paid_hours"], reps=2, race=0, seed=3, jobs=1, overrides=SHORT,
+                storage=url)  # fmt: skip
+    first = optimize(SMOKE, tmp_path / "s.toml", trials=4, **opts)  # type: ignore[arg-type]
+    second = optimize(SMOKE, tmp_path / "s.toml", trials=8, **opts)  # type: ignore[arg-type]
+    assert len(first.trials) == 4 and len(second.trials) == 8
+    assert second.trials[:4] == first.trials
