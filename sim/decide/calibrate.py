@@ -276,10 +276,8 @@ def calibrate(
     progress: ProgressFn | None = None,
     command: Sequence[str] | None = None,
 ) -> CalibrationResult:
-    """Search ``space`` for the values whose replicated means come closest to ``targets``.
-
-    ``refine`` of the ``trials`` (default half) refine the best of the others by local
-    model steps; the rest are TPE's.
+    """Search ``space`` for the values whose replicated means come closest to ``targets``
+    (``refine`` of the ``trials``, default half, refine the best of TPE's others).
 
     Raises ScenarioError, SpaceError, DecisionError or BackendError for bad input;
     CalibrationInterrupted (holding the finished trials) on Ctrl-C.
