@@ -277,9 +277,9 @@ def calibrate(
     command: Sequence[str] | None = None,
 ) -> CalibrationResult:
     """Search ``space`` for the values whose replicated means come closest to ``targets``
-    (``refine`` of the ``trials``, default half, refine the best of TPE's others). Raises ScenarioError, SpaceError, DecisionError or BackendError for bad input;
-    CalibrationInterrupted (holding the finished trials) on Ctrl-C.
-    """
+    (``refine`` of the ``trials``, default half, refine the best of TPE's others). Raises
+    ScenarioError, SpaceError, DecisionError or BackendError for bad input;
+    CalibrationInterrupted (holding the finished trials) on Ctrl-C."""
     start = time.perf_counter()
     budget = _budget(trials, reps, race, batch, race_reps, refine)
     path = Path(scenario)
