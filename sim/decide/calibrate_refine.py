@@ -102,7 +102,8 @@ def propose(
     count: int,
 ) -> list[dict[str, Value]]:
     """``count`` candidates around the best trial so far: the model's best point first,
-    then that point moved by half the trust radius along each axis in turn (both ways)."""
+    then that point moved by half the trust radius along each axis in turn (both ways),
+    then by a quarter, and so on (so no two are the same)."""
     import numpy as np
 
     nums = numeric(sp)
@@ -112,10 +113,10 @@ def propose(
     centre = np.array([to_unit(p, best[p.path]) for p in nums])
     coef = _local_fit(same, nums, tgts, centre, radius)
     aim = centre + (_model_step(coef, tgts, centre, radius) if coef is not None else 0.0)
-    points = [aim]
-    for k in range(count - 1):
-        offset = np.zeros(len(nums))
-        offset[k % len(nums)] = (radius / 2) * (1 if (k // len(nums)) % 2 == 0 else -1)
+    points, n = [aim], len(nums)
+    for k in range(count - 1):  # +axis 1, +axis 2, ..., -axis 1, ..., then half as far
+        offset = np.zeros(n)
+        offset[k % n] = radius / 2 ** (1 + k // (2 * n)) * (1 if (k // n) % 2 == 0 else -1)
         points.append(np.clip(aim + offset, 0.0, 1.0))
     return [
         {**held, **{p.path: p.from_unit(float(u)) for p, u in zip(nums, pt, strict=True)}}

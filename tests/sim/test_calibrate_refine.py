@@ -85,3 +85,14 @@ def test_int_and_log_values_map_back_to_themselves() -> None:
 def test_the_trust_region_grows_on_success_and_shrinks_otherwise() -> None:
     assert next_radius(0.25, True) == 0.5 and next_radius(0.5, True) == 0.5
     assert next_radius(0.25, False) == 0.125 and next_radius(0.001, False) == 0.001
+
+
+def test_a_round_never_proposes_the_same_values_twice() -> None:
+    """With one parameter and a batch of 6, the neighbours go both ways, then nearer."""
+    space = Space((DETECT,))
+    tgts = [Target("fake_removed_notice", 250.0, 15.0)]
+    rows = [{DETECT.path: d, "fake_removed_notice": 100 + 400 * d,
+             "distance": tgts[0].distance(100 + 400 * d)} for d in (0.2, 0.3, 0.5)]  # fmt: skip
+    cands = [c[DETECT.path] for c in propose(rows, space, tgts, 0.25, 6)]
+    assert cands[0] == pytest.approx(0.375, abs=1e-4)
+    assert len(set(cands)) == 6
