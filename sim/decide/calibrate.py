@@ -3,9 +3,12 @@
 The distance of a candidate is the sum over targets of ``weight * ((mean - value) /
 tolerance)^2`` (for a target interval [low, high], the miss beyond the nearer end in
 units of half its width, zero inside), so a fit with every mean inside its tolerance has
-distance at most the sum of the weights. Optuna's TPE proposes (seeded), every candidate
-is replicated with the same root seeds (common random numbers), and the closest
-candidates get more replications before the fit is named. The calibrated scenario
+distance at most the sum of the weights. Optuna's TPE proposes the first half of the
+trials (seeded) to find the region of the fit; the second half refine the best of them
+by trust-region steps on local linear models of the metrics (``calibrate_refine``),
+which follow the narrow, tilted ridges that correlated parameters make and TPE does
+not. Every candidate is replicated with the same root seeds (common random numbers), and
+the closest candidates get more replications before the fit is named. The calibrated scenario
 ``extends`` the base with the fitted values and records the targets, the fit with its
 CIs and the seeds.
 
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.decide import calibrate_refine
 from sim.decide.common import (
     DecisionError,
     ProgressFn,
@@ -115,22 +119,29 @@ class _Budget:
     race: int
     batch: int
     race_reps: int
+    refine: int  # of the trials, how many refine the best of the others
 
 
-def _budget(trials: int, reps: int, race: int, batch: int, race_reps: int | None) -> _Budget:
-    """The checked counts."""
+def _budget(
+    trials: int, reps: int, race: int, batch: int, race_reps: int | None, refine: int | None
+) -> _Budget:
+    """The checked counts (refinement defaults to half the trials)."""
     for name, value, least in (
         ("trials", trials, 1),
         ("reps", reps, 1),
         ("race", race, 0),
         ("batch", batch, 1),
+        ("refine", 0 if refine is None else refine, 0),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < least:
             raise DecisionError(f"{name} {value}: must be a whole number >= {least}")
     race_reps = race_reps if race_reps is not None else 2 * reps
     if race_reps < reps:
         raise DecisionError(f"race_reps {race_reps}: must be at least reps ({reps})")
-    return _Budget(trials, reps, race, batch, race_reps)
+    refine = trials // 2 if refine is None else refine
+    if refine >= trials:
+        raise DecisionError(f"refine {refine}: must be fewer than trials ({trials})")
+    return _Budget(trials, reps, race, batch, race_reps, refine)
 
 
 def _new_study(base_seed: int, trials: int) -> Any:
@@ -143,6 +154,19 @@ def _new_study(base_seed: int, trials: int) -> Any:
             seed=sampler_seed(base_seed), n_startup_trials=min(10, trials)
         ),
     )
+
+
+def _record(
+    rows: list[dict[str, Any]], cand: Candidate, tgts: Sequence[Target], stage: str
+) -> float:
+    """Append the candidate as the next trial row; its distance."""
+    d = distance(tgts, cand)
+    row: dict[str, Any] = {"trial": len(rows), "stage": stage, "reps": len(cand.reps)}
+    row.update(cand.params)
+    row.update({tg.metric: cand.mean(tg.metric) for tg in tgts})
+    row["distance"] = d
+    rows.append(row)
+    return d
 
 
 def _search(
@@ -173,12 +197,7 @@ def _search(
                 study.tell(t, state=optuna.trial.TrialState.FAIL)
             raise
         for t, cand in zip(asked, cands, strict=True):
-            d = distance(tgts, cand)
-            row: dict[str, Any] = {"trial": t.number, "reps": len(cand.reps)}
-            row.update(cand.params)
-            row.update({tg.metric: cand.mean(tg.metric) for tg in tgts})
-            row["distance"] = d
-            rows.append(row)
+            d = _record(rows, cand, tgts, "explore")
             study.tell(t, d if math.isfinite(d) else 1e300)
     if progress is not None:
         progress("trials", len(rows), trials)
@@ -223,11 +242,16 @@ def _fit(
     progress: ProgressFn | None,
 ) -> Candidate:
     """Search, then race the closest candidates; the best fit. ``rows`` gets the trials."""
-    study = _new_study(base_seed, budget.trials)
     b = budget
+    refine = b.refine if calibrate_refine.numeric(sp) else 0
+    explore = b.trials - refine
+    study = _new_study(base_seed, explore)
     _search(
-        study, ev, sp, tgts, rows, trials=b.trials, batch=b.batch, reps=b.reps, progress=progress
+        study, ev, sp, tgts, rows, trials=explore, batch=b.batch, reps=b.reps, progress=progress
     )
+    if refine:
+        record = lambda cand: _record(rows, cand, tgts, "refine")  # noqa: E731
+        calibrate_refine.refine(ev, sp, tgts, rows, record, b.trials, b.batch, b.reps, progress)
     # the closest candidates get more replications before the fit is named
     pool = _race_pool(rows, sp, b.race)
     return _race_best(ev, pool, tgts, b.race_reps if b.race > 0 else b.reps, progress)
@@ -242,6 +266,7 @@ def calibrate(
     reps: int = 3,
     race: int = 5,
     race_reps: int | None = None,
+    refine: int | None = None,
     batch: int = DEFAULT_BATCH,
     seed: int | None = None,
     jobs: int | None = None,
@@ -251,13 +276,12 @@ def calibrate(
     progress: ProgressFn | None = None,
     command: Sequence[str] | None = None,
 ) -> CalibrationResult:
-    """Search ``space`` for the values whose replicated means come closest to ``targets``.
-
-    Raises ScenarioError, SpaceError, DecisionError or BackendError for bad input;
-    CalibrationInterrupted (holding the finished trials) on Ctrl-C.
-    """
+    """Search ``space`` for the values whose replicated means come closest to ``targets``
+    (``refine`` of the ``trials``, default half, refine the best of TPE's others). Raises
+    ScenarioError, SpaceError, DecisionError or BackendError for bad input;
+    CalibrationInterrupted (holding the finished trials) on Ctrl-C."""
     start = time.perf_counter()
-    budget = _budget(trials, reps, race, batch, race_reps)
+    budget = _budget(trials, reps, race, batch, race_reps, refine)
     path = Path(scenario)
     tgts = tuple(targets) if not isinstance(targets, str | Path) else load_targets(targets)
     sp = space if isinstance(space, Space) else load_space(space, path, overrides)
