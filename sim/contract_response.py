@@ -71,6 +71,20 @@ RESPONSE_METRICS: tuple[tuple[str, str, bool | None, str], ...] = (
         "joint_force programme.",
     ),
     (
+        "fake_listings_created_project_zero",
+        "count",
+        _NEITHER,
+        "Fake listings posted in the window (as fake_listings_created) to brands in the "
+        "project_zero programme.",
+    ),
+    (
+        "fake_listings_created_trusted_flagger",
+        "count",
+        _NEITHER,
+        "Fake listings posted in the window (as fake_listings_created) to brands in the "
+        "trusted_flagger programme.",
+    ),
+    (
         "displaced_to_outside",
         "count",
         _NEITHER,

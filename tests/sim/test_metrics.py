@@ -80,6 +80,8 @@ CONTRACT_METRICS = (
     "fake_listings_created_standard",
     "fake_listings_created_good_faith",
     "fake_listings_created_joint_force",
+    "fake_listings_created_project_zero",
+    "fake_listings_created_trusted_flagger",
     "displaced_to_outside",
     # notifiers, programmes and the DSA transparency counts
     "notices_filed_bad_faith",
@@ -100,7 +102,7 @@ CONTRACT_METRICS = (
 
 def test_names_follow_the_design_contract() -> None:
     assert METRIC_NAMES == CONTRACT_METRICS
-    assert len(METRIC_NAMES) == 71 == len(set(METRIC_NAMES))
+    assert len(METRIC_NAMES) == 73 == len(set(METRIC_NAMES))
     assert set(HEADLINE_METRICS) <= set(METRIC_NAMES)
 
 
