@@ -77,4 +77,10 @@ NOTIFIER_WORDING: tuple[tuple[str, str, str, str], ...] = (
         "acts on notices {v} later (median)",
         "acts on notices {v} sooner (median)",
     ),
+    (
+        "notice_precision_reviewed",
+        "notices upheld on review",
+        "sees {v} more of the reviewed notices upheld",
+        "sees {v} fewer of the reviewed notices upheld",
+    ),
 )

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-_LOWER, _NEITHER = False, None
+_LOWER, _HIGHER, _NEITHER = False, True, None
 
 _CLASS_WAIT = (
     "The 95th percentile of the hours reviews of the {cls} class waited in a queue before a "
@@ -103,5 +103,14 @@ NOTIFIER_METRICS: tuple[tuple[str, str, bool | None, str], ...] = (
         _LOWER,
         "The median, over notices filed in the window that took any listing down, of the "
         "hours from filing to the first removal (one observation per notice; DSA Art. 15).",
+    ),
+    (
+        "notice_precision_reviewed",
+        "share",
+        _HIGHER,
+        "Measured beside notice_precision: among notices filed in the window that a review "
+        "or an audit decided by the horizon, the share upheld (on that decision or on the "
+        "notifier's complaint against it); "
+        "NaN when none was decided. Notices final on filing or still open are left out.",
     ),
 )

@@ -271,12 +271,16 @@ def _notice_metrics(notices: dict[str, np.ndarray], window: Window) -> dict[str,
     # strict: decided (not only acted on) within 24 h, among notices decided or open 24 h
     known_decision = ~np.isnan(decided) | (window.horizon_h - t >= 24.0)
     decided_in_time = np.nan_to_num(decided, nan=np.inf) <= 24.0
+    reviewed = np.isin(notices["outcome"][inside], ("decided", "audited"))
     out = {
         "notices_filed": float(len(t)),
         "notices_decided_within_24h_share": share(
             np.count_nonzero(decided_in_time & known_decision), np.count_nonzero(known_decision)
         ),
         "notice_precision": share(np.count_nonzero(notices["valid"][inside]), len(t)),
+        "notice_precision_reviewed": share(
+            np.count_nonzero(notices["upheld"][inside] & reviewed), np.count_nonzero(reviewed)
+        ),
         "notices_within_24h_share": share(
             np.count_nonzero(within & known), np.count_nonzero(known)
         ),

@@ -97,12 +97,13 @@ CONTRACT_METRICS = (
     "actions_by_source_trusted_flagger",
     "actions_by_source_voluntary",
     "median_time_to_action_h",
+    "notice_precision_reviewed",
 )
 
 
 def test_names_follow_the_design_contract() -> None:
     assert METRIC_NAMES == CONTRACT_METRICS
-    assert len(METRIC_NAMES) == 73 == len(set(METRIC_NAMES))
+    assert len(METRIC_NAMES) == 74 == len(set(METRIC_NAMES))
     assert set(HEADLINE_METRICS) <= set(METRIC_NAMES)
 
 
@@ -166,7 +167,8 @@ def test_exposure_is_clipped_to_the_window_and_sales_are_counts() -> None:
 def test_strict_24h_share_counts_decisions_not_removals_on_filing() -> None:
     """Three notices in a 100-hour window: removed on filing and decided after 30 h
     (handled within 24 h in the public-figure sense, not decided in time); decided after
-    2 h; still open after 50 h (known late for both). Filed at 90 h and open: unknown."""
+    2 h; still open after 50 h (known late for both). Filed at 90 h and open: unknown.
+    Precision as drawn and as review judged it differ: the second notice was rejected."""
     from sim.metrics import _notice_metrics
 
     nan = np.nan
@@ -176,7 +178,12 @@ def test_strict_24h_share_counts_decisions_not_removals_on_filing() -> None:
         "decided_at_h": np.array([30.0, 12.0, nan, nan]),
         "removed_at_h": np.array([0.0, 12.0, nan, nan]),
         "listings_removed": np.array([1, 1, 0, 0]),
+        "outcome": np.array(["decided", "decided", "open", "open"], dtype=object),
+        "upheld": np.array([True, False, False, False]),
     }
     out = _notice_metrics(notices, Window(0.0, 100.0))
     assert out["notices_within_24h_share"] == 2 / 3
     assert out["notices_decided_within_24h_share"] == 1 / 3
+    # every notice was drawn valid, but review upheld one of the two it decided
+    assert out["notice_precision"] == 1.0
+    assert out["notice_precision_reviewed"] == 0.5
