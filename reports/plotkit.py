@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -147,3 +149,25 @@ def err(mean: float, low: float, high: float) -> tuple[float, float]:
     if not (math.isfinite(low) and math.isfinite(high)):
         return 0.0, 0.0
     return max(mean - low, 0.0), max(high - mean, 0.0)
+
+
+def stacked_bars(
+    data: ReportData, parts: Sequence[tuple[str, str, str]], xlabel: str, ncols: int
+) -> Figure:
+    """Each strategy's mean of each part's metric, stacked in one horizontal bar per
+    strategy; ``parts`` are (legend label, metric, colour), NaN means drawn as 0."""
+    fig = figure(1.4 + 0.42 * len(data.labels))
+    ax = fig.add_subplot()
+    y = np.arange(len(data.labels))
+    left = np.zeros(len(data.labels))
+    for label, metric, colour in parts:
+        values = np.nan_to_num(np.array([stat(data, metric, lbl)[0] for lbl in data.labels]))
+        ax.barh(y, values, left=left, color=colour, label=label, height=0.6)
+        left += values
+    ax.set_yticks(y, [data.name(lbl) for lbl in data.labels])
+    ax.invert_yaxis()
+    style(ax)
+    ax.grid(False, axis="y")
+    ax.set_xlabel(xlabel)
+    fig.legend(frameon=False, fontsize=9, ncols=ncols, loc="outside upper center")
+    return fig

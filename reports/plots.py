@@ -27,6 +27,7 @@ from reports.plotkit import (
     png_bytes,
     runs_of,
     series_labels,
+    stacked_bars,
     stat,
     style,
     t975,
@@ -123,22 +124,9 @@ def removals_by_channel(data: ReportData) -> Figure | None:
     metrics = [f"fake_removed_{c}" for c in CHANNELS]
     if not any(m in data.stats for m in metrics):
         return None
-    fig = figure(1.4 + 0.42 * len(data.labels))
-    ax = fig.add_subplot()
-    left = np.zeros(len(data.labels))
-    y = np.arange(len(data.labels))
-    for channel, metric in zip(CHANNELS, metrics, strict=True):
-        values = np.array([stat(data, metric, lbl)[0] for lbl in data.labels])
-        values = np.nan_to_num(values)
-        ax.barh(y, values, left=left, color=CHANNEL_COLORS[channel], label=channel, height=0.6)
-        left += values
-    ax.set_yticks(y, [data.name(lbl) for lbl in data.labels])
-    ax.invert_yaxis()
-    style(ax)
-    ax.grid(False, axis="y")
-    ax.set_xlabel("fake listings removed (mean per run)")
-    ax.xaxis.set_major_formatter(thousands())
-    fig.legend(frameon=False, fontsize=9, ncols=len(CHANNELS), loc="outside upper center")
+    parts = [(c, m, CHANNEL_COLORS[c]) for c, m in zip(CHANNELS, metrics, strict=True)]
+    fig = stacked_bars(data, parts, "fake listings removed (mean per run)", len(CHANNELS))
+    fig.axes[0].xaxis.set_major_formatter(thousands())
     return fig
 
 

@@ -11,7 +11,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from reports.load import ReportData
-from reports.plotkit import color, figure, legend, runs_of, series_labels, stat, style
+from reports.plotkit import (
+    color,
+    figure,
+    legend,
+    runs_of,
+    series_labels,
+    stacked_bars,
+    style,
+)
 
 PROGRAMMES = ("standard", "good_faith", "joint_force")
 PROGRAMME_COLORS = {"standard": "#a0aec0", "good_faith": "#4299e1", "joint_force": "#2f855a"}
@@ -80,22 +88,9 @@ def displacement(data: ReportData) -> Figure | None:
     on = any(_choice_on(t) for t in data.scenarios.values() if isinstance(t, dict))
     if not on or not all(m in data.stats for m in metrics):
         return None
-    fig = figure(1.4 + 0.42 * len(data.labels))
-    ax = fig.add_subplot()
-    y = np.arange(len(data.labels))
-    left = np.zeros(len(data.labels))
-    for programme, metric in zip(PROGRAMMES, metrics, strict=True):
-        values = np.nan_to_num([stat(data, metric, lbl)[0] for lbl in data.labels])
-        ax.barh(y, values, left=left, color=PROGRAMME_COLORS[programme], label=programme,
-                height=0.6)  # fmt: skip
-        left += values
-    ax.set_yticks(y, [data.name(lbl) for lbl in data.labels])
-    ax.invert_yaxis()
-    style(ax)
-    ax.grid(False, axis="y")
-    ax.set_xlabel("fake listings posted, by the brand's programme (mean per run)")
-    fig.legend(frameon=False, fontsize=9, ncols=3, loc="outside upper center")
-    return fig
+    parts = [(p, m, PROGRAMME_COLORS[p]) for p, m in zip(PROGRAMMES, metrics, strict=True)]
+    xlabel = "fake listings posted, by the brand's programme (mean per run)"
+    return stacked_bars(data, parts, xlabel, 3)
 
 
 CATALOGUE = [
