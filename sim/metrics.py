@@ -89,19 +89,26 @@ class DailySeries:
         self._day_h = np.diff(day_end, prepend=0.0)
         self._net = np.zeros(days)  # fakes on the books at each day's end less its start
 
+    def _day_of(self, t: FloatArray) -> int | IntArray:
+        """The day of each time in ``t`` (not empty), the last day for times past it: one
+        int when they all fall in one day, else an array."""
+        last = self.days - 1
+        lo, hi = min(int(t.min() // 24.0), last), min(int(t.max() // 24.0), last)
+        if lo == hi:
+            return lo
+        return np.minimum((t // 24.0).astype(np.int64), last)
+
     def books(self, t_h: FloatArray, sign: float) -> None:
         """Fakes coming on the books (``sign`` +1) or off (-1) at ``t_h``."""
         t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
         if len(t) == 0:
             return
-        last = self.days - 1
-        lo, hi = min(int(t.min() // 24.0), last), min(int(t.max() // 24.0), last)
-        if lo == hi:  # the usual case: a batch from one tick
-            left = self._day_end[lo] * len(t) - float(t.sum())
-            self.cols["fake_live_hours"][lo] += sign * left
-            self._net[lo] += sign * len(t)
+        day = self._day_of(t)
+        if isinstance(day, int):  # the usual case: a batch from one tick
+            left = self._day_end[day] * len(t) - float(t.sum())
+            self.cols["fake_live_hours"][day] += sign * left
+            self._net[day] += sign * len(t)
             return
-        day = np.minimum((t // 24.0).astype(np.int64), last)
         left = self._day_end[day] - t
         self.cols["fake_live_hours"] += sign * np.bincount(day, left, minlength=self.days)
         self._net += sign * np.bincount(day, minlength=self.days)
@@ -114,12 +121,10 @@ class DailySeries:
         t = np.atleast_1d(np.asarray(t_h, dtype=np.float64))
         if len(t) == 0:
             return
-        last = self.days - 1
-        lo, hi = min(int(t.min() // 24.0), last), min(int(t.max() // 24.0), last)
-        if lo == hi:  # the usual case: a batch from one tick
-            self.cols[name][lo] += len(t) * weight
+        day = self._day_of(t)
+        if isinstance(day, int):  # the usual case: a batch from one tick
+            self.cols[name][day] += len(t) * weight
         else:
-            day = np.minimum((t // 24.0).astype(np.int64), last)
             self.cols[name] += np.bincount(day, minlength=self.days)[: self.days] * weight
 
     def set(self, name: str, day: int, value: float) -> None:
