@@ -142,17 +142,27 @@ COST_AXES = (
 )
 
 
+# the harm axis: what deceived buyers paid when the results have it, else (older results)
+# the count of fake sales
+HARM_AXES = (
+    ("consumer_harm_usd", "consumer harm: USD paid by deceived buyers"),
+    ("fake_sales", "consumer harm: fake sales"),
+)
+
+
 def harm_vs_cost(data: ReportData) -> Figure | None:
-    """Consumer harm (fake sales) against enforcement cost (money, all parties)."""
+    """Consumer harm (money paid by deceived buyers) against enforcement cost (money, all
+    parties); older results fall back to fake sales and account-manager hours."""
     axis = next(((m, text) for m, text in COST_AXES if m in data.stats), None)
-    if "fake_sales" not in data.stats or axis is None:
+    harm = next(((m, text) for m, text in HARM_AXES if m in data.stats), None)
+    if harm is None or axis is None:
         return None
-    cost, xlabel = axis
+    (cost, xlabel), (harm_metric, ylabel) = axis, harm
     fig = figure(3.8)
     ax = fig.add_subplot()
     for label in series_labels(data):
         x, xl, xh = stat(data, cost, label)
-        y, yl, yh = stat(data, "fake_sales", label)
+        y, yl, yh = stat(data, harm_metric, label)
         if not (math.isfinite(x) and math.isfinite(y)):
             continue
         xe, ye = err(x, xl, xh), err(y, yl, yh)
@@ -178,7 +188,7 @@ def harm_vs_cost(data: ReportData) -> Figure | None:
         legend(data, ax)  # too many points to label them in place
     style(ax)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("consumer harm: fake sales")
+    ax.set_ylabel(ylabel)
     ax.margins(0.15)
     ax.set_xlim(left=0)  # from zero, so the distance between strategies is not exaggerated
     ax.set_ylim(bottom=0)
@@ -304,7 +314,7 @@ def catalogue(headline: Sequence[str], single: bool) -> list[tuple[str, str, str
         (
             "harm_vs_cost",
             "Consumer harm against enforcement cost",
-            "Lower left is better: fewer fake sales for fewer account-manager hours.",
+            "Lower left is better: less paid for fakes by deceived buyers, for less cost.",
             harm_vs_cost,
         ),
         (

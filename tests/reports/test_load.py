@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from reports.load import ReportError, detect_kind, load
+from reports.plotkit import series_labels, stat
 from reports.render import render_report
 from reports.tables import flatten, parameter_differences, show_param
 from sim.experiment.design import DesignPoint
@@ -157,14 +158,21 @@ def test_identical_strategies_render_as_no_difference(tmp_path: Path) -> None:
     assert "better on 0, worse on 0, no clear difference on 7 of 7" in md
 
 
-def test_the_harm_plot_prices_cost_in_money(synthetic_compare: Path) -> None:
-    """The cost axis is cost_total_usd; results without it fall back to busy hours."""
+def test_the_harm_plot_prices_cost_and_harm_in_money(synthetic_compare: Path) -> None:
+    """The cost axis is cost_total_usd and the harm axis consumer_harm_usd; results without
+    them fall back to busy hours and fake sales."""
     from reports.plots import harm_vs_cost
 
     data = load(synthetic_compare)
     fig = harm_vs_cost(data)
     assert fig is not None
     assert fig.axes[0].get_xlabel() == "enforcement cost, all parties: USD (mean, 95% CI)"
+    assert fig.axes[0].get_ylabel() == "consumer harm: USD paid by deceived buyers"
+    _, y = fig.axes[0].lines[0].get_data()
+    label = series_labels(data)[0]  # the first point drawn
+    assert y[0] == stat(data, "consumer_harm_usd", label)[0] != stat(data, "fake_sales", label)[0]
+    del data.stats["consumer_harm_usd"]
+    assert harm_vs_cost(data).axes[0].get_ylabel() == "consumer harm: fake sales"  # type: ignore[union-attr]
     del data.stats["cost_total_usd"]
     older = harm_vs_cost(data)
     assert older is not None and "account-manager busy hours" in older.axes[0].get_xlabel()
