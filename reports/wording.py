@@ -13,7 +13,7 @@ from typing import TypeGuard
 
 from reports.wording_table import WORDING as WORDING
 from reports.wording_table import Wording as Wording
-from sim.contract import HEADLINE_METRICS
+from sim.contract import SUMMARY_METRICS
 
 
 def wording(metric: str) -> Wording:
@@ -26,8 +26,9 @@ def wording(metric: str) -> Wording:
 
 
 def headline_metrics() -> tuple[str, ...]:
-    """The metrics for tables: the contract's headline list (one source of truth)."""
-    return HEADLINE_METRICS
+    """The metrics for the headline table: the contract's headline list and the money a
+    policy costs and the harm it does (one source of truth)."""
+    return SUMMARY_METRICS
 
 
 def is_number(value: object) -> TypeGuard[float]:

@@ -385,6 +385,11 @@ HEADLINE_METRICS: tuple[str, ...] = (
     "am_utilization",
     "genuine_wrongly_removed",
 )
+"""The metrics the regression gate watches and adaptive replication (--reps auto) sizes on."""
+
+# what a policy costs and whom it harms, in money, shown beside the headline in the tables
+# people read first (the CLI's and the report's)
+SUMMARY_METRICS = (*HEADLINE_METRICS, "cost_total_usd", "consumer_harm_usd", "legit_sales_lost_usd")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 

@@ -38,8 +38,9 @@ the warm-up (`scenario.warmup_days`) up to the horizon: "in the window" means at
 inside it. "Platform removals" are the channels proactive (upload checks and sweeps),
 lead and ban. A metric with no data (nothing to divide, no observation) is NaN. Where a
 public figure defines its term loosely, the definition says "public-figure sense" and
-names the figure. Headline metrics (printed by `takedown run`, gated by `takedown
-check`) are marked with a star.
+names the figure. Headline metrics (gated by `takedown check`) are marked with a star;
+`takedown run`, `compare` and the report's headline table show them with
+`cost_total_usd`, `consumer_harm_usd` and `legit_sales_lost_usd`.
 """
 
 

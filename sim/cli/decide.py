@@ -3,7 +3,6 @@ print. Heavy imports stay inside the commands so ``--help`` is fast."""
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from sim.cli.common import SetOpt, fail
+from sim.cli.common import SetOpt, fail, number
 
 if TYPE_CHECKING:
     from sim.decide.calibrate import CalibrationResult
@@ -67,12 +66,6 @@ StudyNameOpt = Annotated[
     str | None, typer.Option(help="Study name in --storage (default: SCENARIO-optimize).")
 ]
 OptimizeOutOpt = Annotated[Path, typer.Option(help="Output folder.")]
-
-
-def _fmt(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{value:.4g}"
 
 
 def _show(value: Any) -> str:
@@ -142,7 +135,7 @@ def _print_optimize(res: OptimizeResult) -> None:
     for row in res.front[:20]:
         cells = [str(row["trial"]), str(row["reps"]), *(_show(row[p]) for p in res.parameters)]
         cells += [
-            f"{_fmt(row[m])} [{_fmt(row[f'{m}_ci_low'])}, {_fmt(row[f'{m}_ci_high'])}]"
+            f"{number(row[m])} [{number(row[f'{m}_ci_low'])}, {number(row[f'{m}_ci_high'])}]"
             for m in metrics
         ]
         table.add_row(*cells)
@@ -162,9 +155,9 @@ def _print_optimize(res: OptimizeResult) -> None:
         star = " *" if d["significant"] else ""
         versus.add_row(
             m,
-            _fmt(v["input"]["mean"]),
-            _fmt(v["best"]["mean"]),
-            f"{_fmt(d['mean'])} [{_fmt(d['ci_low'])}, {_fmt(d['ci_high'])}]{star}",
+            number(v["input"]["mean"]),
+            number(v["best"]["mean"]),
+            f"{number(d['mean'])} [{number(d['ci_low'])}, {number(d['ci_high'])}]{star}",
         )
     console.print(versus)
     if res.importances:
@@ -276,9 +269,8 @@ def sensitivity(
             continue
         for rank, p in enumerate(res.ranking(m), start=1):
             r = res.index(m, p)
-            table.add_row(
-                m, str(rank), p, _fmt(r["value"]), f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
-            )
+            interval = f"[{number(r['ci_low'])}, {number(r['ci_high'])}]"
+            table.add_row(m, str(rank), p, number(r["value"]), interval)
     _console().print(table)
     typer.echo(f"wrote {out} ({res.runs} runs, {res.wall_s:.1f} s)")
 
@@ -292,10 +284,10 @@ def _print_fit(res: CalibrationResult) -> None:
     for r in res.fit:
         table.add_row(
             r["metric"],
-            _fmt(r["target"]),
-            _fmt(r["tolerance"]),
-            _fmt(r["mean"]),
-            f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
+            number(r["target"]),
+            number(r["tolerance"]),
+            number(r["mean"]),
+            f"[{number(r['ci_low'])}, {number(r['ci_high'])}]",
             "yes" if r["within"] else "NO",
         )
     _console().print(table)

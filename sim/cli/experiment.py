@@ -3,7 +3,6 @@ sim.regression, render. Heavy imports stay inside the commands so ``--help`` is 
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sim.cli.common import SetOpt, fail
+from sim.cli.common import SetOpt, fail, number
 
 if TYPE_CHECKING:
     from sim.experiment import ExperimentOptions, ExperimentResult, ProgressEvent
@@ -66,17 +65,11 @@ def _progress() -> Iterator[Callable[[ProgressEvent], None]]:
         yield update
 
 
-def _fmt(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "-"
-    return f"{value:.4g}"
-
-
 def _print_result(result: ExperimentResult) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.contract import HEADLINE_METRICS
+    from sim.contract import SUMMARY_METRICS
 
     table = Table(title=f"{result.kind}: {result.reps} replications, 95% CI")
     table.add_column("metric", no_wrap=True)
@@ -84,15 +77,15 @@ def _print_result(result: ExperimentResult) -> None:
         table.add_column(label, justify="right")
     for label in result.labels[1:]:
         table.add_column(f"{label} - {result.labels[0]}", justify="right")
-    for m in (m for m in HEADLINE_METRICS if m in result.metric_names):
+    for m in (m for m in SUMMARY_METRICS if m in result.metric_names):
         cells = []
         for label in result.labels:
             iv = result.interval(m, label)
-            cells.append(f"{_fmt(iv.mean)} [{_fmt(iv.ci_low)}, {_fmt(iv.ci_high)}]")
+            cells.append(f"{number(iv.mean)} [{number(iv.ci_low)}, {number(iv.ci_high)}]")
         for label in result.labels[1:]:
             d = result.difference(m, label)
             star = " *" if d.significant else ""
-            cells.append(f"{_fmt(d.mean)} [{_fmt(d.ci_low)}, {_fmt(d.ci_high)}]{star}")
+            cells.append(f"{number(d.mean)} [{number(d.ci_low)}, {number(d.ci_high)}]{star}")
         table.add_row(m, *cells)
     # off a terminal rich would squeeze the table into 80 columns and cut metric names
     Console(width=None if sys.stdout.isatty() else 200).print(table)

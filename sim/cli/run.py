@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sim.cli.common import SetOpt, fail
+from sim.cli.common import SetOpt, fail, number
 
 
 def run(
@@ -81,15 +81,15 @@ def _print_table(result: Any, folder: Path, events: Path | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.contract import HEADLINE_METRICS
+    from sim.contract import SUMMARY_METRICS
 
     name = result.scenario.scenario.name
     table = Table(title=f"{name} (seed {result.seed})")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for metric in HEADLINE_METRICS:
+    for metric in SUMMARY_METRICS:
         value = result.metrics[metric]
-        table.add_row(metric, "n/a" if value != value else f"{value:,.4g}")
+        table.add_row(metric, "n/a" if value != value else number(value))
     console = Console()
     console.print(table)
     # plain lines, never wrapped, so scripts can pick the paths up

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 TAKEDOWN = [sys.executable, "-c", "from sim.cli import main; main()"]
 
 
@@ -41,3 +43,15 @@ def test_the_module_runs_as_a_script() -> None:
                     "optimize", "sensitivity", "calibrate", "scenarios", "init",
                     "check-mapping"):  # fmt: skip
         assert f"  {command} " in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(102_070.4, "102,070"), (-10_190.0, "-10,190"), (9_999.0, "9,999"), (0.97412, "0.9741"),
+     (43.256, "43.26"), (float("nan"), "-"), (None, "-")],
+)  # fmt: skip
+def test_table_numbers_are_plain(value: float | None, text: str) -> None:
+    """Tables print four significant digits, and whole thousands from 10,000 on."""
+    from sim.cli.common import number
+
+    assert number(value) == text

@@ -35,6 +35,9 @@ def test_run_writes_outputs_and_prints_headlines(
     assert "proactive_to_notice_ratio" in out
     summary = json.loads((out_dir / "summary.json").read_text())
     assert summary["seed"] == 4
+    # cost and harm in money beside the headline, as written, never in e-notation
+    cost = summary["metrics"]["cost_total_usd"]
+    assert cost >= 1e4 and "cost_total_usd" in out and f"{cost:,.0f}" in out and "e+" not in out
     assert summary["scenario"]["scenario"]["horizon_days"] == 12.0
 
 
