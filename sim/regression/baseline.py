@@ -174,6 +174,7 @@ def make_baseline(
         "scenario_file": display_path(path),
         **({"scenario": dict(scenario)} if scenario is not None else {}),
         "scenario_sha256": scenario_hash(path, overrides),
+        "scenario_settings": scenario_dict(load_scenario(path, overrides)),
         "version": package_version(),
         "base_seed": seed,
         "reps": reps,

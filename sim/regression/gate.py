@@ -15,6 +15,8 @@ from sim import shipped
 from sim.experiment.writers import write_json
 from sim.regression import baseline as bl
 from sim.regression import locate, stats
+from sim.regression.drift import drift_notes
+from sim.scenario import load_scenario, scenario_dict
 from sim.scenario_files import resolve
 
 
@@ -134,8 +136,14 @@ def check_one(
     """Rerun one baseline's seeds and test each headline metric (before correction)."""
     path = locate.scenario_of(doc, baselines_dir)
     notes = []
-    if doc.get("scenario_sha256") != bl.scenario_hash(path, overrides):
-        notes.append(f"{doc['scenario_file']}: scenario differs from the baseline's")
+    if "scenario_settings" in doc:
+        now = scenario_dict(load_scenario(path, overrides))
+        notes.extend(drift_notes(doc["scenario_file"], doc["scenario_settings"], now))
+    elif doc.get("scenario_sha256") != bl.scenario_hash(path, overrides):
+        notes.append(
+            f"{doc['scenario_file']}: scenario differs from the baseline's (a baseline made "
+            "before settings were recorded: 'takedown check --update' records them)"
+        )
     values = bl.replicate(path, int(doc["reps"]), int(doc["base_seed"]), overrides, jobs)
     checks, more = compare_values(path.stem, doc, values, same_seeds=True)
     return checks, notes + more

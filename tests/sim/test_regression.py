@@ -111,6 +111,7 @@ def test_check_passes_unchanged_code_and_fails_with_fewer_account_managers(
     assert code == 1, out + err
     assert "check failed" in err and "smoke_short am_utilization" in err
     assert "scenario differs" in err and "reps for 80% at margin" in out
+    assert "account_managers.pool_size 5 -> 3" in err  # the setting that moved, by name
     failures = ET.parse(junit).getroot().find("testsuite").get("failures")  # type: ignore[union-attr]
     assert int(failures or 0) >= 1
 
