@@ -40,7 +40,6 @@ class Misuse:
     record: TrackRecord
     rules: NoticeRules
     agg: Aggregates
-    events: EventLog | None = None
     suspensions: list[Suspension] = field(default_factory=list)
     warnings: int = 0
 
@@ -49,6 +48,11 @@ class Misuse:
         self.warned_h = np.full(n, np.nan)
         self.since_day = np.zeros(n, dtype=np.int64)
         self._counted: set[int] = set()  # notifiers already counted as suspended
+
+    @property
+    def events(self) -> EventLog | None:
+        """The run's event log, if kept."""
+        return self.agg.events
 
     def review(self, day: int, now_h: float) -> None:
         """Daily: warn and suspend the notifiers whose unfounded share is too high."""

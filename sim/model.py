@@ -161,9 +161,7 @@ class Model:
             removals=self.removals,
             rules=self.rules,
         )
-        self.misuse = Misuse(
-            self.scenario.misuse, self.holders.record, self.rules, self.agg, self.events
-        )
+        self.misuse = Misuse(self.scenario.misuse, self.holders.record, self.rules, self.agg)
 
     def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
         self.lifecycle.decided(item, decision)

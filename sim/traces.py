@@ -139,6 +139,13 @@ EVENT_KINDS: dict[str, str] = {
     "channel upheld (the notice's listings come down) or rejected",
     "reinstated": "a listing a notice took down again, its audit reversal overturned by an "
     "upheld complaint (notice_id; beside the listing's removed row)",
+    "warned": "a notifier (notifier_id; listing_id and brand_id -1, fake False) warned under "
+    "the misuse policy (DSA Art. 23); channel misuse",
+    "suspended": "a notifier suspended under the misuse policy; channel misuse",
+    "suspension_ended": "a suspension's end (logged when it starts; only ends by the "
+    "horizon); channel misuse",
+    "self_service": "a Project Zero member's self-service removal (notifier_id) lost or "
+    "regained; channel lost or regained",
     "removed": "a listing taken down; channel: how (proactive, notice, lead, ban, seller)",
     "hidden": "a fake taken off show by its account's block, for the block's length",
     "restored": "a listing back up after a rejected notice or an upheld counter-notice",
@@ -148,13 +155,6 @@ EVENT_KINDS: dict[str, str] = {
     "struck": "an account took a strike (listing_id -1); channel: the rung it reached; fake "
     "False: an honest seller's (account_id: the seller)",
     "banned": "an account banned (listing_id -1); fake False: an honest seller's",
-    "warned": "a notifier (notifier_id; listing_id and brand_id -1, fake False) warned under "
-    "the misuse policy (DSA Art. 23); channel misuse",
-    "suspended": "a notifier suspended under the misuse policy; channel misuse",
-    "suspension_ended": "a suspension's end (logged when it starts; only ends by the "
-    "horizon); channel misuse",
-    "self_service": "a Project Zero member's self-service removal (notifier_id) lost or "
-    "regained; channel lost or regained",
 }
 
 

@@ -16,6 +16,7 @@ from tests.sim.test_invariants import _check
 from tests.sim.test_invariants_notifiers import (
     _check_notices_end,
     _check_notifier_log,
+    _check_sources,
     _check_suspensions,
     _result,
 )
@@ -231,3 +232,4 @@ def test_the_log_rebuilds_the_notifier_side_of_a_busy_run() -> None:
     _check_suspensions(model)
     _check(result)
     _check_notifier_log(model, result)
+    _check_sources(result.metrics)
