@@ -45,22 +45,25 @@ NOTIFIER_METRICS: tuple[tuple[str, str, bool | None, str], ...] = (
         "audits",
         "count",
         _NEITHER,
-        "Self-service (project_zero) notices filed in the window that were sampled for an "
-        "audit and audited by the horizon.",
+        "Remove-first notices of an audited programme (project_zero self-service, and those "
+        "in audits.programmes) filed in the window that were sampled for an audit and "
+        "audited by the horizon.",
     ),
     (
         "audit_reversals",
         "count",
         _LOWER,
-        "Of audits, those that rejected the notice: its listings restored and the rejection "
-        "counted against the notifier.",
+        "Of audits, those that rejected the notice (its listings restored, the rejection "
+        "counted against the notifier) and that no complaint against the reversal got "
+        "upheld.",
     ),
     (
         "complaints_by_notifiers",
         "count",
         _NEITHER,
         "Complaints (DSA Art. 20) notifiers filed in the window against the rejection of their "
-        "review-first notices; sellers' counter-notices are counter_notices.",
+        "review-first notices or an audit's reversal of their remove-first ones; sellers' "
+        "counter-notices are counter_notices.",
     ),
     (
         "am_queue_wait_h_p95_priority",

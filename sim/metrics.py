@@ -168,6 +168,7 @@ class Aggregates:
         self.window = window
         self.demand = demand
         self.daily = daily
+        self.events = events  # the run's event log, if kept (for the misuse policy's steps)
         self.harm = HarmTally(demand, window.warmup_h, window.horizon_h, events)
         self.counts: dict[str, float] = dict.fromkeys(
             (

@@ -5,7 +5,8 @@ Once a day, every notifier not suspended is judged on the notices decided in the
 (at least ``min_decided`` of them; a rejected notice counts as unfounded). Above the
 threshold, a notifier not yet warned is warned; one warned at least ``grace_days`` ago
 is suspended for ``suspension_days``. A suspension clears the warning, and the
-notifier's record starts afresh on the day it ends.
+notifier's record starts afresh on the day it ends. Warnings, suspensions and their ends
+go to the event log when one is kept.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sim.agents.rights_holder import TrackRecord
 from sim.metrics import Aggregates
 from sim.programmes import NoticeRules
 from sim.scenario_notifiers import Misuse as MisuseConfig
+from sim.traces import EventLog
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,11 @@ class Misuse:
         self.since_day = np.zeros(n, dtype=np.int64)
         self._counted: set[int] = set()  # notifiers already counted as suspended
 
+    @property
+    def events(self) -> EventLog | None:
+        """The run's event log, if kept."""
+        return self.agg.events
+
     def review(self, day: int, now_h: float) -> None:
         """Daily: warn and suspend the notifiers whose unfounded share is too high."""
         cfg = self.config
@@ -61,6 +68,8 @@ class Misuse:
         warn = over & np.isnan(self.warned_h)
         self.warned_h[warn] = now_h
         self.warnings += int(warn.sum())
+        if self.events is not None:
+            self.events.add_notifiers("warned", now_h, np.flatnonzero(warn), "misuse")
         for notifier in np.flatnonzero(due).tolist():
             self._suspend(notifier, now_h)
 
@@ -79,6 +88,11 @@ class Misuse:
         end_h = now_h + self.config.suspension_days * 24.0
         self.rules.suspended_until_h[notifier] = end_h
         self.suspensions.append(Suspension(notifier, now_h, end_h))
+        if self.events is not None:
+            one = np.array([notifier])
+            self.events.add_notifiers("suspended", now_h, one, "misuse")
+            if end_h <= self.agg.window.horizon_h:
+                self.events.add_notifiers("suspension_ended", end_h, one, "misuse")
         self.warned_h[notifier] = np.nan
         self.since_day[notifier] = math.ceil(end_h / 24.0)
         if notifier not in self._counted and now_h >= self.agg.window.warmup_h:

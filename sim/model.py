@@ -140,7 +140,9 @@ class Model:
         programme = notifier_programmes(sc, self.brands.programme)
         self.rules = NoticeRules(sc, programme, streams.get("notice_rules"))
         members = np.flatnonzero(programme == PROGRAMMES.index("project_zero"))
-        self.self_service = EarnedSelfService(sc.project_zero, members, self.holders.record)
+        self.self_service = EarnedSelfService(
+            sc.project_zero, members, self.holders.record, self.events
+        )
         self.holders.record.trusted[self.brands.of_programme("good_faith")] = True
 
     def _build_flows(self) -> None:

@@ -4,7 +4,10 @@ Filed (logged, counted, submitted to its brand's desk); on a remove-first route 
 listings come down at once. Decided: what follows depends on the decision, the
 notice's validity and its route (``sim.policies.CONSEQUENCES``): the listings come down,
 are released for later notices or restored, and sellers may counter-notify genuine
-listings taken down wrongly. Every step is handed the notice it acts on.
+listings taken down wrongly. On an audited route (``sim.programmes``) a remove-first
+notice not sampled for an audit is final on filing. Notifiers' complaints against a
+rejection or an audit's reversal are ``sim.complaints``. Every step is handed the notice
+it acts on.
 
 Fakes named by a review-first notice come down at the notice's approval time, but in
 one batch at the start of the next hourly tick, before any sweep reads the store.
@@ -20,6 +23,7 @@ import numpy as np
 from sim.agents.account_manager import Decision, ReviewDesks, ReviewItem
 from sim.agents.legit_seller import LegitSellers
 from sim.agents.rights_holder import Draft, RightsHolders
+from sim.complaints import NotifierComplaints
 from sim.metrics import DailySeries
 from sim.policies import Consequence, Policy, consequence, route_name
 from sim.programmes import NoticeRules
@@ -43,7 +47,7 @@ class OpenNotice:
     brand: int
     remove_first: bool
     notifier: int  # who filed it (the brand's own id for a brand)
-    audit: bool = False  # self-service, sampled for an audit after the removal
+    audit: bool = False  # remove-first on an audited route, sampled for an audit
     genuine_down: IntArray = field(default_factory=_no_ids)  # taken down by this notice
     # fakes a remove-first notice took down on filing, held until its review: their ids,
     # when the seller would have ended them, and when they came down
@@ -79,8 +83,9 @@ class NoticeLifecycle:
         self.removals = removals
         self.rules = rules
         self.agg = removals.agg
+        self.events = removals.events
         self.open: dict[int, OpenNotice] = {}
-        self.complained: dict[int, OpenNotice] = {}  # rejected notices under complaint
+        self.complaints = NotifierComplaints(self)
         # approved review-first valid notices: (approved at, notice id, notice)
         self.pending: list[tuple[float, int, OpenNotice]] = []
         # rejected remove-first valid notices: (rejected at, notice id, notice)
@@ -88,7 +93,7 @@ class NoticeLifecycle:
         self._decided_by_kind = {
             "notice": self._notice_decided,
             "counter_notice": self._counter_decided,
-            "complaint": self._complaint_decided,
+            "complaint": self.complaints.decided,
         }
 
     # ------------------------------------------------------------------ filing
@@ -144,12 +149,15 @@ class NoticeLifecycle:
         for nid, draft, f, p in zip(nids, drafts, first, policies, strict=True):
             if events is not None:
                 route = route_name(p, f)
-                events.add("noticed", now_h, draft.ids, draft.brand, valid, route, notice=nid)
+                events.add(
+                    "noticed", now_h, draft.ids, draft.brand, valid, route,
+                    notice=nid, notifier=draft.filer,
+                )  # fmt: skip
             notice = OpenNotice(nid, draft.ids, valid, draft.brand, f, draft.filer)
             filed.append(notice)
-            if f and not self.rules.audited(p.name):
-                continue  # self-service, not sampled: no review ever (see _actioned)
-            notice.audit = f and p.name == "project_zero"
+            if f and not self.rules.reviewed(p.name):
+                continue  # audited route, not sampled: no review ever (see _actioned)
+            notice.audit = f and self.rules.audits(p.name)
             self.open[nid] = notice
             item = ReviewItem(
                 nid, draft.brand, valid, now_h, priority=self.rules.priority[draft.filer]
@@ -160,19 +168,20 @@ class NoticeLifecycle:
     def file(self, draft: Draft, now_h: float) -> None:
         """File one notice and flag its listings as under notice; a remove-first one is
         acted on now."""
-        self._mark_noticed(draft.ids, draft.valid, True)
+        self.mark_noticed(draft.ids, draft.valid, True)
         for notice in self._file_all([draft], now_h, draft.valid):
-            self._act_on(notice, now_h)
+            self.act_on(notice, now_h)
             if notice.nid not in self.open:
                 self._actioned(notice, now_h)
 
     def _actioned(self, notice: OpenNotice, t_h: float) -> None:
-        """A self-service notice not sampled for an audit: final on filing, as if approved
-        (a genuine listing it took down may still be counter-notified)."""
+        """A remove-first notice on an audited route not sampled for an audit: final on
+        filing, as if approved (a genuine listing it took down may still be
+        counter-notified)."""
         self.log.actioned(notice.nid)
-        self._follow(notice, consequence(True, notice.valid, True), t_h)
+        self.follow(notice, consequence(True, notice.valid, True), t_h)
 
-    def _mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:
+    def mark_noticed(self, ids: IntArray, valid: bool, flag: bool) -> None:
         if valid:
             self.store.cols["noticed"][self.store.rows_of(ids)] = flag
         else:
@@ -220,14 +229,16 @@ class NoticeLifecycle:
             notice.held_ids, notice.held_expires_h = ids[lo:hi], expires_h[lo:hi]
             notice.held_h = float(t_h[i])
 
-    def _act_on(self, notice: OpenNotice, t_h: float) -> None:
-        """Take down what one notice names (still live) at ``t_h``."""
+    def act_on(self, notice: OpenNotice, t_h: float, trace: bool = True) -> None:
+        """Take down what one notice names (still live) at ``t_h``; ``trace``: count the
+        genuine listings in the notice trace (not when taken down a second time)."""
         if notice.valid:
             self.take_down([notice], np.array([t_h]))
             return
         notice.genuine_down = self.legit.take_down(notice.ids, t_h, "notice")
         k = len(notice.genuine_down)
-        self.log.removed(notice.nid, t_h, k)
+        if trace:
+            self.log.removed(notice.nid, t_h, k)
         if k:
             self.agg.add(self.rules.action_key(notice.notifier), t_h, k)
             self.agg.add("genuine_removed_by_notice", t_h, k)
@@ -245,6 +256,8 @@ class NoticeLifecycle:
                     notice.held_ids, notice.held_expires_h, notice.held_h, t_h, notice.nid
                 )
             self.restoring.clear()
+        if self.complaints.retaking:  # after the restorations the reversals queued
+            self.complaints.retake_queued()
 
     # ------------------------------------------------------------------ decisions
 
@@ -256,29 +269,36 @@ class NoticeLifecycle:
         notice = self.open.pop(item.item_id)
         t_h = d.decided_h
         self.log.decided(notice.nid, t_h, d.approved, notice.audit)
-        if self.removals.events is not None:
+        if self.events is not None:
             verdict = "approved" if d.approved else "rejected"
-            none = np.array([-1])
-            self.removals.events.add(
-                "decided", t_h, none, notice.brand, notice.valid, verdict, notice=notice.nid
-            )
+            self.log_notice("decided", notice, t_h, verdict)
+            if notice.audit:
+                self.log_notice("audited", notice, t_h, "upheld" if d.approved else "reversed")
         record = self.holders.record
         record.add("decided", notice.notifier, t_h)
         if d.approved:
             record.add("approved", notice.notifier, t_h)
-        self._follow(notice, consequence(d.approved, notice.valid, notice.remove_first), t_h)
-        if not d.approved and not notice.remove_first and self.rules.complains():
-            self._complain(notice, t_h)
+        self.follow(notice, consequence(d.approved, notice.valid, notice.remove_first), t_h)
+        if not d.approved:
+            self.complaints.rejected(notice, t_h)
 
-    def _follow(self, notice: OpenNotice, then: Consequence, t_h: float) -> None:
+    def log_notice(self, kind: str, notice: OpenNotice, t_h: float, channel: str) -> None:
+        """An event of a notice (no listing) in the event log."""
+        assert self.events is not None
+        self.events.add(
+            kind, t_h, np.array([-1]), notice.brand, notice.valid, channel,
+            notice=notice.nid, notifier=notice.notifier,
+        )  # fmt: skip
+
+    def follow(self, notice: OpenNotice, then: Consequence, t_h: float) -> None:
         """What a decision (or a self-service filing, or an upheld complaint) does."""
         if then.take_down:
             if notice.valid:  # the store changes only at ticks: queued for the next one
                 self.pending.append((t_h, notice.nid, notice))
             else:
-                self._act_on(notice, t_h)
+                self.act_on(notice, t_h)
         if then.release:
-            self._mark_noticed(notice.ids, notice.valid, False)
+            self.mark_noticed(notice.ids, notice.valid, False)
         if then.contest:
             self.contest(notice.genuine_down, t_h, charge_brand=True, notifier=notice.notifier)
         if then.restore and notice.valid:  # the store changes only at ticks
@@ -305,23 +325,3 @@ class NoticeLifecycle:
 
     def _counter_decided(self, item: ReviewItem, d: Decision) -> None:
         self.legit.counter_decided(item.item_id, d.approved, d.decided_h)
-
-    # ------------------------------------------------------------------ complaints
-
-    def _complain(self, notice: OpenNotice, t_h: float) -> None:
-        """The notifier complains about the rejection (DSA Art. 20): a second review."""
-        self.complained[notice.nid] = notice
-        self.agg.add("complaints_by_notifiers", t_h, 1.0)
-        priority = int(self.rules.priority[notice.notifier])
-        item = ReviewItem(notice.nid, notice.brand, notice.valid, t_h, "complaint", priority)
-        self.desks.for_brand(notice.notifier).submit(item)
-
-    def _complaint_decided(self, item: ReviewItem, d: Decision) -> None:
-        """An upheld complaint reverses the rejection: the notice's listings come down."""
-        notice = self.complained.pop(item.item_id)
-        if not d.approved:
-            return
-        self.log.upheld(notice.nid)
-        self.holders.record.add("approved", notice.notifier, d.decided_h)
-        self._mark_noticed(notice.ids, notice.valid, True)
-        self._follow(notice, consequence(True, notice.valid, False), d.decided_h)

@@ -1,6 +1,6 @@
 """Programmes as combinable rules around a notice's route (``sim.policies`` decides the
 route itself): earned self-service removal with its loss and lock-out (Project Zero),
-audit sampling of self-service notices, priority classes in the review queues, the
+audit sampling of remove-first notices, priority classes in the review queues, the
 DSA source of each notice (Art. 16 or trusted flagger), complaints by notifiers, and
 who may file (the Art. 23 suspensions, ``sim.misuse``).
 
@@ -19,6 +19,7 @@ from sim.agents.rights_holder import TrackRecord
 from sim.review_classes import ORDINARY, PRIORITY
 from sim.scenario import PROGRAMMES, Scenario
 from sim.scenario_notifiers import ProjectZero as ProjectZeroConfig
+from sim.traces import EventLog
 from sim.types import BoolArray, IntArray
 
 SOURCES = ("article_16", "trusted_flagger")
@@ -45,21 +46,36 @@ class NoticeRules:
         self.source: NDArray[np.int8] = (programme == PROGRAMMES.index("trusted_flagger")).astype(
             np.int8
         )
-        self.audit_share = scenario.project_zero.audit_share
-        self.complaint_prob = scenario.complaints.notifier_complaint_prob
+        audits = scenario.audits
+        self.audit_share = {"project_zero": scenario.project_zero.audit_share} | dict.fromkeys(
+            audits.programmes, audits.share
+        )
+        complaints = scenario.complaints
+        self.complaint_prob = complaints.notifier_complaint_prob
+        self.reversal_complaint_prob = complaints.audit_reversal_complaint_prob
         self.suspended_until_h = np.zeros(len(programme))
-        self._rng_audit, self._rng_complaint = rng.spawn(2)
+        # children are numbered: a third leaves the first two drawing what they drew before
+        self._rng_audit, self._rng_complaint, self._rng_reversal = rng.spawn(3)
 
-    def audited(self, route: str) -> bool:
+    def audits(self, route: str) -> bool:
+        """Whether remove-first notices on ``route`` are audited by sampling (project_zero
+        always; others when listed in the scenario's ``audits``)."""
+        return route in self.audit_share
+
+    def reviewed(self, route: str) -> bool:
         """Whether a remove-first notice on ``route`` is reviewed afterwards: always, but
-        a self-service (project_zero) one only when sampled for an audit."""
-        if route != "project_zero":
-            return True
-        return bool(self._rng_audit.random() < self.audit_share)
+        on an audited route only when sampled for an audit (else it is final on filing)."""
+        share = self.audit_share.get(route)
+        return share is None or bool(self._rng_audit.random() < share)
 
     def complains(self) -> bool:
         """Whether a notifier complains about the rejection of its notice."""
         return self.complaint_prob > 0 and bool(self._rng_complaint.random() < self.complaint_prob)
+
+    def complains_of_reversal(self) -> bool:
+        """Whether a notifier complains about an audit's reversal of its notice."""
+        p = self.reversal_complaint_prob
+        return p > 0 and bool(self._rng_reversal.random() < p)
 
     def may_file(self, notifiers: IntArray, now_h: float) -> BoolArray:
         """Which of ``notifiers`` are not suspended at ``now_h``."""
@@ -89,11 +105,13 @@ class EarnedSelfService:
     """Project Zero admission: members start with self-service removal (enrolment), lose it
     when their acceptance rate over the window falls below the bar (with at least
     ``min_decided`` decided notices, audits included), and regain it once the record
-    qualifies again and the lock-out is over. Reviewed once a day."""
+    qualifies again and the lock-out is over. Reviewed once a day; each loss and regain
+    goes to the event log when one is kept."""
 
     rules: ProjectZeroConfig
     members: IntArray
     record: TrackRecord
+    events: EventLog | None = None
     locked_until_h: np.ndarray = field(init=False)
     changes: list[StatusChange] = field(default_factory=list)
 
@@ -120,3 +138,6 @@ class EarnedSelfService:
         self.record.self_service[gain] = True
         self.changes.extend(StatusChange(now_h, int(n), False) for n in lose)
         self.changes.extend(StatusChange(now_h, int(n), True) for n in gain)
+        if self.events is not None:
+            self.events.add_notifiers("self_service", now_h, lose, "lost")
+            self.events.add_notifiers("self_service", now_h, gain, "regained")

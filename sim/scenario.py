@@ -25,7 +25,7 @@ from sim.scenario_costs import Costs
 from sim.scenario_files import ScenarioError as ScenarioError
 from sim.scenario_files import apply_overrides as apply_overrides
 from sim.scenario_files import parse_override as parse_override
-from sim.scenario_notifiers import Abusers, Complaints, Misuse, ProjectZero, ReviewPriority
+from sim.scenario_notifiers import Abusers, Audits, Complaints, Misuse, ProjectZero, ReviewPriority
 from sim.scenario_notifiers import GoodFaith as GoodFaith
 from sim.scenario_response import Adaptation, Choice, Economics, EntryExit
 from sim.scenario_types import (
@@ -352,12 +352,14 @@ class Scenario(_Section):
     """Bad-faith notifiers (off by default)."""
     project_zero: ProjectZero = Field(default_factory=ProjectZero)
     """Earned self-service removal and its audits (brands in the project_zero programme)."""
+    audits: Audits = Field(default_factory=Audits)
+    """Audit sampling of other remove-first programmes (off by default)."""
     review_priority: ReviewPriority = Field(default_factory=ReviewPriority)
     """Priority classes in the review queues (off by default)."""
     misuse: Misuse = Field(default_factory=Misuse)
     """The Art. 23 misuse policy (off by default)."""
     complaints: Complaints = Field(default_factory=Complaints)
-    """Complaints by notifiers against rejected notices (off by default)."""
+    """Complaints by notifiers against rejections and audit reversals (off by default)."""
 
 
 # --------------------------------------------------------------------------- loading

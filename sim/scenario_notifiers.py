@@ -1,7 +1,7 @@
 """Scenario sections of the notifiers and the programmes built around notice abuse:
 bad-faith notifiers, earned admission (Good Faith Takedown's remove-first status,
-Project Zero's self-service removal), priority review, the DSA's Art. 23 misuse policy
-and Art. 20 complaints.
+Project Zero's self-service removal), audit sampling of remove-first notices, priority
+review, the DSA's Art. 23 misuse policy and Art. 20 complaints.
 
 Every new setting defaults to off, so a scenario that names none of them runs as before.
 """
@@ -85,6 +85,22 @@ class ProjectZero(Section):
     final on filing); an audit that rejects a notice restores its listings."""
 
 
+class Audits(Section):
+    """Remove-first with audit sampling for the other remove-first programmes (Project
+    Zero's own share is project_zero.audit_share): a listed programme's remove-first
+    notices are final on filing, except a sampled share audited afterwards. An audit that
+    rejects a notice restores its listings and counts against the notifier."""
+
+    programmes: list[Literal["good_faith", "joint_force"]] = Field(
+        default_factory=list, max_length=2
+    )
+    """Remove-first programmes audited by sampling (empty: their remove-first notices are
+    all reviewed after the removal, none final on filing)."""
+    share: Prob = 0.1
+    """Share of the listed programmes' remove-first notices sampled for an audit (the rest
+    are final on filing: 0 audits none, 1 audits every one)."""
+
+
 class ReviewPriority(Section):
     """Priority classes in the review queues: the notices of the listed programmes are
     reviewed first (non-preemptive: a review in progress is finished)."""
@@ -116,9 +132,13 @@ class Misuse(Section):
 
 
 class Complaints(Section):
-    """DSA Art. 20 complaints by notifiers against the rejection of their notices, decided by a
-    second review (sellers' counter-notices are legit_sellers.counter_notice_prob)."""
+    """DSA Art. 20 complaints by notifiers against the rejection of their notices, or an
+    audit's reversal of them, decided by a second review (sellers' counter-notices are
+    legit_sellers.counter_notice_prob)."""
 
     notifier_complaint_prob: Prob = 0.0
     """Probability that a notifier complains about a rejected review-first notice (0: none);
     an upheld complaint has the notice's listings taken down."""
+    audit_reversal_complaint_prob: Prob = 0.0
+    """Probability that a notifier complains about an audit's reversal of its remove-first
+    notice (0: none); an upheld complaint has the restored listings taken down again."""

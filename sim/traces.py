@@ -1,5 +1,6 @@
 """Per-row traces of one run: the notice trace (one row per notice, filled in as notices
-are decided and acted on) and the optional per-listing event log.
+are decided and acted on) and the optional event log (listings, accounts, notices and
+notifiers).
 """
 
 from __future__ import annotations
@@ -112,9 +113,11 @@ class NoticeLog:
         return out
 
 
-# what each kind of event records: ``listing_id`` (-1 for events of an account or a
-# notice), ``account_id`` (a fake's seller; -1 where none), ``notice_id`` (-1 where none),
-# ``price_usd`` (the genuine price, NaN where not drawn) and ``channel`` (a label)
+# what each kind of event records: ``listing_id`` (-1 for events of an account, a notice
+# or a notifier), ``account_id`` (a fake's seller; -1 where none), ``notice_id`` (-1 where
+# none), ``price_usd`` (the genuine price, NaN where not drawn), ``channel`` (a label) and
+# ``notifier_id`` (who filed the notice, for events of notices; the notifier, for events
+# of notifiers; -1 otherwise). Events of notifiers have fake False and brand_id -1.
 EVENT_KINDS: dict[str, str] = {
     "posted": "a fake posted, channel new or relist (price only for those that went live)",
     "blocked_at_upload": "a fake caught by the upload check, never on show",
@@ -124,8 +127,25 @@ EVENT_KINDS: dict[str, str] = {
     "price_usd: the price paid",
     "sale_lost": "a genuine unit not sold while the listing was down, recorded when the "
     "spell is folded; channel removed, block or ban; price_usd: the genuine price",
-    "noticed": "a listing named in a notice (notice_id); channel: its route",
-    "decided": "a notice decided (listing_id -1); channel approved or rejected",
+    "noticed": "a listing named in a notice (notice_id; notifier_id: who filed it); channel: "
+    "its route",
+    "decided": "a notice decided (listing_id -1; notifier_id: who filed it); channel approved "
+    "or rejected",
+    "audited": "a remove-first notice sampled for an audit decided (listing_id -1, beside "
+    "its decided row); channel upheld or reversed (its listings restored)",
+    "complained": "a notifier complained about a decision on its notice (DSA Art. 20; "
+    "listing_id -1); channel rejection (of a review-first notice) or audit_reversal",
+    "complaint_decided": "a notifier's complaint decided by a second review (listing_id -1); "
+    "channel upheld (the notice's listings come down) or rejected",
+    "reinstated": "a listing a notice took down again, its audit reversal overturned by an "
+    "upheld complaint (notice_id; beside the listing's removed row)",
+    "warned": "a notifier (notifier_id; listing_id and brand_id -1, fake False) warned under "
+    "the misuse policy (DSA Art. 23); channel misuse",
+    "suspended": "a notifier suspended under the misuse policy; channel misuse",
+    "suspension_ended": "a suspension's end (logged when it starts; only ends by the "
+    "horizon); channel misuse",
+    "self_service": "a Project Zero member's self-service removal (notifier_id) lost or "
+    "regained; channel lost or regained",
     "removed": "a listing taken down; channel: how (proactive, notice, lead, ban, seller)",
     "hidden": "a fake taken off show by its account's block, for the block's length",
     "restored": "a listing back up after a rejected notice or an upheld counter-notice",
@@ -152,6 +172,7 @@ class EventLog:
         "account_id",
         "notice_id",
         "price_usd",
+        "notifier_id",
     )
 
     def __init__(self) -> None:
@@ -169,6 +190,7 @@ class EventLog:
         account: IntArray | int = -1,
         notice: IntArray | int = -1,
         price_usd: FloatArray | float = np.nan,
+        notifier: IntArray | int = -1,
     ) -> None:
         """Events of one kind for the listings ``ids`` (the other columns broadcast)."""
         k = len(ids)
@@ -189,6 +211,7 @@ class EventLog:
                 "account_id": full(account, np.int64),
                 "notice_id": full(notice, np.int64),
                 "price_usd": full(price_usd, np.float64),
+                "notifier_id": full(notifier, np.int64),
             }
         )
 
@@ -196,6 +219,13 @@ class EventLog:
         """Events of accounts (strikes, bans): no listing, no brand."""
         none = np.full(len(accounts), -1, dtype=np.int64)
         self.add(kind, t_h, none, none, True, np.asarray(channel, dtype=object), account=accounts)
+
+    def add_notifiers(
+        self, kind: str, t_h: FloatArray | float, notifiers: IntArray, channel: str
+    ) -> None:
+        """Events of notifiers (warnings, suspensions, self-service): no listing, no brand."""
+        none = np.full(len(notifiers), -1, dtype=np.int64)
+        self.add(kind, t_h, none, none, False, channel, notifier=notifiers)
 
     def table(self) -> dict[str, np.ndarray]:
         """Every event in time order (ties in the order recorded); a listing's first
@@ -211,6 +241,7 @@ class EventLog:
                 "account_id": np.empty(0, dtype=np.int64),
                 "notice_id": np.empty(0, dtype=np.int64),
                 "price_usd": np.empty(0),
+                "notifier_id": np.empty(0, dtype=np.int64),
             }
         out = {c: np.concatenate([ch[c] for ch in self.chunks]) for c in self.COLUMNS}
         sale = np.flatnonzero(out["kind"] == "first_sale")

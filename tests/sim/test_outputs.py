@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -79,7 +80,9 @@ def test_event_log_parquet(smoke: Scenario, tmp_path: Path) -> None:
         "account_id",
         "notice_id",
         "price_usd",
+        "notifier_id",
     ]
+    assert table.schema.field("notifier_id").type == pa.int64()
     assert table.num_rows == len(result.events["t_h"])  # type: ignore[index]
     assert table.num_rows > 100
 
