@@ -82,7 +82,7 @@ class NotifierComplaints:
         if n.events is not None:
             brand = n.catalog.brand[ids]
             n.events.add(
-                "reinstated", t_h, ids, brand, False, "complaint",
+                "removed_again", t_h, ids, brand, False, "complaint",
                 notice=notice.nid, notifier=notice.notifier,
             )  # fmt: skip
         n.mark_noticed(notice.ids, False, False)
@@ -108,6 +108,6 @@ class NotifierComplaints:
             n.agg.add(n.rules.action_key(notice.notifier), t_h, k)
         if n.events is not None:
             n.events.add(
-                "reinstated", t_h, ids[here], brand[here], True, "complaint",
+                "removed_again", t_h, ids[here], brand[here], True, "complaint",
                 account=account[here], notice=notice.nid, notifier=notice.notifier,
             )  # fmt: skip

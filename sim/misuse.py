@@ -69,7 +69,7 @@ class Misuse:
         self.warned_h[warn] = now_h
         self.warnings += int(warn.sum())
         if self.events is not None:
-            self.events.add_notifiers("warned", now_h, np.flatnonzero(warn), "misuse")
+            self.events.add_notifiers("notifier_warned", now_h, np.flatnonzero(warn), "misuse")
         for notifier in np.flatnonzero(due).tolist():
             self._suspend(notifier, now_h)
 
@@ -90,9 +90,9 @@ class Misuse:
         self.suspensions.append(Suspension(notifier, now_h, end_h))
         if self.events is not None:
             one = np.array([notifier])
-            self.events.add_notifiers("suspended", now_h, one, "misuse")
+            self.events.add_notifiers("notifier_suspended", now_h, one, "misuse")
             if end_h <= self.agg.window.horizon_h:
-                self.events.add_notifiers("suspension_ended", end_h, one, "misuse")
+                self.events.add_notifiers("notifier_suspension_ended", end_h, one, "misuse")
         self.warned_h[notifier] = np.nan
         self.since_day[notifier] = math.ceil(end_h / 24.0)
         if notifier not in self._counted and now_h >= self.agg.window.warmup_h:

@@ -137,13 +137,13 @@ EVENT_KINDS: dict[str, str] = {
     "listing_id -1); channel rejection (of a review-first notice) or audit_reversal",
     "complaint_decided": "a notifier's complaint decided by a second review (listing_id -1); "
     "channel upheld (the notice's listings come down) or rejected",
-    "reinstated": "a listing a notice took down again, its audit reversal overturned by an "
+    "removed_again": "a listing a notice took down again, its audit reversal overturned by an "
     "upheld complaint (notice_id; beside the listing's removed row)",
-    "warned": "a notifier (notifier_id; listing_id and brand_id -1, fake False) warned under "
-    "the misuse policy (DSA Art. 23); channel misuse",
-    "suspended": "a notifier suspended under the misuse policy; channel misuse",
-    "suspension_ended": "a suspension's end (logged when it starts; only ends by the "
-    "horizon); channel misuse",
+    "notifier_warned": "a notifier (notifier_id; listing_id and brand_id -1, fake False) "
+    "warned under the misuse policy (DSA Art. 23); channel misuse",
+    "notifier_suspended": "a notifier suspended under the misuse policy; channel misuse",
+    "notifier_suspension_ended": "a notifier's suspension over (logged when it starts; only "
+    "ends by the horizon); channel misuse",
     "self_service": "a Project Zero member's self-service removal (notifier_id) lost or "
     "regained; channel lost or regained",
     "removed": "a listing taken down; channel: how (proactive, notice, lead, ban, seller)",

@@ -134,7 +134,7 @@ def test_project_zero_keeps_its_own_audit_share() -> None:
 def test_complaints_against_reversals_take_listings_down_again() -> None:
     """Every audit reversal draws a complaint (probability 1), decided by a second review
     as error-prone as the first: some are upheld, and each upheld one takes the notice's
-    restored listings down again (logged as reinstated, beside a removal)."""
+    restored listings down again (logged as removed_again, beside a removal)."""
     sc = joint_force(
         **AUDITED,
         account_managers={"reject_valid_prob": 0.4, "approve_invalid_prob": 0.3},
@@ -151,7 +151,7 @@ def test_complaints_against_reversals_take_listings_down_again() -> None:
     decided = kind == "complaint_decided"
     upheld = set(nid[decided & (channel == "upheld")].tolist())
     assert len(upheld) > 3 and (decided & (channel == "rejected")).any()
-    again = kind == "reinstated"
+    again = kind == "removed_again"
     assert set(nid[again].tolist()) <= upheld
     assert again[ev["fake"]].any() and again[~ev["fake"]].any()  # fakes and genuine ones
     removed = kind == "removed"
@@ -221,11 +221,16 @@ def test_the_log_rebuilds_the_notifier_side_of_a_busy_run() -> None:
     model = simulate(sc, 6, events=True)
     ev = events(model)
     kinds = set(ev["kind"].tolist())
-    assert {"audited", "complained", "complaint_decided", "reinstated"} <= kinds
-    assert {"warned", "suspended", "suspension_ended", "self_service"} <= kinds
+    assert {"audited", "complained", "complaint_decided", "removed_again"} <= kinds
+    assert {
+        "notifier_warned",
+        "notifier_suspended",
+        "notifier_suspension_ended",
+        "self_service",
+    } <= kinds
     assert set(ev["channel"][ev["kind"] == "self_service"]) == {"lost", "regained"}
     assert set(ev["channel"][ev["kind"] == "complained"]) == {"rejection", "audit_reversal"}
-    ended = (ev["kind"] == "suspension_ended").sum()
+    ended = (ev["kind"] == "notifier_suspension_ended").sum()
     assert len(model.misuse.suspensions) > ended  # one runs past the horizon: no end logged
     result = _result(model, 6)
     _check_notices_end(model)

@@ -149,7 +149,7 @@ def _check_events(result: RunResult) -> None:
         assert per_day == np.count_nonzero(ev["channel"][fake_removed] == ch)
     by_notice = np.count_nonzero(ev["channel"][fake_removed] == "notice")
     # fakes a notice took down again (its audit reversal overturned) count once in the trace
-    again = np.count_nonzero(ev["fake"] & (ev["kind"] == "reinstated"))
+    again = np.count_nonzero(ev["fake"] & (ev["kind"] == "removed_again"))
     assert notices["listings_removed"][notices["valid"]].sum() + again == by_notice
     horizon_h = result.scenario.scenario.horizon_days * 24
     assert ((ev["t_h"] >= 0) & (ev["t_h"] <= horizon_h)).all()

@@ -121,9 +121,9 @@ def _check_suspensions(model: Model) -> None:
 def _spans(ev: dict[str, np.ndarray]) -> dict[int, list[tuple[float, float]]]:
     """Each notifier's suspensions from the log: a start, then its end (none logged for an
     end past the horizon: then it is the last one)."""
-    mine = np.isin(ev["kind"], ("suspended", "suspension_ended"))
+    mine = np.isin(ev["kind"], ("notifier_suspended", "notifier_suspension_ended"))
     out: dict[int, list[tuple[float, float]]] = {}
-    starts = ev["kind"][mine] == "suspended"
+    starts = ev["kind"][mine] == "notifier_suspended"
     rows = zip(ev["notifier_id"][mine].tolist(), ev["t_h"][mine].tolist(), starts, strict=True)
     for notifier, t, start in sorted(rows):  # by notifier, time; an end before a start
         spans = out.setdefault(notifier, [])
@@ -147,9 +147,9 @@ def _check_notifier_log(model: Model, result: RunResult) -> None:
     # notices' rows carry their filer, as the trace does
     notifier_of = result.notices["notifier_id"]
     assert (ev["notifier_id"][noticed] == notifier_of[nid[noticed]]).all()
-    suspended = kind == "suspended"
+    suspended = kind == "notifier_suspended"
     assert len(set(ev["notifier_id"][suspended & inside].tolist())) == m["notifiers_suspended"]
-    assert np.count_nonzero(kind == "warned") == model.misuse.warnings
+    assert np.count_nonzero(kind == "notifier_warned") == model.misuse.warnings
     assert np.count_nonzero((kind == "complained") & inside) == m["complaints_by_notifiers"]
     filed_h = dict(zip(nid[noticed].tolist(), t[noticed].tolist(), strict=True))
     warm = model.window.warmup_h
