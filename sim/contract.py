@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sim.contract_notifiers import NOTIFIER_METRICS
 from sim.contract_response import RESPONSE_METRICS
+from sim.contract_sellers import SELLER_METRICS
 
 # units: count (things), ratio (count / count), share (0..1), h (hours),
 # USD, listing_days (listings x days up)
@@ -372,6 +373,7 @@ METRICS: tuple[Metric, ...] = (
 )
 
 METRICS = METRICS + tuple(Metric(*row) for row in (*RESPONSE_METRICS, *NOTIFIER_METRICS))
+METRICS = METRICS + tuple(Metric(*row) for row in SELLER_METRICS)
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRIC_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
