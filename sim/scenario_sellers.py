@@ -15,9 +15,13 @@ from sim.scenario_types import Days, PositiveDays, Section
 class SellerMisuse(Section):
     """The DSA Art. 23(1) misuse policy for sellers, counterfeit accounts and honest sellers
     alike: a seller with too many of its listings removed as illegal in a window (removals
-    that stand) is warned, then suspended for a period. It runs beside the strike ladder
-    ([platform.strikes]); to apply it alone, write ``ladder = ["warn"]`` there (strikes
-    then only warn)."""
+    that stand) is warned, then suspended for a period: its listings hidden, no new ones,
+    an honest seller's sales lost. It runs beside the strike ladder ([platform.strikes]):
+    a ladder block never shortens a suspension, strikes go on counting, and a ladder ban
+    ends one (a banned counterfeiter's new account starts clean). A suspension hides the
+    listings that would draw the next strikes, so on top of a ladder that bans it can put
+    bans off. To apply the policy alone, write ``ladder = ["warn"]`` there (strikes then
+    only warn)."""
 
     enabled: bool = False
     """Apply the policy (checked once a day for every open seller account)."""
