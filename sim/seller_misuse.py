@@ -26,6 +26,7 @@ import numpy as np
 
 from sim.agents.counterfeiter import Accounts
 from sim.agents.legit_seller import LegitSellers
+from sim.due_list import DueList
 from sim.metrics import Aggregates
 from sim.removals import Removals
 from sim.scenario_sellers import SellerMisuse as SellerMisuseConfig
@@ -57,39 +58,56 @@ def _grown(arr: np.ndarray, n: int, fill: float) -> np.ndarray:
 
 
 class StandingRemovals:
-    """Removals that stand, per seller: a (time, seller, +1) entry for each, a -1 at the same
-    time for one undone later, kept while it may still fall in a window. Entries before a
-    seller's ``since_h`` (its record's fresh start) do not count."""
+    """Removals that stand, per seller, over a sliding window of ``window_h``: a running
+    count per seller (+1 for each removal, -1 for one undone later), and a calendar of
+    when each counted entry leaves the window. Entries before a seller's ``since_h`` (its
+    record's fresh start) do not count; a fresh start comes after every entry already
+    seen, so an entry counted is exactly one taken off again when it leaves."""
 
-    def __init__(self) -> None:
-        self._parts: list[tuple[FloatArray, IntArray, IntArray]] = []
+    def __init__(self, window_h: float) -> None:
+        self.window_h = window_h
+        self.total = np.zeros(0, dtype=np.int64)
         self.since_h = np.zeros(0)
+        self.last_h = np.zeros(0)  # each seller's latest entry
+        self.leaving = DueList(width=4)  # (leaves at, seller, sign, time)
+        self.judged_h = -np.inf  # the last ``counts`` time: entries gone by then never count
+
+    def _fit(self, n: int) -> None:
+        self.total = _grown(self.total, n, 0)
+        self.since_h = _grown(self.since_h, n, 0.0)
+        self.last_h = _grown(self.last_h, n, -np.inf)
 
     def add(self, sellers: IntArray, t_h: FloatArray | float, sign: int = 1) -> None:
         if len(sellers) == 0:
             return
         t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), sellers.shape)
-        self._parts.append((t.copy(), sellers.astype(np.int64), np.full(len(t), sign)))
+        self._fit(int(sellers.max()) + 1)
+        np.maximum.at(self.last_h, sellers, t)
+        leaves = t + self.window_h
+        keep = (t >= self.since_h[sellers]) & (leaves >= self.judged_h)
+        if not keep.all():
+            sellers, t, leaves = sellers[keep], t[keep], leaves[keep]
+        np.add.at(self.total, sellers, sign)
+        self.leaving.push(leaves, sellers.astype(np.int64), np.full(len(t), sign), t)
 
     def fresh(self, sellers: IntArray, t_h: FloatArray | float) -> None:
-        """These sellers' records start afresh at ``t_h``."""
+        """These sellers' records start afresh at ``t_h`` (or just after their latest
+        entry, if later)."""
         if len(sellers):
-            self.since_h = _grown(self.since_h, int(sellers.max()) + 1, 0.0)
-            self.since_h[sellers] = t_h
+            self._fit(int(sellers.max()) + 1)
+            after = np.nextafter(self.last_h[sellers], np.inf)
+            self.since_h[sellers] = np.maximum(t_h, after)
+            self.total[sellers] = 0
 
-    def counts(self, n: int, lo_h: float, hi_h: float) -> IntArray:
-        """Removals standing per seller (``n`` of them) in ``[lo_h, hi_h)``; entries older
-        than ``lo_h`` are dropped for good."""
-        if not self._parts:
-            return np.zeros(n, dtype=np.int64)
-        t, seller, sign = (np.concatenate(c) for c in zip(*self._parts, strict=True))
-        keep = t >= lo_h
-        t, seller, sign = t[keep], seller[keep], sign[keep]
-        self._parts = [(t, seller, sign)] if len(t) else []
-        self.since_h = _grown(self.since_h, n, 0.0)
-        mine = (t >= self.since_h[seller]) & (t < hi_h)
-        got = np.bincount(seller[mine], weights=sign[mine], minlength=n)[:n]
-        return np.rint(got).astype(np.int64)
+    def counts(self, n: int, now_h: float) -> IntArray:
+        """Removals standing per seller (``n`` of them) in the window that ends at
+        ``now_h`` (a whole hour, never earlier than the last call's)."""
+        _, seller, sign, t = self.leaving.pop_before(now_h)
+        gone = t >= self.since_h[seller]
+        np.subtract.at(self.total, seller[gone], sign[gone])
+        self.judged_h = now_h
+        self._fit(n)
+        return self.total[:n]
 
 
 class SellerSide:
@@ -97,11 +115,11 @@ class SellerSide:
     sellers, with their record, warnings and suspensions. ``suspend`` is what a suspension
     does to them."""
 
-    def __init__(self, fake: bool, accounts: Accounts, suspend: SuspendFn) -> None:
+    def __init__(self, fake: bool, accounts: Accounts, suspend: SuspendFn, window_h: float) -> None:
         self.fake = fake
         self.accounts = accounts
         self.suspend = suspend
-        self.removals = StandingRemovals()
+        self.removals = StandingRemovals(window_h)
         self.warned_h = np.full(0, np.nan)
         self.until_h = np.zeros(0)  # the end of each seller's last suspension
         self.running: dict[int, int] = {}  # seller -> its running suspension (index)
@@ -189,7 +207,7 @@ class SellerMisuse:
         side.fit(n)
         for seller in [s for s in side.running if side.until_h[s] <= now_h]:
             side.end(seller, float(side.until_h[seller]), "served")
-        counts = side.removals.counts(n, now_h - cfg.window_days * 24.0, now_h)
+        counts = side.removals.counts(n, now_h)
         free = (side.until_h[:n] <= now_h) & side.accounts.active[:n]
         over = free & (counts >= cfg.removals_threshold)
         warned = side.warned_h[:n]
@@ -246,8 +264,9 @@ def build_seller_misuse(
         blocked[sellers] = np.maximum(blocked[sellers], end_h)
         removals.hide(sellers, np.full(len(sellers), t_h), end_h - t_h, "suspension")
 
-    counterfeit = SellerSide(True, accounts, hide)
-    honest = SellerSide(False, legit.accounts, legit.suspend)
+    window_h = config.window_days * 24.0
+    counterfeit = SellerSide(True, accounts, hide, window_h)
+    honest = SellerSide(False, legit.accounts, legit.suspend, window_h)
     if config.enabled:
         removals.art23, legit.art23 = counterfeit, honest
     return SellerMisuse(config, agg, events, counterfeit, honest)
