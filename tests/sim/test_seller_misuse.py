@@ -123,7 +123,7 @@ def test_an_undone_removal_does_not_count() -> None:
     assert _log(model) == []
 
 
-def test_honest_seller_suspended_loses_sales_for_the_period() -> None:
+def test_honest_seller_suspended_until_the_period_ends() -> None:
     model = _model("scenario.warmup_days=0")
     side = model.seller_misuse.sides[1]
     side.removed(np.array([0, 0]), np.array([1.0, 2.0]))
@@ -132,9 +132,7 @@ def test_honest_seller_suspended_loses_sales_for_the_period() -> None:
     assert _log(model)[-1] == ("suspended", 72.0, "art23")
     assert model.legit.accounts.blocked_until_h[0] == 144.0
     assert model.legit.suspended_until_h[0] == 144.0
-    assert model.agg.harm._lost["why"][-1].tolist() == ["suspension"] * len(
-        model.agg.harm._lost["why"][-1]
-    )
+    # its lost sales: tests/sim/test_invariants_sellers.py (sale_lost, channel suspension)
 
 
 def test_a_ladder_block_never_shortens_a_suspension() -> None:
