@@ -26,8 +26,9 @@ class SellerMisuse(Section):
     enabled: bool = False
     """Apply the policy (checked once a day for every open seller account)."""
     window_days: PositiveDays = 30.0
-    """Days over which a seller's removals are counted (never from before its record last
-    started afresh: the end of a suspension, or a counterfeit account's ban)."""
+    """Days over which a seller's removals are counted, in whole days (at least one), never
+    from before its record last started afresh: the end of a suspension, or a counterfeit
+    account's ban."""
     removals_threshold: Annotated[int, Field(ge=1, le=1_000_000)] = 5
     """A seller with at least this many of its listings removed as illegal in the window is
     warned, and suspended if it is still there after the grace period. Removals that stand

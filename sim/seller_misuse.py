@@ -19,6 +19,7 @@ comes back under a new account starts with a clean record.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -26,7 +27,6 @@ import numpy as np
 
 from sim.agents.counterfeiter import Accounts
 from sim.agents.legit_seller import LegitSellers
-from sim.due_list import DueList
 from sim.metrics import Aggregates
 from sim.removals import Removals
 from sim.scenario_sellers import SellerMisuse as SellerMisuseConfig
@@ -58,56 +58,63 @@ def _grown(arr: np.ndarray, n: int, fill: float) -> np.ndarray:
 
 
 class StandingRemovals:
-    """Removals that stand, per seller, over a sliding window of ``window_h``: a running
-    count per seller (+1 for each removal, -1 for one undone later), and a calendar of
-    when each counted entry leaves the window. Entries before a seller's ``since_h`` (its
-    record's fresh start) do not count; a fresh start comes after every entry already
-    seen, so an entry counted is exactly one taken off again when it leaves."""
+    """Removals that stand, per seller, over the last ``window_days`` daily reviews (whole
+    days, at least one): a running count per seller. The entries since the last review
+    (+1 for each removal, -1 for one undone later) are folded into one bucket per review,
+    and a bucket leaves the count ``window_days`` reviews later. Entries before a seller's
+    ``since_h`` (its record's fresh start) never count, nor do buckets folded before it:
+    memory is one bucket of sellers a day, whatever the number of removals."""
 
-    def __init__(self, window_h: float) -> None:
-        self.window_h = window_h
+    def __init__(self, window_days: float) -> None:
+        self.window = max(1, round(window_days))
         self.total = np.zeros(0, dtype=np.int64)
         self.since_h = np.zeros(0)
-        self.last_h = np.zeros(0)  # each seller's latest entry
-        self.leaving = DueList(width=4)  # (leaves at, seller, sign, time)
-        self.judged_h = -np.inf  # the last ``counts`` time: entries gone by then never count
+        self.reset_at = np.zeros(0, dtype=np.int64)  # the review a record last restarted at
+        self.pending: list[tuple[IntArray, FloatArray, int]] = []
+        self.buckets: deque[tuple[int, IntArray, IntArray]] = deque()  # (review, who, count)
+        self.reviews = 0
 
     def _fit(self, n: int) -> None:
         self.total = _grown(self.total, n, 0)
         self.since_h = _grown(self.since_h, n, 0.0)
-        self.last_h = _grown(self.last_h, n, -np.inf)
+        self.reset_at = _grown(self.reset_at, n, 0)
 
     def add(self, sellers: IntArray, t_h: FloatArray | float, sign: int = 1) -> None:
-        if len(sellers) == 0:
-            return
-        t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), sellers.shape)
-        self._fit(int(sellers.max()) + 1)
-        np.maximum.at(self.last_h, sellers, t)
-        leaves = t + self.window_h
-        keep = (t >= self.since_h[sellers]) & (leaves >= self.judged_h)
-        if not keep.all():
-            sellers, t, leaves = sellers[keep], t[keep], leaves[keep]
-        np.add.at(self.total, sellers, sign)
-        self.leaving.push(leaves, sellers.astype(np.int64), np.full(len(t), sign), t)
+        if len(sellers):
+            t = np.broadcast_to(np.asarray(t_h, dtype=np.float64), sellers.shape)
+            self.pending.append((sellers.astype(np.int64), t, sign))
 
     def fresh(self, sellers: IntArray, t_h: FloatArray | float) -> None:
-        """These sellers' records start afresh at ``t_h`` (or just after their latest
-        entry, if later)."""
+        """These sellers' records start afresh at ``t_h``."""
         if len(sellers):
             self._fit(int(sellers.max()) + 1)
-            after = np.nextafter(self.last_h[sellers], np.inf)
-            self.since_h[sellers] = np.maximum(t_h, after)
+            self.since_h[sellers] = t_h
             self.total[sellers] = 0
+            self.reset_at[sellers] = self.reviews
 
-    def counts(self, n: int, now_h: float) -> IntArray:
-        """Removals standing per seller (``n`` of them) in the window that ends at
-        ``now_h`` (a whole hour, never earlier than the last call's)."""
-        _, seller, sign, t = self.leaving.pop_before(now_h)
-        gone = t >= self.since_h[seller]
-        np.subtract.at(self.total, seller[gone], sign[gone])
-        self.judged_h = now_h
+    def counts(self, n: int) -> IntArray:
+        """A daily review: removals standing per seller (``n`` of them) in the window."""
+        self.reviews += 1
+        if self.pending:
+            self._fold(n)
+        while self.buckets and self.buckets[0][0] <= self.reviews - self.window:
+            review, who, count = self.buckets.popleft()
+            mine = self.reset_at[who] < review  # else zeroed by a fresh start since
+            self.total[who[mine]] -= count[mine]
         self._fit(n)
         return self.total[:n]
+
+    def _fold(self, n: int) -> None:
+        seller = np.concatenate([p[0] for p in self.pending])
+        t = np.concatenate([p[1] for p in self.pending])
+        sign = np.concatenate([np.full(len(p[0]), p[2]) for p in self.pending])
+        self.pending = []
+        self._fit(max(n, int(seller.max()) + 1))
+        keep = t >= self.since_h[seller]
+        got = np.rint(np.bincount(seller[keep], weights=sign[keep])).astype(np.int64)
+        who = np.flatnonzero(got)
+        self.total[who] += got[who]
+        self.buckets.append((self.reviews, who, got[who]))
 
 
 class SellerSide:
@@ -115,20 +122,24 @@ class SellerSide:
     sellers, with their record, warnings and suspensions. ``suspend`` is what a suspension
     does to them."""
 
-    def __init__(self, fake: bool, accounts: Accounts, suspend: SuspendFn, window_h: float) -> None:
+    def __init__(
+        self, fake: bool, accounts: Accounts, suspend: SuspendFn, window_days: float
+    ) -> None:
         self.fake = fake
         self.accounts = accounts
         self.suspend = suspend
-        self.removals = StandingRemovals(window_h)
+        self.removals = StandingRemovals(window_days)
         self.warned_h = np.full(0, np.nan)
         self.until_h = np.zeros(0)  # the end of each seller's last suspension
         self.running: dict[int, int] = {}  # seller -> its running suspension (index)
+        self.is_running = np.zeros(0, dtype=bool)
         self.warnings: list[float] = []  # the time of every warning
         self.journal: Journal | None = None
 
     def fit(self, n: int) -> None:
         self.warned_h = _grown(self.warned_h, n, np.nan)
         self.until_h = _grown(self.until_h, n, 0.0)
+        self.is_running = _grown(self.is_running, n, False)
 
     def removed(self, sellers: IntArray, t_h: FloatArray | float) -> None:
         """Listings of ``sellers`` removed as illegal at ``t_h``: removals that stand."""
@@ -147,14 +158,15 @@ class SellerSide:
         self.fit(int(sellers.max()) + 1)
         self.removals.fresh(sellers, np.nextafter(t, np.inf))
         self.warned_h[sellers] = np.nan
-        for seller, at in zip(sellers.tolist(), t.tolist(), strict=True):
-            if seller in self.running and self.until_h[seller] > at:
-                self.end(seller, at, "ban")
+        ending = self.is_running[sellers] & (self.until_h[sellers] > t)
+        for seller, at in zip(sellers[ending].tolist(), t[ending].tolist(), strict=True):
+            self.end(seller, at, "ban")
 
     def end(self, seller: int, t_h: float, why: str) -> None:
         """The running suspension of ``seller`` ends at ``t_h`` (``why``: served or ban)."""
         assert self.journal is not None
         index = self.running.pop(seller)
+        self.is_running[seller] = False
         log = self.journal.suspensions
         log[index] = replace(log[index], end_h=t_h)
         self.until_h[seller] = t_h
@@ -205,9 +217,10 @@ class SellerMisuse:
         cfg = self.config
         n = side.accounts.n
         side.fit(n)
-        for seller in [s for s in side.running if side.until_h[s] <= now_h]:
+        served = np.flatnonzero(side.is_running[:n] & (side.until_h[:n] <= now_h))
+        for seller in served.tolist():
             side.end(seller, float(side.until_h[seller]), "served")
-        counts = side.removals.counts(n, now_h)
+        counts = side.removals.counts(n)
         free = (side.until_h[:n] <= now_h) & side.accounts.active[:n]
         over = free & (counts >= cfg.removals_threshold)
         warned = side.warned_h[:n]
@@ -225,6 +238,7 @@ class SellerMisuse:
         side.until_h[sellers] = end_h
         side.warned_h[sellers] = np.nan
         side.removals.fresh(sellers, end_h)
+        side.is_running[sellers] = True
         log = self.journal.suspensions
         for seller in sellers.tolist():
             side.running[seller] = len(log)
@@ -264,9 +278,8 @@ def build_seller_misuse(
         blocked[sellers] = np.maximum(blocked[sellers], end_h)
         removals.hide(sellers, np.full(len(sellers), t_h), end_h - t_h, "suspension")
 
-    window_h = config.window_days * 24.0
-    counterfeit = SellerSide(True, accounts, hide, window_h)
-    honest = SellerSide(False, legit.accounts, legit.suspend, window_h)
+    counterfeit = SellerSide(True, accounts, hide, config.window_days)
+    honest = SellerSide(False, legit.accounts, legit.suspend, config.window_days)
     if config.enabled:
         removals.art23, legit.art23 = counterfeit, honest
     return SellerMisuse(config, agg, events, counterfeit, honest)

@@ -29,28 +29,18 @@ ON = (
 
 
 def test_standing_removals_count_the_window_since_a_fresh_start() -> None:
-    r = StandingRemovals(window_h=25.0)
+    r = StandingRemovals(window_days=2)
     r.add(np.array([0, 1, 1]), np.array([10.0, 20.0, 30.0]))
     r.add(np.array([1]), 20.0, -1)  # the removal at 20 h was undone
-    assert r.counts(3, 30.0).tolist() == [1, 1, 0]
-    assert r.counts(3, 40.0).tolist() == [0, 1, 0]  # 10 h: out of the window [15, 40]
-    r.fresh(np.array([1]), 31.0)
-    r.add(np.array([1]), 31.0)
-    r.add(np.array([0]), 12.0)  # late, and out of the window judged last: never counts
-    assert r.counts(3, 41.0).tolist() == [0, 1, 0]
-    # 30 h leaves uncounted (before the fresh start), 31 h leaves counted: nothing below 0
-    assert r.counts(3, 60.0).tolist() == [0, 0, 0]
-
-
-def test_a_fresh_start_comes_after_every_entry_seen() -> None:
-    """A ban at 3 h after a removal at 5 h was recorded (one batch): that removal, and its
-    undoing later, belong to the old record."""
-    r = StandingRemovals(window_h=100.0)
-    r.add(np.array([0]), 5.0)
-    r.fresh(np.array([0]), 3.0)
-    r.add(np.array([0]), 5.0, -1)
-    assert r.counts(1, 24.0).tolist() == [0]
-    assert r.counts(1, 200.0).tolist() == [0]
+    assert r.counts(3).tolist() == [1, 1, 0]  # the review at the end of day 1
+    r.add(np.array([0]), 40.0)
+    assert r.counts(3).tolist() == [2, 1, 0]
+    assert r.counts(3).tolist() == [1, 0, 0]  # day 1's removals out of the 2-day window
+    r.fresh(np.array([0]), 80.0)
+    r.add(np.array([0, 0]), np.array([79.0, 81.0]))  # 79 h: before the fresh start
+    assert r.counts(3).tolist() == [1, 0, 0]  # day 2's leaves uncounted: nothing below 0
+    assert r.counts(3).tolist() == [1, 0, 0]
+    assert r.counts(3).tolist() == [0, 0, 0]
 
 
 def _model(*overrides: str) -> Model:
