@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -117,6 +117,46 @@ class StandingRemovals:
         self.buckets.append((self.reviews, who, got[who]))
 
 
+class Journal:
+    """Every suspension in order, as growable columns (one row each; ``end_h`` is moved to
+    a ban's time when a ban ends one early), and the sellers' events in the event log."""
+
+    def __init__(self, events: EventLog | None) -> None:
+        self.events = events
+        self.n = 0
+        self.seller = np.zeros(0, dtype=np.int64)
+        self.fake = np.zeros(0, dtype=bool)
+        self.start_h = np.zeros(0)
+        self.end_h = np.zeros(0)
+
+    def add(self, sellers: IntArray, fake: bool, start_h: float, end_h: float) -> IntArray:
+        """Record suspensions; returns their rows."""
+        rows = np.arange(self.n, self.n + len(sellers))
+        need = self.n + len(sellers)
+        self.seller = _grown(self.seller, need, 0)
+        self.fake = _grown(self.fake, need, False)
+        self.start_h = _grown(self.start_h, need, 0.0)
+        self.end_h = _grown(self.end_h, need, 0.0)
+        self.seller[rows], self.fake[rows] = sellers, fake
+        self.start_h[rows], self.end_h[rows] = start_h, end_h
+        self.n = need
+        return rows
+
+    @property
+    def suspensions(self) -> list[SellerSuspension]:
+        """The suspensions as records, in order."""
+        cols = (c[: self.n].tolist() for c in (self.seller, self.fake, self.start_h, self.end_h))
+        return [SellerSuspension(*row) for row in zip(*cols, strict=True)]
+
+    def event(
+        self, kind: str, t_h: FloatArray | float, sellers: IntArray, fake: bool, channel: str
+    ) -> None:
+        if self.events is None or len(sellers) == 0:
+            return
+        none = np.full(len(sellers), -1, dtype=np.int64)
+        self.events.add(kind, t_h, none, none, fake, channel, account=sellers)
+
+
 class SellerSide:
     """One kind of seller under the policy: counterfeit accounts (``fake``) or honest
     sellers, with their record, warnings and suspensions. ``suspend`` is what a suspension
@@ -131,15 +171,14 @@ class SellerSide:
         self.removals = StandingRemovals(window_days)
         self.warned_h = np.full(0, np.nan)
         self.until_h = np.zeros(0)  # the end of each seller's last suspension
-        self.running: dict[int, int] = {}  # seller -> its running suspension (index)
-        self.is_running = np.zeros(0, dtype=bool)
-        self.warnings: list[float] = []  # the time of every warning
-        self.journal: Journal | None = None
+        self.running = np.zeros(0, dtype=np.int64)  # its running suspension's row, or -1
+        self.warnings: list[float] = []  # warnings given at each review in the window
+        self.journal = Journal(None)
 
     def fit(self, n: int) -> None:
         self.warned_h = _grown(self.warned_h, n, np.nan)
         self.until_h = _grown(self.until_h, n, 0.0)
-        self.is_running = _grown(self.is_running, n, False)
+        self.running = _grown(self.running, n, -1)
 
     def removed(self, sellers: IntArray, t_h: FloatArray | float) -> None:
         """Listings of ``sellers`` removed as illegal at ``t_h``: removals that stand."""
@@ -158,38 +197,21 @@ class SellerSide:
         self.fit(int(sellers.max()) + 1)
         self.removals.fresh(sellers, np.nextafter(t, np.inf))
         self.warned_h[sellers] = np.nan
-        ending = self.is_running[sellers] & (self.until_h[sellers] > t)
-        for seller, at in zip(sellers[ending].tolist(), t[ending].tolist(), strict=True):
-            self.end(seller, at, "ban")
+        ending = (self.running[sellers] >= 0) & (self.until_h[sellers] > t)
+        self.end(sellers[ending], t[ending], "ban")
 
-    def end(self, seller: int, t_h: float, why: str) -> None:
-        """The running suspension of ``seller`` ends at ``t_h`` (``why``: served or ban)."""
-        assert self.journal is not None
-        index = self.running.pop(seller)
-        self.is_running[seller] = False
-        log = self.journal.suspensions
-        log[index] = replace(log[index], end_h=t_h)
-        self.until_h[seller] = t_h
-        self.journal.event("reinstated", t_h, np.array([seller]), self.fake, why)
-
-
-@dataclass
-class Journal:
-    """Every suspension in order, and the sellers' events in the run's event log."""
-
-    events: EventLog | None
-    suspensions: list[SellerSuspension]
-
-    def event(self, kind: str, t_h: float, sellers: IntArray, fake: bool, channel: str) -> None:
-        if self.events is None or len(sellers) == 0:
-            return
-        none = np.full(len(sellers), -1, dtype=np.int64)
-        self.events.add(kind, t_h, none, none, fake, channel, account=sellers)
+    def end(self, sellers: IntArray, t_h: FloatArray, why: str) -> None:
+        """The running suspensions of ``sellers`` end at ``t_h`` (``why``: served or ban)."""
+        if len(sellers):
+            self.journal.end_h[self.running[sellers]] = t_h
+            self.running[sellers] = -1
+            self.until_h[sellers] = t_h
+            self.journal.event("reinstated", t_h, sellers, self.fake, why)
 
 
 class SellerMisuse:
-    """Warnings and suspensions of sellers, reviewed once a day; ``journal.suspensions``
-    lists the suspensions in order."""
+    """Warnings and suspensions of sellers, reviewed once a day; ``journal`` lists the
+    suspensions in order."""
 
     def __init__(
         self,
@@ -201,7 +223,7 @@ class SellerMisuse:
     ) -> None:
         self.config = config
         self.agg = agg
-        self.journal = Journal(events, [])
+        self.journal = Journal(events)
         self.sides = (counterfeit, honest)
         for side in self.sides:
             side.journal = self.journal
@@ -217,9 +239,8 @@ class SellerMisuse:
         cfg = self.config
         n = side.accounts.n
         side.fit(n)
-        served = np.flatnonzero(side.is_running[:n] & (side.until_h[:n] <= now_h))
-        for seller in served.tolist():
-            side.end(seller, float(side.until_h[seller]), "served")
+        served = np.flatnonzero((side.running[:n] >= 0) & (side.until_h[:n] <= now_h))
+        side.end(served, side.until_h[served].copy(), "served")
         counts = side.removals.counts(n)
         free = (side.until_h[:n] <= now_h) & side.accounts.active[:n]
         over = free & (counts >= cfg.removals_threshold)
@@ -228,7 +249,8 @@ class SellerMisuse:
             due = np.flatnonzero(over & (warned <= now_h - cfg.grace_days * 24.0))
         warn = np.flatnonzero(over & np.isnan(warned))
         side.warned_h[warn] = now_h
-        side.warnings.extend([now_h] * len(warn))
+        if len(warn) and self.agg.window.warmup_h <= now_h < self.agg.window.horizon_h:
+            side.warnings.append(float(len(warn)))
         self.journal.event("warned", now_h, warn, side.fake, "art23")
         if len(due):
             self._suspend(side, due, now_h)
@@ -238,28 +260,22 @@ class SellerMisuse:
         side.until_h[sellers] = end_h
         side.warned_h[sellers] = np.nan
         side.removals.fresh(sellers, end_h)
-        side.is_running[sellers] = True
-        log = self.journal.suspensions
-        for seller in sellers.tolist():
-            side.running[seller] = len(log)
-            log.append(SellerSuspension(seller, side.fake, now_h, end_h))
+        side.running[sellers] = self.journal.add(sellers, side.fake, now_h, end_h)
         self.journal.event("suspended", now_h, sellers, side.fake, "art23")
         side.suspend(sellers, now_h, end_h)
 
     def metrics(self) -> dict[str, float]:
         """The policy's metrics of the measured window (``sim.contract_sellers``)."""
-        w = self.agg.window
+        w, j = self.agg.window, self.journal
         out: dict[str, float] = {}
         for side, prefix in zip(self.sides, ("seller", "legit_seller"), strict=True):
-            mine = [s for s in self.journal.suspensions if s.fake == side.fake]
-            inside = {s.seller for s in mine if w.warmup_h <= s.start_h < w.horizon_h}
-            served_h = sum(
-                max(0.0, min(s.end_h, w.horizon_h) - max(s.start_h, w.warmup_h)) for s in mine
-            )
-            warned = [t for t in side.warnings if w.warmup_h <= t < w.horizon_h]
-            out[f"{prefix}_warnings"] = float(len(warned))
-            out[f"{prefix}s_suspended"] = float(len(inside))
-            out[f"{prefix}_suspension_days"] = served_h / 24.0
+            mine = j.fake[: j.n] == side.fake
+            start, end = j.start_h[: j.n][mine], j.end_h[: j.n][mine]
+            inside = (start >= w.warmup_h) & (start < w.horizon_h)
+            served = np.minimum(end, w.horizon_h) - np.maximum(start, w.warmup_h)
+            out[f"{prefix}_warnings"] = float(sum(side.warnings))
+            out[f"{prefix}s_suspended"] = float(len(np.unique(j.seller[: j.n][mine][inside])))
+            out[f"{prefix}_suspension_days"] = float(np.maximum(served, 0.0).sum()) / 24.0
         return out
 
 
