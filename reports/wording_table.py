@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from reports.wording_harm import harm_wording
 from reports.wording_notifiers import NOTIFIER_WORDING
 from reports.wording_response import RESPONSE_WORDING
+from reports.wording_sellers import SELLER_WORDING
 from sim.contract import METRIC_BY_NAME
 
 
@@ -270,3 +271,4 @@ WORDING: dict[str, Wording] = {
 
 WORDING.update(harm_wording(_rules))
 WORDING.update({row[0]: _rules(*row) for row in NOTIFIER_WORDING + RESPONSE_WORDING})
+WORDING.update({row[0]: _rules(*row) for row in SELLER_WORDING})

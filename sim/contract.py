@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sim.contract_notifiers import NOTIFIER_METRICS
 from sim.contract_response import RESPONSE_METRICS
+from sim.contract_sellers import SELLER_METRICS
 
 # units: count (things), ratio (count / count), share (0..1), h (hours),
 # USD, listing_days (listings x days up)
@@ -371,7 +372,7 @@ METRICS: tuple[Metric, ...] = (
     ),
 )
 
-METRICS = METRICS + tuple(Metric(*row) for row in (*RESPONSE_METRICS, *NOTIFIER_METRICS))
+METRICS += tuple(Metric(*r) for r in (*RESPONSE_METRICS, *NOTIFIER_METRICS, *SELLER_METRICS))
 
 METRIC_NAMES: tuple[str, ...] = tuple(m.name for m in METRICS)
 METRIC_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
@@ -387,9 +388,8 @@ HEADLINE_METRICS: tuple[str, ...] = (
 )
 """The metrics the regression gate watches and adaptive replication (--reps auto) sizes on."""
 
-# what a policy costs and whom it harms, in money, shown beside the headline in the tables
-# people read first (the CLI's and the report's)
 SUMMARY_METRICS = (*HEADLINE_METRICS, "cost_total_usd", "consumer_harm_usd", "legit_sales_lost_usd")
+"""The tables people read first (the CLI's, the report's): the headline, then cost and harm."""
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._=-]+")
 

@@ -40,6 +40,7 @@ from sim.response import build_response
 from sim.rng import Streams, draw_seed
 from sim.run_result import RunResult as RunResult
 from sim.scenario import PROGRAMMES, Scenario
+from sim.seller_misuse import build_seller_misuse
 from sim.store import ListingStore
 from sim.traces import EventLog, NoticeLog
 from sim.types import BoolArray, IntArray
@@ -162,6 +163,8 @@ class Model:
             rules=self.rules,
         )
         self.misuse = Misuse(self.scenario.misuse, self.holders.record, self.rules, self.agg)
+        sellers = (self.scenario.seller_misuse, self.agg, self.events, self.removals, self.legit)
+        self.seller_misuse = build_seller_misuse(*sellers)
 
     def _on_decided(self, item: ReviewItem, decision: Decision) -> None:
         self.lifecycle.decided(item, decision)
@@ -231,6 +234,7 @@ class Model:
             self.holders.record.review(members, day - 1, now, self.scenario.good_faith)
         self.self_service.review(day - 1, now)
         self.misuse.review(day - 1, now)
+        self.seller_misuse.review(day - 1, now)
         actors = (self.store, self.counterfeiters, self.removals, self.platform)
         chosen = self.response.close_day(day - 1, *actors)  # the choice rule's weights win
         if self.displacement.on:
@@ -372,7 +376,7 @@ class Model:
             self.desks.totals(self.warm, w.warmup_h, w.horizon_h),
             self.counterfeiters.accounts.active_count,
             self.scenario.costs,
-            self.response.metrics(self.counterfeiters),
+            {**self.response.metrics(self.counterfeiters), **self.seller_misuse.metrics()},
         )
 
     def _close(self) -> None:

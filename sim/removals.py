@@ -8,6 +8,8 @@ seller had already ended it goes as "seller".
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.agents.counterfeiter import Counterfeiters
@@ -19,6 +21,9 @@ from sim.response import Response
 from sim.store import ListingStore
 from sim.traces import EventLog
 from sim.types import BoolArray, FloatArray, IntArray
+
+if TYPE_CHECKING:
+    from sim.seller_misuse import SellerSide
 
 # what a removed fake leaves behind: the columns its removal is folded from
 FOLDED_COLUMNS = (
@@ -57,6 +62,7 @@ class Removals:
         self.displacement = displacement
         self.response = response
         self.floor_h = 0.0
+        self.art23: SellerSide | None = None  # the sellers' Art. 23 record, when it applies
         books = response is not None and response.ledger is not None  # they need the ids
         self._folded = FOLDED_WITHOUT_EVENTS if events is None and not books else FOLDED_COLUMNS
 
@@ -100,6 +106,8 @@ class Removals:
         if channel in ("notice", "lead"):
             self.displacement.enforced(brand, float(t.min()) if len(t) else 0.0)
         self.counterfeiters.schedule_relists(account, brand, t, self.floor_h)
+        if self.art23 is not None:  # before the strikes: a ban restarts the record
+            self.art23.removed(account, t)
         outcome = self.platform.strike(self.counterfeiters.accounts, account, t)
         if self.events is not None:
             self.events.add_accounts("struck", outcome.struck_h, outcome.struck, outcome.rung)
@@ -154,10 +162,12 @@ class Removals:
         at = np.searchsorted(accounts[order], acc_col[rows])
         return rows, np.maximum(acc_h[at], self.store.col("created_h")[rows])
 
-    def hide(self, accounts: IntArray, t_h: FloatArray) -> None:
-        """Blocked accounts: every live listing they have leaves the shop window from
-        ``t_h`` for the block's length. Its exposure so far is folded now; its first
-        sale, if still to come, moves on by the time hidden."""
+    def hide(
+        self, accounts: IntArray, t_h: FloatArray, hidden_h: float = BLOCK_H, why: str = "block"
+    ) -> None:
+        """Blocked (or suspended, ``why``) accounts: every live listing they have leaves the
+        shop window from ``t_h`` for ``hidden_h``. Its exposure so far is folded now; its
+        first sale, if still to come, moves on by the time hidden."""
         rows, t = self._account_rows(accounts, t_h)
         if len(rows) == 0:
             return
@@ -166,7 +176,7 @@ class Removals:
         live_from = store.col("live_from_h")[rows]
         if self.response is not None:
             self.response.left_window(store.take(rows, BOOKED_COLUMNS), t)
-        back = np.maximum(t + BLOCK_H, live_from)
+        back = np.maximum(t + hidden_h, live_from)
         sale = store.col("first_sale_h")[rows]
         shift = back - np.maximum(t, live_from)  # the time newly hidden
         store.cols["first_sale_h"][rows] = np.where(sale > t, sale + shift, sale)
@@ -175,7 +185,7 @@ class Removals:
         if self.events is not None:
             cols = store.take(rows, ("id", "brand", "account"))
             ids, brand = cols["id"], cols["brand"]
-            self.events.add("hidden", t, ids, brand, True, "block", account=cols["account"])
+            self.events.add("hidden", t, ids, brand, True, why, account=cols["account"])
 
     def restore(
         self, ids: IntArray, expires_h: FloatArray, down_h: float, t_h: float, notice: int = -1
@@ -189,6 +199,8 @@ class Removals:
         rows, held = store.locate_held(ids)
         rows, expires_h = rows[held], expires_h[held]
         account = store.col("account")[rows].astype(np.int64)
+        if self.art23 is not None:  # the removals did not stand
+            self.art23.undone(account, down_h)
         accounts = self.counterfeiters.accounts
         back = (expires_h > t_h) & accounts.active[account]
         store.release(rows[~back])
@@ -215,6 +227,8 @@ class Removals:
         self.agg.count("accounts_banned", t_h, daily="accounts_banned")
         if self.events is not None:
             self.events.add_accounts("banned", t_h, accounts, "ban")
+        if self.art23 is not None:
+            self.art23.closed(accounts, t_h)
         self.counterfeiters.banned(accounts, t_h, self.floor_h)
         rows, t = self._account_rows(accounts, t_h)
         self.remove_rows(rows, t, "ban")

@@ -28,6 +28,7 @@ from sim.scenario_files import parse_override as parse_override
 from sim.scenario_notifiers import Abusers, Audits, Complaints, Misuse, ProjectZero, ReviewPriority
 from sim.scenario_notifiers import GoodFaith as GoodFaith
 from sim.scenario_response import Adaptation, Choice, Economics, EntryExit
+from sim.scenario_sellers import SellerMisuse
 from sim.scenario_types import (
     MAX_GENUINE_LISTINGS,
     MAX_LISTINGS_PER_ACCOUNT_DAY,
@@ -360,6 +361,8 @@ class Scenario(_Section):
     """The Art. 23 misuse policy (off by default)."""
     complaints: Complaints = Field(default_factory=Complaints)
     """Complaints by notifiers against rejections and audit reversals (off by default)."""
+    seller_misuse: SellerMisuse = Field(default_factory=SellerMisuse)
+    """The Art. 23 misuse policy for sellers: warnings, then suspensions (off by default)."""
 
 
 # --------------------------------------------------------------------------- loading

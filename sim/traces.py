@@ -126,7 +126,7 @@ EVENT_KINDS: dict[str, str] = {
     "sold": "a unit of a fake sold in the window; channel deceived or aware (the buyer), "
     "price_usd: the price paid",
     "sale_lost": "a genuine unit not sold while the listing was down, recorded when the "
-    "spell is folded; channel removed, block or ban; price_usd: the genuine price",
+    "spell is folded; channel removed, block, suspension or ban; price_usd: the genuine price",
     "noticed": "a listing named in a notice (notice_id; notifier_id: who filed it); channel: "
     "its route",
     "decided": "a notice decided (listing_id -1; notifier_id: who filed it); channel approved "
@@ -147,7 +147,8 @@ EVENT_KINDS: dict[str, str] = {
     "self_service": "a Project Zero member's self-service removal (notifier_id) lost or "
     "regained; channel lost or regained",
     "removed": "a listing taken down; channel: how (proactive, notice, lead, ban, seller)",
-    "hidden": "a fake taken off show by its account's block, for the block's length",
+    "hidden": "a fake taken off show by its account's block or Art. 23 suspension (channel "
+    "block or suspension), for its length",
     "restored": "a listing back up after a rejected notice or an upheld counter-notice",
     "counter_notice": "a seller counter-notified the wrongful removal of a genuine listing",
     "counter_decided": "a counter-notice decided; channel upheld (the removal stands), "
@@ -155,6 +156,11 @@ EVENT_KINDS: dict[str, str] = {
     "struck": "an account took a strike (listing_id -1); channel: the rung it reached; fake "
     "False: an honest seller's (account_id: the seller)",
     "banned": "an account banned (listing_id -1); fake False: an honest seller's",
+    "seller_warned": "a seller warned under the Art. 23 misuse policy (listing_id -1; "
+    "account_id: the seller; fake False: an honest seller)",
+    "seller_suspended": "a seller suspended under the Art. 23 misuse policy, as warned",
+    "seller_suspension_ended": "a seller's Art. 23 suspension over; channel served, or ban (a "
+    "ban ended it early)",
 }
 
 

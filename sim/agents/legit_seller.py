@@ -10,6 +10,8 @@ listings are down are drawn as counts (``sim.demand``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.agents.counterfeiter import Accounts
@@ -20,6 +22,9 @@ from sim.scenario import LegitSellers as LegitSellersConfig
 from sim.scenario import Market
 from sim.traces import EventLog
 from sim.types import BoolArray, FloatArray, IntArray
+
+if TYPE_CHECKING:
+    from sim.seller_misuse import SellerSide
 
 
 class LegitSellers:
@@ -57,6 +62,8 @@ class LegitSellers:
         self.accounts.open(np.zeros(config.count))
         self.banned_down = np.zeros(n, dtype=bool)  # taken down by its seller's ban
         self.open_counters: dict[int, int] = {}  # counter-notice id -> genuine listing
+        self.art23: SellerSide | None = None  # the sellers' Art. 23 record, when it applies
+        self.suspended_until_h = np.zeros(config.count)  # each seller's last suspension end
         self._counter_seq = 0
 
     def contest(self, k: int) -> BoolArray:
@@ -155,6 +162,8 @@ class LegitSellers:
         if len(ids) == 0:
             return
         sellers = self.catalog.seller[ids]
+        if self.art23 is not None:  # before the strikes: a ban ends the record
+            self.art23.removed(sellers, t_h)
         out = self.platform.strike(self.accounts, sellers, np.full(len(ids), t_h))
         self.agg.count("legit_seller_strikes", out.struck_h)
         if self.events is not None:
@@ -179,19 +188,37 @@ class LegitSellers:
         (blocks in the window, up to the horizon)."""
         ids, t = self._listings_of(sellers, t_h)
         stop = np.minimum(t + BLOCK_H, self.agg.window.horizon_h)
-        self._lost(ids, np.where(self.agg.in_window(t), stop - t, 0.0), t, "block")
+        # the hours a suspension already running covers are lost to it, not to the block
+        start = np.maximum(t, self.suspended_until_h[self.catalog.seller[ids]])
+        hours = np.maximum(stop - start, 0.0)
+        self._lost(ids, np.where(self.agg.in_window(t), hours, 0.0), t, "block")
+
+    def suspend(self, sellers: IntArray, t_h: float, end_h: float) -> None:
+        """Sellers suspended under Art. 23 from ``t_h`` to ``end_h`` lose their live
+        listings' sales for it, from the end of a block already running (suspensions
+        in the window, up to the horizon)."""
+        blocked = self.accounts.blocked_until_h
+        start = np.maximum(t_h, blocked[sellers])
+        blocked[sellers] = np.maximum(blocked[sellers], end_h)
+        self.suspended_until_h[sellers] = end_h
+        ids, t = self._listings_of(sellers, start)
+        hours = np.maximum(min(end_h, self.agg.window.horizon_h) - t, 0.0)
+        self._lost(ids, np.where(self.agg.in_window(t), hours, 0.0), t, "suspension")
 
     def _banned(self, sellers: IntArray, t_h: FloatArray) -> None:
         """Banned honest sellers: their live listings come down for good, and their sales
         from the ban to the horizon are lost (bans in the window)."""
         self.agg.count("legit_sellers_banned", t_h)
         self.accounts.active[sellers] = False
+        if self.art23 is not None:
+            self.art23.closed(sellers, t_h)
         ids, t = self._listings_of(sellers, t_h)
         cat = self.catalog
         cat.live[ids] = False
         self.banned_down[ids] = True
-        hours = np.where(self.agg.in_window(t), self.agg.window.horizon_h - t, 0.0)
-        self._lost(ids, hours, t, "ban")
+        start = np.maximum(t, self.suspended_until_h[cat.seller[ids]])  # a suspension's own
+        hours = np.maximum(self.agg.window.horizon_h - start, 0.0)
+        self._lost(ids, np.where(self.agg.in_window(t), hours, 0.0), t, "ban")
         if self.events is not None:
             none = np.full(len(sellers), -1, dtype=np.int64)
             self.events.add("banned", t_h, none, none, False, "ban", account=sellers)

@@ -141,7 +141,9 @@ class Platform:
         accounts.last_strike_h[uniq] = np.where(eligible, t0, accounts.last_strike_h[uniq])
         ban = self._crossed(before, after, "ban")
         block = self._crossed(before, after, "block_7d") & ~ban
-        accounts.blocked_until_h[uniq[block]] = t0[block] + BLOCK_H
+        # never shortening a longer block already running (an Art. 23 suspension)
+        until = accounts.blocked_until_h[uniq[block]]
+        accounts.blocked_until_h[uniq[block]] = np.maximum(until, t0[block] + BLOCK_H)
         got = added > 0
         rung = np.asarray(self.ladder, dtype=object)[np.minimum(after[got], len(self.ladder)) - 1]
         return StrikeOutcome(uniq[ban], t0[ban], uniq[block], t0[block], uniq[got], t0[got], rung)
