@@ -39,9 +39,12 @@ demo: $(STAMP)
 	$(BIN)/python -m sim.cli.demo
 
 ## test: the test suite and the regression gate (under 15 minutes); property tests run
-## derandomized (tests/hypo.py), so the same code gets the same verdict every run
+## derandomized (tests/hypo.py), so the same code gets the same verdict every run; two
+## worker processes, each test file on one of them (TEST_WORKERS=0: one process)
+TEST_WORKERS ?= 2
 test: $(STAMP) browser
-	TAKEDOWN_HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q -m "not slow and not bench"
+	TAKEDOWN_HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q -m "not slow and not bench" \
+	  -n $(TEST_WORKERS) --dist loadfile
 
 ## bench: benchmarks and slow checks, then every property test exploring afresh with ten
 ## times the examples of make test
