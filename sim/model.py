@@ -61,15 +61,7 @@ def run(
     seed = draw_seed() if seed is None else int(seed)
     model = Model(scenario, Streams(seed), events=events)
     model.simulate(progress)
-    return RunResult(
-        scenario=scenario,
-        seed=seed,
-        version=package_version(),
-        metrics=model.metrics(),
-        daily=model.daily.table(),
-        notices=model.notices.table(),
-        events=model.events.table() if model.events is not None else None,
-    )
+    return model.result(seed)
 
 
 class Model:
@@ -366,6 +358,18 @@ class Model:
         self.lifecycle.file_found(hits.found_rows, now_h)
 
     # ------------------------------------------------------------------ the end
+
+    def result(self, seed: int) -> RunResult:
+        """The outputs of a simulated run with root seed ``seed``, as ``run`` returns them."""
+        return RunResult(
+            scenario=self.scenario,
+            seed=seed,
+            version=package_version(),
+            metrics=self.metrics(),
+            daily=self.daily.table(),
+            notices=self.notices.table(),
+            events=self.events.table() if self.events is not None else None,
+        )
 
     def metrics(self) -> dict[str, float]:
         """Every metric of the measured window."""

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from sim.model import Model, RunResult
 from sim.rng import Streams
 from sim.scenario import PROGRAMMES, from_dict
-from sim.version import package_version
 from tests.hypo import examples
 from tests.sim.test_invariants import _check, scenarios
 
@@ -68,19 +67,6 @@ def notifier_scenarios(draw: st.DrawFn) -> dict[str, Any]:
         "audit_reversal_complaint_prob": draw(prob),
     }
     return data
-
-
-def _result(model: Model, seed: int) -> RunResult:
-    """The model's outputs as ``run`` returns them."""
-    return RunResult(
-        scenario=model.scenario,
-        seed=seed,
-        version=package_version(),
-        metrics=model.metrics(),
-        daily=model.daily.table(),
-        notices=model.notices.table(),
-        events=model.events.table() if model.events is not None else None,
-    )
 
 
 def _check_notices_end(model: Model) -> None:
@@ -197,7 +183,7 @@ def test_notifier_invariants_hold_for_random_scenarios(data: dict[str, Any], see
     model.simulate()
     _check_notices_end(model)
     _check_suspensions(model)
-    result = _result(model, seed)
+    result = model.result(seed)
     _check(result)
     _check_notifier_log(model, result)
     _check_sources(result.metrics)

@@ -19,7 +19,6 @@ from sim.rng import Streams
 from sim.scenario import from_dict, load_scenario
 from tests.hypo import examples
 from tests.sim.test_invariants import _check, scenarios
-from tests.sim.test_invariants_notifiers import _result
 
 Spell = tuple[float, float, str]  # start, end (inf: still running), how it ended
 
@@ -105,7 +104,7 @@ def test_seller_art23_invariants_hold_for_random_scenarios(data: dict[str, Any],
     model = Model(from_dict(data), Streams(seed), events=True)
     model.simulate()
     check_seller_log(model)
-    _check(_result(model, seed))
+    _check(model.result(seed))
 
 
 def test_both_kinds_suspended_and_the_log_adds_up() -> None:
