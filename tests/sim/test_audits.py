@@ -18,7 +18,6 @@ from tests.sim.test_invariants_notifiers import (
     _check_notifier_log,
     _check_sources,
     _check_suspensions,
-    _result,
 )
 from tests.sim.test_notifiers import tiny
 from tests.sim.test_programmes import project_zero, simulate
@@ -232,7 +231,7 @@ def test_the_log_rebuilds_the_notifier_side_of_a_busy_run() -> None:
     assert set(ev["channel"][ev["kind"] == "complained"]) == {"rejection", "audit_reversal"}
     ended = (ev["kind"] == "notifier_suspension_ended").sum()
     assert len(model.misuse.suspensions) > ended  # one runs past the horizon: no end logged
-    result = _result(model, 6)
+    result = model.result(6)
     _check_notices_end(model)
     _check_suspensions(model)
     _check(result)
